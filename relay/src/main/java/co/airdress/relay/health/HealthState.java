@@ -1,0 +1,74 @@
+package co.airdress.relay.health;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What readiness is computed from, written by the parts that know (listeners, operators store,
+ * drain) and read by /readyz without blocking anything. Each field is independent, so plain
+ * volatile fields suffice.
+ */
+public final class HealthState {
+
+    private final String pop;
+    private final Map<String, Boolean> listeners = new ConcurrentHashMap<>();
+    private volatile boolean operatorsLoaded;
+    private volatile @Nullable String operatorsError;
+    private volatile long routeVersion;
+    private volatile @Nullable Instant drainStartedAt;
+
+    public HealthState(String pop) {
+        this.pop = requireNonNull(pop, "pop");
+    }
+
+    public String pop() {
+        return pop;
+    }
+
+    /** A listener ("http", "tls") is bound and accepting, or not. */
+    public void listener(String name, boolean accepting) {
+        listeners.put(requireNonNull(name, "name"), accepting);
+    }
+
+    public Map<String, Boolean> listeners() {
+        return Map.copyOf(listeners);
+    }
+
+    /** A route table is in force (version), and the last reload's error, if any. */
+    public void operators(boolean loaded, long version, @Nullable String lastError) {
+        this.routeVersion = version;
+        this.operatorsError = lastError;
+        this.operatorsLoaded = loaded;
+    }
+
+    public boolean operatorsLoaded() {
+        return operatorsLoaded;
+    }
+
+    public @Nullable String operatorsError() {
+        return operatorsError;
+    }
+
+    public long routeVersion() {
+        return routeVersion;
+    }
+
+    /** Marks the PoP draining (idempotent: the first call's time stays). */
+    public void draining(Instant since) {
+        if (drainStartedAt == null) {
+            drainStartedAt = requireNonNull(since, "since");
+        }
+    }
+
+    public @Nullable Instant drainStartedAt() {
+        return drainStartedAt;
+    }
+
+    public boolean isDraining() {
+        return drainStartedAt != null;
+    }
+}
