@@ -72,12 +72,18 @@ public final class Prerequisites {
         }
     }
 
+    /** Effective uid 0, read from /proc/self/status ("Uid: real effective saved fs"). */
     public static boolean isRoot() {
         try {
-            return "0".equals(Files.readString(Path.of("/proc/self/loginuid")).trim())
-                    || "root".equals(System.getProperty("user.name"));
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    String[] ids = line.substring(4).trim().split("\\s+");
+                    return ids.length > 1 && "0".equals(ids[1]);
+                }
+            }
+            return false;
         } catch (IOException e) {
-            return "root".equals(System.getProperty("user.name"));
+            return false;
         }
     }
 
