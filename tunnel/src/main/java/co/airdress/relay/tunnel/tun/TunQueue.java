@@ -37,6 +37,37 @@ public final class TunQueue {
         return fd;
     }
 
+    /**
+     * The raw descriptor, for registering readiness with an event loop (non-blocking). Reading or
+     * closing it directly bypasses this class; the {@link TunDevice} still owns it.
+     */
+    public int fileDescriptor() {
+        return fd;
+    }
+
+    /**
+     * Reads one packet if one is queued, without waiting.
+     *
+     * @return the packet length, {@code 0} if none is queued, {@code -1} once the device is closed
+     */
+    public int readNow(MemorySegment buffer) throws IOException {
+        if (closed) {
+            return -1;
+        }
+        long n = Libc.read(fd, buffer, buffer.byteSize());
+        if (n >= 0) {
+            return (int) n;
+        }
+        int errno = Libc.errno();
+        if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
+            return 0;
+        }
+        if (closed) {
+            return -1;
+        }
+        throw new IOException("read TUN " + name + " queue " + index + ": " + Libc.errnoName(errno));
+    }
+
     public int index() {
         return index;
     }

@@ -7,11 +7,17 @@ import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.tunnel.config.InterfaceAddress;
 import co.airdress.relay.tunnel.netns.InNamespace;
+import co.airdress.relay.tunnel.device.internal.TunReadiness;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,6 +63,44 @@ class TunDeviceTest {
             assertThat(failure.get()).isNull();
             assertThat(ns.execAllowingFailure(Duration.ofSeconds(5), "ip", "link", "show", name).exitCode())
                     .as("interface gone after close").isNotZero();
+        }
+    }
+
+    @Test
+    void echoesFromANettyEpollEventLoop() throws Exception {
+        try (NetworkNamespace ns = NetworkNamespace.create("tunepoll")) {
+            String name = "jep" + ProcessHandle.current().pid() % 100000;
+            TunDevice tun = InNamespace.call(ns, () -> {
+                TunDevice t = TunDevice.open(name);
+                new InterfaceSetup().up(t.name(), List.of(InterfaceAddress.parse("10.202.0.1/24"),
+                        InterfaceAddress.parse("fd00:202::1/64")), 1420);
+                return t;
+            });
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            MemorySegment buf = Arena.global().allocate(2048);
+            AtomicInteger echoed = new AtomicInteger();
+            try {
+                IoEventLoop loop = (IoEventLoop) group.next();
+                TunReadiness.register(loop, tun.queue(0), () -> {
+                    try {
+                        int n;
+                        while ((n = tun.queue(0).readNow(buf)) > 0) {
+                            if (echoUdp(buf)) {
+                                tun.queue(0).write(buf.asSlice(0, n));
+                                echoed.incrementAndGet();
+                            }
+                        }
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).sync();
+                String out = ns.exec("python3", "-c", PY_UDP_CLIENT, "10.202.0.2", "fd00:202::2");
+                assertThat(out).contains("ipv4 ok").contains("ipv6 ok");
+                assertThat(echoed.get()).isGreaterThanOrEqualTo(2);
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                tun.close();
+            }
         }
     }
 
@@ -111,22 +155,29 @@ class TunDeviceTest {
                 if (n < 0) {
                     return;
                 }
-                int version = (buf.get(ValueLayout.JAVA_BYTE, 0) & 0xf0) >> 4;
-                int protocolOffset = version == 4 ? 9 : 6;
-                if (buf.get(ValueLayout.JAVA_BYTE, protocolOffset) != 17) {
-                    continue; // router solicitations and the like
+                if (echoUdp(buf)) {
+                    queue.write(buf.asSlice(0, n));
+                    echoed.incrementAndGet();
                 }
-                int addrOffset = version == 4 ? 12 : 8;
-                int addrLength = version == 4 ? 4 : 16;
-                int l4 = version == 4 ? (buf.get(ValueLayout.JAVA_BYTE, 0) & 0x0f) * 4 : 40;
-                swap(buf, addrOffset, addrOffset + addrLength, addrLength);
-                swap(buf, l4, l4 + 2, 2);
-                queue.write(buf.asSlice(0, n));
-                echoed.incrementAndGet();
             }
         } catch (Throwable t) {
             failure.set(t);
         }
+    }
+
+    /** Turns a UDP packet into its answer in place; false for anything else (router solicitations...). */
+    private static boolean echoUdp(MemorySegment buf) {
+        int version = (buf.get(ValueLayout.JAVA_BYTE, 0) & 0xf0) >> 4;
+        int protocolOffset = version == 4 ? 9 : 6;
+        if (buf.get(ValueLayout.JAVA_BYTE, protocolOffset) != 17) {
+            return false;
+        }
+        int addrOffset = version == 4 ? 12 : 8;
+        int addrLength = version == 4 ? 4 : 16;
+        int l4 = version == 4 ? (buf.get(ValueLayout.JAVA_BYTE, 0) & 0x0f) * 4 : 40;
+        swap(buf, addrOffset, addrOffset + addrLength, addrLength);
+        swap(buf, l4, l4 + 2, 2);
+        return true;
     }
 
     private static void swap(MemorySegment buf, int a, int b, int length) {
