@@ -2,8 +2,13 @@ package co.airdress.relay.tunnel.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerConfig;
+import co.airdress.relay.tunnel.WireGuardKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -39,8 +44,18 @@ public record OperatorPeer(WireGuardKey publicKey, InetAddress address, @Nullabl
         if (!(address instanceof String addressText)) {
             throw new IllegalArgumentException(prefix + ".address: " + address + " (expected: an IP address)");
         }
-        WireGuardKey publicKey = WireGuardKey.parse(keyText, prefix + ".public_key");
+        WireGuardKey publicKey = KeyText.parse(keyText, prefix + ".public_key");
         InetAddress ip = InterfaceAddress.literal(addressText, prefix + ".address " + addressText);
         return new OperatorPeer(publicKey, ip);
+    }
+
+    public OperatorPeer withEndpoint(@Nullable InetSocketAddress newEndpoint, int keepaliveSeconds) {
+        return new OperatorPeer(publicKey, address, newEndpoint, keepaliveSeconds);
+    }
+
+    /** The core's view: the single address as a host prefix (/32 or /128). */
+    public PeerConfig toPeerConfig() {
+        return new PeerConfig(publicKey, null, List.of(IpPrefix.host(address)), endpoint,
+                Duration.ofSeconds(persistentKeepaliveSeconds));
     }
 }
