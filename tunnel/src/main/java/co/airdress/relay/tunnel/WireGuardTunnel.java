@@ -54,7 +54,7 @@ import org.jspecify.annotations.Nullable;
  * destination is one of {@link TunnelConfig#tunnelAddresses()}; the tunnel never forwards between
  * peers.
  */
-public final class WireGuardTunnel {
+public final class WireGuardTunnel implements AutoCloseable {
 
     /** How often the owner should call {@link #tick}; timers are accurate to this. */
     public static final long TICK_INTERVAL_NANOS = 100_000_000L;
@@ -178,6 +178,14 @@ public final class WireGuardTunnel {
         peer.timers.cancelAll();
         releaseStaged(peer, null);
         return true;
+    }
+
+    /** Removes every peer: releases queued packets and forgets all keys. Owner thread. */
+    @Override
+    public void close() {
+        for (WireGuardKey key : List.copyOf(peers.keySet())) {
+            removePeer(key);
+        }
     }
 
     public List<PeerConfig> peers() {
