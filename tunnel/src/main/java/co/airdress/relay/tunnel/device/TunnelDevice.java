@@ -71,6 +71,13 @@ public final class TunnelDevice implements AutoCloseable {
     private static final int TUN_BURST = 64;
     private static final int MAX_TUN_PACKET = 65535;
     private static final long CONTROL_TIMEOUT_SECONDS = 10;
+    /**
+     * Whether the core encrypts and decrypts heap buffers. The JDK's ChaCha20-Poly1305 works on
+     * arrays: given direct buffers it allocates and copies internally per packet, which costs more
+     * than our own copy between the native I/O buffers and reused heap buffers (tunnel/README.md).
+     */
+    static final boolean HEAP_CRYPTO = !Boolean.getBoolean("airdress.tunnel.directCrypto");
+    private static final PooledByteBufAllocator HEAP_ALLOCATOR = new PooledByteBufAllocator(false);
 
     /**
      * Settings beyond the YAML ones.
@@ -132,7 +139,8 @@ public final class TunnelDevice implements AutoCloseable {
         }
         TunnelConfig tunnelConfig = new TunnelConfig(privateKey, own, config.mtu(),
                 TunnelConfig.DEFAULT_MAX_QUEUED_PACKETS, options.handshakesPerSecondBeforeCookies(), options.timers(),
-                PooledByteBufAllocator.DEFAULT, new SecureRandom(), InstantSource.system());
+                HEAP_CRYPTO ? HEAP_ALLOCATOR : PooledByteBufAllocator.DEFAULT, new SecureRandom(),
+                InstantSource.system());
         WireGuardTunnel tunnel = new WireGuardTunnel(tunnelConfig);
 
         TunDevice tun = TunDevice.open(config.interfaceName());
@@ -339,6 +347,10 @@ public final class TunnelDevice implements AutoCloseable {
         /** One buffer for every TUN read: the core borrows packets and copies what it must keep. */
         private final ByteBuf tunReadBuffer = Unpooled.directBuffer(MAX_TUN_PACKET, MAX_TUN_PACKET);
         private final MemorySegment tunReadSegment;
+        /** With {@link #HEAP_CRYPTO}: the reused heap copies handed to the core. */
+        private final ByteBuf tunHeapBuffer = Unpooled.buffer(MAX_TUN_PACKET, MAX_TUN_PACKET);
+        private final MemorySegment tunHeapSegment = MemorySegment.ofArray(tunHeapBuffer.array());
+        private final ByteBuf udpHeapBuffer = Unpooled.buffer(UdpTransport.MAX_DATAGRAM, UdpTransport.MAX_DATAGRAM);
         /** Where a decrypted packet is copied when its buffer has no native address. */
         private final MemorySegment tunWriteScratch;
         @Nullable UdpTransport udp;
@@ -361,6 +373,16 @@ public final class TunnelDevice implements AutoCloseable {
 
         @Override
         public void onDatagram(ByteBuf content, InetSocketAddress sender) {
+            if (HEAP_CRYPTO && !content.hasArray()) {
+                int length = content.readableBytes();
+                if (length > udpHeapBuffer.capacity()) {
+                    return; // larger than any WireGuard message for our MTU range
+                }
+                content.getBytes(content.readerIndex(), udpHeapBuffer.array(), udpHeapBuffer.arrayOffset(), length);
+                udpHeapBuffer.setIndex(0, length);
+                tunnel.decapsulate(sender, udpHeapBuffer, System.nanoTime(), this);
+                return;
+            }
             tunnel.decapsulate(sender, content, System.nanoTime(), this);
         }
 
@@ -383,8 +405,14 @@ public final class TunnelDevice implements AutoCloseable {
                         break;
                     }
                     tunPacketsRead.lazySet(tunPacketsRead.get() + 1);
-                    tunReadBuffer.setIndex(0, n);
-                    tunnel.encapsulate(tunReadBuffer, now, this);
+                    if (HEAP_CRYPTO) {
+                        MemorySegment.copy(tunReadSegment, 0, tunHeapSegment, 0, n);
+                        tunHeapBuffer.setIndex(0, n);
+                        tunnel.encapsulate(tunHeapBuffer, now, this);
+                    } else {
+                        tunReadBuffer.setIndex(0, n);
+                        tunnel.encapsulate(tunReadBuffer, now, this);
+                    }
                 }
             } catch (IOException e) {
                 logger.warn("reading the TUN device failed", e);
@@ -424,19 +452,27 @@ public final class TunnelDevice implements AutoCloseable {
         public void deliverToTun(WireGuardKey peer, ByteBuf ipPacket) {
             try {
                 int length = ipPacket.readableBytes();
+                if (length > MAX_TUN_PACKET) {
+                    tunWriteDrops.lazySet(tunWriteDrops.get() + 1);
+                    return;
+                }
                 MemorySegment packet;
                 if (ipPacket.hasMemoryAddress()) {
                     packet = MemorySegment.ofAddress(ipPacket.memoryAddress() + ipPacket.readerIndex())
                             .reinterpret(length);
+                } else if (ipPacket.hasArray()) {
+                    MemorySegment.copy(ipPacket.array(), ipPacket.arrayOffset() + ipPacket.readerIndex(),
+                            tunWriteScratch, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, length);
+                    packet = tunWriteScratch;
                 } else if (ipPacket.isDirect() && ipPacket.nioBufferCount() == 1) {
                     // Without sun.misc.Unsafe (JDK 25 default) Netty exposes no address; its cached
                     // NIO view of the same memory avoids a copy.
                     packet = MemorySegment.ofBuffer(ipPacket.internalNioBuffer(ipPacket.readerIndex(), length));
                 } else {
                     MemorySegment.copy(MemorySegment.ofBuffer(ipPacket.nioBuffer()), 0, tunWriteScratch, 0, length);
-                    packet = tunWriteScratch.asSlice(0, length);
+                    packet = tunWriteScratch;
                 }
-                if (tunQueue.write(packet)) {
+                if (tunQueue.write(packet, length)) {
                     tunPacketsWritten.lazySet(tunPacketsWritten.get() + 1);
                 } else {
                     tunWriteDrops.lazySet(tunWriteDrops.get() + 1);
@@ -451,6 +487,8 @@ public final class TunnelDevice implements AutoCloseable {
 
         void release() {
             tunReadBuffer.release();
+            tunHeapBuffer.release();
+            udpHeapBuffer.release();
         }
     }
 }

@@ -135,7 +135,12 @@ public final class TunQueue {
      * @throws IOException on any other error, naming the device and errno
      */
     public boolean write(MemorySegment packet) throws IOException {
-        long n = Libc.write(fd, packet, packet.byteSize());
+        return write(packet, packet.byteSize());
+    }
+
+    /** Writes the first {@code length} bytes of {@code buffer} as one packet; see {@link #write(MemorySegment)}. */
+    public boolean write(MemorySegment buffer, long length) throws IOException {
+        long n = Libc.write(fd, buffer, length);
         if (n >= 0) {
             return true;
         }
@@ -144,7 +149,7 @@ public final class TunQueue {
             return false;
         }
         throw new IOException("write TUN " + name + " queue " + index + ": " + Libc.errnoName(errno)
-                + " (" + packet.byteSize() + " bytes)");
+                + " (" + length + " bytes)");
     }
 
     /** Writes the packet between a direct buffer's position and limit; the position is not moved. */

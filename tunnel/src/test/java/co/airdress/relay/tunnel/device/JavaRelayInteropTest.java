@@ -103,6 +103,9 @@ class JavaRelayInteropTest {
                 assertThat(b.endpoint(relay.publicKey())).isEqualTo(RelayTopology.RELAY_UNDERLAY_B + ":51820");
                 assertThat(curl(topology.relay(), "https://" + B_TUNNEL + ":8443/", 20, "-k")).contains("TLSv1.3");
             }
+            assertThat(topology.relay().execAllowingFailure(Duration.ofSeconds(5), "ip", "link", "show", "jwg" + id).exitCode())
+                    .as("no interface left behind").isNotZero();
+            assertThat(topology.relay().exec("ip", "route", "show")).doesNotContain("100.96.");
         }
     }
 }

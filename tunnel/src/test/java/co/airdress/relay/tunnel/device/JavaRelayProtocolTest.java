@@ -77,6 +77,34 @@ class JavaRelayProtocolTest {
     }
 
     @Test
+    void reloadAddsAndRemovesOperatorsWithoutDisturbingTheOthers() throws Exception {
+        try (RelayTopology topology = RelayTopology.create("jwgreload");
+             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+             WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
+             OperatorServices servicesA = OperatorServices.start(topology.operatorA(), A4, "a", 1);
+             OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
+             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+            a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "100.96.0.0/16");
+            b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16");
+            WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
+            WireGuardKey bKey = WireGuardKey.fromBase64(b.publicKey());
+            Await.until(Duration.ofSeconds(15), "handshake with A", () -> relay.device().hasLiveSession(aKey));
+            long aHandshakes = Objects.requireNonNull(relay.device().stats(aKey)).handshakes();
+
+            OperatorPeer peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
+            relay.device().applyPeers(List.of(operator(a, A4), peerB));
+            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20)).isEqualTo("hello from operator b\n");
+            assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 20)).isEqualTo("hello from operator a\n");
+            assertThat(Objects.requireNonNull(relay.device().stats(aKey)).handshakes()).as("A untouched").isEqualTo(aHandshakes);
+
+            relay.device().applyPeers(List.of(peerB));
+            assertThat(relay.device().stats()).extracting(PeerStats::publicKey).containsExactly(bKey);
+            assertThat(relay.device().isReachable(aKey)).isFalse();
+            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20)).isEqualTo("hello from operator b\n");
+        }
+    }
+
+    @Test
     void operatorRoamsToANewSourcePortMidTransfer() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgroam");
              WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");

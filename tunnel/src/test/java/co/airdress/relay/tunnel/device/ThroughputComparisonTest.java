@@ -90,9 +90,10 @@ class ThroughputComparisonTest {
             Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 2, false); // JIT warm-up
             Iperf.Result up = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, false);
             Iperf.Result down = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, true);
-            logger.info("java<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({}); {}",
+            logger.info("java<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({}); {}\n{}",
                     Math.round(up.megabitsPerSecond()), up.command(), Math.round(down.megabitsPerSecond()), down.command(),
-                    relay.device().deviceStats());
+                    relay.device().deviceStats(),
+                    topology.relay().exec("ip", "-s", "link", "show", relay.device().interfaceName()));
             assertThat(up.megabitsPerSecond()).isPositive();
             assertThat(down.megabitsPerSecond()).isPositive();
         }
