@@ -80,18 +80,30 @@ public final class UdpTransport implements AutoCloseable {
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .handler(new Inbound(receiver));
+        // Dual-stack [::] unless the host has IPv6 disabled; then IPv4 only.
+        SocketProtocolFamily family = ipv6Available() ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
         if (epoll) {
-            bootstrap.channelFactory(() -> new EpollDatagramChannel(SocketProtocolFamily.INET6))
+            bootstrap.channelFactory(() -> new EpollDatagramChannel(family))
                     .option(EpollChannelOption.SO_REUSEPORT, false);
         } else {
-            bootstrap.channelFactory(() -> new NioDatagramChannel(SocketProtocolFamily.INET6));
+            bootstrap.channelFactory(() -> new NioDatagramChannel(family));
         }
         try {
-            Channel channel = bootstrap.bind(new InetSocketAddress(port)).sync().channel();
+            Channel channel = bootstrap.bind(family == SocketProtocolFamily.INET6
+                    ? new InetSocketAddress(port) : new InetSocketAddress("0.0.0.0", port)).sync().channel();
             return new UdpTransport(group, channel, epoll);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IOException("bind WireGuard UDP port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean ipv6Available() {
+        try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open(
+                java.net.StandardProtocolFamily.INET6)) {
+            return probe != null;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
         }
     }
 
