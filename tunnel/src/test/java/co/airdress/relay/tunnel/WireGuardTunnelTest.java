@@ -499,6 +499,10 @@ class WireGuardTunnelTest {
                 WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(78))),
                 IpPrefix.parse("10.66.0.3/32"))))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> pair.relay.addPeer(PeerConfig.of(
+                WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(79))),
+                IpPrefix.parse("fd66::2"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fd66");
         pair.relay.updatePeer(new PeerConfig(pair.operatorPublic, null,
                 List.of(IpPrefix.parse("10.66.0.2/32"), IpPrefix.parse("10.66.0.20/32")), null, Duration.ZERO));
         pair.relay.removePeer(other);
