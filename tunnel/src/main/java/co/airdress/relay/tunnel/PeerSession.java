@@ -27,7 +27,7 @@ final class PeerSession {
     final PeerTimers timers;
     final ArrayDeque<ByteBuf> staged = new ArrayDeque<>();
 
-    PeerConfig config;
+    volatile PeerConfig config;
     RawPrefix[] allowed;
 
     @Nullable Keypair previous;

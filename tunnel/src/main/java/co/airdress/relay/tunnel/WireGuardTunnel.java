@@ -531,7 +531,8 @@ public final class WireGuardTunnel implements AutoCloseable {
         boolean ownDestination;
         if (version == 4 && available >= 20) {
             length = plain.getUnsignedShort(2);
-            if (length < 20 || length > available) {
+            int headerLength = (plain.getByte(0) & 0x0f) * 4;
+            if (headerLength < 20 || length < headerLength || length > available) {
                 drop(out, Drop.INVALID_INNER_PACKET, peer);
                 return -1;
             }
