@@ -27,8 +27,8 @@ final class PeerSession {
     final PeerTimers timers;
     final ArrayDeque<ByteBuf> staged = new ArrayDeque<>();
 
-    PeerConfig config;
-    IpPrefix[] allowed;
+    volatile PeerConfig config;
+    RawPrefix[] allowed;
 
     @Nullable Keypair previous;
     @Nullable Keypair current;
@@ -58,7 +58,7 @@ final class PeerSession {
         this.cookies = cookies;
         this.timers = timers;
         this.config = config;
-        this.allowed = config.allowedIps().toArray(IpPrefix[]::new);
+        this.allowed = config.allowedIps().stream().map(RawPrefix::new).toArray(RawPrefix[]::new);
         this.endpoint = config.endpoint();
     }
 
@@ -71,7 +71,7 @@ final class PeerSession {
     }
 
     boolean allows(byte[] raw) {
-        for (IpPrefix prefix : allowed) {
+        for (RawPrefix prefix : allowed) {
             if (prefix.contains(raw)) {
                 return true;
             }

@@ -78,6 +78,8 @@ public final class WireGuardTunnel implements AutoCloseable {
     private final IndexTable<Object> indices = new IndexTable<>();
     /** IPv4 /32 routes, keyed by the address as an int: an allocation-free lookup per packet. */
     private final IndexTable<PeerSession> v4Hosts = new IndexTable<>();
+    /** IPv6 /128 routes keyed by the address's last 32 bits; colliding entries share an array. */
+    private final IndexTable<RouteEntry[]> v6Hosts = new IndexTable<>();
     /** Every other allowed-IPs prefix, longest first. */
     private final List<RouteEntry> otherRoutes = new ArrayList<>();
     private final int[] ownV4;
@@ -88,7 +90,7 @@ public final class WireGuardTunnel implements AutoCloseable {
 
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    private record RouteEntry(IpPrefix prefix, PeerSession peer) {}
+    private record RouteEntry(RawPrefix prefix, PeerSession peer) {}
 
     public WireGuardTunnel(TunnelConfig config) {
         this.config = requireNonNull(config, "config");
@@ -157,7 +159,7 @@ public final class WireGuardTunnel implements AutoCloseable {
         checkRoutes(peer, peerConfig.allowedIps());
         removeRoutes(peer);
         peer.config = peerConfig;
-        peer.allowed = peerConfig.allowedIps().toArray(IpPrefix[]::new);
+        peer.allowed = peerConfig.allowedIps().stream().map(RawPrefix::new).toArray(RawPrefix[]::new);
         addRoutes(peer);
         peer.handshake.setPresharedKey(peerConfig.presharedKey() == null ? null : peerConfig.presharedKey().unsafeBytes());
         if (peerConfig.endpoint() != null) {
@@ -194,30 +196,65 @@ public final class WireGuardTunnel implements AutoCloseable {
 
     private void checkRoutes(PeerSession peer, List<IpPrefix> prefixes) {
         for (IpPrefix prefix : prefixes) {
-            if (prefix.address() instanceof Inet4Address && prefix.isHost()) {
-                PeerSession owner = v4Hosts.get(ipv4(prefix.address().getAddress()));
-                if (owner != null && owner != peer) {
-                    throw new IllegalArgumentException("allowed IP: " + prefix + " (expected: not already routed to " + owner.publicKey + ")");
+            if (!prefix.isHost()) {
+                continue;
+            }
+            byte[] raw = prefix.address().getAddress();
+            PeerSession owner = null;
+            if (raw.length == 4) {
+                owner = v4Hosts.get(ipv4(raw));
+            } else {
+                RouteEntry[] bucket = v6Hosts.get(RawPrefix.low32(raw));
+                for (RouteEntry route : bucket == null ? new RouteEntry[0] : bucket) {
+                    if (route.prefix().contains(raw) && route.peer() != peer) {
+                        owner = route.peer();
+                    }
                 }
+            }
+            if (owner != null && owner != peer) {
+                throw new IllegalArgumentException(
+                        "allowed IP: " + prefix + " (expected: not already routed to " + owner.publicKey + ")");
             }
         }
     }
 
     private void addRoutes(PeerSession peer) {
-        for (IpPrefix prefix : peer.allowed) {
-            if (prefix.address() instanceof Inet4Address && prefix.isHost()) {
-                v4Hosts.putIfAbsent(ipv4(prefix.address().getAddress()), peer);
+        for (RawPrefix prefix : peer.allowed) {
+            if (prefix.address.length == 4 && prefix.isHost()) {
+                v4Hosts.putIfAbsent(ipv4(prefix.address), peer);
+            } else if (prefix.isHost()) {
+                int key = RawPrefix.low32(prefix.address);
+                RouteEntry[] bucket = v6Hosts.get(key);
+                RouteEntry entry = new RouteEntry(prefix, peer);
+                if (bucket == null) {
+                    v6Hosts.putIfAbsent(key, new RouteEntry[] {entry});
+                } else {
+                    RouteEntry[] grown = java.util.Arrays.copyOf(bucket, bucket.length + 1);
+                    grown[bucket.length] = entry;
+                    v6Hosts.replace(key, bucket, grown);
+                }
             } else {
                 otherRoutes.add(new RouteEntry(prefix, peer));
             }
         }
-        otherRoutes.sort((a, b) -> Integer.compare(b.prefix().prefixLength(), a.prefix().prefixLength()));
+        otherRoutes.sort((a, b) -> Integer.compare(b.prefix().length, a.prefix().length));
     }
 
     private void removeRoutes(PeerSession peer) {
-        for (IpPrefix prefix : peer.allowed) {
-            if (prefix.address() instanceof Inet4Address && prefix.isHost()) {
-                v4Hosts.remove(ipv4(prefix.address().getAddress()), peer);
+        for (RawPrefix prefix : peer.allowed) {
+            if (prefix.address.length == 4 && prefix.isHost()) {
+                v4Hosts.remove(ipv4(prefix.address), peer);
+            } else if (prefix.isHost()) {
+                int key = RawPrefix.low32(prefix.address);
+                RouteEntry[] bucket = v6Hosts.get(key);
+                if (bucket != null) {
+                    RouteEntry[] kept = java.util.Arrays.stream(bucket).filter(r -> r.peer() != peer).toArray(RouteEntry[]::new);
+                    if (kept.length == 0) {
+                        v6Hosts.remove(key, bucket);
+                    } else {
+                        v6Hosts.replace(key, bucket, kept);
+                    }
+                }
             }
         }
         otherRoutes.removeIf(r -> r.peer() == peer);
@@ -494,7 +531,8 @@ public final class WireGuardTunnel implements AutoCloseable {
         boolean ownDestination;
         if (version == 4 && available >= 20) {
             length = plain.getUnsignedShort(2);
-            if (length < 20 || length > available) {
+            int headerLength = (plain.getByte(0) & 0x0f) * 4;
+            if (headerLength < 20 || length < headerLength || length > available) {
                 drop(out, Drop.INVALID_INNER_PACKET, peer);
                 return -1;
             }
@@ -593,6 +631,14 @@ public final class WireGuardTunnel implements AutoCloseable {
         }
         if (version == 6 && available >= 40) {
             packet.getBytes(start + 24, scratch16);
+            RouteEntry[] bucket = v6Hosts.get(RawPrefix.low32(scratch16));
+            if (bucket != null) {
+                for (RouteEntry route : bucket) {
+                    if (route.prefix().contains(scratch16)) {
+                        return route.peer();
+                    }
+                }
+            }
             return routeOther(scratch16);
         }
         return null;

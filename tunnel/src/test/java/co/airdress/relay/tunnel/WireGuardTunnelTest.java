@@ -360,6 +360,35 @@ class WireGuardTunnelTest {
     }
 
     @Test
+    void rekeyAfterMessagesStartsAHandshakeAndTheOldKeypairStillDecrypts() {
+        ProtocolTimers fewMessages = ProtocolTimers.STANDARD.withRekeyAfterMessages(3);
+        TunnelPair pair = new TunnelPair(fewMessages, UnaryOperator.identity(), UnaryOperator.identity(),
+                UnaryOperator.identity());
+        pair.establish(); // counter 0 used
+        pair.relaySink.takeDelivered();
+        pair.advance(6 * SECOND); // past REKEY_TIMEOUT: initiations are at most one per 5 s
+        List<byte[]> inFlight = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", i));
+            for (RecordingSink.Datagram d : pair.operatorSink.take()) {
+                if (d.type() == Messages.TYPE_TRANSPORT) {
+                    inFlight.add(d.bytes());
+                } else {
+                    assertThat(i).as("initiation once the counter passed 3").isEqualTo(2);
+                    pair.toRelay(d.bytes());
+                }
+            }
+        }
+        pair.pump(); // completes the new handshake; the relay now holds the old keypair as previous
+        assertThat(pair.relay.stats(pair.operatorPublic, pair.now).handshakes()).isEqualTo(2);
+        for (byte[] late : inFlight) {
+            pair.toRelay(late);
+        }
+        assertThat(pair.relaySink.takeDelivered()).hasSize(3);
+        assertThat(pair.relaySink.dropped).isEmpty();
+    }
+
+    @Test
     void shortenedTimersRekeyAndRejectOnTheirSchedule() {
         ProtocolTimers fast = ProtocolTimers.STANDARD.withRekeyTimes(Duration.ofSeconds(20), Duration.ofSeconds(30));
         TunnelPair pair = new TunnelPair(fast, UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity());
@@ -470,6 +499,10 @@ class WireGuardTunnelTest {
                 WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(78))),
                 IpPrefix.parse("10.66.0.3/32"))))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> pair.relay.addPeer(PeerConfig.of(
+                WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(79))),
+                IpPrefix.parse("fd66::2"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fd66");
         pair.relay.updatePeer(new PeerConfig(pair.operatorPublic, null,
                 List.of(IpPrefix.parse("10.66.0.2/32"), IpPrefix.parse("10.66.0.20/32")), null, Duration.ZERO));
         pair.relay.removePeer(other);

@@ -45,7 +45,7 @@ class WireGuardGoInteropTest {
 
     @Test
     void wireguardGoInitiatesAndPingsTheRelay() throws Exception {
-        try (Rig rig = Rig.start(false)) {
+        try (Rig rig = Rig.start(false, false, false)) {
             ExternalProcess.Result ping = rig.ns.execAllowingFailure(Duration.ofSeconds(30),
                     "ping", "-c", "3", "-i", "0.2", "-W", "5", rig.relayTunnelIp);
             assertThat(ping.exitCode()).as("ping from wireguard-go's side:\n%s", ping.output()).isZero();
@@ -59,12 +59,32 @@ class WireGuardGoInteropTest {
 
     @Test
     void relayInitiatesAndGetsAnEchoReplyFromWireguardGosKernel() throws Exception {
-        try (Rig rig = Rig.start(true)) {
+        try (Rig rig = Rig.start(true, false, false)) {
             byte[] echo = IcmpEcho.request(rig.relayTunnelIp, rig.goTunnelIp, 0x4242, 1, 56);
             rig.outbound.add(echo);
             Await.until(STEP, "an echo reply from " + rig.goTunnelIp,
                     () -> rig.delivered.stream().anyMatch(p -> IcmpEcho.isReplyTo(p, echo)));
             assertThat(rig.tunnel.hasLiveSession(rig.goPublic, System.nanoTime())).isTrue();
+        }
+    }
+
+    @Test
+    void presharedKeyIsMixedAsWireguardGoDoes() throws Exception {
+        try (Rig rig = Rig.start(false, true, false)) {
+            ExternalProcess.Result ping = rig.ns.execAllowingFailure(Duration.ofSeconds(30),
+                    "ping", "-c", "2", "-i", "0.2", "-W", "5", rig.relayTunnelIp);
+            assertThat(ping.exitCode()).as("ping with a pre-shared key:\n%s", ping.output()).isZero();
+        }
+    }
+
+    @Test
+    void underLoadWireguardGoTakesOurCookieAndRetriesWithMac2() throws Exception {
+        try (Rig rig = Rig.start(false, false, true)) {
+            // The first initiation gets a cookie reply; wireguard-go retries after REKEY_TIMEOUT with MAC2.
+            ExternalProcess.Result ping = rig.ns.execAllowingFailure(Duration.ofSeconds(40),
+                    "ping", "-c", "1", "-W", "20", rig.relayTunnelIp);
+            assertThat(ping.exitCode()).as("ping through a cookie exchange:\n%s", ping.output()).isZero();
+            assertThat(rig.tunnel.drops()).containsKey(co.airdress.relay.tunnel.Drop.COOKIE_REQUIRED);
         }
     }
 
@@ -96,7 +116,7 @@ class WireGuardGoInteropTest {
             this.loop = Thread.ofPlatform().name("tunnel-owner").daemon().unstarted(this::run);
         }
 
-        static Rig start(boolean relayInitiates) throws Exception {
+        static Rig start(boolean relayInitiates, boolean presharedKey, boolean alwaysUnderLoad) throws Exception {
             Prerequisites.networkNamespaces();
             Prerequisites.tool("wireguard-go");
             Prerequisites.tool("wg");
@@ -137,13 +157,22 @@ class WireGuardGoInteropTest {
                 if (!relayInitiates) {
                     set.addAll(List.of("endpoint", hostIp + ":" + socket.getLocalPort()));
                 }
+                WireGuardKey psk = presharedKey ? WireGuardKeys.generatePresharedKey(random) : null;
+                if (psk != null) {
+                    Path pskFile = Files.createTempFile("wg-interop", ".psk");
+                    Files.writeString(pskFile, psk.toBase64() + "\n");
+                    set.addAll(List.of("preshared-key", pskFile.toString()));
+                    pskFile.toFile().deleteOnExit();
+                }
                 ns.exec(set.toArray(String[]::new));
                 ns.exec("ip", "addr", "add", "10.77.0.2/24", "dev", wgIf);
                 ns.exec("ip", "link", "set", wgIf, "up");
 
                 WireGuardTunnel tunnel = new WireGuardTunnel(
-                        TunnelConfig.of(relayPrivate, Set.of(InetAddress.ofLiteral("10.77.0.1"))));
+                        TunnelConfig.of(relayPrivate, Set.of(InetAddress.ofLiteral("10.77.0.1")))
+                                .withHandshakesPerSecondBeforeCookies(alwaysUnderLoad ? 0 : 256));
                 tunnel.addPeer(PeerConfig.of(goPublic, IpPrefix.parse("10.77.0.2/32"))
+                        .withPresharedKey(psk)
                         .withEndpoint(relayInitiates ? new InetSocketAddress(InetAddress.ofLiteral(nsIp), goPort) : null));
                 Rig rig = new Rig(ns, wgIf, go, keyFile, goPublic, tunnel, socket);
                 rig.loop.start();
