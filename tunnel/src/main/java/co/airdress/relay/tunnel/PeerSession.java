@@ -47,6 +47,9 @@ final class PeerSession {
     volatile long currentCreatedNanos;
     volatile boolean hasCurrent;
     volatile boolean gaveUp;
+    /** Set when data is sent with nothing authenticated received since: when the wait began. */
+    volatile boolean awaitingReply;
+    volatile long awaitingReplySinceNanos;
     volatile long rxBytes;
     volatile long txBytes;
     volatile long handshakes;

@@ -264,7 +264,9 @@ public final class WireGuardTunnel implements AutoCloseable {
 
     /**
      * Whether {@code peer} has a session usable right now: a confirmed keypair younger than
-     * REJECT_AFTER_TIME. {@code nowNanos} is on the same clock as the owner's calls.
+     * REJECT_AFTER_TIME, and no data sent to it that went unanswered (nothing authenticated
+     * received) for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s: when WireGuard itself gives up on the
+     * session and starts a new handshake). {@code nowNanos} is on the owner's clock.
      */
     public boolean hasLiveSession(WireGuardKey peer, long nowNanos) {
         PeerSession session = peers.get(peer);
@@ -285,7 +287,9 @@ public final class WireGuardTunnel implements AutoCloseable {
     }
 
     private boolean live(PeerSession session, long nowNanos) {
-        return session.hasCurrent && nowNanos - session.currentCreatedNanos < rejectAfterTime;
+        return session.hasCurrent
+                && nowNanos - session.currentCreatedNanos < rejectAfterTime
+                && !(session.awaitingReply && nowNanos - session.awaitingReplySinceNanos >= keepaliveTimeout + rekeyTimeout);
     }
 
     public @Nullable PeerStats stats(WireGuardKey peer, long nowNanos) {
@@ -410,6 +414,9 @@ public final class WireGuardTunnel implements AutoCloseable {
         peer.rxBytes += msg.length;
         peer.timers.onAnyAuthenticatedPacketTraversal(now);
         peer.timers.onAnyAuthenticatedPacketReceived();
+        if (peer.awaitingReply) {
+            peer.awaitingReply = false;
+        }
 
         int index = indices.insert(peer, config.random());
         byte[] response = peer.handshake.createResponse(index, config.random());
@@ -443,6 +450,9 @@ public final class WireGuardTunnel implements AutoCloseable {
         peer.rxBytes += msg.length;
         peer.timers.onAnyAuthenticatedPacketTraversal(now);
         peer.timers.onAnyAuthenticatedPacketReceived();
+        if (peer.awaitingReply) {
+            peer.awaitingReply = false;
+        }
         SessionKeys keys = requireNonNull(peer.handshake.deriveSession(), "keys");
         peer.handshakeIndexed = false;
         beginSession(peer, keys, receiver, now);
@@ -509,6 +519,9 @@ public final class WireGuardTunnel implements AutoCloseable {
         keepKeyFreshReceiving(peer, now, out);
         peer.timers.onAnyAuthenticatedPacketTraversal(now);
         peer.timers.onAnyAuthenticatedPacketReceived();
+        if (peer.awaitingReply) {
+            peer.awaitingReply = false;
+        }
         if (plainLength == 0) {
             plain.release();
             return;
@@ -718,6 +731,10 @@ public final class WireGuardTunnel implements AutoCloseable {
         peer.timers.onAnyAuthenticatedPacketSent();
         if (length > 0) {
             peer.timers.onDataSent(now);
+            if (!peer.awaitingReply) {
+                peer.awaitingReplySinceNanos = now;
+                peer.awaitingReply = true;
+            }
         }
         send(peer, endpoint, datagram, out);
     }

@@ -331,6 +331,22 @@ class WireGuardTunnelTest {
     }
 
     @Test
+    void sessionStopsCountingAsLiveFifteenSecondsAfterUnansweredData() {
+        TunnelPair pair = new TunnelPair();
+        pair.establish();
+        pair.relaySends(TestPackets.ipv4("10.66.0.1", "10.66.0.2", 10));
+        pair.relaySink.take(); // the operator is gone: nothing comes back
+        pair.advance(14 * SECOND);
+        assertThat(pair.relay.hasLiveSession(pair.operatorPublic, pair.now)).isTrue();
+        pair.advance(2 * SECOND);
+        assertThat(pair.relay.hasLiveSession(pair.operatorPublic, pair.now)).isFalse();
+        // Anything authenticated from the operator revives it.
+        pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", 10));
+        pair.toRelay(pair.operatorSink.take().get(0).bytes());
+        assertThat(pair.relay.hasLiveSession(pair.operatorPublic, pair.now)).isTrue();
+    }
+
+    @Test
     void dataWithoutAnswerTriggersNewHandshakeAfterFifteenSeconds() {
         TunnelPair pair = new TunnelPair();
         pair.establish();
