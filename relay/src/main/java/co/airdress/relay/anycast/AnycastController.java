@@ -276,9 +276,8 @@ final class AnycastController implements AutoCloseable {
         birdConnectedGauge.set(bird.isConnected() ? 1 : 0);
         switch (result) {
             case BirdVipRoute.Applied.Done done -> {
-                if (applied != wanted || birdError != null) {
-                    log.info("anycast: BIRD now {} ({}; {}; {} ms)", wanted, why, done.commands(), micros / 1000.0);
-                }
+                // Applies happen only on a change, a reconnect or a drift, so this never floods the log.
+                log.info("anycast: BIRD now {} ({}; {}; {} ms)", wanted, why, done.commands(), micros / 1000.0);
                 applied = wanted;
                 appliedGeneration = bird.generation();
                 birdError = null;
