@@ -217,25 +217,29 @@ final class AnycastController implements AutoCloseable {
                 t.action() == null ? "" : " (BIRD: " + t.action() + ")", t.cause(), cause.detail());
     }
 
-    /** First contact with BIRD: say what it does, and withdraw until the relay has proven itself. */
+    /**
+     * First contact with BIRD: say what it does, and make it do what the policy wants, which is a
+     * withdrawal unless the relay has already been proven healthy while BIRD was unreachable.
+     */
     private void startupResync() {
         BirdVipRoute.Observed observed = route.observe();
         if (observed instanceof BirdVipRoute.Observed.Failed f) {
             noteBirdError(f.cause());
-            log.warn("anycast startup: cannot read BIRD's state yet ({}); will withdraw as soon as BIRD answers", f.cause());
+            log.warn("anycast startup: cannot read BIRD's state yet ({}); will re-sync as soon as BIRD answers", f.cause());
             return;
         }
-        String state = ((BirdVipRoute.Observed.State) observed).state();
-        boolean announcing = ((BirdVipRoute.Observed.State) observed).announcing();
+        BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;
         startupDone = true;
-        if (announcing) {
+        birdProtocolState = state.state();
+        BirdAction wanted = policy.state().wanted();
+        if (state.announcing() && !wanted.announces()) {
             log.warn("anycast startup: BIRD already announces the VIP (protocol {} is {}) but the relay has not been"
-                    + " proven healthy yet (rise {}): withdrawing", config.protocol(), state, config.policy().rise());
+                    + " proven healthy yet (rise {}): withdrawing", config.protocol(), state.state(), config.policy().rise());
         } else {
-            log.info("anycast startup: BIRD does not announce the VIP (protocol {} is {}); staying withdrawn until"
-                    + " {} healthy probes", config.protocol(), state, config.policy().rise());
+            log.info("anycast startup: BIRD's protocol {} is {}; the controller wants {}", config.protocol(),
+                    state.state(), wanted);
         }
-        applyWanted(BirdAction.WITHDRAW, "startup re-sync");
+        applyWanted(wanted, "startup re-sync");
     }
 
     private void reconcile() {

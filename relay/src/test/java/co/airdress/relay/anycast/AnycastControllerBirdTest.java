@@ -89,8 +89,13 @@ class AnycastControllerBirdTest {
 
     private AnycastController startController(int rise, int fall, Duration drainDelay, Duration backoffBase)
             throws IOException {
+        return startController(INTERVAL, Duration.ofMillis(80), rise, fall, drainDelay, backoffBase);
+    }
+
+    private AnycastController startController(Duration interval, Duration timeout, int rise, int fall,
+            Duration drainDelay, Duration backoffBase) throws IOException {
         AnycastController.Config config = new AnycastController.Config(readyz.uri(), lab.popSocket(), "vip",
-                lab.stateFile(), INTERVAL, Duration.ofMillis(80), Duration.ofSeconds(2),
+                lab.stateFile(), interval, timeout, Duration.ofSeconds(2),
                 new AnnouncementPolicy.Settings(rise, fall, drainDelay, backoffBase, backoffBase.multipliedBy(8),
                         Duration.ofMinutes(1)),
                 new InetSocketAddress("127.0.0.1", 0));
@@ -298,5 +303,30 @@ class AnycastControllerBirdTest {
         assertThat(held).isGreaterThanOrEqualTo(base.toMillis());
         assertThat(held).isGreaterThan(free);
         assertThat(c.snapshot().recentFlaps()).isEqualTo(2);
+    }
+
+    /** The defaults of {@code bin/relay controller} (interval 500 ms, timeout 400 ms, rise 5, fall 3), timed. */
+    @Test
+    void defaultSettingsTimed() throws IOException {
+        readyz.set(Mode.UP);
+        long up = System.nanoTime();
+        startController(Duration.ofMillis(500), Duration.ofMillis(400), 5, 3, Duration.ofSeconds(1),
+                Duration.ofSeconds(10));
+        long announce = timeUntil(up, "defaults: controller start, readyz UP -> VIP at router (rise 5, interval 500ms)",
+                AnycastControllerBirdTest::announcedPlainly);
+        assertThat(announce).isGreaterThanOrEqualTo(2000);
+
+        readyz.set(Mode.DOWN);
+        long down = System.nanoTime();
+        long withdraw = timeUntil(down, "defaults: readyz 503 DOWN -> VIP withdrawn at router (fall 3, interval 500ms)",
+                () -> !lab.vipAtRouter());
+        assertThat(withdraw).isGreaterThanOrEqualTo(1000);
+
+        readyz.set(Mode.UP);
+        awaitRouter("VIP back", AnycastControllerBirdTest::announcedPlainly);
+        readyz.set(Mode.HANG);
+        long hang = System.nanoTime();
+        timeUntil(hang, "defaults: readyz hangs -> VIP withdrawn at router (timeout 400ms, fall 3, interval 500ms)",
+                () -> !lab.vipAtRouter());
     }
 }
