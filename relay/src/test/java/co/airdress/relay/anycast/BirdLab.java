@@ -1,5 +1,7 @@
 package co.airdress.relay.anycast;
 
+import static java.util.Objects.requireNonNull;
+
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
@@ -31,6 +33,9 @@ final class BirdLab implements AutoCloseable {
     private final Path birdc;
     private @Nullable ExternalProcess routerBird;
     private @Nullable ExternalProcess popBird;
+    private @Nullable ExternalProcess pop2Bird;
+    private @Nullable NetworkNamespace pop2;
+    private @Nullable NetworkNamespace client;
 
     private BirdLab(Path dir, NetworkNamespace router, NetworkNamespace pop, Path birdc) {
         this.dir = dir;
@@ -41,6 +46,15 @@ final class BirdLab implements AutoCloseable {
 
     /** Skips (locally) or fails (CI) without root, namespaces or BIRD; otherwise starts both BIRDs. */
     static BirdLab start() throws IOException {
+        return start(false);
+    }
+
+    /**
+     * With {@code twoPops}, also a second PoP (pop2, 10.0.2.2, always announcing the same VIP with
+     * no controller; the router prefers pop1 by its lower router id) and a client namespace behind
+     * the router (10.0.0.2), with the VIP on {@code lo} in both PoPs, so that traffic can move.
+     */
+    static BirdLab start(boolean twoPops) throws IOException {
         Prerequisites.networkNamespaces();
         Prerequisites.tool("bird");
         Path birdc = Prerequisites.tool("birdc");
@@ -53,6 +67,20 @@ final class BirdLab implements AutoCloseable {
                 .replace("/run/bird/vip-state.conf", dir.resolve("vip-state.conf").toString()));
         Files.copy(source.resolve("router-site.conf.example"), dir.resolve("router-site.conf"));
         Files.copy(source.resolve("vip-state.conf.initial"), dir.resolve("vip-state.conf"));
+        if (twoPops) {
+            // The way router.conf says to add a PoP: one more protocol line.
+            Files.writeString(dir.resolve("router.conf"), Files.readString(dir.resolve("router.conf"))
+                    + "protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }\n");
+            Files.copy(dir.resolve("pop.conf"), dir.resolve("pop2.conf"));
+            Files.writeString(dir.resolve("pop2.conf"), Files.readString(dir.resolve("pop2.conf"))
+                    .replace("include \"pop-site.conf\";", "include \"pop2-site.conf\";"));
+            Files.writeString(dir.resolve("pop2-site.conf"), Files.readString(source.resolve("pop-site.conf.example"))
+                    .replace("10.255.0.11", "10.255.0.12")
+                    .replace("10.0.1.2", "10.0.2.2")
+                    .replace("10.0.1.1", "10.0.2.1")
+                    .replace("/run/bird/vip-state.conf", dir.resolve("pop2-state.conf").toString()));
+            Files.writeString(dir.resolve("pop2-state.conf"), VipStateFile.render(BirdAction.ANNOUNCE));
+        }
         NetworkNamespace router = NetworkNamespace.create("ac-rtr");
         NetworkNamespace pop;
         try {
@@ -65,14 +93,56 @@ final class BirdLab implements AutoCloseable {
         try {
             // Interface names are per namespace, so fixed names cannot collide with other runs.
             router.link("r-p1", "10.0.1.1/24", pop, "p1-r", "10.0.1.2/24");
+            if (twoPops) {
+                lab.addPop2AndClient();
+            }
             lab.startRouterBird();
             lab.startPopBird();
             lab.awaitSession();
+            if (twoPops) {
+                lab.startPop2Bird();
+            }
         } catch (RuntimeException | Error e) {
             lab.close();
             throw e;
         }
         return lab;
+    }
+
+    private void addPop2AndClient() {
+        NetworkNamespace p2 = NetworkNamespace.create("ac-pop2");
+        pop2 = p2;
+        NetworkNamespace c = NetworkNamespace.create("ac-cli");
+        client = c;
+        router.link("r-p2", "10.0.2.1/24", p2, "p2-r", "10.0.2.2/24");
+        router.link("r-c", "10.0.0.1/24", c, "c-r", "10.0.0.2/24");
+        router.exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        c.exec("ip", "route", "add", "default", "via", "10.0.0.1");
+        for (NetworkNamespace p : List.of(pop, p2)) {
+            p.exec("ip", "addr", "add", "192.0.2.1/32", "dev", "lo");
+            p.exec("ip", "route", "add", "10.0.0.0/24", "via", p == pop ? "10.0.1.1" : "10.0.2.1");
+        }
+    }
+
+    private void startPop2Bird() {
+        NetworkNamespace p2 = requireNonNull(pop2, "pop2");
+        pop2Bird = p2.start("bird-pop2", "bird", "-f", "-c", dir.resolve("pop2.conf").toString(),
+                "-s", dir.resolve("pop2.ctl").toString(), "-P", dir.resolve("pop2.pid").toString());
+        awaitSocket(pop2Bird, dir.resolve("pop2.ctl"));
+        Await.until(Duration.ofSeconds(20), "BGP session pop2 Established at the router", () ->
+                birdc(routerSocket(), "show protocols pop2").output().contains("Established"));
+    }
+
+    NetworkNamespace pop() {
+        return pop;
+    }
+
+    NetworkNamespace pop2() {
+        return requireNonNull(pop2, "pop2");
+    }
+
+    NetworkNamespace client() {
+        return requireNonNull(client, "client");
     }
 
     private static Path configSource() {
@@ -186,8 +256,17 @@ final class BirdLab implements AutoCloseable {
     @Override
     public void close() {
         killPopBird();
+        if (pop2Bird != null) {
+            pop2Bird.close();
+        }
         if (routerBird != null) {
             routerBird.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (pop2 != null) {
+            pop2.close();
         }
         pop.close();
         router.close();
