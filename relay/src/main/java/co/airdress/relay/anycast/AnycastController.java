@@ -224,8 +224,10 @@ final class AnycastController implements AutoCloseable {
     private void startupResync() {
         BirdVipRoute.Observed observed = route.observe();
         if (observed instanceof BirdVipRoute.Observed.Failed f) {
+            if (!f.cause().equals(birdError)) {
+                log.warn("anycast startup: cannot read BIRD's state yet; will re-sync as soon as BIRD answers");
+            }
             noteBirdError(f.cause());
-            log.warn("anycast startup: cannot read BIRD's state yet ({}); will re-sync as soon as BIRD answers", f.cause());
             return;
         }
         BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;

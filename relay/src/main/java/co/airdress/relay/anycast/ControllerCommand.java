@@ -19,12 +19,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code bin/relay controller}: the anycast controller, a process of its own next to the relay and BIRD. */
 @Command(name = "controller", mixinStandardHelpOptions = true,
-        description = {
-            "Announces this PoP's anycast VIP through BIRD while the relay's /readyz says UP,",
-            "drains it (GRACEFUL_SHUTDOWN 65535:0 + prepends) when it says DRAINING, and withdraws it",
-            "after --fall failed probes (DOWN, timeout, refused). Runs apart from the relay so that a",
-            "hung relay JVM still leads to a withdrawal. See docs/operating-a-pop.md."
-        },
+        description = "Announces this PoP's anycast VIP through BIRD while the relay's /readyz says UP,"
+                + " drains it (GRACEFUL_SHUTDOWN 65535:0 + prepends) when it says DRAINING, and withdraws it"
+                + " after --fall failed probes (DOWN, timeout, refused). Runs apart from the relay so that a"
+                + " hung relay JVM still leads to a withdrawal. See docs/operating-a-pop.md.",
         sortOptions = false)
 public final class ControllerCommand implements Callable<Integer> {
 
@@ -52,7 +50,7 @@ public final class ControllerCommand implements Callable<Integer> {
     Duration interval = Duration.ofMillis(500);
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Probe timeout, below --interval (default: 80% of --interval).")
+            description = "Probe timeout, below --interval (default: 80%% of --interval).")
     Duration timeout;
 
     @Option(names = "--fall", paramLabel = "N", defaultValue = "3",
