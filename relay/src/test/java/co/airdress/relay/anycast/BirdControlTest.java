@@ -40,7 +40,10 @@ class BirdControlTest {
             if (!bird.process().isAlive()) {
                 throw new AssertionError("bird exited: " + bird.output());
             }
-            return Files.exists(socket);
+            // The socket file appears at bind(), a moment before listen(): wait for an answer.
+            try (BirdControl probe = new BirdControl(socket, Duration.ofSeconds(1))) {
+                return Files.exists(socket) && probe.command("show status") instanceof BirdResult.Answered;
+            }
         });
         return bird;
     }
