@@ -1,5 +1,6 @@
 package co.airdress.relay.anycast;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -94,7 +95,13 @@ public final class ControllerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AnycastController.Config config = config();
         CountDownLatch stopped = new CountDownLatch(1);
-        AnycastController controller = new AnycastController(config);
+        AnycastController controller;
+        try {
+            controller = new AnycastController(config);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("--status-listen: " + statusListen + ": cannot listen (" + e + ")");
+            return 1;
+        }
         Thread hook = new Thread(() -> {
             controller.close();
             stopped.countDown();

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -151,7 +152,7 @@ final class HealthProbe implements AutoCloseable {
     private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
         private final CompletableFuture<byte[]> result = new CompletableFuture<>();
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        private Flow.@org.jspecify.annotations.Nullable Subscription subscription;
+        private Flow.@Nullable Subscription subscription;
 
         @Override
         public CompletionStage<byte[]> getBody() {

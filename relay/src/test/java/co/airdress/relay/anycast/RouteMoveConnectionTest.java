@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.anycast.ReadyzDouble.Mode;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.Prerequisites;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -73,6 +74,7 @@ class RouteMoveConnectionTest {
 
     @BeforeAll
     static void startLab() throws IOException {
+        Prerequisites.tool("python3");
         lab = BirdLab.start(true);
         readyz = new ReadyzDouble();
         server1 = lab.pop().start("server-pop1", "python3", "-c", SERVER, "pop1").awaitOutput("LISTENING", WAIT);
