@@ -2,7 +2,6 @@ package co.airdress.relay.anycast;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -13,8 +12,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,13 +27,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class BirdControl implements AutoCloseable {
 
-    /** Upper bound on one reply; {@code show route all} of a full table would exceed it, our commands never do. */
-    static final int MAX_REPLY_BYTES = 1 << 20;
-
     private final UnixDomainSocketAddress address;
     private final Duration timeout;
     private final ByteBuffer readBuffer = ByteBuffer.allocate(8192);
-    private final ByteArrayOutputStream pendingLine = new ByteArrayOutputStream();
+    private final BirdReplyDecoder decoder = new BirdReplyDecoder();
 
     private @Nullable SocketChannel channel;
     private @Nullable Selector selector;
@@ -137,7 +131,7 @@ final class BirdControl implements AutoCloseable {
                     await(SelectionKey.OP_CONNECT, deadline, "connect");
                 }
             }
-            pendingLine.reset();
+            decoder.reset();
             readBuffer.clear().flip();
             BirdReply welcome = readReply(deadline);
             if (welcome.finalCode() != BirdReply.WELCOME) {
@@ -161,73 +155,24 @@ final class BirdControl implements AutoCloseable {
     }
 
     private BirdReply readReply(long deadline) throws IOException {
-        List<BirdReply.Line> lines = new ArrayList<>();
-        int lastCode = -1;
-        int replyBytes = 0;
-        while (true) {
-            byte[] raw = nextLine(deadline);
-            replyBytes += raw.length + 1;
-            if (replyBytes > MAX_REPLY_BYTES) {
-                throw new IOException("reply longer than " + MAX_REPLY_BYTES + " bytes");
-            }
-            String line = new String(raw, StandardCharsets.UTF_8);
-            if (line.startsWith("+")) {
-                continue;
-            }
-            if (line.startsWith(" ")) {
-                if (lastCode < 0) {
-                    throw new IOException("continuation line before any code: " + abbreviate(line));
-                }
-                lines.add(new BirdReply.Line(lastCode, line.substring(1)));
-                continue;
-            }
-            if (line.length() < 5 || !isDigits(line, 4) || (line.charAt(4) != '-' && line.charAt(4) != ' ')) {
-                throw new IOException("malformed reply line: " + abbreviate(line));
-            }
-            lastCode = Integer.parseInt(line, 0, 4, 10);
-            lines.add(new BirdReply.Line(lastCode, line.substring(5)));
-            if (line.charAt(4) == ' ') {
-                return new BirdReply(lines);
-            }
-        }
-    }
-
-    private static boolean isDigits(String s, int n) {
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 80 ? s.substring(0, 80) + "..." : s;
-    }
-
-    private byte[] nextLine(long deadline) throws IOException {
         SocketChannel ch = requireNonNull(channel, "channel");
         while (true) {
-            while (readBuffer.hasRemaining()) {
-                byte b = readBuffer.get();
-                if (b == '\n') {
-                    byte[] line = pendingLine.toByteArray();
-                    pendingLine.reset();
-                    return line;
+            switch (decoder.decode(readBuffer)) {
+                case BirdReplyDecoder.Step.Complete c -> {
+                    return c.reply();
                 }
-                if (pendingLine.size() >= MAX_REPLY_BYTES) {
-                    throw new IOException("reply line longer than " + MAX_REPLY_BYTES + " bytes");
+                case BirdReplyDecoder.Step.Malformed m -> throw new IOException(m.reason());
+                case BirdReplyDecoder.Step.NeedMore n -> {
+                    // The decoder consumed everything; read more below.
                 }
-                pendingLine.write(b);
             }
             readBuffer.clear();
-            int n = ch.read(readBuffer);
+            int read = ch.read(readBuffer);
             readBuffer.flip();
-            if (n < 0) {
+            if (read < 0) {
                 throw new IOException("BIRD closed the control connection");
             }
-            if (n == 0) {
+            if (read == 0) {
                 await(SelectionKey.OP_READ, deadline, "reply");
             }
         }
@@ -250,7 +195,7 @@ final class BirdControl implements AutoCloseable {
         Selector sel = selector;
         channel = null;
         selector = null;
-        pendingLine.reset();
+        decoder.reset();
         readBuffer.clear().flip();
         try {
             if (sel != null) {
