@@ -129,6 +129,15 @@ public final class ManagementServer implements AutoCloseable {
         return bound;
     }
 
+    /** The bound address, once started. */
+    public InetSocketAddress boundAddress() {
+        Channel ch = serverChannel;
+        if (ch == null) {
+            throw new IllegalStateException("not started");
+        }
+        return (InetSocketAddress) ch.localAddress();
+    }
+
     @Override
     public void close() {
         Channel ch = serverChannel;

@@ -5,7 +5,6 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.Upstream;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,16 +93,7 @@ final class OperatorJson {
 
     private static void putAddress(ObjectNode n, String field, @Nullable InetSocketAddress address) {
         if (address != null) {
-            n.put(field, address(address));
+            n.put(field, OperatorsFile.format(address));
         }
-    }
-
-    static String address(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        if (a.getAddress() instanceof Inet6Address) {
-            int scope = host.indexOf('%');
-            host = "[" + (scope >= 0 ? host.substring(0, scope) : host) + "]";
-        }
-        return host + ":" + a.getPort();
     }
 }

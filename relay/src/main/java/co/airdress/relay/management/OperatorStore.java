@@ -109,6 +109,8 @@ public final class OperatorStore implements AutoCloseable {
     // Written only on the executor thread; the snapshot is immutable and published via volatile.
     private volatile Map<String, Operator> snapshot = Map.of();
     private byte @Nullable [] appliedDigest;
+    // The last content rejected as invalid: the same bytes seen again are not re-reported.
+    private byte @Nullable [] rejectedDigest;
     private long version;
     private volatile boolean loaded;
     private @Nullable ScheduledFuture<?> pendingReload;
@@ -295,6 +297,7 @@ public final class OperatorStore implements AutoCloseable {
             throw new UncheckedIOException("cannot write " + file, e);
         }
         appliedDigest = digest(bytes);
+        rejectedDigest = null;
         apply(next);
         log.info("{}: {} written, route table version {}", what, file, version);
     }
@@ -317,12 +320,16 @@ public final class OperatorStore implements AutoCloseable {
             health.operators(true, version, null);
             return Reload.UNCHANGED;
         }
+        if (Arrays.equals(d, rejectedDigest)) {
+            return Reload.INVALID;
+        }
         Parsed<List<Operator>> parsed = OperatorsFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
         switch (parsed) {
             case Parsed.Invalid<List<Operator>> invalid -> {
                 String error = file + ": " + invalid.problems().size() + " problem(s), the file was rejected whole"
                         + (loaded ? " and the previous route table stays" : "") + ": "
                         + invalid.problems().stream().map(ConfigProblem::toString).collect(Collectors.joining("; "));
+                rejectedDigest = d;
                 reloadInvalid.increment();
                 health.operators(loaded, version, error);
                 log.error("operators reload ({}) rejected: {}", why, error);
@@ -334,6 +341,7 @@ public final class OperatorStore implements AutoCloseable {
                     next.put(op.name(), op);
                 }
                 appliedDigest = d;
+                rejectedDigest = null;
                 apply(next);
                 reloadOk.increment();
                 log.info("operators reload ({}): {} operators from {}, route table version {}", why, next.size(), file,
