@@ -9,7 +9,9 @@ import co.airdress.relay.metrics.RelayMetrics;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -41,7 +43,7 @@ import tools.jackson.databind.node.ObjectNode;
  * from cached state; operator changes run on the {@link OperatorStore}'s own thread (they write and
  * fsync a file) and their response is written when they complete.
  */
-final class ManagementHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
     static final String NAME = "management";
 
@@ -61,18 +63,72 @@ final class ManagementHandler extends SimpleChannelInboundHandler<FullHttpReques
             byte @Nullable [] tokenDigest,
             @Nullable Path tokenFile) {}
 
+    /** Pipelined requests waiting behind an operator change (responses must keep request order). */
+    static final int MAX_QUEUED = 8;
+
     private final Context context;
+    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+    // Event loop only: an operator change is running and its response not yet written.
+    private boolean busy;
 
     ManagementHandler(Context context) {
         this.context = requireNonNull(context, "context");
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (busy) {
+            if (queued.size() >= MAX_QUEUED) {
+                request.release();
+                ctx.close();
+                return;
+            }
+            queued.add(request);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        try {
+            busy = handle(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        FullHttpRequest r;
+        while ((r = queued.poll()) != null) {
+            r.release();
+        }
+        super.channelInactive(ctx);
+    }
+
+    /** Called on the event loop once an operator change has answered. */
+    private void resume(ChannelHandlerContext ctx) {
+        busy = false;
+        FullHttpRequest r;
+        while (!busy && (r = queued.poll()) != null) {
+            try {
+                busy = handle(ctx, r);
+            } finally {
+                r.release();
+            }
+        }
+        if (!busy) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Answers a request; returns true when the answer comes later (an operator change). */
+    private boolean handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             respond(ctx, false, error(HttpResponseStatus.BAD_REQUEST, "malformed request"));
-            return;
+            return false;
         }
         String path = new QueryStringDecoder(request.uri()).path();
         HttpMethod method = request.method();
@@ -109,66 +165,62 @@ final class ManagementHandler extends SimpleChannelInboundHandler<FullHttpReques
             }
             default -> {
                 if (path.startsWith(OPERATORS_PREFIX) && path.length() > OPERATORS_PREFIX.length()) {
-                    operator(ctx, keepAlive, request, path.substring(OPERATORS_PREFIX.length()));
+                    return operator(ctx, keepAlive, request, path.substring(OPERATORS_PREFIX.length()));
                 } else {
                     respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "no such resource: " + path));
                 }
             }
         }
+        return false;
     }
 
-    private void operator(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String name) {
+    private boolean operator(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String name) {
         HttpMethod method = request.method();
         if (!allowed(ctx, keepAlive, method, "GET, PUT, DELETE", HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE)) {
-            return;
+            return false;
         }
         if (!NAME_SYNTAX.matcher(name).matches()) {
             respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name
                     + " (names match [a-z0-9-]{1,63})"));
-            return;
+            return false;
         }
         if (method.equals(HttpMethod.GET)) {
             Operator op = context.operators().get(name);
             respond(ctx, keepAlive, op != null
                     ? json(HttpResponseStatus.OK, OperatorJson.write(op))
                     : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name));
-            return;
+            return false;
         }
         if (!authorized(ctx, keepAlive, request)) {
-            return;
+            return false;
         }
         if (method.equals(HttpMethod.DELETE)) {
-            context.operators().deleteAsync(name).whenComplete((deleted, failure) -> {
-                if (failure != null) {
-                    respond(ctx, keepAlive, failed(failure));
-                } else if (deleted) {
-                    respond(ctx, keepAlive, empty(HttpResponseStatus.NO_CONTENT));
-                } else {
-                    respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name));
-                }
-            });
-            return;
+            context.operators().deleteAsync(name).whenComplete((deleted, failure) -> later(ctx, keepAlive,
+                    failure != null ? failed(failure)
+                            : deleted ? empty(HttpResponseStatus.NO_CONTENT)
+                            : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name)));
+            return true;
         }
         byte[] body = ByteBufUtil.getBytes(request.content());
         Operator op;
         switch (OperatorJson.read(body)) {
             case OperatorJson.Body.Invalid invalid -> {
                 respond(ctx, keepAlive, problems(invalid.problems()));
-                return;
+                return false;
             }
             case OperatorJson.Body.Ok ok -> op = ok.operator();
         }
         if (!op.name().equals(name)) {
             respond(ctx, keepAlive, problems(List.of("operator.name: \"" + op.name()
                     + "\" (expected: the name in the path, \"" + name + "\")")));
-            return;
+            return false;
         }
         context.operators().putAsync(op).whenComplete((put, failure) -> {
             if (failure != null) {
-                respond(ctx, keepAlive, failed(failure));
+                later(ctx, keepAlive, failed(failure));
                 return;
             }
-            respond(ctx, keepAlive, switch (put) {
+            later(ctx, keepAlive, switch (put) {
                 case OperatorStore.Put.Created c -> json(HttpResponseStatus.CREATED, OperatorJson.write(c.operator()));
                 case OperatorStore.Put.Updated u -> json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
                 case OperatorStore.Put.Conflict c -> {
@@ -180,6 +232,7 @@ final class ManagementHandler extends SimpleChannelInboundHandler<FullHttpReques
                 case OperatorStore.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
             });
         });
+        return true;
     }
 
     // ---- health ----
@@ -334,6 +387,18 @@ final class ManagementHandler extends SimpleChannelInboundHandler<FullHttpReques
                 io.netty.buffer.Unpooled.EMPTY_BUFFER, r.headers(), r.trailingHeaders());
         r.release();
         return h;
+    }
+
+    /** Writes an operator change's answer on the event loop, then serves queued requests. */
+    private void later(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {
+        ctx.executor().execute(() -> {
+            if (!ctx.channel().isActive()) {
+                r.release();
+                return;
+            }
+            respond(ctx, keepAlive, r);
+            resume(ctx);
+        });
     }
 
     private static void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {

@@ -254,6 +254,27 @@ class ManagementServerTest {
         }
     }
 
+    @Test
+    void pipelinedRequestsBehindAnOperatorChangeAreAnsweredInOrder() throws Exception {
+        Fixture f = fixture(true);
+        String body = bob("bob.example.test");
+        String put = "PUT /v1/operators/bob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                + "\r\n\r\n" + body;
+        String get = "GET /v1/operators/bob HTTP/1.1\r\nHost: x\r\n\r\n";
+        String last = "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        try (Socket s = new Socket()) {
+            s.connect(f.server.boundAddress());
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((put + get + last).getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            // The GET sees the PUT's effect: it was not answered before the change completed.
+            assertThat(all).containsSubsequence("HTTP/1.1 201 Created", "HTTP/1.1 200 OK", "\"bob.example.test\"",
+                    "HTTP/1.1 200 OK", "\"status\":\"UP\"");
+        }
+    }
+
     // ---- admin API: auth ----
 
     @Test
