@@ -268,7 +268,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         // A rejected reload while an older table is in force is not DOWN: the PoP still routes.
         o.put("last_error", error);
         if (operatorsUp) {
-            o.put("operators", context.operators().list().size());
+            o.put("operators", context.operators().size());
         }
 
         boolean draining = h.isDraining();

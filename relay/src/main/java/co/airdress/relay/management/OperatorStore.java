@@ -41,7 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -138,11 +138,14 @@ public final class OperatorStore implements AutoCloseable {
         Gauge.builder("relay.route.table.version", routes, r -> r.current().version())
                 .description("Version of the route table in force (increases on every change)")
                 .register(registry);
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "relay-operators");
             t.setDaemon(true);
             return t;
         });
+        // On close, a pending debounced reload is dropped rather than waited for.
+        ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.executor = ex;
     }
 
     private static Counter reloadCounter(MeterRegistry registry, String result) {
@@ -184,6 +187,11 @@ public final class OperatorStore implements AutoCloseable {
 
     public List<Operator> list() {
         return List.copyOf(snapshot.values());
+    }
+
+    /** Number of operators in force (cheap: no copy). */
+    public int size() {
+        return snapshot.size();
     }
 
     public @Nullable Operator get(String name) {
@@ -374,8 +382,10 @@ public final class OperatorStore implements AutoCloseable {
             }
             boolean relevant = false;
             for (WatchEvent<?> event : key.pollEvents()) {
-                // OVERFLOW means events were lost: reload to be safe.
-                if (event.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(event.context())) {
+                // OVERFLOW means events were lost: reload to be safe. "..data" and the like are
+                // Kubernetes' symlink swaps of a mounted ConfigMap, which change the file's target.
+                if (event.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(event.context())
+                        || event.context() instanceof Path p && p.toString().startsWith("..")) {
                     relevant = true;
                 }
             }
