@@ -93,6 +93,9 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
         if (header != null) {
             ProxyHeader.write(up, header);
         }
+        int replayed = peeked.content().readableBytes();
+        record.addClientToUpstream(replayed);
+        metrics.clientToUpstream(record.listener()).increment(replayed);
         up.writeAndFlush(peeked.content()).addListener((ChannelFutureListener) w -> {
             if (!w.isSuccess()) {
                 record.outcome(Outcome.UNREACHABLE);

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.access.Outcome;
 import co.airdress.relay.listen.Listener;
-import co.airdress.relay.route.Routes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code relay_connections_active{listener}}, {@code relay_connections_closed_total{listener,outcome}},
  * {@code relay_peek_total{listener,result}}, {@code relay_bytes_total{listener,direction}}
  * (client_to_upstream, upstream_to_client), {@code relay_upstream_connect_seconds{listener}}
- * (histogram), {@code relay_route_table_hosts}, {@code relay_route_table_version},
- * {@code relay_operator_active_connections{operator}}; each also carries {@code pop}.
+ * (histogram), {@code relay_operator_active_connections{operator}}; each also carries {@code pop}.
+ * The route table's size and version are registered by the operators store.
  */
 public final class DataPathMetrics {
 
@@ -61,9 +60,8 @@ public final class DataPathMetrics {
     private final Map<Listener, Timer> connect = new EnumMap<>(Listener.class);
     private final ConcurrentHashMap<String, AtomicInteger> perOperator = new ConcurrentHashMap<>();
 
-    public DataPathMetrics(MeterRegistry registry, Routes routes) {
+    public DataPathMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
-        requireNonNull(routes, "routes");
         for (Listener l : Listener.values()) {
             accepted.put(l, Counter.builder("relay.connections.accepted")
                     .description("Connections accepted").tag("listener", l.label()).register(registry));
@@ -98,10 +96,6 @@ public final class DataPathMetrics {
                     .maximumExpectedValue(Duration.ofSeconds(30))
                     .register(registry));
         }
-        Gauge.builder("relay.route.table.hosts", routes, r -> r.current().size())
-                .description("Host patterns in the route table in force").register(registry);
-        Gauge.builder("relay.route.table.version", routes, r -> r.current().version())
-                .description("Version of the route table in force").register(registry);
     }
 
     public void accepted(Listener l) {

@@ -41,7 +41,7 @@ final class RelayHarness implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(2, transport.ioHandlerFactory());
         this.routes = new Routes(RouteTable.of(operators, 1));
         this.metrics = new RelayMetrics(config.pop());
-        this.dataPath = new DataPathMetrics(metrics.registry(), routes);
+        this.dataPath = new DataPathMetrics(metrics.registry());
         this.server = new RelayServer(config, routes, new DirectDialer(config.timeouts().connect(), RelayServer.WATER_MARK),
                 dataPath, new HealthState(config.pop()), group, transport);
         try {
