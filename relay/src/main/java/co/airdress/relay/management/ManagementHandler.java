@@ -340,6 +340,9 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
     private static FullHttpResponse failed(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof OperatorStore.UnappliedEditException) {
+            return error(HttpResponseStatus.CONFLICT, cause.getMessage());
+        }
         log.error("operators change failed", cause);
         return error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "change not applied: " + cause.getMessage());
     }
