@@ -33,7 +33,6 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -517,13 +516,5 @@ public final class OperatorStore implements AutoCloseable {
                 log.debug("cannot copy permissions of {} (keeping the temp file's)", from, e);
             }
         }
-    }
-
-    static List<String> problemsAsText(List<ConfigProblem> problems) {
-        List<String> out = new ArrayList<>(problems.size());
-        for (ConfigProblem p : problems) {
-            out.add(p.toString());
-        }
-        return out;
     }
 }

@@ -56,6 +56,7 @@ class DrainEndToEndTest {
                 """.formatted(dir.resolve("admin.token"), dir.resolve("operators.yaml")));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return ExternalProcess.start("relay-run", List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1",
                 "-cp", System.getProperty("java.class.path"), "co.airdress.relay.cli.RelayCommand",
                 "run", "--config", config.toString()));
     }
