@@ -165,6 +165,9 @@ public final class OperatorStore implements AutoCloseable {
      * @throws IllegalStateException naming the file and every problem when it cannot be loaded
      */
     public void start() {
+        if (watchService != null) {
+            throw new IllegalStateException("already started");
+        }
         Reload first = await(() -> reload("start"));
         if (first != Reload.OK && first != Reload.UNCHANGED) {
             String error = health.operatorsError();
