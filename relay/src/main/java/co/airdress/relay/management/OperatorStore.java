@@ -278,7 +278,12 @@ public final class OperatorStore implements AutoCloseable {
                 }
             }
         }
-        boolean exists = snapshot.containsKey(operator.name());
+        Operator existing = snapshot.get(operator.name());
+        if (operator.equals(existing)) {
+            // An idempotent retry: nothing to write, no new table version.
+            return new Put.Updated(operator);
+        }
+        boolean exists = existing != null;
         Map<String, Operator> next = new LinkedHashMap<>(snapshot);
         next.put(operator.name(), operator);
         List<ConfigProblem> setProblems = OperatorsFile.validate(List.copyOf(next.values()));
