@@ -1,0 +1,421 @@
+package co.airdress.relay.anycast;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.anycast.AnnouncementPolicy.Transition;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The controller loop: every interval, probe {@code /readyz}, feed {@link AnnouncementPolicy}, and
+ * make BIRD do what the policy's state wants. One scheduler thread does all of it, so the policy
+ * and the BIRD connection need no locks; {@code /status} and {@code /metrics} read a published
+ * snapshot.
+ *
+ * <p>Every tick also reads the VIP protocol's state back from BIRD: after a BIRD restart
+ * (reconnect), a failed command, or someone's {@code birdc enable/disable}, the wanted state is
+ * applied again. At startup BIRD is assumed to be wrong: whatever it announces, the VIP is
+ * withdrawn until the relay has been healthy {@code rise} times.
+ */
+final class AnycastController implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AnycastController.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** Everything the controller needs; built and validated by {@link ControllerCommand}. */
+    record Config(URI readyz, Path birdSocket, String protocol, Path stateFile, Duration interval,
+            Duration timeout, Duration birdTimeout, AnnouncementPolicy.Settings policy,
+            InetSocketAddress statusListen) {
+        Config {
+            requireNonNull(readyz, "readyz");
+            requireNonNull(birdSocket, "birdSocket");
+            requireNonNull(protocol, "protocol");
+            requireNonNull(stateFile, "stateFile");
+            requireNonNull(interval, "interval");
+            requireNonNull(timeout, "timeout");
+            requireNonNull(birdTimeout, "birdTimeout");
+            requireNonNull(policy, "policy");
+            requireNonNull(statusListen, "statusListen");
+            if (timeout.compareTo(interval) >= 0) {
+                throw new IllegalArgumentException("timeout: " + timeout + " (expected: < interval " + interval + ")");
+            }
+        }
+    }
+
+    /** What {@code /status} shows; immutable, replaced after every tick. */
+    record Snapshot(PolicyState state, BirdAction wanted, @Nullable BirdAction applied, boolean birdConnected,
+            @Nullable String birdProtocolState, @Nullable String birdError, long birdConnections,
+            HealthProbe.@Nullable Result lastProbe, @Nullable Instant lastProbeAt, int consecutiveUp,
+            int consecutiveFailures, int recentFlaps, Duration holdRemaining, @Nullable Transition lastTransition,
+            @Nullable Instant lastTransitionAt, long probes) {}
+
+    private final Config config;
+    private final AnnouncementPolicy policy;
+    private final HealthProbe probe;
+    private final BirdControl bird;
+    private final BirdVipRoute route;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<ProbeOutcome, Counter> probeCounters = new EnumMap<>(ProbeOutcome.class);
+    private final Timer probeTimer;
+    private final Counter transitions;
+    private final Counter birdFailures;
+    private final AtomicLong birdConnectedGauge = new AtomicLong();
+    private final ScheduledExecutorService loop;
+    private final ExecutorService statusExecutor;
+    private final HttpServer statusServer;
+
+    // Loop-thread state.
+    private @Nullable BirdAction applied;
+    private boolean startupDone;
+    private long appliedGeneration = -1;
+    private @Nullable String birdError;
+    private @Nullable String birdProtocolState;
+    private HealthProbe.@Nullable Result lastProbe;
+    private @Nullable Instant lastProbeAt;
+    private @Nullable Transition lastTransition;
+    private @Nullable Instant lastTransitionAt;
+    private long probes;
+
+    private volatile Snapshot snapshot;
+    private volatile @Nullable ScheduledFuture<?> ticking;
+
+    AnycastController(Config config) throws IOException {
+        this.config = requireNonNull(config, "config");
+        this.policy = new AnnouncementPolicy(config.policy());
+        this.probe = new HealthProbe(config.readyz(), config.timeout());
+        this.bird = new BirdControl(config.birdSocket(), config.birdTimeout());
+        this.route = new BirdVipRoute(bird, new VipStateFile(config.stateFile()), config.protocol());
+        for (ProbeOutcome o : ProbeOutcome.values()) {
+            probeCounters.put(o, Counter.builder("anycast.probes").description("readyz probes by outcome")
+                    .tag("outcome", o.name()).register(registry));
+        }
+        probeTimer = Timer.builder("anycast.probe.duration").description("readyz probe time").register(registry);
+        transitions = Counter.builder("anycast.transitions").description("policy state changes").register(registry);
+        birdFailures = Counter.builder("anycast.bird.failures")
+                .description("BIRD commands that failed or found BIRD unreachable").register(registry);
+        for (PolicyState s : PolicyState.values()) {
+            Gauge.builder("anycast.state", this, c -> c.snapshot.state() == s ? 1 : 0)
+                    .description("1 for the controller's current state").tag("state", s.name()).register(registry);
+        }
+        Gauge.builder("anycast.announced", this,
+                        c -> c.snapshot.applied() != null && c.snapshot.applied().announces() ? 1 : 0)
+                .description("1 while BIRD has been told to announce the VIP").register(registry);
+        Gauge.builder("anycast.draining", this,
+                        c -> c.snapshot.applied() == BirdAction.ANNOUNCE_GRACEFUL_SHUTDOWN ? 1 : 0)
+                .description("1 while the VIP is announced with GRACEFUL_SHUTDOWN").register(registry);
+        Gauge.builder("anycast.flaps.recent", this, c -> c.snapshot.recentFlaps())
+                .description("withdrawals by failure within the flap window").register(registry);
+        Gauge.builder("anycast.hold.remaining", this, c -> c.snapshot.holdRemaining().toMillis() / 1000.0)
+                .baseUnit("seconds").description("re-announcement still held back by the flap back-off")
+                .register(registry);
+        Gauge.builder("anycast.bird.connected", birdConnectedGauge, AtomicLong::get)
+                .description("1 while the BIRD control socket is connected").register(registry);
+        Gauge.builder("anycast.bird.connections", this, c -> c.snapshot.birdConnections())
+                .description("connections made to BIRD's control socket (a rise means BIRD restarted)")
+                .register(registry);
+        this.snapshot = snapshotNow(System.nanoTime());
+
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "anycast-controller"));
+        this.statusExecutor = Executors.newSingleThreadExecutor(r -> thread(r, "anycast-status"));
+        this.statusServer = HttpServer.create(config.statusListen(), 16);
+        statusServer.createContext("/status", this::serveStatus);
+        statusServer.createContext("/metrics", this::serveMetrics);
+        statusServer.setExecutor(statusExecutor);
+    }
+
+    private static Thread thread(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Starts the status listener and the loop; the first tick re-syncs with BIRD at once. */
+    void start() {
+        statusServer.start();
+        log.info("anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocol {},"
+                        + " state file {}, status on http://{}/status",
+                config.readyz(), config.interval(), config.timeout(), config.policy().rise(), config.policy().fall(),
+                config.birdSocket(), config.protocol(), config.stateFile(), statusAddressText());
+        ticking = loop.scheduleAtFixedRate(this::tickSafely, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Where the status listener actually listens (port 0 resolved). */
+    InetSocketAddress statusAddress() {
+        return statusServer.getAddress();
+    }
+
+    private String statusAddressText() {
+        InetSocketAddress a = statusAddress();
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    Snapshot snapshot() {
+        return snapshot;
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException | Error e) {
+            // A scheduled task that throws is never run again; the controller must keep going.
+            log.error("anycast controller tick failed", e);
+        }
+    }
+
+    private void tick() {
+        if (!startupDone) {
+            startupResync();
+        }
+        long started = System.nanoTime();
+        HealthProbe.Result result = probe.probe();
+        long now = System.nanoTime();
+        probeTimer.record(now - started, TimeUnit.NANOSECONDS);
+        probeCounters.get(result.outcome()).increment();
+        probes++;
+        lastProbe = result;
+        lastProbeAt = Instant.now();
+        for (Transition t : policy.onProbe(now, result.outcome())) {
+            record(t, result);
+        }
+        reconcile();
+        snapshot = snapshotNow(now);
+    }
+
+    private void record(Transition t, HealthProbe.Result cause) {
+        transitions.increment();
+        lastTransition = t;
+        lastTransitionAt = Instant.now();
+        log.info("anycast: {} -> {}{}: {} [last probe: {}]", t.from(), t.to(),
+                t.action() == null ? "" : " (BIRD: " + t.action() + ")", t.cause(), cause.detail());
+    }
+
+    /**
+     * First contact with BIRD: say what it does, and make it do what the policy wants, which is a
+     * withdrawal unless the relay has already been proven healthy while BIRD was unreachable.
+     */
+    private void startupResync() {
+        BirdVipRoute.Observed observed = route.observe();
+        if (observed instanceof BirdVipRoute.Observed.Failed f) {
+            if (!f.cause().equals(birdError)) {
+                log.warn("anycast startup: cannot read BIRD's state yet; will re-sync as soon as BIRD answers");
+            }
+            noteBirdError(f.cause());
+            return;
+        }
+        BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;
+        startupDone = true;
+        birdProtocolState = state.state();
+        BirdAction wanted = policy.state().wanted();
+        if (state.announcing() && !wanted.announces()) {
+            log.warn("anycast startup: BIRD already announces the VIP (protocol {} is {}) but the relay has not been"
+                    + " proven healthy yet (rise {}): withdrawing", config.protocol(), state.state(), config.policy().rise());
+        } else {
+            log.info("anycast startup: BIRD's protocol {} is {}; the controller wants {}", config.protocol(),
+                    state.state(), wanted);
+        }
+        applyWanted(wanted, "startup re-sync");
+    }
+
+    private void reconcile() {
+        if (!startupDone) {
+            return;
+        }
+        BirdAction wanted = policy.state().wanted();
+        if (wanted != applied) {
+            applyWanted(wanted, "policy wants " + wanted);
+            return;
+        }
+        BirdVipRoute.Observed observed = route.observe();
+        if (observed instanceof BirdVipRoute.Observed.Failed f) {
+            noteBirdError(f.cause());
+            return;
+        }
+        BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;
+        birdProtocolState = state.state();
+        if (bird.generation() != appliedGeneration) {
+            log.warn("anycast: reconnected to BIRD (connection #{}; BIRD restarted?): protocol {} is {}; re-applying {}",
+                    bird.generation(), config.protocol(), state.state(), wanted);
+            applyWanted(wanted, "BIRD reconnect");
+        } else if (state.announcing() != wanted.announces()) {
+            log.warn("anycast: BIRD drifted: protocol {} is {} but the controller wants {}; re-applying",
+                    config.protocol(), state.state(), wanted);
+            applyWanted(wanted, "drift");
+        } else if (birdError != null) {
+            log.info("anycast: BIRD answers again");
+            birdError = null;
+        }
+        birdConnectedGauge.set(bird.isConnected() ? 1 : 0);
+    }
+
+    private void applyWanted(BirdAction wanted, String why) {
+        long started = System.nanoTime();
+        BirdVipRoute.Applied result = route.apply(wanted);
+        long micros = (System.nanoTime() - started) / 1000;
+        birdConnectedGauge.set(bird.isConnected() ? 1 : 0);
+        switch (result) {
+            case BirdVipRoute.Applied.Done done -> {
+                // Applies happen only on a change, a reconnect or a drift, so this never floods the log.
+                log.info("anycast: BIRD now {} ({}; {}; {} ms)", wanted, why, done.commands(), micros / 1000.0);
+                applied = wanted;
+                appliedGeneration = bird.generation();
+                birdError = null;
+            }
+            case BirdVipRoute.Applied.Failed failed -> {
+                applied = null;
+                noteBirdError(failed.cause());
+            }
+        }
+    }
+
+    private void noteBirdError(String cause) {
+        birdFailures.increment();
+        if (!cause.equals(birdError)) {
+            log.warn("anycast: BIRD: {}", cause);
+        }
+        birdError = cause;
+        birdProtocolState = null;
+    }
+
+    private Snapshot snapshotNow(long now) {
+        return new Snapshot(policy.state(), policy.state().wanted(), applied, bird.isConnected(), birdProtocolState,
+                birdError, bird.generation(), lastProbe, lastProbeAt, policy.consecutiveUp(),
+                policy.consecutiveFailures(), policy.recentFlaps(now), policy.holdRemaining(now), lastTransition,
+                lastTransitionAt, probes);
+    }
+
+    /** The {@code /status} document. */
+    static Map<String, Object> statusDocument(Snapshot s, Config c) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("state", s.state().name());
+        doc.put("wanted", s.wanted().name());
+        doc.put("applied", s.applied() == null ? null : s.applied().name());
+        Map<String, Object> bird = new LinkedHashMap<>();
+        bird.put("socket", c.birdSocket().toString());
+        bird.put("protocol", c.protocol());
+        bird.put("connected", s.birdConnected());
+        bird.put("protocolState", s.birdProtocolState());
+        bird.put("connections", s.birdConnections());
+        bird.put("error", s.birdError());
+        doc.put("bird", bird);
+        Map<String, Object> probe = new LinkedHashMap<>();
+        probe.put("url", c.readyz().toString());
+        probe.put("probes", s.probes());
+        probe.put("last", s.lastProbe() == null ? null : s.lastProbe().outcome().name());
+        probe.put("lastDetail", s.lastProbe() == null ? null : s.lastProbe().detail());
+        probe.put("lastAt", s.lastProbeAt() == null ? null : s.lastProbeAt().toString());
+        probe.put("consecutiveUp", s.consecutiveUp());
+        probe.put("consecutiveFailures", s.consecutiveFailures());
+        doc.put("probe", probe);
+        Map<String, Object> backoff = new LinkedHashMap<>();
+        backoff.put("recentFlaps", s.recentFlaps());
+        backoff.put("holdRemainingMillis", s.holdRemaining().toMillis());
+        doc.put("backoff", backoff);
+        if (s.lastTransition() != null) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("from", s.lastTransition().from().name());
+            t.put("to", s.lastTransition().to().name());
+            t.put("cause", s.lastTransition().cause());
+            t.put("at", s.lastTransitionAt() == null ? null : s.lastTransitionAt().toString());
+            doc.put("lastTransition", t);
+        }
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("intervalMillis", c.interval().toMillis());
+        settings.put("timeoutMillis", c.timeout().toMillis());
+        settings.put("rise", c.policy().rise());
+        settings.put("fall", c.policy().fall());
+        settings.put("drainDelayMillis", c.policy().drainDelay().toMillis());
+        settings.put("backoffBaseMillis", c.policy().backoffBase().toMillis());
+        settings.put("backoffMaxMillis", c.policy().backoffMax().toMillis());
+        settings.put("flapWindowMillis", c.policy().flapWindow().toMillis());
+        doc.put("settings", settings);
+        return doc;
+    }
+
+    private void serveStatus(HttpExchange exchange) throws IOException {
+        byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(statusDocument(snapshot, config));
+        respond(exchange, "application/json", body);
+    }
+
+    private void serveMetrics(HttpExchange exchange) throws IOException {
+        respond(exchange, "text/plain; version=0.0.4; charset=utf-8", registry.scrape().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void respond(HttpExchange exchange, String type, byte[] body) throws IOException {
+        try (exchange) {
+            if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+                exchange.sendResponseHeaders(405, -1);
+                return;
+            }
+            exchange.getResponseHeaders().set("Content-Type", type);
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            boolean head = "HEAD".equals(exchange.getRequestMethod());
+            exchange.sendResponseHeaders(200, head ? -1 : body.length);
+            if (!head) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops the loop and withdraws the VIP: with no controller running nothing would withdraw it
+     * when the relay fails, so an announced VIP must not outlive the controller.
+     */
+    @Override
+    public void close() {
+        ScheduledFuture<?> t = ticking;
+        if (t != null) {
+            t.cancel(false);
+        }
+        try {
+            loop.submit(() -> {
+                log.info("anycast controller stopping: withdrawing the VIP");
+                applyWanted(BirdAction.WITHDRAW, "controller stopping");
+            }).get(config.birdTimeout().multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("anycast controller stopping: withdraw did not complete: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        loop.shutdownNow();
+        statusServer.stop(0);
+        statusExecutor.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        bird.close();
+        probe.close();
+        registry.close();
+    }
+}

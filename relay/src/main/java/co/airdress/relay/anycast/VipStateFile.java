@@ -1,0 +1,70 @@
+package co.airdress.relay.anycast;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The BIRD include file that carries the controller's decision, so that {@code birdc configure}
+ * and a BIRD restart see the same state as the running daemon. Format (two BIRD constants):
+ * <pre>
+ * define VIP_STATE = 0;     # 0 announce, 1 drain (GRACEFUL_SHUTDOWN + prepends), 2 withdrawn
+ * define VIP_DISABLED = 0;  # the static protocol's "disabled" switch: 1 exactly when withdrawn
+ * </pre>
+ * {@code VIP_DISABLED} exists because {@code configure} restarts a protocol whose configured
+ * {@code disabled} differs from its run-time state (BIRD {@code nest/proto.c}, {@code proto_reconfigure}):
+ * with a literal {@code disabled yes} every {@code configure} would withdraw an announced VIP.
+ *
+ * <p>Written atomically: a temporary file in the same directory, fsync, rename over the old one,
+ * fsync of the directory. BIRD never reads a half-written file.
+ */
+final class VipStateFile {
+
+    private final Path path;
+
+    VipStateFile(Path path) {
+        this.path = requireNonNull(path, "path").toAbsolutePath();
+    }
+
+    Path path() {
+        return path;
+    }
+
+    static String render(BirdAction action) {
+        requireNonNull(action, "action");
+        return "# Written by `relay controller`; replaced atomically on every change. Do not edit.\n"
+                + "# VIP_STATE: 0 = announce, 1 = drain (GRACEFUL_SHUTDOWN 65535:0 + prepends), 2 = withdrawn.\n"
+                + "define VIP_STATE = " + action.vipState() + ";\n"
+                + "# VIP_DISABLED: the VIP static protocol's \"disabled\" switch, kept equal to its run-time state\n"
+                + "# so that `birdc configure` never restarts (and so withdraws) an announced VIP.\n"
+                + "define VIP_DISABLED = " + (action.announces() ? 0 : 1) + ";\n";
+    }
+
+    void write(BirdAction action) throws IOException {
+        byte[] content = render(action).getBytes(StandardCharsets.US_ASCII);
+        Path dir = path.getParent();
+        Path tmp = dir.resolve("." + path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer buf = ByteBuffer.wrap(content);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+}
