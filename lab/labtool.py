@@ -136,8 +136,14 @@ def cmd_demo(a):
         pass
 
 
-def one_request(a):
+class Attempt:
+    """One attempt's progress: when the TCP handshake completed (None before)."""
+    connected_at = None
+
+
+def one_request(a, attempt):
     with socket.create_connection((a.target, a.port), timeout=a.timeout) as s:
+        attempt.connected_at = time.time()
         s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.host).encode())
         data = bytearray()
         while True:
@@ -162,11 +168,14 @@ def cmd_loop(a):
     n = 0
     while time.monotonic() < deadline and n < a.max_count and not os.path.exists(a.stop_file):
         started = time.time()
+        attempt = Attempt()
         try:
-            pop = one_request(a)
+            pop = one_request(a, attempt)
             out.write("%.6f ok %s %.1f\n" % (started, pop, (time.time() - started) * 1000))
         except Exception as e:  # every failure is an outcome to count
-            out.write("%.6f fail %s %.1f\n" % (started, type(e).__name__, (time.time() - started) * 1000))
+            # connected_at 0: the TCP handshake itself failed (a failed new connection)
+            out.write("%.6f fail %s %.1f %.6f\n" % (started, type(e).__name__, (time.time() - started) * 1000,
+                                                   attempt.connected_at or 0))
         n += 1
         time.sleep(max(0.0, a.interval - (time.time() - started)))
     out.close()
@@ -212,13 +221,13 @@ def loop_lines(path):
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) >= 3:
-                yield float(parts[0]), parts[1], parts[2]
+            if len(parts) >= 4:
+                yield float(parts[0]), parts[1], parts[2], float(parts[3]), float(parts[4]) if len(parts) > 4 else 0.0
 
 
 def cmd_first(a):
     def find():
-        for t, outcome, what in loop_lines(a.log):
+        for t, outcome, what, _, _ in loop_lines(a.log):
             if t >= a.since and outcome == "ok" and what == a.pop:
                 return t
         return None
@@ -229,18 +238,29 @@ def cmd_first(a):
     print("%.3f" % (t - a.since))
 
 
+IN_FLIGHT_ERRORS = ("ConnectionResetError", "BrokenPipeError")
+MONITOR_LAG = 0.1  # `ip monitor` stamps the FIB change when it reads it: a little after the change
+
+
 def cmd_count(a):
+    """Counts outcomes; with --moved, a reset of a connection that was established with the old
+    PoP before the route moved and failed after it is counted apart as "moved" (an established
+    connection broken by the route move, docs/operating-a-pop.md), not as a failed new connection."""
     counts = {}
     failures = []
-    for t, outcome, what in loop_lines(a.log):
-        if a.since <= t <= a.until:
-            key = outcome + ":" + what
-            counts[key] = counts.get(key, 0) + 1
-            if outcome == "fail":
-                failures.append("%.3f %s" % (t - a.since, what))
+    for t, outcome, what, ms, connected_at in loop_lines(a.log):
+        if not a.since <= t <= a.until:
+            continue
+        key = outcome + ":" + what
+        if outcome == "fail" and a.moved is not None and what in IN_FLIGHT_ERRORS \
+                and 0 < connected_at < a.moved and t + ms / 1000 >= a.moved - MONITOR_LAG:
+            key = "moved:" + what
+        counts[key] = counts.get(key, 0) + 1
+        if outcome == "fail":
+            failures.append("+%.3f s %s (%s, %.1f ms)" % (t - a.since, what, key.split(":")[0], ms))
     print(" ".join("%s=%d" % kv for kv in sorted(counts.items())) or "none")
     for f in failures[:20]:
-        print("  failure at +%s s" % f)
+        print("  attempt started at %s" % f)
 
 
 def main():
@@ -277,6 +297,7 @@ def main():
     c.add_argument("--log", required=True)
     c.add_argument("--since", type=float, required=True)
     c.add_argument("--until", type=float, required=True)
+    c.add_argument("--moved", type=float, help="epoch of the route move, as logged by ip monitor")
     a = p.parse_args()
     {"demo": cmd_demo, "loop": cmd_loop, "route": cmd_route, "first": cmd_first, "count": cmd_count}[a.cmd](a)
 
