@@ -64,7 +64,7 @@ CREATED_NS=()
 
 start() {  # start NAME NAMESPACE CMD...   (background, output to $D/NAME.log)
     local name="$1" ns="$2"; shift 2
-    ip netns exec "$ns" "$@" >"$D/$name.log" 2>&1 &
+    ip netns exec "$ns" "$@" >>"$D/$name.log" 2>&1 &   # >>: a restarted relay keeps its first run's log
     PIDS[$name]=$!
     echo "$name ${PIDS[$name]}" >>"$D/pids"
 }
@@ -375,8 +375,9 @@ check() {
         sleep 0.05
     done
     local rc=0
+    [[ $exited != timeout ]] || kill -KILL "${PIDS[relay-pop1]}" 2>/dev/null  # keep the wait below bounded
     wait "${PIDS[relay-pop1]}" 2>/dev/null || rc=$?
-    [[ $exited == timeout ]] || unset "PIDS[relay-pop1]"
+    unset "PIDS[relay-pop1]"
     sleep 0.5  # keep the loop going past the listener's close and the exit
     stop_loop
     local moved=()
@@ -410,7 +411,12 @@ main() {
     prerequisites
     mkdir -p "$D"
     remove_leftovers
+    # Only ever wipe a directory this script made (it holds a pids file) or an empty one.
+    if [[ -n "$(ls -A "$D")" && ! -f "$D/pids" ]]; then
+        die "LAB_DIR $D is not empty and not a lab directory; choose another"
+    fi
     rm -rf "${D:?}"/*
+    : >"$D/pids"
     mkdir -p "$D/op"
     trap cleanup EXIT
     echo $$ >"$LOCK"
