@@ -146,8 +146,13 @@ prerequisites() {
         command -v systemctl >/dev/null 2>&1 && systemctl stop bird >/dev/null 2>&1 || true
     fi
     if [[ -z "${LAB_JAVA_CP:-}" ]] && ! compgen -G "$ROOT/relay/target/lib/*.jar" >/dev/null; then
-        log "building the relay (./mvnw -B -q -pl relay -am package -DskipTests)"
-        (cd "$ROOT" && ./mvnw -B -q -pl relay -am package -DskipTests) || die "build failed"
+        local jdk="${JAVA_HOME:-}"
+        if [[ -z "$jdk" || ! -x "$jdk/bin/javac" ]] || ! "$jdk/bin/java" -version 2>&1 | grep -q '"2[5-9]'; then
+            jdk=$(ls -d /usr/lib/jvm/*25* 2>/dev/null | sort -r | head -1)
+        fi
+        [[ -n "$jdk" ]] || die "no JDK 25 to build the relay (set JAVA_HOME)"
+        log "building the relay (JAVA_HOME=$jdk ./mvnw -B -q -pl relay -am package -DskipTests)"
+        (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -B -q -pl relay -am package -DskipTests) || die "build failed"
     fi
 }
 
