@@ -1,6 +1,7 @@
 package co.airdress.relay.cli;
 
 import co.airdress.relay.RelayDaemon;
+import co.airdress.relay.anycast.ControllerCommand;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = RelayCommand.Version.class,
         description = "The airdress relay: routes TCP 80/443 by Host or TLS SNI to operators, without terminating TLS.",
-        subcommands = {RelayCommand.Run.class, RelayCommand.Check.class, CommandLine.HelpCommand.class})
+        subcommands = {RelayCommand.Run.class, RelayCommand.Check.class, ControllerCommand.class, CommandLine.HelpCommand.class})
 public final class RelayCommand implements Runnable {
 
     /** Exit status when the config or operators file is invalid. */
@@ -54,7 +55,7 @@ public final class RelayCommand implements Runnable {
     public void run() {
         // No subcommand: show the usage on stderr and fail, like any other usage error.
         if (spec != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (run, check)");
+            throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (run, check, controller)");
         }
     }
 

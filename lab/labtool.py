@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Helpers of lab/run.sh (Python 3 standard library only).
+
+  demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required;
+          answers with the PoP that relayed the connection (TLV 0xE0) and the real client
+  loop    a client loop: a new TCP connection + one HTTP request every --interval, one line
+          per attempt ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
+  route   waits until `ip -ts monitor route` logged the VIP via a next hop after --since
+  first   waits until the loop logged an answer from --pop after --since
+  count   counts the loop's outcomes between --since and --until
+
+Times are wall-clock epoch seconds (bash's $EPOCHREALTIME, Python's time.time()).
+"""
+import argparse
+import datetime
+import http.server
+import os
+import socket
+import ssl
+import struct
+import sys
+import time
+
+PP2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+PP2_TYPE_AUTHORITY = 0x02
+TLV_POP = 0xE0  # relay/src/main/java/co/airdress/relay/proxy/ProxyHeader.java: TLV_POP
+MAX_PP2 = 16 + 4096  # our relay's headers are small; bound what a peer can make us read
+
+
+def read_exactly(sock, n):
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("EOF inside the PROXY header")
+        data += chunk
+    return bytes(data)
+
+
+def read_proxy_v2(sock):
+    """Reads exactly one PROXY v2 header (nothing more) and returns a dict, or raises ValueError."""
+    head = read_exactly(sock, 16)
+    if head[:12] != PP2_SIGNATURE:
+        raise ValueError("no PROXY v2 signature (expected: the relay's PROXY v2 header first)")
+    ver_cmd, fam, length = head[12], head[13], struct.unpack("!H", head[14:16])[0]
+    if ver_cmd >> 4 != 2 or 16 + length > MAX_PP2:
+        raise ValueError("PROXY header version %d, length %d (expected: v2, <= %d)" % (ver_cmd >> 4, length, MAX_PP2))
+    body = read_exactly(sock, length)
+    info = {"command": "PROXY" if ver_cmd & 0xF == 1 else "LOCAL", "client": None, "pop": None, "authority": None}
+    if fam >> 4 == 1 and length >= 12:  # AF_INET
+        src, dst, sport, dport = struct.unpack("!4s4sHH", body[:12])
+        info["client"] = "%s:%d" % (socket.inet_ntop(socket.AF_INET, src), sport)
+        tlvs = body[12:]
+    elif fam >> 4 == 2 and length >= 36:  # AF_INET6
+        src, dst, sport, dport = struct.unpack("!16s16sHH", body[:36])
+        info["client"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, src), sport)
+        tlvs = body[36:]
+    else:
+        tlvs = b""
+    i = 0
+    while i + 3 <= len(tlvs):
+        t, n = tlvs[i], struct.unpack("!H", tlvs[i + 1:i + 3])[0]
+        value = tlvs[i + 3:i + 3 + n]
+        if t == TLV_POP:
+            info["pop"] = value.decode("ascii", "replace")
+        elif t == PP2_TYPE_AUTHORITY:
+            info["authority"] = value.decode("ascii", "replace")
+        i += 3 + n
+    return info
+
+
+class DemoHandler(http.server.BaseHTTPRequestHandler):
+    server_version = "airdress-lab-demo"
+
+    def __init__(self, request, client_address, server, proxy, tls):
+        self.proxy = proxy
+        self.tls = tls
+        super().__init__(request, client_address, server)
+
+    def do_GET(self):
+        pop = self.proxy.get("pop") or "-"
+        client = self.proxy.get("client") or "-"
+        body = ("demo.example.test answered over %s: relayed by PoP %s (PROXY v2 TLV 0xE%d), client %s, "
+                "authority %s, relay side %s:%d\n" % ("HTTPS" if self.tls else "HTTP", pop, TLV_POP & 0xF, client,
+                                                     self.proxy.get("authority"), self.client_address[0],
+                                                     self.client_address[1])).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Airdress-Pop", pop)
+        self.send_header("X-Airdress-Client", client)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass  # the relay's access log records every connection already
+
+
+class DemoServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, addr, tls_context):
+        self.tls_context = tls_context
+        super().__init__(addr, None)
+
+    def finish_request(self, request, client_address):
+        # On the connection's own thread: PROXY header first (bounded by a timeout), then TLS if any.
+        request.settimeout(5)
+        try:
+            proxy = read_proxy_v2(request)
+        except (ValueError, OSError) as e:
+            sys.stderr.write("demo: %s: %s\n" % (client_address, e))
+            return
+        if self.tls_context is not None:
+            try:
+                request = self.tls_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                sys.stderr.write("demo: TLS from %s: %s\n" % (client_address, e))
+                return
+        DemoHandler(request, client_address, self, proxy, self.tls_context is not None)
+
+
+def cmd_demo(a):
+    import threading
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    servers = [DemoServer((a.address, a.http_port), None), DemoServer((a.address, a.https_port), ctx)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    print("demo listening on %s:%d (HTTP) and %s:%d (HTTPS), PROXY v2 required"
+          % (a.address, a.http_port, a.address, a.https_port), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
+class Attempt:
+    """One attempt's progress: when the TCP handshake completed (None before)."""
+    connected_at = None
+
+
+def one_request(a, attempt):
+    with socket.create_connection((a.target, a.port), timeout=a.timeout) as s:
+        attempt.connected_at = time.time()
+        s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.host).encode())
+        data = bytearray()
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > 65536:
+                raise ValueError("answer too long")
+    text = data.decode("latin-1")
+    if not text.startswith("HTTP/1.0 200") and not text.startswith("HTTP/1.1 200"):
+        raise ValueError("status %r" % text.split("\r\n", 1)[0])
+    for line in text.split("\r\n"):
+        if line.lower().startswith("x-airdress-pop:"):
+            return line.split(":", 1)[1].strip()
+    raise ValueError("no X-Airdress-Pop header")
+
+
+def cmd_loop(a):
+    deadline = time.monotonic() + a.max_seconds
+    out = open(a.out, "a", buffering=1)
+    n = 0
+    while time.monotonic() < deadline and n < a.max_count and not os.path.exists(a.stop_file):
+        started = time.time()
+        attempt = Attempt()
+        try:
+            pop = one_request(a, attempt)
+            out.write("%.6f ok %s %.1f\n" % (started, pop, (time.time() - started) * 1000))
+        except Exception as e:  # every failure is an outcome to count
+            # connected_at 0: the TCP handshake itself failed (a failed new connection)
+            out.write("%.6f fail %s %.1f %.6f\n" % (started, type(e).__name__, (time.time() - started) * 1000,
+                                                   attempt.connected_at or 0))
+        n += 1
+        time.sleep(max(0.0, a.interval - (time.time() - started)))
+    out.close()
+
+
+def parse_ts(line):
+    # `ip -ts monitor`: "[2026-11-22T03:30:01.123456] 192.0.2.1 via ..." in local time
+    if not line.startswith("["):
+        return None
+    stamp = line[1:line.index("]")]
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+
+
+def wait_for(timeout, find):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = find()
+        if found is not None:
+            return found
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
+
+
+def cmd_route(a):
+    def find():
+        with open(a.log) as f:
+            for line in f:
+                ts = parse_ts(line)
+                rest = line.split("] ", 1)[-1]
+                if ts is not None and ts >= a.since and rest.startswith(a.prefix + " ") and " via %s " % a.via in rest \
+                        and not rest.startswith("Deleted"):
+                    return ts
+        return None
+    ts = wait_for(a.timeout, find)
+    if ts is None:
+        print("timeout")
+        sys.exit(1)
+    print("%.3f" % (ts - a.since))
+
+
+def loop_lines(path):
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 4:
+                yield float(parts[0]), parts[1], parts[2], float(parts[3]), float(parts[4]) if len(parts) > 4 else 0.0
+
+
+def cmd_first(a):
+    def find():
+        for t, outcome, what, _, _ in loop_lines(a.log):
+            if t >= a.since and outcome == "ok" and what == a.pop:
+                return t
+        return None
+    t = wait_for(a.timeout, find)
+    if t is None:
+        print("timeout")
+        sys.exit(1)
+    print("%.3f" % (t - a.since))
+
+
+IN_FLIGHT_ERRORS = ("ConnectionResetError", "BrokenPipeError")
+MONITOR_LAG = 0.1  # `ip monitor` stamps the FIB change when it reads it: a little after the change
+
+
+def cmd_count(a):
+    """Counts outcomes; with --moved, a reset of a connection that was established with the old
+    PoP before the route moved and failed after it is counted apart as "moved" (an established
+    connection broken by the route move, docs/operating-a-pop.md), not as a failed new connection."""
+    counts = {}
+    failures = []
+    for t, outcome, what, ms, connected_at in loop_lines(a.log):
+        if not a.since <= t <= a.until:
+            continue
+        key = outcome + ":" + what
+        if outcome == "fail" and a.moved is not None and what in IN_FLIGHT_ERRORS \
+                and 0 < connected_at < a.moved and t + ms / 1000 >= a.moved - MONITOR_LAG:
+            key = "moved:" + what
+        counts[key] = counts.get(key, 0) + 1
+        if outcome == "fail":
+            failures.append("+%.3f s %s (%s, %.1f ms)" % (t - a.since, what, key.split(":")[0], ms))
+    print(" ".join("%s=%d" % kv for kv in sorted(counts.items())) or "none")
+    for f in failures[:20]:
+        print("  attempt started at %s" % f)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("demo")
+    d.add_argument("--address", required=True)
+    d.add_argument("--http-port", type=int, default=80)
+    d.add_argument("--https-port", type=int, default=443)
+    d.add_argument("--cert", required=True)
+    d.add_argument("--key", required=True)
+    lp = sub.add_parser("loop")
+    lp.add_argument("--target", default="192.0.2.1")
+    lp.add_argument("--port", type=int, default=80)
+    lp.add_argument("--host", default="demo.example.test")
+    lp.add_argument("--interval", type=float, default=0.02)
+    lp.add_argument("--timeout", type=float, default=1.0)
+    lp.add_argument("--max-seconds", type=float, default=60)
+    lp.add_argument("--max-count", type=int, default=3000)
+    lp.add_argument("--stop-file", required=True)
+    lp.add_argument("--out", required=True)
+    r = sub.add_parser("route")
+    r.add_argument("--log", required=True)
+    r.add_argument("--prefix", default="192.0.2.1")
+    r.add_argument("--via", required=True)
+    r.add_argument("--since", type=float, required=True)
+    r.add_argument("--timeout", type=float, default=10)
+    f = sub.add_parser("first")
+    f.add_argument("--log", required=True)
+    f.add_argument("--pop", required=True)
+    f.add_argument("--since", type=float, required=True)
+    f.add_argument("--timeout", type=float, default=10)
+    c = sub.add_parser("count")
+    c.add_argument("--log", required=True)
+    c.add_argument("--since", type=float, required=True)
+    c.add_argument("--until", type=float, required=True)
+    c.add_argument("--moved", type=float, help="epoch of the route move, as logged by ip monitor")
+    a = p.parse_args()
+    {"demo": cmd_demo, "loop": cmd_loop, "route": cmd_route, "first": cmd_first, "count": cmd_count}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()

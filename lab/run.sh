@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# The one-command anycast PoP lab (needs root). See lab/README.md.
+#
+#   lab/run.sh            build the lab, show which PoP serves, curl by Host and by SNI, run until Ctrl-C
+#   lab/run.sh --check    the same, then fail pop1's relay, restart it, drain it; exits 0 or 1
+#   lab/run.sh --direct   operator path over plain veth links (the only mode until the relay's
+#                         WireGuard operators land; see setup_operator_direct / README)
+#
+# Topology (network namespaces, all created and removed by this script):
+#
+#   lab-client 10.0.0.2 ── 10.0.0.1 lab-router (BIRD AS65000, BFD, installs the best VIP path)
+#                                   10.0.1.1 ── 10.0.1.2 lab-pop1 (BIRD AS65010, relay, controller)
+#                                   10.0.2.1 ── 10.0.2.2 lab-pop2 (BIRD AS65010, prepends once, relay, controller)
+#   lab-pop1 10.0.11.1 ── 10.0.11.2 lab-op
+#   lab-pop2 10.0.12.1 ── 10.0.12.2 lab-op   (lab-op: demo service on 10.0.10.1, its "tunnel address")
+#
+#   VIP 192.0.2.1/32 on vip0 (a veth pair inside each PoP: no dummy module here), ports 80 and 443.
+#   Management 127.0.0.1:9090 and controller status 127.0.0.1:9191 inside each PoP namespace.
+#
+# Environment: LAB_DIR (state, default /run/airdress-lab), LAB_JAVA_CP (run the relay from this
+# classpath instead of bin/relay; used by the JUnit test), JAVA_HOME.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LAB="$ROOT/lab"
+D="${LAB_DIR:-/run/airdress-lab}"
+LOCK=/run/airdress-lab.pid   # fixed, whatever LAB_DIR: one lab at a time (the namespace names are fixed)
+NAMESPACES=(lab-client lab-router lab-pop1 lab-pop2 lab-op)
+VIP=192.0.2.1
+OP_ADDR=10.0.10.1
+HOST=demo.example.test
+
+# Lab timings (short on purpose: the issue asks for a move within 2 s)
+CTRL_INTERVAL=200ms
+CTRL_TIMEOUT=160ms
+CTRL_FALL=3
+CTRL_RISE=3
+CTRL_DRAIN_DELAY=5s
+RELAY_DRAIN_DELAY=3s
+RELAY_DRAIN_TIMEOUT=6s
+LIMIT_MOVE=2.0          # seconds: route moved and client served by pop2 after pop1's relay dies
+WAIT_START=180          # seconds: bound of every start-up wait (JVMs on a loaded box)
+
+MODE=run
+OPERATOR=direct
+for arg in "$@"; do
+    case "$arg" in
+        --check) MODE=check ;;
+        --direct) OPERATOR=direct ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "lab: unknown argument $arg (expected: --check, --direct)" >&2; exit 2 ;;
+    esac
+done
+
+log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
+die() { log "FAIL: $*"; exit 1; }
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+# ---- processes and cleanup -------------------------------------------------------------------
+declare -A PIDS=()      # name -> pid, everything this script started
+CREATED_NS=()
+
+start() {  # start NAME NAMESPACE CMD...   (background, output to $D/NAME.log)
+    local name="$1" ns="$2"; shift 2
+    ip netns exec "$ns" "$@" >>"$D/$name.log" 2>&1 &   # >>: a restarted relay keeps its first run's log
+    PIDS[$name]=$!
+    echo "$name ${PIDS[$name]}" >>"$D/pids"
+}
+
+stop_pid() {  # stop_pid PID SIGNAL WAIT_SECONDS: signal, wait bounded, then SIGKILL
+    local pid="$1" sig="$2" wait="$3" i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill "-$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < wait * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    exec 2>/dev/null  # no "Killed" job notices for the processes stopped below
+    log "cleaning up"
+    local name
+    # Relays first (hard stop; the drain has been shown already), then the controllers (they
+    # withdraw on SIGTERM), BIRD, and the rest.
+    for name in relay-pop1 relay-pop2 controller-pop1 controller-pop2 bird-pop1 bird-pop2 bird-router \
+                demo loop route-monitor; do
+        [[ -n "${PIDS[$name]:-}" ]] || continue
+        case "$name" in
+            relay-*) stop_pid "${PIDS[$name]}" KILL 5 ;;
+            *) stop_pid "${PIDS[$name]}" TERM 3 ;;
+        esac
+        unset "PIDS[$name]"
+    done
+    for name in "${!PIDS[@]}"; do stop_pid "${PIDS[$name]}" KILL 3; done
+    wait 2>/dev/null
+    local ns
+    for ns in "${CREATED_NS[@]}"; do
+        ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"
+    done
+    rm -f "$LOCK"
+    log "removed: ${#CREATED_NS[@]} namespaces (${CREATED_NS[*]:-none}), every process started"
+    exit "$rc"
+}
+
+# A previous run that crashed leaves namespaces (and maybe processes inside them) behind.
+remove_leftovers() {
+    if [[ -f "$LOCK" ]] && kill -0 "$(cat "$LOCK")" 2>/dev/null; then
+        echo "lab: another lab is running (pid $(cat "$LOCK"), $LOCK); stop it first" >&2
+        exit 1
+    fi
+    local ns pid left=()
+    for ns in "${NAMESPACES[@]}"; do
+        ip netns list | awk '{print $1}' | grep -qx "$ns" && left+=("$ns")
+    done
+    ((${#left[@]})) || return 0
+    log "namespaces from a previous run exist (${left[*]}): removing them and what runs inside"
+    for ns in "${left[@]}"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    done
+    sleep 0.3
+    for ns in "${left[@]}"; do ip netns del "$ns" || die "cannot delete $ns"; done
+}
+
+# ---- prerequisites -----------------------------------------------------------------------------
+prerequisites() {
+    [[ $(id -u) -eq 0 ]] || { echo "lab: needs root (network namespaces, BIRD, ports 80/443)" >&2; exit 2; }
+    declare -A need=([bird]=bird2 [birdc]=bird2 [wireguard-go]=wireguard-go [wg]=wireguard-tools
+                     [ip]=iproute2 [openssl]=openssl [curl]=curl [python3]=python3)
+    local missing=() tool
+    for tool in "${!need[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] || missing+=("${need[$tool]}")
+    done
+    if ((${#missing[@]})); then
+        mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+        log "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        # Debian starts bird.service on install; the lab runs its own instances.
+        command -v systemctl >/dev/null 2>&1 && systemctl stop bird >/dev/null 2>&1 || true
+    fi
+    if [[ -z "${LAB_JAVA_CP:-}" ]] && ! compgen -G "$ROOT/relay/target/lib/*.jar" >/dev/null; then
+        local jdk="${JAVA_HOME:-}"
+        if [[ -z "$jdk" || ! -x "$jdk/bin/javac" ]] || ! "$jdk/bin/java" -version 2>&1 | grep -q '"2[5-9]'; then
+            jdk=$(ls -d /usr/lib/jvm/*25* 2>/dev/null | sort -r | head -1)
+        fi
+        [[ -n "$jdk" ]] || die "no JDK 25 to build the relay (set JAVA_HOME)"
+        log "building the relay (JAVA_HOME=$jdk ./mvnw -B -q -pl relay -am package -DskipTests)"
+        (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -B -q -pl relay -am package -DskipTests) || die "build failed"
+    fi
+}
+
+relay_cmd() {  # the relay's command line: bin/relay, or java on LAB_JAVA_CP (JUnit test)
+    if [[ -n "${LAB_JAVA_CP:-}" ]]; then
+        local java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+        echo "$java --enable-native-access=ALL-UNNAMED -XX:+UseZGC ${JAVA_OPTS:-} -cp $LAB_JAVA_CP co.airdress.relay.cli.RelayCommand"
+    else
+        echo "$ROOT/bin/relay"
+    fi
+}
+# Small heaps and C1 only: four JVMs share the machine; startup matters more than peak speed.
+export JAVA_OPTS="${JAVA_OPTS:--Xms32m -Xmx256m -XX:TieredStopAtLevel=1 -Xshare:auto}"
+
+# ---- network -----------------------------------------------------------------------------------
+veth() {  # veth NS_A IF_A ADDR_A NS_B IF_B ADDR_B
+    ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+    ip -n "$1" addr add "$3" dev "$2"; ip -n "$1" link set "$2" up
+    ip -n "$4" addr add "$6" dev "$5"; ip -n "$4" link set "$5" up
+}
+
+setup_network() {
+    local ns
+    for ns in "${NAMESPACES[@]}"; do
+        ip netns add "$ns"
+        CREATED_NS+=("$ns")
+        ip -n "$ns" link set lo up
+    done
+    veth lab-client c-r 10.0.0.2/24 lab-router r-c 10.0.0.1/24
+    veth lab-router r-p1 10.0.1.1/24 lab-pop1 p1-r 10.0.1.2/24
+    veth lab-router r-p2 10.0.2.1/24 lab-pop2 p2-r 10.0.2.2/24
+    ip netns exec lab-router sysctl -qw net.ipv4.ip_forward=1
+    ip -n lab-client route add default via 10.0.0.1
+    for n in 1 2; do
+        # The VIP on a veth pair inside the PoP (this kernel has no dummy module).
+        ip -n "lab-pop$n" link add vip0 type veth peer name vip0p
+        ip -n "lab-pop$n" link set vip0 up; ip -n "lab-pop$n" link set vip0p up
+        ip -n "lab-pop$n" addr add "$VIP/32" dev vip0
+        ip -n "lab-pop$n" route add 10.0.0.0/24 via "10.0.$n.1"
+    done
+}
+
+# The operator path, direct mode: lab-op reachable from both PoPs over plain veth links; the
+# demo service listens on 10.0.10.1 (on lab-op's lo), routed from each PoP via its link.
+# A later setup_operator_wireguard replaces this: wireguard-go in lab-op dialing both PoPs, the
+# relays' operators file with a `wireguard:` section instead of `upstream:`.
+setup_operator_direct() {
+    veth lab-pop1 p1-op 10.0.11.1/24 lab-op op-p1 10.0.11.2/24
+    veth lab-pop2 p2-op 10.0.12.1/24 lab-op op-p2 10.0.12.2/24
+    ip -n lab-op addr add "$OP_ADDR/32" dev lo
+    ip -n lab-pop1 route add "$OP_ADDR/32" via 10.0.11.2
+    ip -n lab-pop2 route add "$OP_ADDR/32" via 10.0.12.2
+    OPERATOR_UPSTREAM="upstream: { http: \"$OP_ADDR:80\", tls: \"$OP_ADDR:443\" }"
+}
+
+start_demo() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=$HOST" -addext "subjectAltName=DNS:$HOST" \
+        -keyout "$D/op/demo.key" -out "$D/op/demo.crt" 2>/dev/null
+    start demo lab-op python3 "$LAB/labtool.py" demo --address "$OP_ADDR" --cert "$D/op/demo.crt" --key "$D/op/demo.key"
+}
+
+# ---- BIRD ----------------------------------------------------------------------------------------
+setup_bird() {
+    local src="$ROOT/docker/bird" n
+    mkdir -p "$D/router"
+    cp "$src/router.conf" "$D/router/bird.conf"
+    cp "$src/router-site.conf.example" "$D/router/router-site.conf"
+    # router.conf's way to add a PoP: one more protocol line.
+    echo 'protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }' >>"$D/router/bird.conf"
+    for n in 1 2; do
+        mkdir -p "$D/pop$n"
+        cp "$src/pop.conf" "$D/pop$n/bird.conf"
+        sed -e "s/10.255.0.11/10.255.0.1$n/" -e "s/10.0.1.2;/10.0.$n.2;/" -e "s/10.0.1.1;/10.0.$n.1;/" \
+            -e "s#/run/bird/vip-state.conf#$D/pop$n/vip-state.conf#" \
+            "$src/pop-site.conf.example" >"$D/pop$n/pop-site.conf"
+        # Seeded withdrawn; the controller announces after --rise healthy probes.
+        cp "$src/vip-state.conf.initial" "$D/pop$n/vip-state.conf"
+    done
+    # pop2 prepends once, so the router prefers pop1 while pop1 is healthy.
+    sed -i '/^filter export_vip/,/^}/ s/^  accept;/  bgp_path.prepend(POP_AS);   # lab: pop2 looks farther\n  accept;/' \
+        "$D/pop2/bird.conf"
+    grep -q 'lab: pop2 looks farther' "$D/pop2/bird.conf" || die "could not add pop2's prepend to pop.conf"
+
+    start bird-router lab-router bird -f -c "$D/router/bird.conf" -s "$D/router/bird.ctl" -P "$D/router/bird.pid"
+    for n in 1 2; do
+        start "bird-pop$n" "lab-pop$n" bird -f -c "$D/pop$n/bird.conf" -s "$D/pop$n/bird.ctl" -P "$D/pop$n/bird.pid"
+    done
+    # Every FIB change of the router, timestamped (the --check measurements read it).
+    start route-monitor lab-router ip -ts monitor route
+}
+
+# ---- relay and controller -----------------------------------------------------------------------
+write_relay_config() {  # write_relay_config N
+    local n="$1"
+    cat >"$D/pop$n/operators.yaml" <<EOF
+operators:
+  - name: demo
+    hosts: [ "$HOST" ]
+    $OPERATOR_UPSTREAM
+    proxy_protocol: v2
+EOF
+    cat >"$D/pop$n/relay.yaml" <<EOF
+pop: pop$n
+listen: { http: "$VIP:80", tls: "$VIP:443" }
+management: { listen: "127.0.0.1:9090" }
+operators_file: operators.yaml
+drain: { delay: $RELAY_DRAIN_DELAY, timeout: $RELAY_DRAIN_TIMEOUT }
+EOF
+}
+
+start_relay() {  # start_relay N
+    local n="$1"
+    # shellcheck disable=SC2046 # relay_cmd is a command line
+    start "relay-pop$n" "lab-pop$n" $(relay_cmd) run --config "$D/pop$n/relay.yaml"
+}
+
+start_controller() {  # start_controller N
+    local n="$1"
+    # shellcheck disable=SC2046
+    start "controller-pop$n" "lab-pop$n" $(relay_cmd) controller \
+        --readyz http://127.0.0.1:9090/readyz --bird-socket "$D/pop$n/bird.ctl" --state-file "$D/pop$n/vip-state.conf" \
+        --interval "$CTRL_INTERVAL" --timeout "$CTRL_TIMEOUT" --fall "$CTRL_FALL" --rise "$CTRL_RISE" \
+        --drain-delay "$CTRL_DRAIN_DELAY" --status-listen 127.0.0.1:9191
+}
+
+# ---- observation -----------------------------------------------------------------------------------
+route_via() { ip -n lab-router route show "$VIP/32" | awk '/via/ { for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }'; }
+pop_of_hop() { case "$1" in 10.0.1.2) echo pop1 ;; 10.0.2.2) echo pop2 ;; *) echo "none" ;; esac; }
+controller_state() {  # the first "state" of /status is the controller's own
+    ip netns exec "lab-pop$1" curl -s -m 1 http://127.0.0.1:9191/status 2>/dev/null \
+        | grep -o '"state" *: *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/'
+}
+readyz() { ip netns exec "lab-pop$1" curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:9090/readyz 2>/dev/null || true; }
+
+await() {  # await SECONDS WHAT CMD...: poll every 50 ms, bounded
+    local limit="$1" what="$2"; shift 2
+    local deadline=$((SECONDS + limit))
+    until "$@"; do
+        ((SECONDS < deadline)) || die "timed out after ${limit}s waiting for $what"
+        sleep 0.05
+    done
+}
+alive() { kill -0 "${PIDS[$1]}" 2>/dev/null || die "$1 exited; its log ($D/$1.log):$(echo; tail -20 "$D/$1.log")"; }
+relay_ready() { alive "relay-pop$1"; [[ "$(readyz "$1")" == 200 ]]; }
+announced() { alive "controller-pop$1"; [[ "$(controller_state "$1")" == ANNOUNCED ]]; }
+route_is() { [[ "$(route_via)" == "$1" ]]; }
+bgp_up() { birdc -s "$D/router/bird.ctl" show protocols | grep -q "^$1 .*Established"; }
+
+# ---- the demo: which PoP serves, by Host and by SNI ---------------------------------------------------
+demo_requests() {
+    log "router's route to the VIP: $(ip -n lab-router route show "$VIP/32") -> $(pop_of_hop "$(route_via)")"
+    log "curl by Host (port 80) from lab-client:"
+    local out
+    out=$(ip netns exec lab-client curl -sS -m 5 -D - -H "Host: $HOST" "http://$VIP/") || die "curl by Host failed"
+    printf '%s\n' "$out" | grep -iE '^(HTTP/|x-airdress)|^demo' | sed 's/^/    /'
+    log "curl by SNI (port 443, TLS end to end: the relay never sees the plaintext; the certificate is lab-op's own):"
+    out=$(ip netns exec lab-client curl -sS -m 5 -D - --cacert "$D/op/demo.crt" --resolve "$HOST:443:$VIP" "https://$HOST/") \
+        || die "curl by SNI failed"
+    printf '%s\n' "$out" | grep -iE '^(HTTP/|x-airdress)|^demo' | sed 's/^/    /'
+    log "openssl s_client by SNI: $(ip netns exec lab-client timeout 5 openssl s_client -connect "$VIP:443" \
+        -servername "$HOST" -CAfile "$D/op/demo.crt" </dev/null 2>/dev/null \
+        | grep -E '^(subject=|Verify return code)' | tr '\n' ' ')"
+    log "relay access log of the PoP that served (JSON, one line per connection):"
+    tail -n 2 "$D/relay-$(pop_of_hop "$(route_via)").log" | grep '^{' | sed 's/^/    /' || true
+}
+
+# ---- --check ----------------------------------------------------------------------------------------------
+LOOP_N=0
+start_loop() {  # a fresh client loop; sets LOOP_LOG
+    LOOP_N=$((LOOP_N + 1))
+    LOOP_LOG="$D/loop$LOOP_N.out"
+    rm -f "$D/loop.stop"
+    : >"$LOOP_LOG"
+    start loop lab-client python3 "$LAB/labtool.py" loop --target "$VIP" --port 80 --host "$HOST" \
+        --interval 0.02 --timeout 1 --max-seconds 60 --stop-file "$D/loop.stop" --out "$LOOP_LOG"
+    await 10 "the client loop's first answer" grep -q ' ok ' "$LOOP_LOG"
+}
+stop_loop() {
+    touch "$D/loop.stop"
+    stop_pid "${PIDS[loop]}" TERM 3
+    unset "PIDS[loop]"
+}
+tool() { python3 "$LAB/labtool.py" "$@"; }
+
+RESULTS=()
+result() { RESULTS+=("$*"); log "$*"; }
+
+check() {
+    local ok=1 t0 t_route t_client t_back counts
+    log "check 1/3: kill -9 the relay in pop1 (controller: interval $CTRL_INTERVAL, fall $CTRL_FALL)"
+    start_loop
+    t0=$(now)
+    kill -KILL "${PIDS[relay-pop1]}"
+    wait "${PIDS[relay-pop1]}" 2>/dev/null || true
+    unset "PIDS[relay-pop1]"
+    t_route=$(tool route --log "$D/route-monitor.log" --via 10.0.2.2 --since "$t0" --timeout 10) || t_route=timeout
+    t_client=$(tool first --log "$LOOP_LOG" --pop pop2 --since "$t0" --timeout 10) || t_client=timeout
+    sleep 0.3
+    stop_loop
+    counts=$(tool count --log "$LOOP_LOG" --since "$t0" --until "$(now)")
+    result "kill -9 relay pop1: router route -> pop2 after ${t_route} s; first client answer from pop2 after ${t_client} s (limit ${LIMIT_MOVE} s); loop: $(head -1 <<<"$counts")"
+    [[ $t_route != timeout ]] && le "$t_route" "$LIMIT_MOVE" || { ok=0; log "FAIL: route did not move within ${LIMIT_MOVE} s"; }
+    [[ $t_client != timeout ]] && le "$t_client" "$LIMIT_MOVE" || { ok=0; log "FAIL: client not served by pop2 within ${LIMIT_MOVE} s"; }
+
+    log "check 2/3: restart the relay in pop1 (rise $CTRL_RISE)"
+    t0=$(now)
+    start_relay 1
+    await "$WAIT_START" "pop1's relay ready again" relay_ready 1
+    local t_ready
+    t_ready=$(elapsed "$t0" "$(now)")
+    t_back=$(tool route --log "$D/route-monitor.log" --via 10.0.1.2 --since "$t0" --timeout 30) || t_back=timeout
+    result "restart relay pop1: /readyz 200 after ${t_ready} s (JVM start); router route back to pop1 after ${t_back} s"
+    [[ $t_back != timeout ]] || { ok=0; log "FAIL: route did not come back to pop1"; }
+    await 10 "the route via pop1" route_is 10.0.1.2
+
+    log "check 3/3: SIGTERM the relay in pop1 (drain: relay drain.delay $RELAY_DRAIN_DELAY, controller GRACEFUL_SHUTDOWN then withdraw after $CTRL_DRAIN_DELAY)"
+    start_loop
+    t0=$(now)
+    kill -TERM "${PIDS[relay-pop1]}"
+    t_route=$(tool route --log "$D/route-monitor.log" --via 10.0.2.2 --since "$t0" --timeout 10) || t_route=timeout
+    local deadline=$((SECONDS + 30)) exited=timeout
+    while ((SECONDS < deadline)); do
+        if ! kill -0 "${PIDS[relay-pop1]}" 2>/dev/null; then exited=$(elapsed "$t0" "$(now)"); break; fi
+        sleep 0.05
+    done
+    local rc=0
+    [[ $exited != timeout ]] || kill -KILL "${PIDS[relay-pop1]}" 2>/dev/null  # keep the wait below bounded
+    wait "${PIDS[relay-pop1]}" 2>/dev/null || rc=$?
+    unset "PIDS[relay-pop1]"
+    sleep 0.5  # keep the loop going past the listener's close and the exit
+    stop_loop
+    local moved=()
+    [[ $t_route == timeout ]] || moved=(--moved "$(awk -v a="$t0" -v b="$t_route" 'BEGIN { printf "%.6f", a + b }')")
+    counts=$(tool count --log "$LOOP_LOG" --since "$t0" --until "$(now)" "${moved[@]}")
+    result "drain relay pop1: router route -> pop2 (GRACEFUL_SHUTDOWN) after ${t_route} s; relay exited (status $rc) after ${exited} s; loop: $(head -1 <<<"$counts")"
+    if grep -q 'moved:' <<<"$counts"; then
+        log "note: 'moved' = a connection established with pop1 before the route moved and reset by pop2 after it"
+        log "      (anycast breaks established connections when the route moves: docs/operating-a-pop.md); not a failed new connection:"
+        printf '%s\n' "$counts" | sed 1d
+    fi
+    [[ $t_route != timeout ]] || { ok=0; log "FAIL: route did not move on drain"; }
+    [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: relay did not exit 0 after the drain"; }
+    if head -1 <<<"$counts" | tr ' ' '\n' | grep -q '^fail:'; then
+        ok=0
+        log "FAIL: failed new client connections during the drain:"
+        printf '%s\n' "$counts" | sed 1d
+    fi
+    grep -q 'ok:pop2' <<<"$counts" || { ok=0; log "FAIL: no client answer from pop2 during the drain"; }
+
+    echo
+    log "summary (timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY):"
+    printf '    %s\n' "${RESULTS[@]}"
+    if ((ok)); then log "CHECK PASSED"; return 0; fi
+    log "CHECK FAILED"
+    return 1
+}
+
+# ---- main ---------------------------------------------------------------------------------------------
+main() {
+    prerequisites
+    mkdir -p "$D"
+    remove_leftovers
+    # Only ever wipe a directory this script made (it holds a pids file) or an empty one.
+    if [[ -n "$(ls -A "$D")" && ! -f "$D/pids" ]]; then
+        die "LAB_DIR $D is not empty and not a lab directory; choose another"
+    fi
+    rm -rf "${D:?}"/*
+    : >"$D/pids"
+    mkdir -p "$D/op"
+    trap cleanup EXIT
+    echo $$ >"$LOCK"
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    log "lab state in $D; operator path: $OPERATOR; timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+    setup_network
+    "setup_operator_$OPERATOR"
+    start_demo
+    setup_bird
+    local n
+    for n in 1 2; do write_relay_config "$n"; start_relay "$n"; start_controller "$n"; done
+    await 30 "BGP sessions pop1 and pop2 at the router" eval 'bgp_up pop1 && bgp_up pop2'
+    log "BGP up; waiting for the relays (JVM start) and the controllers' announcements"
+    await "$WAIT_START" "pop1's relay ready" relay_ready 1
+    await "$WAIT_START" "pop2's relay ready" relay_ready 2
+    await 30 "pop1 announced" announced 1
+    await 30 "pop2 announced" announced 2
+    await 10 "the router's route via pop1" route_is 10.0.1.2
+    log "both PoPs announce $VIP; the router prefers pop1 (pop2 prepends once):"
+    birdc -s "$D/router/bird.ctl" show route "$VIP/32" | sed -n '2,$p' | sed 's/^/    /'
+    demo_requests
+    if [[ $MODE == check ]]; then
+        check
+        exit $?
+    fi
+    log "lab running. Try: ip netns exec lab-client curl -H 'Host: $HOST' http://$VIP/ ; Ctrl-C removes everything"
+    while true; do sleep 1; done
+}
+
+main
