@@ -1,6 +1,9 @@
 package co.airdress.relay.sni;
 
 import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +51,7 @@ public final class ClientHelloPeek {
     private static final int EXT_ECH = 0xfe0d;
     private static final int MAX_HOST_BYTES = HostnameRules.MAX_NAME_LENGTH + 1;
     private static final int MAX_VERSIONS = 127;
+    private static final VarHandle LONG_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     // How the bytes of the current field are consumed.
     private static final int MODE_INT = 0;
@@ -558,10 +562,14 @@ public final class ClientHelloPeek {
     private static void copy(ByteBuf buf, int index, byte[] dst, int dstIndex, int length) {
         if (buf.hasArray()) {
             System.arraycopy(buf.array(), buf.arrayOffset() + index, dst, dstIndex, length);
-        } else {
-            for (int k = 0; k < length; k++) {
-                dst[dstIndex + k] = buf.getByte(index + k);
-            }
+            return;
+        }
+        int k = 0;
+        for (; length - k >= 8; k += 8) {
+            LONG_BIG_ENDIAN.set(dst, dstIndex + k, buf.getLong(index + k)); // ByteBuf is big-endian
+        }
+        for (; k < length; k++) {
+            dst[dstIndex + k] = buf.getByte(index + k);
         }
     }
 
