@@ -22,8 +22,11 @@ public final class Signals {
 
     private static final Logger log = LoggerFactory.getLogger(Signals.class);
 
-    /** Exit status after a second signal. */
-    public static final int FORCED_EXIT = 1;
+    /**
+     * Exit status after a second signal: 128 + SIGTERM, what a shell reports for a process killed by
+     * SIGTERM, and distinct from the CLI's 1 (invalid config) and 2 (usage).
+     */
+    public static final int FORCED_EXIT = 143;
 
     private Signals() {}
 

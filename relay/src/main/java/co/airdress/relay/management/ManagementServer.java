@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * GET/PUT/DELETE /v1/operators/{name}, POST /v1/drain. See docs/management.md.
  *
  * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
- * 8 KiB (the codec's default), at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
+ * 8 KiB (the codec's default), at most {@link #MAX_CONNECTIONS} connections, at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
  * waiting, and {@link #IDLE_TIMEOUT} without traffic closes it.
  */
 public final class ManagementServer implements AutoCloseable {
@@ -56,6 +56,8 @@ public final class ManagementServer implements AutoCloseable {
     static final int MAX_BODY = 64 * 1024;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
     static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(2);
+    /** Concurrent management connections; more are closed at once (probes and scrapes need few). */
+    static final int MAX_CONNECTIONS = 64;
 
     private final RelayConfig.Management config;
     private final HealthState health;
@@ -130,6 +132,10 @@ public final class ManagementServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (channels.size() >= MAX_CONNECTIONS) {
+                            ch.close();
+                            return;
+                        }
                         channels.add(ch);
                         ch.pipeline()
                                 .addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))

@@ -165,6 +165,9 @@ public final class OperatorStore implements AutoCloseable {
      * @throws IllegalStateException naming the file and every problem when it cannot be loaded
      */
     public void start() {
+        if (watchService != null) {
+            throw new IllegalStateException("already started");
+        }
         Reload first = await(() -> reload("start"));
         if (first != Reload.OK && first != Reload.UNCHANGED) {
             String error = health.operatorsError();
@@ -275,7 +278,12 @@ public final class OperatorStore implements AutoCloseable {
                 }
             }
         }
-        boolean exists = snapshot.containsKey(operator.name());
+        Operator existing = snapshot.get(operator.name());
+        if (operator.equals(existing)) {
+            // An idempotent retry: nothing to write, no new table version.
+            return new Put.Updated(operator);
+        }
+        boolean exists = existing != null;
         Map<String, Operator> next = new LinkedHashMap<>(snapshot);
         next.put(operator.name(), operator);
         List<ConfigProblem> setProblems = OperatorsFile.validate(List.copyOf(next.values()));

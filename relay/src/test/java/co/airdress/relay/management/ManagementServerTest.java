@@ -283,6 +283,27 @@ class ManagementServerTest {
     }
 
     @Test
+    void malformedAndOversizedHeadsAreRefused() throws Exception {
+        Fixture f = fixture(false);
+        assertThat(rawStatus(f, "GARBAGE\r\n\r\n")).isEqualTo(400);
+        assertThat(rawStatus(f, "GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n")).isEqualTo(414);
+        assertThat(rawStatus(f, "GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n"))
+                .isEqualTo(431);
+    }
+
+    private static int rawStatus(Fixture f, String request) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(f.server.boundAddress());
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 ");
+            return Integer.parseInt(response.substring(9, 12));
+        }
+    }
+
+    @Test
     void aTooLargeBodyIs413() throws IOException {
         Fixture f = fixture(true);
         String big = "{\"name\":\"bob\",\"hosts\":[\"" + "a".repeat(ManagementServer.MAX_BODY) + "\"]}";
