@@ -1,0 +1,22 @@
+package co.airdress.relay.tunnel;
+
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a {@link WireGuardTunnel} call puts its results. Called synchronously from within
+ * {@code decapsulate}, {@code encapsulate}, {@code tick} and {@code initiateHandshake}, on the
+ * caller's thread. Buffers handed over belong to the sink, which must write or release them.
+ */
+public interface TunnelSink {
+
+    /** Send {@code datagram} (a complete WireGuard message) over UDP to {@code endpoint}. Takes ownership. */
+    void sendDatagram(InetSocketAddress endpoint, ByteBuf datagram);
+
+    /** Write {@code ipPacket} (decrypted, padding removed, checked) to the TUN device. Takes ownership. */
+    void deliverToTun(WireGuardKey peer, ByteBuf ipPacket);
+
+    /** A datagram or packet was discarded; already counted in the tunnel's stats. */
+    default void dropped(Drop reason, @Nullable WireGuardKey peer) {}
+}
