@@ -14,20 +14,22 @@ import org.jspecify.annotations.Nullable;
  * suffix wins; {@code *.x} matches any name below {@code x} but not {@code x} itself. Lookups are
  * lock-free (the table never changes; {@link Routes} swaps whole tables).
  *
- * <p>Two hash maps: exact names, and wildcard suffixes (the pattern without its "*."). A lookup is
- * one probe of the exact map, then one probe per parent suffix of at least two labels, longest
- * first, so a name with n labels costs at most n-1 probes whatever the table's size.
+ * <p>Two hash tables: exact names (a HashMap), and wildcard suffixes (the pattern without its
+ * "*."), an open-addressing table probed with the hash of each parent suffix computed in place, so
+ * the walk allocates nothing. A lookup is one probe of the exact map, then one probe per parent
+ * suffix of at least two labels; the longest suffix that matches wins. A name with n labels costs
+ * at most n-1 probes whatever the table's size.
  */
 public final class RouteTable {
 
-    private static final RouteTable EMPTY = new RouteTable(Map.of(), Map.of(), List.of(), 0);
+    private static final RouteTable EMPTY = new RouteTable(Map.of(), new Suffixes(Map.of()), List.of(), 0);
 
     private final Map<String, Operator> exact;
-    private final Map<String, Operator> wildcardSuffixes;
+    private final Suffixes wildcardSuffixes;
     private final List<Operator> operators;
     private final long version;
 
-    private RouteTable(Map<String, Operator> exact, Map<String, Operator> wildcardSuffixes, List<Operator> operators, long version) {
+    private RouteTable(Map<String, Operator> exact, Suffixes wildcardSuffixes, List<Operator> operators, long version) {
         this.exact = exact;
         this.wildcardSuffixes = wildcardSuffixes;
         this.operators = operators;
@@ -55,7 +57,7 @@ public final class RouteTable {
                 }
             }
         }
-        return new RouteTable(exact, wildcards.isEmpty() ? Map.of() : wildcards, List.copyOf(operators), version);
+        return new RouteTable(exact, new Suffixes(wildcards), List.copyOf(operators), version);
     }
 
     public static RouteTable empty() {
@@ -68,20 +70,7 @@ public final class RouteTable {
         if (op != null || wildcardSuffixes.isEmpty()) {
             return op;
         }
-        // Walk parent suffixes, longest first; a suffix needs a dot in it (wildcards cover >= 2 labels).
-        int dot = host.indexOf('.');
-        while (dot >= 0) {
-            int next = host.indexOf('.', dot + 1);
-            if (next < 0) {
-                return null;
-            }
-            op = wildcardSuffixes.get(host.substring(dot + 1));
-            if (op != null) {
-                return op;
-            }
-            dot = next;
-        }
-        return null;
+        return wildcardSuffixes.longestMatch(host);
     }
 
     /** Number of host patterns. */
@@ -95,5 +84,84 @@ public final class RouteTable {
 
     public List<Operator> operators() {
         return operators;
+    }
+
+    /**
+     * Wildcard suffixes in an open-addressing table (linear probing, load at most 1/2). A lookup
+     * walks the host from its end, extending {@link String#hashCode} of the current suffix one
+     * character at a time, and probes at each dot that has another dot to its right.
+     */
+    private static final class Suffixes {
+        private final String[] keys;
+        private final int[] hashes;
+        private final Operator[] values;
+        private final int mask;
+        private final int size;
+
+        Suffixes(Map<String, Operator> map) {
+            int capacity = Integer.highestOneBit(Math.max(2, map.size()) * 2 - 1) << 1;
+            keys = new String[capacity];
+            hashes = new int[capacity];
+            values = new Operator[capacity];
+            mask = capacity - 1;
+            size = map.size();
+            for (Map.Entry<String, Operator> e : map.entrySet()) {
+                int h = e.getKey().hashCode();
+                int slot = spread(h) & mask;
+                while (keys[slot] != null) {
+                    slot = (slot + 1) & mask;
+                }
+                keys[slot] = e.getKey();
+                hashes[slot] = h;
+                values[slot] = e.getValue();
+            }
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        int size() {
+            return size;
+        }
+
+        @Nullable Operator longestMatch(String host) {
+            Operator best = null;
+            int h = 0;
+            int pow = 1;
+            boolean dotSeen = false;
+            for (int i = host.length() - 1; i > 0; i--) {
+                h += host.charAt(i) * pow;
+                pow *= 31;
+                if (host.charAt(i - 1) != '.') {
+                    continue;
+                }
+                if (dotSeen) {
+                    Operator op = get(host, i, h);
+                    if (op != null) {
+                        best = op; // walking right to left: each match is longer than the last
+                    }
+                }
+                dotSeen = true;
+            }
+            return best;
+        }
+
+        private @Nullable Operator get(String host, int from, int h) {
+            int len = host.length() - from;
+            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
+                String k = keys[slot];
+                if (k == null) {
+                    return null;
+                }
+                if (hashes[slot] == h && k.length() == len && host.regionMatches(from, k, 0, len)) {
+                    return values[slot];
+                }
+            }
+        }
+
+        private static int spread(int h) {
+            return h ^ (h >>> 16);
+        }
     }
 }

@@ -72,4 +72,57 @@ class RouteTableTest {
         routes.replace(table);
         assertThat(routes.current().lookup("alice.example.test")).isSameAs(alice);
     }
+
+    /** The rule spelled out slowly: exact, else the longest wildcard suffix with at least two labels. */
+    private static Operator reference(List<Operator> ops, String host) {
+        Operator best = null;
+        int bestLength = -1;
+        for (Operator op : ops) {
+            for (String p : op.hosts()) {
+                if (p.equals(host)) {
+                    return op;
+                }
+                if (p.startsWith("*.") && host.endsWith(p.substring(1)) && p.length() - 1 < host.length()
+                        && p.length() - 2 > bestLength) {
+                    best = op;
+                    bestLength = p.length() - 2;
+                }
+            }
+        }
+        return best;
+    }
+
+    @Test
+    void agreesWithTheSlowRuleOnRandomTables() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        String[] labels = {"a", "b", "c", "www", "x1", "example", "test"};
+        java.util.function.IntFunction<String> name = n -> {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                b.append(i == 0 ? "" : ".").append(labels[random.nextInt(labels.length)]);
+            }
+            return b.toString();
+        };
+        for (int round = 0; round < 20; round++) {
+            java.util.Set<String> taken = new java.util.HashSet<>();
+            List<Operator> ops = new java.util.ArrayList<>();
+            for (int o = 0; o < 10; o++) {
+                List<String> hosts = new java.util.ArrayList<>();
+                for (int h = 0; h < 10; h++) {
+                    String p = random.nextBoolean() ? name.apply(1 + random.nextInt(4)) : "*." + name.apply(2 + random.nextInt(3));
+                    if (taken.add(p)) {
+                        hosts.add(p);
+                    }
+                }
+                if (!hosts.isEmpty()) {
+                    ops.add(op("op" + o, hosts.toArray(String[]::new)));
+                }
+            }
+            RouteTable t = RouteTable.of(ops, round);
+            for (int q = 0; q < 500; q++) {
+                String host = name.apply(1 + random.nextInt(6));
+                assertThat(t.lookup(host)).as(host).isSameAs(reference(ops, host));
+            }
+        }
+    }
 }
