@@ -48,6 +48,7 @@ public final class OperatorTunnel implements AutoCloseable {
     private volatile Map<String, WireGuardPeer> peers = Map.of();
     private final Map<String, List<Meter>> meters = new HashMap<>();
     private volatile boolean running = true;
+    private @Nullable UapiSocket uapi;
 
     private OperatorTunnel(TunnelDevice device, MeterRegistry registry) {
         this.device = device;
@@ -64,7 +65,15 @@ public final class OperatorTunnel implements AutoCloseable {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
         TunnelDevice device = TunnelDevice.start(config, List.of());
-        return new OperatorTunnel(device, registry);
+        OperatorTunnel tunnel = new OperatorTunnel(device, registry);
+        try {
+            tunnel.uapi = UapiSocket.open(tunnel);
+        } catch (IOException | RuntimeException e) {
+            // Only `wg show` needs it; the relay works without.
+            log.warn("WireGuard {}: no UAPI socket in {} ({}); `wg show` will not list it", device.interfaceName(),
+                    UapiSocket.DIRECTORY, e.toString());
+        }
+        return tunnel;
     }
 
     /** Makes the tunnel's peers those of {@code operators}; other operators are ignored. */
@@ -172,6 +181,10 @@ public final class OperatorTunnel implements AutoCloseable {
     @Override
     public synchronized void close() {
         running = false;
+        UapiSocket socket = uapi;
+        if (socket != null) {
+            socket.close();
+        }
         for (String operator : List.copyOf(meters.keySet())) {
             unregister(operator);
         }

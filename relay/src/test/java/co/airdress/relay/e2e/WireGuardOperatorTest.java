@@ -153,13 +153,20 @@ class WireGuardOperatorTest {
                     assertThat(metrics).containsPattern("relay_wireguard_peer_rx_bytes\\{[^}]*operator=\"b\"[^}]*} [1-9]");
                     assertThat(metrics).containsPattern("relay_wireguard_unreachable_total\\{[^}]*} [1-9]");
 
-                    // Shutdown leaves no interface behind.
+                    // `wg show` reads the relay's read-only UAPI socket.
+                    String show = relayNs.exec("wg", "show", "rwg" + id);
+                    assertThat(show).contains("peer: " + a.publicKey()).contains("peer: " + b.publicKey())
+                            .contains("allowed ips: fd00:a1d::a/128").contains("latest handshake:")
+                            .doesNotContain(relayKey.toBase64());
+
+                    // Shutdown leaves no interface (and no UAPI socket) behind.
                     ExternalProcess.run(Duration.ofSeconds(10), "kill", "-TERM", Long.toString(relay.pid()));
                     assertThat(relay.process().waitFor(30, TimeUnit.SECONDS)).as(relay.output()).isTrue();
                     assertThat(relay.process().exitValue()).as(relay.output()).isZero();
                     assertThat(relayNs.execAllowingFailure(Duration.ofSeconds(10), "ip", "link", "show", "rwg" + id)
                             .exitCode()).isNotZero();
                     assertThat(relay.output()).doesNotContain(relayKey.toBase64());
+                    assertThat(Path.of("/var/run/wireguard/rwg" + id + ".sock")).doesNotExist();
                 }
             }
         }
