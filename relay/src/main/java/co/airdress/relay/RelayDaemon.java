@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
+import co.airdress.relay.dial.TunnelDialer;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.drain.Signals;
 import co.airdress.relay.health.HealthState;
@@ -17,6 +18,10 @@ import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.wireguard.OperatorTunnel;
+import io.micrometer.core.instrument.Counter;
+import java.io.IOException;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -48,26 +53,42 @@ public final class RelayDaemon implements AutoCloseable {
     private final DrainCoordinator drain;
     private final ManagementServer management;
     private final InetSocketAddress managementAddress;
+    private final @Nullable OperatorTunnel tunnel;
 
-    private RelayDaemon(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers) throws InterruptedException {
+    private RelayDaemon(RelayConfig config, @Nullable Function<RelayConfig, OperatorDialer> dialers)
+            throws InterruptedException {
         this.config = requireNonNull(config, "config");
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
         new JvmMemoryMetrics().bindTo(metrics.registry());
         this.routes = new Routes(RouteTable.empty());
-        this.operators = new OperatorStore(config.operatorsFile(), routes, health, metrics);
-        operators.start(); // an invalid operators file fails startup here
+        this.tunnel = startTunnel(config, metrics, health);
+        this.operators = new OperatorStore(config.operatorsFile(), routes, health, metrics).tunnel(config.wireguard());
+        OperatorTunnel t = tunnel;
+        if (t != null) {
+            // Peers change before the route table that sends connections to them.
+            operators.beforeApply(t::apply);
+        }
+        boolean ok = false;
+        try {
+            operators.start(); // an invalid operators file fails startup here
+        } finally {
+            if (!ok && t != null && !operators.loaded()) {
+                t.close();
+            }
+        }
         Transport transport = Transport.select();
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
-        this.server = new RelayServer(config, routes, dialers.apply(config), dataPath, health, group, transport);
-        boolean ok = false;
+        OperatorDialer dialer = dialers != null ? dialers.apply(config) : defaultDialer(config, t, metrics);
+        this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         try {
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
-                    .watchEventLoops(group); // /livez fails if a data-plane loop stops answering
+                    .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
+                    .tunnel(t);
             this.managementAddress = management.start();
             ok = true;
         } finally {
@@ -75,15 +96,47 @@ public final class RelayDaemon implements AutoCloseable {
                 server.close();
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();
+                if (t != null) {
+                    t.close();
+                }
             }
         }
         log.info("relay {} up: {} event loops ({}), {} hosts, management on {}", config.pop(), loops, transport.label(),
                 routes.current().size(), managementAddress);
     }
 
-    /** Starts everything with direct upstreams; throws if a listener cannot bind or the operators file is invalid. */
+    private static @Nullable OperatorTunnel startTunnel(RelayConfig config, RelayMetrics metrics, HealthState health) {
+        WireGuardConfig wg = config.wireguard();
+        if (wg == null) {
+            return null;
+        }
+        try {
+            OperatorTunnel t = OperatorTunnel.start(wg, metrics.registry());
+            health.tunnel(true);
+            return t;
+        } catch (IOException e) {
+            throw new IllegalStateException("wireguard: cannot start " + wg.interfaceName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static OperatorDialer defaultDialer(RelayConfig config, @Nullable OperatorTunnel tunnel, RelayMetrics metrics) {
+        DirectDialer direct = new DirectDialer(config.timeouts().connect(), RelayServer.WATER_MARK);
+        if (tunnel == null && config.wireguard() == null) {
+            return direct;
+        }
+        Counter refused = Counter.builder("relay.wireguard.unreachable")
+                .description("Connections to WireGuard operators refused at once: no live session and no endpoint")
+                .register(metrics.registry());
+        return new TunnelDialer(direct, tunnel == null ? key -> false : tunnel::reachable, refused);
+    }
+
+    /**
+     * Starts everything: the WireGuard tunnel if configured, the operators, the listeners, the
+     * management listener; throws if a listener cannot bind, the tunnel cannot start or the
+     * operators file is invalid.
+     */
     public static RelayDaemon start(RelayConfig config) throws InterruptedException {
-        return start(config, c -> new DirectDialer(c.timeouts().connect(), RelayServer.WATER_MARK));
+        return new RelayDaemon(config, null);
     }
 
     /** Starts with another dialer (the WireGuard tunnel's). */
@@ -133,11 +186,21 @@ public final class RelayDaemon implements AutoCloseable {
         return health;
     }
 
+    /** The WireGuard tunnel, when configured. */
+    public @Nullable OperatorTunnel tunnel() {
+        return tunnel;
+    }
+
     @Override
     public void close() {
         management.close();
         server.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         operators.close();
+        OperatorTunnel t = tunnel;
+        if (t != null) {
+            health.tunnel(false);
+            t.close(); // the interface disappears with the TUN descriptor
+        }
     }
 }

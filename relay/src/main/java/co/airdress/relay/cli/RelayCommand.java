@@ -8,7 +8,13 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
+import co.airdress.relay.tunnel.WireGuardKey;
+import co.airdress.relay.tunnel.WireGuardKeys;
+import co.airdress.relay.tunnel.config.KeyText;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,15 +26,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code relay}: the command line. Subcommands: {@code run}, {@code check}; others (key
- * generation, the anycast controller) are added to {@link #subcommands}.
+ * {@code relay}: the command line. Subcommands: {@code run}, {@code check}, {@code genkey},
+ * {@code pubkey} and {@code controller} (the anycast controller, a separate process).
  */
 @Command(
         name = "relay",
         mixinStandardHelpOptions = true,
         versionProvider = RelayCommand.Version.class,
         description = "The airdress relay: routes TCP 80/443 by Host or TLS SNI to operators, without terminating TLS.",
-        subcommands = {RelayCommand.Run.class, RelayCommand.Check.class, ControllerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RelayCommand.Run.class, RelayCommand.Check.class, RelayCommand.GenKey.class,
+                RelayCommand.PubKey.class, ControllerCommand.class, CommandLine.HelpCommand.class})
 public final class RelayCommand implements Runnable {
 
     /** Exit status when the config or operators file is invalid. */
@@ -55,7 +62,8 @@ public final class RelayCommand implements Runnable {
     public void run() {
         // No subcommand: show the usage on stderr and fail, like any other usage error.
         if (spec != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (run, check, controller)");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "a subcommand is required (run, check, genkey, pubkey, controller)");
         }
     }
 
@@ -113,6 +121,11 @@ public final class RelayCommand implements Runnable {
                 return INVALID;
             }
             List<Operator> list = ((Parsed.Ok<List<Operator>>) ops).value();
+            List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(list, c.wireguard());
+            if (!tunnelProblems.isEmpty()) {
+                print(err, c.operatorsFile().toString(), tunnelProblems);
+                return INVALID;
+            }
             int hosts = list.stream().mapToInt(o -> o.hosts().size()).sum();
             PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
             out.println("ok: " + config + " (pop " + c.pop() + "), " + c.operatorsFile() + " (" + list.size()
@@ -120,6 +133,50 @@ public final class RelayCommand implements Runnable {
             out.flush();
             return 0;
         }
+    }
+
+    @Command(name = "genkey", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Prints a new WireGuard private key (base64), like 'wg genkey'. Keep it in a file only root can read.")
+    static final class GenKey implements Callable<Integer> {
+        @Spec
+        @Nullable CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = out(spec);
+            out.println(WireGuardKeys.generatePrivateKey(new SecureRandom()).toBase64());
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "pubkey", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Reads a WireGuard private key (base64) on stdin and prints its public key, like 'wg pubkey'.")
+    static final class PubKey implements Callable<Integer> {
+        @Spec
+        @Nullable CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            byte[] input = System.in.readNBytes(1024);
+            WireGuardKey privateKey;
+            try {
+                privateKey = KeyText.parse(new String(input, StandardCharsets.US_ASCII), "private key on stdin");
+            } catch (IllegalArgumentException e) {
+                PrintWriter err = err(spec);
+                err.println(e.getMessage());
+                err.flush();
+                return INVALID;
+            }
+            PrintWriter out = out(spec);
+            out.println(WireGuardKeys.publicKey(privateKey).toBase64());
+            out.flush();
+            return 0;
+        }
+    }
+
+    private static PrintWriter out(@Nullable CommandSpec spec) {
+        return spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
     }
 
     private static Path requirePath(@Nullable Path p) {

@@ -2,9 +2,15 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.WireGuardKey;
+import co.airdress.relay.tunnel.config.InterfaceAddress;
+import co.airdress.relay.tunnel.config.KeyText;
+import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +36,8 @@ import tools.jackson.dataformat.yaml.YAMLWriteFeature;
 public final class OperatorsFile {
 
     private static final Set<String> ROOT_KEYS = Set.of("operators");
-    private static final Set<String> OPERATOR_KEYS = Set.of("name", "hosts", "upstream", "proxy_protocol");
+    private static final Set<String> OPERATOR_KEYS = Set.of("name", "hosts", "upstream", "wireguard", "proxy_protocol");
+    private static final Set<String> WIREGUARD_KEYS = Set.of("public_key", "address", "ports");
     private static final Set<String> UPSTREAM_KEYS = Set.of("http", "tls");
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final String UPSTREAM_ROLE = "no DNS on the event loops, so no host names";
@@ -120,8 +127,15 @@ public final class OperatorsFile {
             }
         }
         Upstream upstream = null;
-        JsonNode u = t.required(path, node, "upstream");
+        WireGuardPeer wireguard = null;
+        JsonNode u = YamlTree.optional(node, "upstream");
+        JsonNode wg = YamlTree.optional(node, "wireguard");
         String upPath = YamlTree.join(path, "upstream");
+        if (u == null && wg == null) {
+            t.problem(upPath, "missing (expected: exactly one of upstream, wireguard)");
+        } else if (u != null && wg != null) {
+            t.problem(YamlTree.join(path, "wireguard"), "given with upstream (expected: exactly one of upstream, wireguard)");
+        }
         if (u != null && t.object(upPath, u, UPSTREAM_KEYS)) {
             JsonNode uh = YamlTree.optional(u, "http");
             JsonNode ut = YamlTree.optional(u, "tls");
@@ -131,6 +145,9 @@ public final class OperatorsFile {
                 t.problem(upPath, "no address (expected: at least one of http, tls)");
             }
             upstream = new Upstream(http, tls);
+        }
+        if (wg != null) {
+            wireguard = wireguard(t, YamlTree.join(path, "wireguard"), wg);
         }
         ProxyProtocol proxy = ProxyProtocol.NONE;
         JsonNode pp = YamlTree.optional(node, "proxy_protocol");
@@ -146,10 +163,62 @@ public final class OperatorsFile {
                 }
             }
         }
-        if (t.problems.size() != before || name == null || upstream == null) {
+        if (t.problems.size() != before || name == null || (upstream == null && wireguard == null)) {
             return null;
         }
-        return new Operator(name, hosts, upstream, proxy);
+        return new Operator(name, hosts, upstream, proxy, wireguard);
+    }
+
+    private static @Nullable WireGuardPeer wireguard(YamlTree t, String path, JsonNode node) {
+        if (!t.object(path, node, WIREGUARD_KEYS)) {
+            return null;
+        }
+        int before = t.problems.size();
+        WireGuardKey key = null;
+        JsonNode k = t.required(path, node, "public_key");
+        String keyPath = YamlTree.join(path, "public_key");
+        if (k != null) {
+            String s = t.string(keyPath, k, "a public key as printed by 'wg pubkey' (44 characters of base64)");
+            if (s != null) {
+                try {
+                    key = KeyText.parse(s, keyPath);
+                } catch (IllegalArgumentException e) {
+                    t.problem(keyPath, YamlTree.quote(s) + " (expected: 44 characters of base64 encoding 32 bytes, "
+                            + "as printed by 'wg pubkey')");
+                }
+            }
+        }
+        InetAddress address = null;
+        JsonNode a = t.required(path, node, "address");
+        String addressPath = YamlTree.join(path, "address");
+        if (a != null) {
+            String s = t.string(addressPath, a, "the operator's tunnel address, an IP literal");
+            if (s != null) {
+                try {
+                    address = InetAddress.ofLiteral(s);
+                } catch (IllegalArgumentException e) {
+                    t.expected(addressPath, a, "the operator's tunnel address, an IP literal without a prefix length");
+                }
+            }
+        }
+        int httpPort = WireGuardPeer.DEFAULT_HTTP_PORT;
+        int tlsPort = WireGuardPeer.DEFAULT_TLS_PORT;
+        JsonNode ports = YamlTree.optional(node, "ports");
+        String portsPath = YamlTree.join(path, "ports");
+        if (ports != null && t.object(portsPath, ports, UPSTREAM_KEYS)) {
+            JsonNode ph = YamlTree.optional(ports, "http");
+            JsonNode pt = YamlTree.optional(ports, "tls");
+            if (ph != null) {
+                httpPort = t.integer(YamlTree.join(portsPath, "http"), ph, 1, 65535, httpPort);
+            }
+            if (pt != null) {
+                tlsPort = t.integer(YamlTree.join(portsPath, "tls"), pt, 1, 65535, tlsPort);
+            }
+        }
+        if (t.problems.size() != before || key == null || address == null) {
+            return null;
+        }
+        return new WireGuardPeer(key, address, httpPort, tlsPort);
     }
 
     /**
@@ -161,10 +230,25 @@ public final class OperatorsFile {
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Integer> names = new HashMap<>();
         Map<String, String> owners = new HashMap<>();
+        Map<WireGuardKey, String> keys = new HashMap<>();
+        Map<InetAddress, String> addresses = new HashMap<>();
         for (int i = 0; i < operators.size(); i++) {
             Operator op = operators.get(i);
             String path = YamlTree.index("operators", i);
             problems.addAll(validate(op, path));
+            WireGuardPeer wg = op.wireguard();
+            if (wg != null) {
+                String keyOwner = keys.putIfAbsent(wg.publicKey(), op.name());
+                if (keyOwner != null) {
+                    problems.add(new ConfigProblem(path + ".wireguard.public_key", YamlTree.quote(wg.publicKey().toBase64())
+                            + " (expected: a key not already used by operator \"" + keyOwner + "\")"));
+                }
+                String addressOwner = addresses.putIfAbsent(wg.address(), op.name());
+                if (addressOwner != null) {
+                    problems.add(new ConfigProblem(path + ".wireguard.address", YamlTree.quote(address(wg.address()))
+                            + " (expected: an address not already used by operator \"" + addressOwner + "\")"));
+                }
+            }
             Integer first = names.putIfAbsent(op.name(), i);
             if (first != null) {
                 problems.add(new ConfigProblem(path + ".name", YamlTree.quote(op.name())
@@ -212,9 +296,12 @@ public final class OperatorsFile {
         }
         Upstream u = operator.upstream();
         String upPath = YamlTree.join(pathPrefix, "upstream");
-        if (u == null) {
-            problems.add(new ConfigProblem(upPath, "missing (expected: an upstream with http and/or tls addresses)"));
-        } else {
+        if (u != null && operator.wireguard() != null) {
+            problems.add(new ConfigProblem(YamlTree.join(pathPrefix, "wireguard"),
+                    "given with upstream (expected: exactly one of upstream, wireguard)"));
+        } else if (u == null && operator.wireguard() == null) {
+            problems.add(new ConfigProblem(upPath, "missing (expected: exactly one of upstream, wireguard)"));
+        } else if (u != null) {
             if (u.http() == null && u.tls() == null) {
                 problems.add(new ConfigProblem(upPath, "no address (expected: at least one of http, tls)"));
             }
@@ -242,21 +329,86 @@ public final class OperatorsFile {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", op.name());
             m.put("hosts", op.hosts());
-            Map<String, Object> up = new LinkedHashMap<>();
             Upstream u = op.upstream();
             if (u != null) {
+                Map<String, Object> up = new LinkedHashMap<>();
                 if (u.http() != null) {
                     up.put("http", format(u.http()));
                 }
                 if (u.tls() != null) {
                     up.put("tls", format(u.tls()));
                 }
+                m.put("upstream", up);
             }
-            m.put("upstream", up);
+            WireGuardPeer wg = op.wireguard();
+            if (wg != null) {
+                m.put("wireguard", wireguardMap(wg));
+            }
             m.put("proxy_protocol", op.proxyProtocol().name().toLowerCase(Locale.ROOT));
             list.add(m);
         }
         return WRITER.writeValueAsString(Map.of("operators", list));
+    }
+
+    /** The {@code wireguard:} mapping of an operator, as the file and the admin API show it. */
+    public static Map<String, Object> wireguardMap(WireGuardPeer wg) {
+        Map<String, Object> w = new LinkedHashMap<>();
+        w.put("public_key", wg.publicKey().toBase64());
+        w.put("address", address(wg.address()));
+        if (wg.httpPort() != WireGuardPeer.DEFAULT_HTTP_PORT || wg.tlsPort() != WireGuardPeer.DEFAULT_TLS_PORT) {
+            Map<String, Object> ports = new LinkedHashMap<>();
+            ports.put("http", wg.httpPort());
+            ports.put("tls", wg.tlsPort());
+            w.put("ports", ports);
+        }
+        return w;
+    }
+
+    /**
+     * Problems of the WireGuard operators against the relay's tunnel: each address must lie inside
+     * one of the relay's tunnel prefixes (and not be one of the relay's own addresses); without a
+     * {@code wireguard:} section no WireGuard operator can be reached. Run at {@code check}, at
+     * startup and at every reload or API change.
+     */
+    public static List<ConfigProblem> validateTunnel(List<Operator> operators, @Nullable WireGuardConfig tunnel) {
+        requireNonNull(operators, "operators");
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (int i = 0; i < operators.size(); i++) {
+            problems.addAll(validateTunnel(operators.get(i), YamlTree.index("operators", i), tunnel));
+        }
+        return problems;
+    }
+
+    /** {@link #validateTunnel(List, WireGuardConfig)} for one operator; paths start with {@code pathPrefix}. */
+    public static List<ConfigProblem> validateTunnel(Operator op, String pathPrefix, @Nullable WireGuardConfig tunnel) {
+        WireGuardPeer wg = op.wireguard();
+        if (wg == null) {
+            return List.of();
+        }
+        String path = YamlTree.join(pathPrefix, "wireguard");
+        if (tunnel == null) {
+            return List.of(new ConfigProblem(path, "a WireGuard operator (expected: a wireguard: section in the relay config)"));
+        }
+        boolean inside = false;
+        for (InterfaceAddress own : tunnel.addresses()) {
+            if (own.address().equals(wg.address())) {
+                return List.of(new ConfigProblem(path + ".address", YamlTree.quote(address(wg.address()))
+                        + " (expected: not the relay's own tunnel address)"));
+            }
+            if (new IpPrefix(own.address(), own.prefixLength()).contains(wg.address().getAddress())) {
+                inside = true;
+            }
+        }
+        if (!inside) {
+            return List.of(new ConfigProblem(path + ".address", YamlTree.quote(address(wg.address()))
+                    + " (expected: inside one of the relay's tunnel prefixes " + tunnel.addresses() + ")"));
+        }
+        return List.of();
+    }
+
+    /** An IP literal as written in the file (IPv6 compressed, no brackets). */
+    public static String address(InetAddress a) {
+        return NetUtil.toAddressString(a);
     }
 
     /** {@code ip:port}, IPv6 in brackets: the form {@link #parse} accepts. */

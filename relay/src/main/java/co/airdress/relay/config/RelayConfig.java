@@ -1,12 +1,13 @@
 package co.airdress.relay.config;
 
+import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The relay's configuration file, validated. See README.md for every option and its default.
+ * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured. See README.md for every option and its default.
  */
 public record RelayConfig(
         String pop,
@@ -15,7 +16,14 @@ public record RelayConfig(
         Path operatorsFile,
         Limits limits,
         Timeouts timeouts,
-        Drain drain) {
+        Drain drain,
+        @Nullable WireGuardConfig wireguard) {
+
+    /** A relay without a WireGuard tunnel (direct upstreams only). */
+    public RelayConfig(String pop, Listen listen, Management management, Path operatorsFile, Limits limits,
+                       Timeouts timeouts, Drain drain) {
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null);
+    }
 
     /** Listeners; a null address disables that listener. */
     public record Listen(@Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}

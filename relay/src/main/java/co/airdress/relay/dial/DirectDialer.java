@@ -34,6 +34,11 @@ public final class DirectDialer implements OperatorDialer {
             return client.newFailedFuture(new ConnectException(
                     "operator " + operator.name() + " has no direct upstream for " + listener.label()));
         }
+        return connect(client, address, backend);
+    }
+
+    /** Connects to {@code address} on the client's event loop with the relay's upstream options. */
+    public ChannelFuture connect(Channel client, InetSocketAddress address, ChannelHandler backend) {
         return new Bootstrap()
                 .group(client.eventLoop())
                 // The accepted channel's class is also the client channel class of the same transport.

@@ -20,6 +20,8 @@ public final class HealthState {
     private volatile @Nullable String operatorsError;
     private volatile long routeVersion;
     private volatile @Nullable Instant drainStartedAt;
+    // null: no tunnel configured (the check is absent); else whether the WireGuard device runs.
+    private volatile @Nullable Boolean tunnelUp;
 
     public HealthState(String pop) {
         this.pop = requireNonNull(pop, "pop");
@@ -55,6 +57,16 @@ public final class HealthState {
 
     public long routeVersion() {
         return routeVersion;
+    }
+
+    /** The WireGuard device runs (true) or not (false); never called when no tunnel is configured. */
+    public void tunnel(boolean up) {
+        this.tunnelUp = up;
+    }
+
+    /** null when no tunnel is configured. */
+    public @Nullable Boolean tunnelUp() {
+        return tunnelUp;
     }
 
     /** Marks the PoP draining (idempotent: the first call's time stays). */

@@ -6,6 +6,7 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.wireguard.OperatorTunnel;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -68,7 +69,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             OperatorStore operators,
             DrainCoordinator drain,
             byte @Nullable [] tokenDigest,
-            @Nullable EventLoopGroup watchedLoops) {}
+            @Nullable EventLoopGroup watchedLoops,
+            @Nullable OperatorTunnel tunnel) {}
 
     /** Pipelined requests waiting behind an operator change (responses must keep request order). */
     static final int MAX_QUEUED = 8;
@@ -162,6 +164,11 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             case OPERATORS -> {
                 if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET)) {
                     respond(ctx, keepAlive, json(HttpResponseStatus.OK, listOperators()));
+                }
+            }
+            case "/v1/peers" -> {
+                if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET)) {
+                    respond(ctx, keepAlive, json(HttpResponseStatus.OK, PeersJson.write(context.tunnel())));
                 }
             }
             case "/v1/drain" -> {
@@ -340,13 +347,19 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             o.put("operators", context.operators().size());
         }
 
+        Boolean tunnelUp = h.tunnelUp();
+        if (tunnelUp != null) {
+            checks.putObject("tunnel").put("status", tunnelUp ? "UP" : "DOWN");
+        }
+        boolean tunnelOk = tunnelUp == null || tunnelUp;
+
         boolean draining = h.isDraining();
         Instant since = h.drainStartedAt();
         ObjectNode d = checks.putObject("draining");
         d.put("status", draining ? "DRAINING" : "UP");
         d.put("since", since != null ? since.toString() : null);
 
-        String status = draining ? "DRAINING" : (listenersUp && operatorsUp ? "UP" : "DOWN");
+        String status = draining ? "DRAINING" : (listenersUp && operatorsUp && tunnelOk ? "UP" : "DOWN");
         n.put("status", status);
         n.put("pop", h.pop());
         n.put("draining", draining);

@@ -6,6 +6,7 @@ import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.wireguard.OperatorTunnel;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The management listener (Netty HTTP): GET /livez, GET /readyz, GET /metrics, GET /v1/operators,
- * GET/PUT/DELETE /v1/operators/{name}, POST /v1/drain. See docs/management.md.
+ * GET/PUT/DELETE /v1/operators/{name}, GET /v1/peers, POST /v1/drain. See docs/management.md.
  *
  * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
  * 8 KiB (the codec's default), at most {@link #MAX_CONNECTIONS} connections, at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
@@ -69,6 +70,7 @@ public final class ManagementServer implements AutoCloseable {
     private @Nullable Channel serverChannel;
     private @Nullable EventLoopGroup ownGroup;
     private volatile @Nullable EventLoopGroup watchedLoops;
+    private volatile @Nullable OperatorTunnel tunnel;
 
     public ManagementServer(
             RelayConfig.Management config,
@@ -104,6 +106,12 @@ public final class ManagementServer implements AutoCloseable {
         return this;
     }
 
+    /** Serves GET /v1/peers from {@code tunnel} (without one, the list is empty). Call before {@link #start}. */
+    public ManagementServer tunnel(@Nullable OperatorTunnel operatorTunnel) {
+        this.tunnel = operatorTunnel;
+        return this;
+    }
+
     /** Binds on an event loop of its own (one thread, NIO: the management load is tiny). */
     public InetSocketAddress start() {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -124,7 +132,7 @@ public final class ManagementServer implements AutoCloseable {
         }
         byte @Nullable [] tokenDigest = readToken(config.tokenFile());
         ManagementHandler.Context context =
-                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, watchedLoops);
+                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, watchedLoops, tunnel);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))

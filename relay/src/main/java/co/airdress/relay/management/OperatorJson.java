@@ -5,6 +5,7 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.Upstream;
+import co.airdress.relay.config.WireGuardPeer;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The admin API's operator JSON, shaped like one entry of the operators file:
- * {@code {"name", "hosts", "upstream": {"http", "tls"}, "proxy_protocol"}}.
+ * {@code {"name", "hosts", "upstream": {"http", "tls"}, "proxy_protocol"}}, or with
+ * {@code "wireguard": {"public_key", "address", "ports"?}} instead of {@code upstream}.
  *
  * <p>Request bodies are parsed by {@link OperatorsFile#parse} (JSON is YAML), so the API accepts
  * exactly what the file accepts, with the same messages; only the path prefix changes from
@@ -80,12 +82,14 @@ final class OperatorJson {
         ArrayNode hosts = n.putArray("hosts");
         op.hosts().forEach(hosts::add);
         Upstream up = op.upstream();
-        if (up == null) {
-            n.putNull("upstream");
-        } else {
+        if (up != null) {
             ObjectNode u = n.putObject("upstream");
             putAddress(u, "http", up.http());
             putAddress(u, "tls", up.tls());
+        }
+        WireGuardPeer wg = op.wireguard();
+        if (wg != null) {
+            n.set("wireguard", MAPPER.valueToTree(OperatorsFile.wireguardMap(wg)));
         }
         n.put("proxy_protocol", op.proxyProtocol().name().toLowerCase(Locale.ROOT));
         return n;

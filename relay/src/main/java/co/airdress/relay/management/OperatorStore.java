@@ -10,6 +10,7 @@ import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,6 +45,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -116,6 +118,8 @@ public final class OperatorStore implements AutoCloseable {
     private @Nullable WatchService watchService;
     private @Nullable Thread watcher;
     private volatile boolean closed;
+    private @Nullable WireGuardConfig tunnel;
+    private Consumer<List<Operator>> beforeApply = operators -> {};
 
     public OperatorStore(Path file, Routes routes, HealthState health, RelayMetrics metrics) {
         this(file, routes, health, metrics, DEFAULT_DEBOUNCE);
@@ -152,6 +156,26 @@ public final class OperatorStore implements AutoCloseable {
                 .description("Reloads of the operators file by result")
                 .tag("result", result)
                 .register(registry);
+    }
+
+    /**
+     * The relay's WireGuard interface (null: none): every load, reload and API change checks that
+     * WireGuard operators' addresses lie inside its prefixes. Call before {@link #start}.
+     */
+    public OperatorStore tunnel(@Nullable WireGuardConfig config) {
+        this.tunnel = config;
+        return this;
+    }
+
+    /**
+     * Called with the full operator list on the store's thread each time a new set is about to be
+     * put in force, <b>before</b> the route table is swapped (so that, e.g., a new WireGuard peer
+     * exists before the first connection is routed to it). It must not throw for an ordinary
+     * failure: it logs. Call before {@link #start}.
+     */
+    public OperatorStore beforeApply(Consumer<List<Operator>> listener) {
+        this.beforeApply = requireNonNull(listener, "listener");
+        return this;
     }
 
     /** The file this store reads and writes. */
@@ -267,7 +291,8 @@ public final class OperatorStore implements AutoCloseable {
 
     private Put doPut(Operator operator) {
         catchUpWithFile();
-        List<ConfigProblem> problems = OperatorsFile.validate(operator, "operator");
+        List<ConfigProblem> problems = new java.util.ArrayList<>(OperatorsFile.validate(operator, "operator"));
+        problems.addAll(OperatorsFile.validateTunnel(operator, "operator", tunnel));
         if (!problems.isEmpty()) {
             return new Put.Invalid(problems);
         }
@@ -363,6 +388,12 @@ public final class OperatorStore implements AutoCloseable {
             return Reload.INVALID;
         }
         Parsed<List<Operator>> parsed = OperatorsFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
+        if (parsed instanceof Parsed.Ok<List<Operator>> ok) {
+            List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(ok.value(), tunnel);
+            if (!tunnelProblems.isEmpty()) {
+                parsed = new Parsed.Invalid<>(file.toString(), tunnelProblems);
+            }
+        }
         switch (parsed) {
             case Parsed.Invalid<List<Operator>> invalid -> {
                 String error = file + ": " + invalid.problems().size() + " problem(s), the file was rejected whole"
@@ -393,6 +424,11 @@ public final class OperatorStore implements AutoCloseable {
     private void apply(Map<String, Operator> next) {
         version++;
         Map<String, Operator> frozen = Collections.unmodifiableMap(new LinkedHashMap<>(next));
+        try {
+            beforeApply.accept(List.copyOf(frozen.values()));
+        } catch (RuntimeException e) {
+            log.error("applying operators version {} to the tunnel failed", version, e);
+        }
         routes.replace(RouteTable.of(List.copyOf(frozen.values()), version));
         snapshot = frozen;
         loaded = true;

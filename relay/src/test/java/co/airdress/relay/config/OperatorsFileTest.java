@@ -104,14 +104,14 @@ class OperatorsFileTest {
                     upstream: {}
                 """);
         assertThat(p).contains(
-                "operators[0].weight: unknown key (expected: one of hosts, name, proxy_protocol, upstream)",
+                "operators[0].weight: unknown key (expected: one of hosts, name, proxy_protocol, upstream, wireguard)",
                 "operators[0].name: \"Alice\" (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')",
                 "operators[0].hosts: empty (expected: at least one host)",
                 "operators[0].upstream.quic: unknown key (expected: one of http, tls)",
                 "operators[0].proxy_protocol: \"v3\" (expected: none, v1 or v2)",
                 "operators[1].name: missing (required)",
                 "operators[1].hosts: \"x.example\" (expected: a list of host names or wildcards)",
-                "operators[1].upstream: missing (required)",
+                "operators[1].upstream: missing (expected: exactly one of upstream, wireguard)",
                 "operators[2].upstream: no address (expected: at least one of http, tls)");
         assertThat(p).anyMatch(s -> s.startsWith("operators[0].upstream.http: \"app.internal:8080\" (expected: host:port with an IP literal host (no DNS"));
         assertThat(p).anyMatch(s -> s.startsWith("operators[0].upstream.tls: \"127.0.0.1:0\" (expected:"));
@@ -140,7 +140,7 @@ class OperatorsFileTest {
         assertThat(OperatorsFile.validate(op, "body").stream().map(ConfigProblem::toString)).containsExactly(
                 "body.hosts[0]: \"Upper.example\" (expected: lowercase, no trailing dot: \"upper.example\")",
                 "body.hosts[1]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")",
-                "body.upstream: missing (expected: an upstream with http and/or tls addresses)");
+                "body.upstream: missing (expected: exactly one of upstream, wireguard)");
     }
 
     @Test

@@ -106,7 +106,7 @@ class RelayConfigFileTest {
         List<String> p = problems("pop: a\nlisten: { http: \"127.0.0.1:0\", https: \"x\" }\nlimit: {}\ntimeouts: { peak: 1s }\n");
         assertThat(p).containsExactlyInAnyOrder(
                 "listen.https: unknown key (expected: one of http, tls)",
-                "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts)",
+                "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
                 "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 

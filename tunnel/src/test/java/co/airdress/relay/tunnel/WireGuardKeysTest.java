@@ -53,6 +53,25 @@ class WireGuardKeysTest {
     }
 
     @Test
+    void toStringRevealsNoPartOfTheKey() {
+        WireGuardKey key = WireGuardKeys.generatePrivateKey(new SecureRandom());
+        String base64 = key.toBase64();
+        String text = key.toString();
+        // No run of 4 base64 characters of the key (3 bytes) appears, in base64 or hex.
+        for (int i = 0; i + 4 <= base64.length() - 1; i++) {
+            assertThat(text).doesNotContain(base64.substring(i, i + 4));
+        }
+        String hex = java.util.HexFormat.of().formatHex(key.bytes());
+        for (int i = 0; i + 6 <= hex.length(); i += 2) {
+            assertThat(text).doesNotContain(hex.substring(i, i + 6));
+        }
+        // Still tells keys apart, and is stable for one key.
+        assertThat(text).isEqualTo(WireGuardKey.fromBase64(base64).toString())
+                .isNotEqualTo(WireGuardKeys.generatePrivateKey(new SecureRandom()).toString())
+                .matches("WireGuardKey\\[sha256:[0-9a-f]{8}]");
+    }
+
+    @Test
     void malformedKeysAreRejected() {
         assertThatThrownBy(() -> WireGuardKey.fromBase64("not base64!"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected");

@@ -2,9 +2,9 @@ package co.airdress.relay.tunnel.device;
 
 import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.curl;
 import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.operator;
-import static co.airdress.relay.tunnel.netns.RelayTopology.OPERATOR_B_UNDERLAY;
-import static co.airdress.relay.tunnel.netns.RelayTopology.RELAY_UNDERLAY_A;
-import static co.airdress.relay.tunnel.netns.RelayTopology.RELAY_UNDERLAY_B;
+import static co.airdress.relay.testing.RelayTopology.OPERATOR_B_UNDERLAY;
+import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
+import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_B;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
@@ -15,9 +15,9 @@ import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.JavaRelay;
-import co.airdress.relay.tunnel.netns.OperatorServices;
-import co.airdress.relay.tunnel.netns.RelayTopology;
-import co.airdress.relay.tunnel.netns.WireGuardGoPeer;
+import co.airdress.relay.testing.OperatorServices;
+import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import java.net.InetSocketAddress;
 import java.time.Duration;

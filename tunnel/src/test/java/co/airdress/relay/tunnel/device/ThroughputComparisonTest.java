@@ -1,6 +1,6 @@
 package co.airdress.relay.tunnel.device;
 
-import static co.airdress.relay.tunnel.netns.RelayTopology.RELAY_UNDERLAY_A;
+import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
@@ -10,9 +10,9 @@ import co.airdress.relay.tunnel.config.InterfaceAddress;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.Iperf;
 import co.airdress.relay.tunnel.netns.JavaRelay;
-import co.airdress.relay.tunnel.netns.OperatorServices;
-import co.airdress.relay.tunnel.netns.RelayTopology;
-import co.airdress.relay.tunnel.netns.WireGuardGoPeer;
+import co.airdress.relay.testing.OperatorServices;
+import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.WireGuardGoPeer;
 import io.netty.util.ResourceLeakDetector;
 import java.time.Duration;
 import java.util.List;

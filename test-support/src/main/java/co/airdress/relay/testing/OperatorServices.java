@@ -1,7 +1,5 @@
-package co.airdress.relay.tunnel.netns;
+package co.airdress.relay.testing;
 
-import co.airdress.relay.testing.ExternalProcess;
-import co.airdress.relay.testing.NetworkNamespace;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
-package co.airdress.relay.tunnel.netns;
+package co.airdress.relay.testing;
 
-import co.airdress.relay.testing.NetworkNamespace;
 
 /**
  * Three namespaces: the relay in the middle, operators A and B each joined to it by a veth pair

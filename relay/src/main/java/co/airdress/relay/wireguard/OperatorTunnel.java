@@ -1,0 +1,193 @@
+package co.airdress.relay.wireguard;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.config.WireGuardPeer;
+import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.tunnel.PeerStats;
+import co.airdress.relay.tunnel.WireGuardKey;
+import co.airdress.relay.tunnel.config.OperatorPeer;
+import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.device.TunnelDevice;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay's WireGuard interface with the operators of kind {@code wireguard} as its peers. The
+ * daemon starts it when {@code wireguard:} is configured; the operators store calls
+ * {@link #apply} with every new operator set (startup, file reload, admin API), which adds,
+ * updates and removes only the peers that changed, so other peers' sessions are untouched.
+ *
+ * <p>Per-peer gauges, tagged with the operator's name, are registered and removed as peers come
+ * and go. They read the tunnel's counters when scraped: nothing is done per packet.
+ */
+public final class OperatorTunnel implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(OperatorTunnel.class);
+
+    /** One peer for /v1/peers: the operator it belongs to and the tunnel's counters. */
+    public record PeerStatus(String operator, WireGuardPeer peer, @Nullable PeerStats stats) {}
+
+    private final TunnelDevice device;
+    private final MeterRegistry registry;
+    // Written on the operators store's thread only; read anywhere through the volatile.
+    private volatile Map<String, WireGuardPeer> peers = Map.of();
+    private final Map<String, List<Meter>> meters = new HashMap<>();
+    private volatile boolean running = true;
+    private @Nullable UapiSocket uapi;
+
+    private OperatorTunnel(TunnelDevice device, MeterRegistry registry) {
+        this.device = device;
+        this.registry = registry;
+    }
+
+    /**
+     * Brings the interface up (addresses, MTU) and binds the UDP port, with no peers yet; they
+     * come with the first {@link #apply}.
+     *
+     * @throws IOException naming the step that failed (key file, TUNSETIFF, ip, bind)
+     */
+    public static OperatorTunnel start(WireGuardConfig config, MeterRegistry registry) throws IOException {
+        requireNonNull(config, "config");
+        requireNonNull(registry, "registry");
+        TunnelDevice device = TunnelDevice.start(config, List.of());
+        OperatorTunnel tunnel = new OperatorTunnel(device, registry);
+        try {
+            tunnel.uapi = UapiSocket.open(tunnel);
+        } catch (IOException | RuntimeException e) {
+            // Only `wg show` needs it; the relay works without.
+            log.warn("WireGuard {}: no UAPI socket in {} ({}); `wg show` will not list it", device.interfaceName(),
+                    UapiSocket.DIRECTORY, e.toString());
+        }
+        return tunnel;
+    }
+
+    /** Makes the tunnel's peers those of {@code operators}; other operators are ignored. */
+    public synchronized void apply(List<Operator> operators) {
+        requireNonNull(operators, "operators");
+        Map<String, WireGuardPeer> next = new LinkedHashMap<>();
+        List<OperatorPeer> wanted = new ArrayList<>();
+        for (Operator op : operators) {
+            WireGuardPeer wg = op.wireguard();
+            if (wg != null) {
+                next.put(op.name(), wg);
+                wanted.add(wg.toOperatorPeer());
+            }
+        }
+        try {
+            device.applyPeers(wanted);
+        } catch (IOException | RuntimeException e) {
+            log.error("WireGuard {}: applying {} peer(s) failed", device.interfaceName(), wanted.size(), e);
+            return;
+        }
+        Map<String, WireGuardPeer> before = peers;
+        peers = Map.copyOf(next);
+        for (Map.Entry<String, WireGuardPeer> e : before.entrySet()) {
+            WireGuardPeer now = next.get(e.getKey());
+            if (now == null || !now.publicKey().equals(e.getValue().publicKey())) {
+                unregister(e.getKey());
+            }
+        }
+        for (Map.Entry<String, WireGuardPeer> e : next.entrySet()) {
+            if (!meters.containsKey(e.getKey())) {
+                register(e.getKey(), e.getValue().publicKey());
+            }
+        }
+        if (!before.equals(next)) {
+            log.info("WireGuard {}: {} peer(s) in force", device.interfaceName(), next.size());
+        }
+    }
+
+    /** Whether a connection to that peer can be expected to get through now; any thread, no blocking. */
+    public boolean reachable(WireGuardKey key) {
+        return device.hasLiveSession(key) || device.isReachable(key);
+    }
+
+    public boolean running() {
+        return running;
+    }
+
+    public String interfaceName() {
+        return device.interfaceName();
+    }
+
+    public WireGuardKey publicKey() {
+        return device.publicKey();
+    }
+
+    public int listenPort() {
+        return device.listenPort();
+    }
+
+    /** Every peer with its counters, in operator order; any thread. */
+    public List<PeerStatus> peers() {
+        List<PeerStatus> out = new ArrayList<>();
+        for (Map.Entry<String, WireGuardPeer> e : peers.entrySet()) {
+            out.add(new PeerStatus(e.getKey(), e.getValue(), device.stats(e.getValue().publicKey())));
+        }
+        return out;
+    }
+
+    private void register(String operator, WireGuardKey key) {
+        List<Meter> list = new ArrayList<>();
+        list.add(gauge("relay.wireguard.peer.last.handshake.seconds", operator, key,
+                "Seconds since the last completed handshake with the operator's peer (NaN before the first)",
+                s -> s.lastHandshake() == null ? Double.NaN
+                        : Duration.between(s.lastHandshake(), Instant.now()).toMillis() / 1000.0).register(registry));
+        list.add(gauge("relay.wireguard.peer.rx.bytes", operator, key, "Bytes of WireGuard datagrams received from the peer",
+                s -> (double) s.rxBytes()).register(registry));
+        list.add(gauge("relay.wireguard.peer.tx.bytes", operator, key, "Bytes of WireGuard datagrams sent to the peer",
+                s -> (double) s.txBytes()).register(registry));
+        for (Drop drop : Drop.values()) {
+            list.add(gauge("relay.wireguard.peer.drops", operator, key, "Datagrams and packets of the peer dropped, by reason",
+                    s -> (double) s.drops().getOrDefault(drop, 0L))
+                    .tag("reason", drop.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+        }
+        meters.put(operator, list);
+    }
+
+    private Gauge.Builder<TunnelDevice> gauge(String name, String operator, WireGuardKey key, String description,
+                                              ToDoubleFunction<PeerStats> value) {
+        return Gauge.builder(name, device, d -> {
+                    PeerStats s = d.stats(key);
+                    return s == null ? Double.NaN : value.applyAsDouble(s);
+                })
+                .description(description)
+                .tag("operator", operator);
+    }
+
+    private void unregister(String operator) {
+        List<Meter> list = meters.remove(operator);
+        if (list != null) {
+            list.forEach(registry::remove);
+        }
+    }
+
+    /** Removes the meters, closes the UDP socket and the TUN device (the interface disappears). */
+    @Override
+    public synchronized void close() {
+        running = false;
+        UapiSocket socket = uapi;
+        if (socket != null) {
+            socket.close();
+        }
+        for (String operator : List.copyOf(meters.keySet())) {
+            unregister(operator);
+        }
+        device.close();
+    }
+}

@@ -1,0 +1,175 @@
+package co.airdress.relay.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import co.airdress.relay.tunnel.WireGuardKey;
+import co.airdress.relay.tunnel.WireGuardKeys;
+import co.airdress.relay.tunnel.config.WireGuardConfig;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The {@code wireguard:} section of the config and the operator kind {@code wireguard}. */
+class WireGuardOperatorsTest {
+
+    private static final String KEY_A = key();
+    private static final String KEY_B = key();
+
+    private static String key() {
+        return WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom())).toBase64();
+    }
+
+    private static final String CONFIG = """
+            pop: ams1
+            listen: { tls: "[::]:443" }
+            wireguard:
+              interface: relay0
+              private_key_file: keys/wg.key
+              listen_port: 51820
+              addresses: ["fd00:a1d::1/64", "100.96.0.1/16"]
+              mtu: 1420
+            """;
+
+    private static WireGuardConfig tunnel() {
+        Parsed<RelayConfig> p = RelayConfigFile.parse(CONFIG, "relay.yaml", Path.of("/etc/relay"));
+        assertThat(p).as("%s", p).isInstanceOf(Parsed.Ok.class);
+        WireGuardConfig wg = ((Parsed.Ok<RelayConfig>) p).value().wireguard();
+        assertThat(wg).isNotNull();
+        return wg;
+    }
+
+    private static List<String> configProblems(String yaml) {
+        Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "relay.yaml");
+        assertThat(p).isInstanceOf(Parsed.Invalid.class);
+        return ((Parsed.Invalid<RelayConfig>) p).problems().stream().map(ConfigProblem::toString).toList();
+    }
+
+    private static Parsed<List<Operator>> operators(String entries) {
+        return OperatorsFile.parse("operators:\n" + entries, "ops.yaml");
+    }
+
+    private static List<String> problems(Parsed<List<Operator>> p) {
+        assertThat(p).as("%s", p).isInstanceOf(Parsed.Invalid.class);
+        return ((Parsed.Invalid<List<Operator>>) p).problems().stream().map(ConfigProblem::toString).toList();
+    }
+
+    private static List<Operator> ok(Parsed<List<Operator>> p) {
+        assertThat(p).as("%s", p).isInstanceOf(Parsed.Ok.class);
+        return ((Parsed.Ok<List<Operator>>) p).value();
+    }
+
+    @Test
+    void readsTheWireguardSectionWithTheKeyFileBesideTheConfig() {
+        WireGuardConfig wg = tunnel();
+        assertThat(wg.interfaceName()).isEqualTo("relay0");
+        assertThat(wg.privateKeyFile()).isEqualTo(Path.of("/etc/relay/keys/wg.key"));
+        assertThat(wg.listenPort()).isEqualTo(51820);
+        assertThat(wg.mtu()).isEqualTo(1420);
+        assertThat(wg.addresses()).hasToString("[fd00:a1d:0:0:0:0:0:1/64, 100.96.0.1/16]");
+        assertThat(((Parsed.Ok<RelayConfig>) RelayConfigFile.parse("pop: a\nlisten: { tls: \"[::]:443\" }\n", "x"))
+                .value().wireguard()).isNull();
+    }
+
+    @Test
+    void reportsTheTunnelsOwnValidationWithPaths() {
+        assertThat(configProblems(CONFIG.replace("mtu: 1420", "mtu: 70000")))
+                .containsExactly("wireguard.mtu: 70000 (expected: 1280..9000)");
+        assertThat(configProblems(CONFIG.replace("listen_port: 51820", "listen_port: 51820\n  peers: []")))
+                .singleElement().asString().startsWith("wireguard.peers: unknown setting");
+        assertThat(configProblems(CONFIG.replace("\"100.96.0.1/16\"", "\"100.96.0.1/40\"")))
+                .singleElement().asString().startsWith("wireguard.addresses[1]:");
+        assertThat(configProblems("pop: a\nlisten: { tls: \"[::]:443\" }\nwireguard: yes\n"))
+                .singleElement().asString().startsWith("wireguard: ");
+    }
+
+    @Test
+    void readsAWireguardOperatorWithDefaultAndExplicitPortsAndWritesItBack() throws Exception {
+        List<Operator> ops = ok(operators("""
+                  - name: bob
+                    hosts: ["bob.example.test"]
+                    wireguard: { public_key: "%s", address: "fd00:a1d::b0b" }
+                  - name: carol
+                    hosts: ["carol.example.test"]
+                    wireguard: { public_key: "%s", address: "100.96.0.12", ports: { http: 8080, tls: 8443 } }
+                """.formatted(KEY_A, KEY_B)));
+        WireGuardPeer bob = ops.get(0).wireguard();
+        assertThat(ops.get(0).upstream()).isNull();
+        assertThat(bob).isEqualTo(new WireGuardPeer(WireGuardKey.fromBase64(KEY_A), InetAddress.ofLiteral("fd00:a1d::b0b"), 80, 443));
+        assertThat(ops.get(1).wireguard().httpPort()).isEqualTo(8080);
+        assertThat(ops.get(1).wireguard().tlsPort()).isEqualTo(8443);
+        assertThat(OperatorsFile.validateTunnel(ops, tunnel())).isEmpty();
+
+        String yaml = OperatorsFile.write(ops);
+        assertThat(yaml).contains("address: fd00:a1d::b0b").doesNotContain("upstream");
+        assertThat(ok(OperatorsFile.parse(yaml, "written"))).isEqualTo(ops);
+    }
+
+    @Test
+    void requiresExactlyOneOfUpstreamAndWireguard() {
+        assertThat(problems(operators("""
+                  - name: both
+                    hosts: ["a.example.test"]
+                    upstream: { http: "127.0.0.1:80" }
+                    wireguard: { public_key: "%s", address: "fd00:a1d::b" }
+                  - name: neither
+                    hosts: ["b.example.test"]
+                """.formatted(KEY_A)))).containsExactly(
+                "operators[0].wireguard: given with upstream (expected: exactly one of upstream, wireguard)",
+                "operators[1].upstream: missing (expected: exactly one of upstream, wireguard)");
+    }
+
+    @Test
+    void rejectsBadKeysAddressesPortsAndUnknownFields() {
+        assertThat(problems(operators("""
+                  - name: bad
+                    hosts: ["a.example.test"]
+                    wireguard: { public_key: "AAAA", address: "fd00:a1d::b/128", ports: { http: 0 }, endpoint: "x" }
+                """))).containsExactlyInAnyOrder(
+                "operators[0].wireguard.endpoint: unknown key (expected: one of address, ports, public_key)",
+                "operators[0].wireguard.public_key: \"AAAA\" (expected: 44 characters of base64 encoding 32 bytes, as printed by 'wg pubkey')",
+                "operators[0].wireguard.address: \"fd00:a1d::b/128\" (expected: the operator's tunnel address, an IP literal without a prefix length)",
+                "operators[0].wireguard.ports.http: 0 (expected: an integer from 1 to 65535)");
+        // 44 characters of base64 that decode to 33 bytes are not a key either.
+        assertThat(problems(operators("""
+                  - name: bad
+                    hosts: ["a.example.test"]
+                    wireguard: { public_key: "%s", address: "fd00:a1d::b" }
+                """.formatted("A".repeat(44))))).singleElement().asString()
+                .startsWith("operators[0].wireguard.public_key:");
+    }
+
+    @Test
+    void rejectsTwoOperatorsWithTheSameKeyOrAddress() {
+        assertThat(problems(operators("""
+                  - name: a
+                    hosts: ["a.example.test"]
+                    wireguard: { public_key: "%s", address: "fd00:a1d::a" }
+                  - name: b
+                    hosts: ["b.example.test"]
+                    wireguard: { public_key: "%s", address: "fd00:a1d::A" }
+                """.formatted(KEY_A, KEY_A)))).containsExactly(
+                "operators[1].wireguard.public_key: \"" + KEY_A + "\" (expected: a key not already used by operator \"a\")",
+                "operators[1].wireguard.address: \"fd00:a1d::a\" (expected: an address not already used by operator \"a\")");
+    }
+
+    @Test
+    void requiresAddressesInsideTheRelaysTunnelPrefixes() {
+        List<Operator> ops = ok(operators("""
+                  - name: outside
+                    hosts: ["a.example.test"]
+                    wireguard: { public_key: "%s", address: "fd00:beef::a" }
+                  - name: own
+                    hosts: ["b.example.test"]
+                    wireguard: { public_key: "%s", address: "100.96.0.1" }
+                """.formatted(KEY_A, KEY_B)));
+        assertThat(OperatorsFile.validateTunnel(ops, tunnel())).extracting(ConfigProblem::toString).containsExactly(
+                "operators[0].wireguard.address: \"fd00:beef::a\" (expected: inside one of the relay's tunnel prefixes "
+                        + "[fd00:a1d:0:0:0:0:0:1/64, 100.96.0.1/16])",
+                "operators[1].wireguard.address: \"100.96.0.1\" (expected: not the relay's own tunnel address)");
+        assertThat(OperatorsFile.validateTunnel(ops, null)).extracting(ConfigProblem::toString).containsExactly(
+                "operators[0].wireguard: a WireGuard operator (expected: a wireguard: section in the relay config)",
+                "operators[1].wireguard: a WireGuard operator (expected: a wireguard: section in the relay config)");
+    }
+}

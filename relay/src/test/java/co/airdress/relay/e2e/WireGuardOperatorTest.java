@@ -1,0 +1,222 @@
+package co.airdress.relay.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.NetworkNamespace;
+import co.airdress.relay.testing.OperatorServices;
+import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.WireGuardGoPeer;
+import co.airdress.relay.tunnel.WireGuardKey;
+import co.airdress.relay.tunnel.WireGuardKeys;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The relay daemon ({@code relay run} in a child JVM) in its own namespace with its WireGuard
+ * interface; Debian's wireguard-go as operators A and B in theirs, dialing out to it; a client in
+ * a fourth. Through the relay and the tunnel: HTTP by Host, TLS by SNI (the client sees the
+ * operator's certificate), a 20 MB download intact while a reload adds B, isolation between
+ * operators with forwarding on, and the fail-fast answer for an operator that never connected.
+ */
+class WireGuardOperatorTest {
+
+    private static final String RELAY_CLIENT_SIDE = "192.168.103.1";
+    private static final String CLIENT_ADDRESS = "192.168.103.2";
+    private static final String A_ADDRESS = "fd00:a1d::a";
+    private static final String B_ADDRESS = "fd00:a1d::b";
+    private static final String C_ADDRESS = "fd00:a1d::c";
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final int BIG_MB = 20;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void operatorsBehindWireGuardAreReachedByHostAndSniAndIsolated() throws Exception {
+        Prerequisites.networkNamespaces();
+        for (String tool : List.of("wireguard-go", "wg", "curl", "openssl", "python3")) {
+            Prerequisites.tool(tool);
+        }
+        long id = ProcessHandle.current().pid() % 100000;
+        WireGuardKey relayKey = WireGuardKeys.generatePrivateKey(new SecureRandom());
+        String relayPublic = WireGuardKeys.publicKey(relayKey).toBase64();
+        Files.writeString(dir.resolve("wg.key"), relayKey.toBase64() + "\n");
+        Files.writeString(dir.resolve("admin.token"), "wg-e2e-token\n");
+        Files.writeString(dir.resolve("relay.yaml"), """
+                pop: wge2e
+                listen: { http: "%s:80", tls: "%s:443" }
+                management: { listen: "127.0.0.1:9090", token_file: admin.token }
+                timeouts: { connect: %ds }
+                drain: { delay: 100ms, timeout: 5s }
+                wireguard:
+                  interface: rwg%d
+                  private_key_file: wg.key
+                  listen_port: 51820
+                  addresses: ["fd00:a1d::1/64", "100.96.0.1/16"]
+                  mtu: 1420
+                """.formatted(RELAY_CLIENT_SIDE, RELAY_CLIENT_SIDE, CONNECT_TIMEOUT.toSeconds(), id));
+
+        try (RelayTopology topology = RelayTopology.create("wgrl");
+             NetworkNamespace client = NetworkNamespace.create("wgrl-client")) {
+            NetworkNamespace relayNs = topology.relay();
+            relayNs.link("rvc" + id, RELAY_CLIENT_SIDE + "/24", client, "cvc" + id, CLIENT_ADDRESS + "/24");
+            relayNs.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+
+            try (WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51821, 1420, A_ADDRESS + "/64");
+                 WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51822, 1420, B_ADDRESS + "/64");
+                 OperatorServices servicesA = OperatorServices.start(topology.operatorA(), A_ADDRESS, "operator-a", BIG_MB);
+                 OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B_ADDRESS, "operator-b", 1)) {
+                // Each operator routes the whole tunnel prefix to the relay, so A *tries* to reach B through it.
+                a.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_A + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
+                b.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_B + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
+                String cKey = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom())).toBase64();
+                // B comes later, by a reload; C never runs (no session, no endpoint).
+                writeOperators(operatorA(a) + operatorC(cKey));
+
+                String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                try (ExternalProcess relay = relayNs.start("relay-wg", java, "--enable-native-access=ALL-UNNAMED",
+                        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                        "co.airdress.relay.cli.RelayCommand", "run", "--config", dir.resolve("relay.yaml").toString())) {
+                    Await.until(Duration.ofSeconds(60), "relay ready; output:\n" + relay, () -> {
+                        if (!relay.process().isAlive()) {
+                            throw new AssertionError("relay exited: " + relay.output());
+                        }
+                        return relayNs.execAllowingFailure(Duration.ofSeconds(5), "curl", "-sf",
+                                "http://127.0.0.1:9090/readyz").output().contains("\"tunnel\":{\"status\":\"UP\"}");
+                    });
+                    Await.until(Duration.ofSeconds(20), "A's handshake with the relay",
+                            () -> a.latestHandshake(relayPublic) > 0);
+
+                    // HTTP by Host through the relay and the tunnel (the operator's port 8080).
+                    assertThat(curl(client, "-H", "Host: a.example.test", "http://" + RELAY_CLIENT_SIDE + "/").output())
+                            .isEqualTo("hello from operator operator-a\n");
+
+                    // Fail fast: C never connected, so no session and no endpoint: 502 at once.
+                    long start = System.nanoTime();
+                    ExternalProcess.Result c = curl(client, "-o", "/dev/null", "-w", "%{http_code}",
+                            "-H", "Host: c.example.test", "http://" + RELAY_CLIENT_SIDE + "/");
+                    Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+                    assertThat(c.output()).isEqualTo("502");
+                    assertThat(elapsed).as("answered well under the connect timeout").isLessThan(CONNECT_TIMEOUT.dividedBy(4));
+                    ExternalProcess.Result cTls = client.execAllowingFailure(Duration.ofSeconds(20), "sh", "-c",
+                            "openssl s_client -servername c.example.test -connect " + RELAY_CLIENT_SIDE + ":443 </dev/null 2>&1");
+                    assertThat(cTls.output()).containsIgnoringCase("alert internal error");
+
+                    // A 20 MB download from A, paced to last a few seconds, while a reload adds B.
+                    Path download = dir.resolve("big.bin");
+                    try (ExternalProcess streaming = client.start("download-a", "curl", "-sf", "--limit-rate", "2M",
+                            "-o", download.toString(), "-H", "Host: a.example.test",
+                            "http://" + RELAY_CLIENT_SIDE + "/big.bin")) {
+                        Await.until(Duration.ofSeconds(20), "the download started",
+                                () -> download.toFile().length() > 0);
+                        writeOperators(operatorA(a) + operatorB(b) + operatorC(cKey));
+                        Await.until(Duration.ofSeconds(20), "B's handshake with the relay",
+                                () -> b.latestHandshake(relayPublic) > 0);
+
+                        // TLS by SNI to B: the client sees B's own certificate.
+                        ExternalProcess.Result tls = client.execAllowingFailure(Duration.ofSeconds(20), "sh", "-c",
+                                "openssl s_client -servername b.example.test -connect " + RELAY_CLIENT_SIDE
+                                        + ":443 </dev/null 2>&1");
+                        assertThat(tls.output()).as(tls.output()).containsPattern("subject=\\s*CN\\s*=\\s*operator-b");
+                        assertThat(tls.output()).contains("Verify return code: 18");
+
+                        assertThat(streaming.process().isAlive()).as("A's download still running across the reload (exit %s)", streaming.process().isAlive() ? "-" : streaming.process().exitValue()).isTrue();
+                        assertThat(streaming.process().waitFor(60, TimeUnit.SECONDS)).as("download finished").isTrue();
+                        assertThat(streaming.process().exitValue()).as(streaming.output()).isZero();
+                    }
+                    assertThat(Files.size(download)).isEqualTo(BIG_MB * 1024L * 1024L);
+                    assertThat(sha256(download)).isEqualTo(servicesA.bigFileSha256());
+
+                    // Isolation: A cannot reach B's tunnel address through the relay, forwarding on.
+                    ExternalProcess.Result toB = topology.operatorA().execAllowingFailure(Duration.ofSeconds(20),
+                            "curl", "-s", "-m", "3", "http://[" + B_ADDRESS + "]:" + OperatorServices.HTTP_PORT + "/");
+                    assertThat(toB.exitCode()).as("A -> B: %s", toB.output()).isNotZero();
+                    assertThat(toB.output()).doesNotContain("operator-b");
+                    String peers = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/v1/peers");
+                    assertThat(peers).containsPattern("\"operator\":\"a\".*\"destination_not_allowed\":[1-9]");
+                    String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
+                    assertThat(metrics).containsPattern(
+                            "relay_wireguard_peer_drops\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
+                    assertThat(metrics).containsPattern("relay_wireguard_peer_rx_bytes\\{[^}]*operator=\"b\"[^}]*} [1-9]");
+                    assertThat(metrics).containsPattern("relay_wireguard_unreachable_total\\{[^}]*} [1-9]");
+
+                    // `wg show` reads the relay's read-only UAPI socket.
+                    String show = relayNs.exec("wg", "show", "rwg" + id);
+                    assertThat(show).contains("peer: " + a.publicKey()).contains("peer: " + b.publicKey())
+                            .contains("allowed ips: fd00:a1d::a/128").contains("latest handshake:")
+                            .doesNotContain(relayKey.toBase64());
+
+                    // Shutdown leaves no interface (and no UAPI socket) behind.
+                    ExternalProcess.run(Duration.ofSeconds(10), "kill", "-TERM", Long.toString(relay.pid()));
+                    assertThat(relay.process().waitFor(30, TimeUnit.SECONDS)).as(relay.output()).isTrue();
+                    assertThat(relay.process().exitValue()).as(relay.output()).isZero();
+                    assertThat(relayNs.execAllowingFailure(Duration.ofSeconds(10), "ip", "link", "show", "rwg" + id)
+                            .exitCode()).isNotZero();
+                    assertThat(relay.output()).doesNotContain(relayKey.toBase64());
+                    assertThat(Path.of("/var/run/wireguard/rwg" + id + ".sock")).doesNotExist();
+                }
+            }
+        }
+    }
+
+    private static ExternalProcess.Result curl(NetworkNamespace client, String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-s", "-m", "20"));
+        cmd.addAll(List.of(args));
+        return client.execAllowingFailure(Duration.ofSeconds(30), cmd.toArray(String[]::new));
+    }
+
+    private static String operatorA(WireGuardGoPeer a) {
+        return """
+                  - name: a
+                    hosts: ["a.example.test"]
+                    wireguard: { public_key: "%s", address: "%s", ports: { http: %d, tls: %d } }
+                """.formatted(a.publicKey(), A_ADDRESS, OperatorServices.HTTP_PORT, OperatorServices.HTTPS_PORT);
+    }
+
+    private static String operatorB(WireGuardGoPeer b) {
+        return """
+                  - name: b
+                    hosts: ["b.example.test"]
+                    wireguard: { public_key: "%s", address: "%s", ports: { http: %d, tls: %d } }
+                """.formatted(b.publicKey(), B_ADDRESS, OperatorServices.HTTP_PORT, OperatorServices.HTTPS_PORT);
+    }
+
+    private static String operatorC(String key) {
+        return """
+                  - name: c
+                    hosts: ["c.example.test"]
+                    wireguard: { public_key: "%s", address: "%s" }
+                """.formatted(key, C_ADDRESS);
+    }
+
+    /** Replaces the operators file atomically, as an editor or config management would. */
+    private void writeOperators(String entries) throws Exception {
+        Path tmp = dir.resolve("operators.yaml.tmp");
+        Files.writeString(tmp, "operators:\n" + entries);
+        Files.move(tmp, dir.resolve("operators.yaml"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+}
