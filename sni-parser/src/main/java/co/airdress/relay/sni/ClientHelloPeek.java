@@ -1,6 +1,9 @@
 package co.airdress.relay.sni;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -10,14 +13,79 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Feed each chunk of bytes as it arrives, in order; the peek reads them without moving the
  * buffer's indices and keeps no reference to it, so the caller keeps (and later replays) the
- * bytes. Total work is O(n) however the bytes are split into TCP segments and TLS records.
+ * bytes. Total work is O(n) however the bytes are split into TCP segments and TLS records: each
+ * byte is looked at once by a two-layer state machine (records, then the handshake message), and
+ * opaque fields (random, cipher suites, key shares, ...) are skipped without being read.
  *
- * <p>API contract (stub: implementation pending).
+ * <p>{@link #feed} allocates nothing: the host (at most 254 bytes with its trailing dot), the ALPN
+ * list (first {@value #ALPN_CAPACITY} bytes) and supported_versions are copied into fixed arrays
+ * as they stream past, since they may span records. {@link #host()} and {@link #alpn()}
+ * materialise their results lazily; {@link #hostLength()} and {@link #hostByteAt(int)} read the
+ * host without allocating.
+ *
+ * <p>The decision waits for the whole ClientHello: a host seen early could still belong to a hello
+ * that turns out malformed. A declared hello longer than the cap is {@link Status#TOO_LARGE} as
+ * soon as its 3-byte length has been read. SSLv2-compatible hellos (first byte with the high bit
+ * set) carry no extensions and are {@link Status#NOT_TLS}.
  */
 public final class ClientHelloPeek {
 
     /** BoringSSL's and Envoy's cap on a ClientHello. */
     public static final int DEFAULT_MAX_HELLO_LENGTH = 16 * 1024;
+
+    /** ALPN bytes kept (1-byte length + name per protocol); further protocols are dropped. */
+    public static final int ALPN_CAPACITY = 256;
+
+    /** A handshake message header plus a 24-bit body length. */
+    private static final int MAX_CAP = 4 + 0xFFFFFF;
+    /** RFC 8446 §5.1: TLSPlaintext.length MUST NOT exceed 2^14. */
+    private static final int MAX_RECORD_PAYLOAD = 1 << 14;
+    private static final int CONTENT_TYPE_HANDSHAKE = 22;
+    private static final int HANDSHAKE_CLIENT_HELLO = 1;
+    private static final int EXT_SERVER_NAME = 0x0000;
+    private static final int EXT_ALPN = 0x0010;
+    private static final int EXT_SUPPORTED_VERSIONS = 0x002b;
+    private static final int EXT_ECH = 0xfe0d;
+    private static final int MAX_HOST_BYTES = HostnameRules.MAX_NAME_LENGTH + 1;
+    private static final int MAX_VERSIONS = 127;
+
+    // How the bytes of the current field are consumed.
+    private static final int MODE_INT = 0;
+    private static final int MODE_SKIP = 1;
+    private static final int MODE_HOST = 2;
+    private static final int MODE_ALPN = 3;
+
+    // Handshake fields, in wire order.
+    private static final int F_HS_TYPE = 0;
+    private static final int F_HS_LENGTH = 1;
+    private static final int F_LEGACY_VERSION = 2;
+    private static final int F_RANDOM = 3;
+    private static final int F_SESSION_ID_LENGTH = 4;
+    private static final int F_SESSION_ID = 5;
+    private static final int F_CIPHER_SUITES_LENGTH = 6;
+    private static final int F_CIPHER_SUITES = 7;
+    private static final int F_COMPRESSION_LENGTH = 8;
+    private static final int F_COMPRESSION = 9;
+    private static final int F_EXTENSIONS_LENGTH = 10;
+    private static final int F_EXT_TYPE = 11;
+    private static final int F_EXT_LENGTH = 12;
+    private static final int F_EXT_BODY = 13;
+    private static final int F_SNI_LIST_LENGTH = 14;
+    private static final int F_SNI_NAME_TYPE = 15;
+    private static final int F_SNI_NAME_LENGTH = 16;
+    private static final int F_SNI_NAME = 17;
+    private static final int F_SNI_OTHER_NAME = 18;
+    private static final int F_ALPN_LIST_LENGTH = 19;
+    private static final int F_ALPN_NAME_LENGTH = 20;
+    private static final int F_ALPN_NAME = 21;
+    private static final int F_VERSIONS_LENGTH = 22;
+    private static final int F_VERSION = 23;
+
+    // Bits of 'seenExtensions'.
+    private static final int SEEN_SNI = 1;
+    private static final int SEEN_ALPN = 2;
+    private static final int SEEN_VERSIONS = 4;
+    private static final int SEEN_ECH = 8;
 
     /** What the peek knows so far. Every value but {@link #NEED_MORE} is final. */
     public enum Status {
@@ -35,54 +103,549 @@ public final class ClientHelloPeek {
         MALFORMED
     }
 
+    private final int maxHelloLength;
+    private final byte[] hostBytes = new byte[MAX_HOST_BYTES];
+    private final byte[] alpnBytes = new byte[ALPN_CAPACITY];
+    private final int[] versions = new int[MAX_VERSIONS];
+
+    private Status status;
+    private @Nullable MalformedHello malformed;
+
+    // Record layer.
+    private boolean firstRecord;
+    private int recordHeaderFill;
+    private int recordLength;
+    private int recordRemaining;
+
+    // Handshake layer: the current field, and the ends (handshake offsets) of the enclosing blocks.
+    private int field;
+    private int mode;
+    private int need;
+    private int acc;
+    private int pos;
+    private int helloEnd;
+    private int extensionsEnd;
+    private int extensionEnd;
+    private int extensionType;
+    private int nameType;
+
+    // Results.
+    private int helloLength;
+    private int legacyVersion;
+    private int seenExtensions;
+    private boolean hostSeen;
+    private int hostLength;
+    private int alpnFill;
+    private boolean alpnTruncated;
+    private int versionCount;
+    private @Nullable String host;
+    private @Nullable List<String> alpn;
+
     public ClientHelloPeek() {
         this(DEFAULT_MAX_HELLO_LENGTH);
     }
 
+    /** @param maxHelloLength cap on the handshake message (4-byte header + body) */
     public ClientHelloPeek(int maxHelloLength) {
-        throw new UnsupportedOperationException("pending");
+        if (maxHelloLength < 4 || maxHelloLength > MAX_CAP) {
+            throw new IllegalArgumentException(
+                    "maxHelloLength: " + maxHelloLength + " (expected: 4.." + MAX_CAP + ")");
+        }
+        this.maxHelloLength = maxHelloLength;
+        reset();
+    }
+
+    /** Forgets everything fed so far, ready for a new connection. */
+    public void reset() {
+        status = Status.NEED_MORE;
+        malformed = null;
+        firstRecord = true;
+        recordHeaderFill = 0;
+        recordLength = 0;
+        recordRemaining = 0;
+        field = F_HS_TYPE;
+        mode = MODE_INT;
+        need = 1;
+        acc = 0;
+        pos = 0;
+        helloEnd = Integer.MAX_VALUE;
+        extensionsEnd = 0;
+        extensionEnd = 0;
+        extensionType = 0;
+        nameType = 0;
+        helloLength = 0;
+        legacyVersion = -1;
+        seenExtensions = 0;
+        hostSeen = false;
+        hostLength = 0;
+        alpnFill = 0;
+        alpnTruncated = false;
+        versionCount = 0;
+        host = null;
+        alpn = null;
     }
 
     /** Reads {@code chunk}'s readable bytes (indices untouched) and returns the status. */
     public Status feed(ByteBuf chunk) {
-        throw new UnsupportedOperationException("pending");
+        if (status != Status.NEED_MORE) {
+            return status;
+        }
+        int i = chunk.readerIndex();
+        final int end = chunk.writerIndex();
+        while (i < end && status == Status.NEED_MORE) {
+            if (recordRemaining == 0) {
+                recordHeaderByte(chunk.getByte(i++) & 0xff);
+            } else {
+                final int take = Math.min(recordRemaining, end - i);
+                handshake(chunk, i, i + take);
+                recordRemaining -= take;
+                i += take;
+            }
+        }
+        return status;
+    }
+
+    private void recordHeaderByte(int b) {
+        switch (recordHeaderFill++) {
+            case 0 -> {
+                if (b != CONTENT_TYPE_HANDSHAKE) {
+                    if (firstRecord) {
+                        status = Status.NOT_TLS;
+                    } else {
+                        fail(MalformedHello.RECORD_TYPE);
+                    }
+                }
+            }
+            case 1 -> {
+                if (b != 3) {
+                    if (firstRecord) {
+                        status = Status.NOT_TLS;
+                    } else {
+                        fail(MalformedHello.RECORD_VERSION);
+                    }
+                }
+            }
+            case 2 -> {
+                // Any 3.x minor: record versions are frozen at 0x0301/0x0303 but older stacks vary.
+            }
+            case 3 -> recordLength = b << 8;
+            default -> {
+                recordLength |= b;
+                recordHeaderFill = 0;
+                firstRecord = false;
+                if (recordLength == 0 || recordLength > MAX_RECORD_PAYLOAD) {
+                    fail(MalformedHello.RECORD_LENGTH);
+                } else {
+                    recordRemaining = recordLength;
+                }
+            }
+        }
+    }
+
+    /** Consumes handshake bytes {@code [i, end)} of {@code buf}. */
+    private void handshake(ByteBuf buf, int i, int end) {
+        while (i < end && status == Status.NEED_MORE) {
+            switch (mode) {
+                case MODE_INT -> {
+                    acc = (acc << 8) | (buf.getByte(i++) & 0xff);
+                    pos++;
+                    if (--need == 0) {
+                        fieldDone();
+                    }
+                }
+                case MODE_SKIP -> {
+                    final int take = Math.min(need, end - i);
+                    i += take;
+                    pos += take;
+                    need -= take;
+                    if (need == 0) {
+                        fieldDone();
+                    }
+                }
+                case MODE_HOST -> {
+                    final int take = Math.min(need, end - i);
+                    buf.getBytes(i, hostBytes, hostLength, take);
+                    hostLength += take;
+                    i += take;
+                    pos += take;
+                    need -= take;
+                    if (need == 0) {
+                        fieldDone();
+                    }
+                }
+                default -> { // MODE_ALPN
+                    final int take = Math.min(need, end - i);
+                    buf.getBytes(i, alpnBytes, alpnFill, take);
+                    alpnFill += take;
+                    i += take;
+                    pos += take;
+                    need -= take;
+                    if (need == 0) {
+                        fieldDone();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Starts reading a field of {@code length} bytes, which must end within {@code bound}. */
+    private void expect(int nextField, int nextMode, int length, int bound) {
+        if (length > bound - pos) {
+            fail(MalformedHello.LENGTH_OVERRUN);
+            return;
+        }
+        field = nextField;
+        mode = nextMode;
+        need = length;
+        acc = 0;
+        if (length == 0) {
+            fieldDone();
+        }
+    }
+
+    /** Checks that a list length fills its enclosing block exactly. */
+    private boolean fills(int length, int blockEnd) {
+        final int left = blockEnd - pos;
+        if (length > left) {
+            fail(MalformedHello.LENGTH_OVERRUN);
+            return false;
+        }
+        if (length < left) {
+            fail(MalformedHello.LENGTH_MISMATCH);
+            return false;
+        }
+        return true;
+    }
+
+    private void fieldDone() {
+        final int value = acc;
+        switch (field) {
+            case F_HS_TYPE -> {
+                if (value != HANDSHAKE_CLIENT_HELLO) {
+                    fail(MalformedHello.NOT_CLIENT_HELLO);
+                    return;
+                }
+                expect(F_HS_LENGTH, MODE_INT, 3, Integer.MAX_VALUE);
+            }
+            case F_HS_LENGTH -> {
+                helloLength = 4 + value;
+                if (helloLength > maxHelloLength) {
+                    status = Status.TOO_LARGE;
+                    return;
+                }
+                helloEnd = helloLength;
+                expect(F_LEGACY_VERSION, MODE_INT, 2, helloEnd);
+            }
+            case F_LEGACY_VERSION -> {
+                legacyVersion = value;
+                expect(F_RANDOM, MODE_SKIP, 32, helloEnd);
+            }
+            case F_RANDOM -> expect(F_SESSION_ID_LENGTH, MODE_INT, 1, helloEnd);
+            case F_SESSION_ID_LENGTH -> {
+                if (value > 32) {
+                    fail(MalformedHello.SESSION_ID_TOO_LONG);
+                    return;
+                }
+                expect(F_SESSION_ID, MODE_SKIP, value, helloEnd);
+            }
+            case F_SESSION_ID -> expect(F_CIPHER_SUITES_LENGTH, MODE_INT, 2, helloEnd);
+            case F_CIPHER_SUITES_LENGTH -> {
+                if (value == 0 || (value & 1) != 0) {
+                    fail(MalformedHello.CIPHER_SUITES_LENGTH);
+                    return;
+                }
+                expect(F_CIPHER_SUITES, MODE_SKIP, value, helloEnd);
+            }
+            case F_CIPHER_SUITES -> expect(F_COMPRESSION_LENGTH, MODE_INT, 1, helloEnd);
+            case F_COMPRESSION_LENGTH -> {
+                if (value == 0) {
+                    fail(MalformedHello.COMPRESSION_METHODS_LENGTH);
+                    return;
+                }
+                expect(F_COMPRESSION, MODE_SKIP, value, helloEnd);
+            }
+            case F_COMPRESSION -> {
+                if (pos == helloEnd) {
+                    finish(); // a TLS 1.2 hello may omit the extensions block
+                } else {
+                    expect(F_EXTENSIONS_LENGTH, MODE_INT, 2, helloEnd);
+                }
+            }
+            case F_EXTENSIONS_LENGTH -> {
+                if (fills(value, helloEnd)) {
+                    extensionsEnd = helloEnd;
+                    nextExtension();
+                }
+            }
+            case F_EXT_TYPE -> {
+                extensionType = value;
+                expect(F_EXT_LENGTH, MODE_INT, 2, extensionsEnd);
+            }
+            case F_EXT_LENGTH -> extensionBody(value);
+            case F_EXT_BODY -> nextExtension();
+            case F_SNI_LIST_LENGTH -> {
+                if (value == 0) {
+                    fail(MalformedHello.EMPTY_SERVER_NAME_LIST);
+                } else if (fills(value, extensionEnd)) {
+                    nextServerName();
+                }
+            }
+            case F_SNI_NAME_TYPE -> {
+                nameType = value;
+                expect(F_SNI_NAME_LENGTH, MODE_INT, 2, extensionEnd);
+            }
+            case F_SNI_NAME_LENGTH -> serverName(value);
+            case F_SNI_NAME -> {
+                final int normalized = HostnameRules.normalize(hostBytes, 0, hostLength);
+                if (normalized == HostnameRules.EMPTY) {
+                    fail(MalformedHello.EMPTY_HOST);
+                    return;
+                }
+                if (normalized == HostnameRules.INVALID) {
+                    fail(MalformedHello.INVALID_HOST);
+                    return;
+                }
+                hostLength = normalized;
+                nextServerName();
+            }
+            case F_SNI_OTHER_NAME -> nextServerName();
+            case F_ALPN_LIST_LENGTH -> {
+                if (value < 2) {
+                    fail(MalformedHello.INVALID_ALPN);
+                } else if (fills(value, extensionEnd)) {
+                    nextAlpn();
+                }
+            }
+            case F_ALPN_NAME_LENGTH -> {
+                if (value == 0) {
+                    fail(MalformedHello.INVALID_ALPN);
+                } else if (!alpnTruncated && alpnFill + 1 + value <= ALPN_CAPACITY) {
+                    alpnBytes[alpnFill++] = (byte) value;
+                    expect(F_ALPN_NAME, MODE_ALPN, value, extensionEnd);
+                } else {
+                    alpnTruncated = true;
+                    expect(F_ALPN_NAME, MODE_SKIP, value, extensionEnd);
+                }
+            }
+            case F_ALPN_NAME -> nextAlpn();
+            case F_VERSIONS_LENGTH -> {
+                if (value == 0 || (value & 1) != 0) {
+                    fail(MalformedHello.INVALID_SUPPORTED_VERSIONS);
+                } else if (fills(value, extensionEnd)) {
+                    nextVersion();
+                }
+            }
+            case F_VERSION -> {
+                versions[versionCount++] = value;
+                nextVersion();
+            }
+            default -> throw new AssertionError("field: " + field);
+        }
+    }
+
+    private void extensionBody(int length) {
+        if (length > extensionsEnd - pos) {
+            fail(MalformedHello.LENGTH_OVERRUN);
+            return;
+        }
+        extensionEnd = pos + length;
+        switch (extensionType) {
+            case EXT_SERVER_NAME -> {
+                if (firstSighting(SEEN_SNI)) {
+                    expect(F_SNI_LIST_LENGTH, MODE_INT, 2, extensionEnd);
+                }
+            }
+            case EXT_ALPN -> {
+                if (firstSighting(SEEN_ALPN)) {
+                    expect(F_ALPN_LIST_LENGTH, MODE_INT, 2, extensionEnd);
+                }
+            }
+            case EXT_SUPPORTED_VERSIONS -> {
+                if (firstSighting(SEEN_VERSIONS)) {
+                    expect(F_VERSIONS_LENGTH, MODE_INT, 1, extensionEnd);
+                }
+            }
+            case EXT_ECH -> {
+                if (firstSighting(SEEN_ECH)) {
+                    expect(F_EXT_BODY, MODE_SKIP, length, extensionEnd);
+                }
+            }
+            default -> expect(F_EXT_BODY, MODE_SKIP, length, extensionEnd);
+        }
+    }
+
+    private boolean firstSighting(int bit) {
+        if ((seenExtensions & bit) != 0) {
+            fail(MalformedHello.DUPLICATE_EXTENSION);
+            return false;
+        }
+        seenExtensions |= bit;
+        return true;
+    }
+
+    private void serverName(int length) {
+        if (nameType != 0) {
+            // RFC 6066 defines only host_name; every name type shares the opaque<1..2^16-1> shape.
+            expect(F_SNI_OTHER_NAME, MODE_SKIP, length, extensionEnd);
+            return;
+        }
+        if (hostSeen) {
+            fail(MalformedHello.DUPLICATE_SNI);
+            return;
+        }
+        hostSeen = true;
+        if (length == 0) {
+            fail(MalformedHello.EMPTY_HOST);
+        } else if (length > MAX_HOST_BYTES) {
+            if (length > extensionEnd - pos) {
+                fail(MalformedHello.LENGTH_OVERRUN);
+            } else {
+                fail(MalformedHello.INVALID_HOST);
+            }
+        } else {
+            expect(F_SNI_NAME, MODE_HOST, length, extensionEnd);
+        }
+    }
+
+    private void nextExtension() {
+        if (pos == extensionsEnd) {
+            finish();
+        } else {
+            expect(F_EXT_TYPE, MODE_INT, 2, extensionsEnd);
+        }
+    }
+
+    private void nextServerName() {
+        if (pos == extensionEnd) {
+            nextExtension();
+        } else {
+            expect(F_SNI_NAME_TYPE, MODE_INT, 1, extensionEnd);
+        }
+    }
+
+    private void nextAlpn() {
+        if (pos == extensionEnd) {
+            nextExtension();
+        } else {
+            expect(F_ALPN_NAME_LENGTH, MODE_INT, 1, extensionEnd);
+        }
+    }
+
+    private void nextVersion() {
+        if (pos == extensionEnd) {
+            nextExtension();
+        } else {
+            expect(F_VERSION, MODE_INT, 2, extensionEnd);
+        }
+    }
+
+    private void finish() {
+        if (hostSeen) {
+            status = Status.FOUND;
+        } else {
+            hostLength = 0;
+            status = Status.NO_SNI;
+        }
+    }
+
+    private void fail(MalformedHello reason) {
+        status = Status.MALFORMED;
+        malformed = reason;
+        hostLength = 0;
     }
 
     public Status status() {
-        throw new UnsupportedOperationException("pending");
+        return status;
     }
 
     /** The SNI host, lowercased, trailing dot stripped; only when {@link Status#FOUND}. */
     public @Nullable String host() {
-        throw new UnsupportedOperationException("pending");
+        if (status != Status.FOUND) {
+            return null;
+        }
+        String h = host;
+        if (h == null) {
+            host = h = new String(hostBytes, 0, hostLength, StandardCharsets.US_ASCII);
+        }
+        return h;
     }
 
-    /** ALPN protocol names in the client's order; empty when absent. */
+    /** Length of {@link #host()} in bytes (ASCII), 0 unless {@link Status#FOUND}; allocation-free. */
+    public int hostLength() {
+        return status == Status.FOUND ? hostLength : 0;
+    }
+
+    /** Byte {@code index} of {@link #host()}; allocation-free. */
+    public byte hostByteAt(int index) {
+        if (index < 0 || index >= hostLength()) {
+            throw new IndexOutOfBoundsException("index: " + index + " (expected: 0.." + (hostLength() - 1) + ")");
+        }
+        return hostBytes[index];
+    }
+
+    /**
+     * ALPN protocol names in the client's order; empty when absent. Names are opaque bytes, mapped
+     * one byte to one char (ISO-8859-1). Only the first {@value #ALPN_CAPACITY} bytes of the list are
+     * kept (see {@link #alpnTruncated()}).
+     */
     public List<String> alpn() {
-        throw new UnsupportedOperationException("pending");
+        List<String> a = alpn;
+        if (a == null) {
+            final List<String> names = new ArrayList<>();
+            int i = 0;
+            while (i < alpnFill) {
+                final int length = alpnBytes[i] & 0xff;
+                if (i + 1 + length > alpnFill) {
+                    break; // a name still streaming in
+                }
+                names.add(new String(alpnBytes, i + 1, length, StandardCharsets.ISO_8859_1));
+                i += 1 + length;
+            }
+            a = List.copyOf(names);
+            if (status != Status.NEED_MORE) {
+                alpn = a;
+            }
+        }
+        return a;
+    }
+
+    /** True when the ALPN list was longer than {@value #ALPN_CAPACITY} bytes and {@link #alpn()} lost its tail. */
+    public boolean alpnTruncated() {
+        return alpnTruncated;
     }
 
     /** Why the hello was rejected; only when {@link Status#MALFORMED}. */
     public @Nullable MalformedHello malformed() {
-        throw new UnsupportedOperationException("pending");
+        return malformed;
     }
 
-    /** ClientHello.legacy_version, e.g. 0x0303. */
+    /** ClientHello.legacy_version, e.g. 0x0303; -1 until read. */
     public int legacyVersion() {
-        throw new UnsupportedOperationException("pending");
+        return legacyVersion;
+    }
+
+    /** The supported_versions extension's entries in the client's order (GREASE included); empty when absent. */
+    public int[] supportedVersions() {
+        return Arrays.copyOf(versions, versionCount);
+    }
+
+    /** True when supported_versions lists TLS 1.3 (0x0304); allocation-free. */
+    public boolean offersTls13() {
+        for (int i = 0; i < versionCount; i++) {
+            if (versions[i] == 0x0304) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when an encrypted_client_hello (0xfe0d) extension is present: the host is the outer SNI. */
     public boolean echPresent() {
-        throw new UnsupportedOperationException("pending");
+        return (seenExtensions & SEEN_ECH) != 0;
     }
 
-    /** Total length of the handshake message (4-byte header + body). */
+    /** Total length of the handshake message (4-byte header + body) as declared; 0 until its header is read. */
     public int helloLength() {
-        throw new UnsupportedOperationException("pending");
-    }
-
-    public void reset() {
-        throw new UnsupportedOperationException("pending");
+        return helloLength;
     }
 }
