@@ -454,11 +454,12 @@ cell() {  # metric path decimals -> "median (min–max)"
   [[ $m == - ]] && { echo "n/a"; return; }
   if ((ROUNDS > 1)); then echo "$(fmt "$m" "$3") ($(fmt "$lo" "$3")–$(fmt "$hi" "$3"))"; else fmt "$m" "$3"; fi
 }
-extra() {  # metric path key -> median of that extra
+extra() {  # metric path key [unit] -> median of that extra
   local vals
   vals=$(tr ' ' '\n' <<<"${X["$1|$2"]:-}" | sed -n "s/^$3=//p" | sed 's/MiB$//')
   # shellcheck disable=SC2086
-  local s; s=$(stats $vals); echo "${s%% *}"
+  local s; s=$(stats $vals); s=${s%% *}
+  if [[ $s == - ]]; then echo "–"; else echo "$s${4:-}"; fi
 }
 ratio() {  # metric peer -> relay/peer of the medians
   local a b
@@ -503,7 +504,7 @@ report() {
     echo "| path | connections/s, median (min–max) | proxy CPU s | load generator CPU | machine idle | failed |"
     echo "|---|---|---|---|---|---|"
     for p in "${ALL_ROWS[@]}"; do
-      echo "| $(row_label "$p") | $(cell connrate "$p" 0) | $(extra connrate "$p" proxycpu) | $(extra connrate "$p" lgcpu)% | $(extra connrate "$p" idle)% | $(tr ' ' '\n' <<<"${X["connrate|$p"]:-}" | sed -n 's/^err=//p' | awk '{ s += $1 } END { print s + 0 }') |"
+      echo "| $(row_label "$p") | $(cell connrate "$p" 0) | $(extra connrate "$p" proxycpu) | $(extra connrate "$p" lgcpu %) | $(extra connrate "$p" idle %) | $(tr ' ' '\n' <<<"${X["connrate|$p"]:-}" | sed -n 's/^err=//p' | awk '{ s += $1 } END { print s + 0 }') |"
     done
   fi
   if has "$ONLY" bulk; then
@@ -515,7 +516,7 @@ report() {
     echo "| path | 1 connection, Gbit/s | 64 connections, Gbit/s | proxy CPU s (64) | load generator CPU (64) | machine idle (64) |"
     echo "|---|---|---|---|---|---|"
     for p in "${ALL_ROWS[@]}"; do
-      echo "| $(row_label "$p") | $(cell bulk1 "$p" 2) | $(cell bulk64 "$p" 2) | $(extra bulk64 "$p" proxycpu) | $(extra bulk64 "$p" lgcpu)% | $(extra bulk64 "$p" idle)% |"
+      echo "| $(row_label "$p") | $(cell bulk1 "$p" 2) | $(cell bulk64 "$p" 2) | $(extra bulk64 "$p" proxycpu) | $(extra bulk64 "$p" lgcpu %) | $(extra bulk64 "$p" idle %) |"
     done
   fi
   if has "$ONLY" latency; then
@@ -552,7 +553,7 @@ report() {
       [[ $p == direct ]] && continue
       local line="| $(row_label "$p") |"
       for n in "${IDLE_MEASURED[@]}"; do line+=" $(cell "idle$n" "$p" 0) |"; done
-      line+=" $(cell "peek$PEEK_COUNT" "$p" 0) | $(extra "idle${IDLE_MEASURED[-1]}" "$p" rss) MiB |"
+      line+=" $(cell "peek$PEEK_COUNT" "$p" 0) | $(extra "idle${IDLE_MEASURED[-1]}" "$p" rss " MiB") |"
       echo "$line"
     done
   fi
