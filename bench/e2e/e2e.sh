@@ -204,7 +204,9 @@ await_listen "$UP_HOLD" "$LAST_PID" "upstream hold"
 # --- proxies: config per (proxy, upstream port) -----------------------------------------------------
 # Every proxy gets the same limits: peek timeout 30 s (nginx's preread default; long enough for
 # the idle peek-phase measurement), connect 5 s, idle 5 min, no per-address limit.
-MAXCONN=$(( (NOFILE - 200) / 2 ))
+# HAProxy refuses to start unless 2 x maxconn fds fit; nginx counts both sides as worker connections.
+HAPROXY_MAXCONN=$(( (NOFILE - 200) / 2 ))
+NGINX_CONNECTIONS=$(( NOFILE - 100 ))
 declare -A PROXY_PID PROXY_PORT
 start_proxy() {  # name upstream_port
   local name=$1 up=$2 port dir
@@ -215,7 +217,7 @@ start_proxy() {  # name upstream_port
       cat >"$dir/haproxy.cfg" <<EOF
 global
   nbthread $threads
-  maxconn $MAXCONN
+  maxconn $HAPROXY_MAXCONN
 defaults
   mode tcp
   timeout connect 5s
@@ -238,7 +240,7 @@ worker_processes 1;
 worker_rlimit_nofile $NOFILE;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
-events { worker_connections $MAXCONN; }
+events { worker_connections $NGINX_CONNECTIONS; }
 stream {
   map \$ssl_preread_server_name \$upstream { $SNI 127.0.0.1:$up; default 127.0.0.1:1; }
   server {
@@ -427,6 +429,9 @@ if has "$ONLY" idle; then
     [[ " ${IDLE_MEASURED[*]} " == *" $n "* ]] && continue
     IDLE_MEASURED+=("$n")
   done
+  # HAProxy sizes itself for two fds per connection even in the peek phase: same cap for all.
+  n=$(cap_established "$PEEK_COUNT")
+  if ((n != PEEK_COUNT)); then FD_NOTE+="Peek phase $PEEK_COUNT capped to $n (HAProxy needs 2 x maxconn fds). "; PEEK_COUNT=$n; fi
   for round in $(seq "$ROUNDS"); do
     for p in "${PATHS[@]}"; do
       for n in "${IDLE_MEASURED[@]}"; do idle_one "idle$n" "$p" "$n" 1; done
