@@ -287,7 +287,7 @@ management:
 operators_file: $dir/operators.yaml
 limits: { max_connections: 1000000, max_connections_per_ip: 1000000, max_peeking_per_ip: 1000000, max_client_hello: 16KiB, max_http_head: 16KiB }
 timeouts: { peek: 30s, connect: 5s, idle: 5m }
-drain: { delay: 0s, timeout: 1s }
+drain: { delay: 100ms, timeout: 1s }
 EOF
       pushd "$dir" >/dev/null   # whatever the relay writes relative to its cwd stays in the temp dir
       start_bg "$name" "$ROOT/bin/relay" run --config "$dir/relay.yaml"
