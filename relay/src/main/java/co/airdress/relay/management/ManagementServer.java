@@ -1,19 +1,68 @@
 package co.airdress.relay.management;
 
+import static java.util.Objects.requireNonNull;
+
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The management listener (Netty HTTP): GET /livez, GET /readyz, GET /metrics, GET /v1/operators,
- * GET/PUT/DELETE /v1/operators/{name}, POST /v1/drain.
+ * GET/PUT/DELETE /v1/operators/{name}, POST /v1/drain. See docs/management.md.
  *
- * <p>API contract (stub: implementation pending).
+ * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
+ * 8 KiB (the codec's default), and {@link #IDLE_TIMEOUT} without traffic closes it.
  */
 public final class ManagementServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
+
+    static final int MAX_BODY = 64 * 1024;
+    static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    private final RelayConfig.Management config;
+    private final HealthState health;
+    private final RelayMetrics metrics;
+    private final OperatorStore operators;
+    private final DrainCoordinator drain;
+    private final ChannelGroup channels = new DefaultChannelGroup("management", GlobalEventExecutor.INSTANCE);
+    private @Nullable Channel serverChannel;
+    private @Nullable EventLoopGroup ownGroup;
 
     public ManagementServer(
             RelayConfig.Management config,
@@ -21,16 +70,121 @@ public final class ManagementServer implements AutoCloseable {
             RelayMetrics metrics,
             OperatorStore operators,
             DrainCoordinator drain) {
-        throw new UnsupportedOperationException("pending");
+        this.config = requireNonNull(config, "config");
+        this.health = requireNonNull(health, "health");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.operators = requireNonNull(operators, "operators");
+        this.drain = requireNonNull(drain, "drain");
+    }
+
+    /** Binds on an event loop of its own (one thread, NIO: the management load is tiny). */
+    public InetSocketAddress start() {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        ownGroup = group;
+        try {
+            return start(group);
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
     }
 
     /** Binds on {@code group} (the daemon's event loops, or its own) and returns the bound address. */
     public InetSocketAddress start(EventLoopGroup group) {
-        throw new UnsupportedOperationException("pending");
+        requireNonNull(group, "group");
+        if (serverChannel != null) {
+            throw new IllegalStateException("already started");
+        }
+        byte @Nullable [] tokenDigest = readToken(config.tokenFile());
+        ManagementHandler.Context context =
+                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, config.tokenFile());
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(serverChannelType(group))
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ch.pipeline()
+                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                                .addLast("http", new HttpServerCodec())
+                                .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
+                                .addLast(ManagementHandler.NAME, new ManagementHandler(context));
+                    }
+                });
+        Channel ch;
+        try {
+            ch = b.bind(config.listen()).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted binding " + config.listen(), e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot bind the management listener to " + config.listen() + ": " + e, e);
+        }
+        serverChannel = ch;
+        InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
+        log.info("management listening on {} (mutating /v1 calls {})", bound,
+                tokenDigest != null ? "need the bearer token" : "refused: no management.token_file");
+        return bound;
+    }
+
+    /** The bound address, once started. */
+    public InetSocketAddress boundAddress() {
+        Channel ch = serverChannel;
+        if (ch == null) {
+            throw new IllegalStateException("not started");
+        }
+        return (InetSocketAddress) ch.localAddress();
     }
 
     @Override
     public void close() {
-        throw new UnsupportedOperationException("pending");
+        Channel ch = serverChannel;
+        if (ch != null) {
+            ch.close().syncUninterruptibly();
+        }
+        channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        EventLoopGroup group = ownGroup;
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static Class<? extends ServerChannel> serverChannelType(EventLoopGroup group) {
+        if (group instanceof IoEventLoopGroup io) {
+            if (io.isIoType(EpollIoHandler.class)) {
+                return EpollServerSocketChannel.class;
+            }
+            if (io.isIoType(IoUringIoHandler.class)) {
+                return IoUringServerSocketChannel.class;
+            }
+        }
+        return NioServerSocketChannel.class;
+    }
+
+    /** Reads the token once; only its digest is kept, so the token is never in a heap dump or log. */
+    private static byte @Nullable [] readToken(@Nullable Path tokenFile) {
+        if (tokenFile == null) {
+            return null;
+        }
+        String token;
+        try {
+            token = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("management.token_file: cannot read " + tokenFile, e);
+        }
+        if (token.isEmpty()) {
+            throw new IllegalStateException("management.token_file: " + tokenFile + " is empty (expected: a bearer token)");
+        }
+        return sha256(token);
+    }
+
+    static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 }

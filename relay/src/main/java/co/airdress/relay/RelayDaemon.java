@@ -1,0 +1,142 @@
+package co.airdress.relay;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.dial.DirectDialer;
+import co.airdress.relay.dial.OperatorDialer;
+import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.drain.Signals;
+import co.airdress.relay.health.HealthState;
+import co.airdress.relay.listen.Listener;
+import co.airdress.relay.listen.RelayServer;
+import co.airdress.relay.listen.Transport;
+import co.airdress.relay.management.ManagementServer;
+import co.airdress.relay.management.OperatorStore;
+import co.airdress.relay.metrics.DataPathMetrics;
+import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.route.RouteTable;
+import co.airdress.relay.route.Routes;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PoP daemon: config, then the route table through the operators store (which loads, watches
+ * and hot-reloads the operators file), then the data-plane listeners on one event loop per core,
+ * then the management listener, with a drain coordinator over all of it. {@link #run} blocks until
+ * a drain (SIGTERM, SIGINT or POST /v1/drain) completes and returns the exit status, 0.
+ */
+public final class RelayDaemon implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RelayDaemon.class);
+
+    private final RelayConfig config;
+    private final HealthState health;
+    private final RelayMetrics metrics;
+    private final Routes routes;
+    private final OperatorStore operators;
+    private final EventLoopGroup group;
+    private final RelayServer server;
+    private final DrainCoordinator drain;
+    private final ManagementServer management;
+    private final InetSocketAddress managementAddress;
+
+    private RelayDaemon(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers) throws InterruptedException {
+        this.config = requireNonNull(config, "config");
+        this.health = new HealthState(config.pop());
+        this.metrics = new RelayMetrics(config.pop());
+        new JvmMemoryMetrics().bindTo(metrics.registry());
+        this.routes = new Routes(RouteTable.empty());
+        this.operators = new OperatorStore(config.operatorsFile(), routes, health, metrics);
+        operators.start(); // an invalid operators file fails startup here
+        Transport transport = Transport.select();
+        int loops = Runtime.getRuntime().availableProcessors();
+        this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
+        DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
+        this.server = new RelayServer(config, routes, dialers.apply(config), dataPath, health, group, transport);
+        boolean ok = false;
+        try {
+            server.start();
+            this.drain = new DrainCoordinator(config.drain(), health, server);
+            this.management = new ManagementServer(config.management(), health, metrics, operators, drain);
+            this.managementAddress = management.start();
+            ok = true;
+        } finally {
+            if (!ok) {
+                server.close();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                operators.close();
+            }
+        }
+        log.info("relay {} up: {} event loops ({}), {} hosts, management on {}", config.pop(), loops, transport.label(),
+                routes.current().size(), managementAddress);
+    }
+
+    /** Starts everything with direct upstreams; throws if a listener cannot bind or the operators file is invalid. */
+    public static RelayDaemon start(RelayConfig config) throws InterruptedException {
+        return start(config, c -> new DirectDialer(c.timeouts().connect(), RelayServer.WATER_MARK));
+    }
+
+    /** Starts with another dialer (the WireGuard tunnel's). */
+    public static RelayDaemon start(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers) throws InterruptedException {
+        return new RelayDaemon(config, dialers);
+    }
+
+    /** Runs until a drain completes: installs the signal handlers, waits, shuts down; returns 0. */
+    public static int run(RelayConfig config) throws InterruptedException {
+        try (RelayDaemon daemon = start(config)) {
+            Signals.install(daemon.drain);
+            daemon.drain.done().join();
+            log.info("drain complete, exiting");
+        }
+        return 0;
+    }
+
+    public @Nullable InetSocketAddress address(Listener listener) {
+        return server.address(listener);
+    }
+
+    public InetSocketAddress managementAddress() {
+        return managementAddress;
+    }
+
+    public DrainCoordinator drain() {
+        return drain;
+    }
+
+    public CompletableFuture<Void> drained() {
+        return drain.done();
+    }
+
+    public Routes routes() {
+        return routes;
+    }
+
+    public RelayServer server() {
+        return server;
+    }
+
+    public RelayConfig config() {
+        return config;
+    }
+
+    public HealthState health() {
+        return health;
+    }
+
+    @Override
+    public void close() {
+        management.close();
+        server.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        operators.close();
+    }
+}

@@ -1,0 +1,105 @@
+package co.airdress.relay.access;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.listen.Listener;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the relay learns about one connection as it moves along the path; written to the access
+ * log when the client side closes. Touched only from the connection's event loop.
+ */
+public final class ConnectionRecord {
+
+    private final Listener listener;
+    private final @Nullable InetSocketAddress client;
+    private final long acceptedNanos;
+    private final long acceptedMillis;
+    private @Nullable String host;
+    private List<String> alpn = List.of();
+    private @Nullable Operator operator;
+    private @Nullable Outcome outcome;
+    long clientToUpstream;
+    long upstreamToClient;
+
+    public ConnectionRecord(Listener listener, @Nullable InetSocketAddress client, long acceptedNanos, long acceptedMillis) {
+        this.listener = requireNonNull(listener, "listener");
+        this.client = client;
+        this.acceptedNanos = acceptedNanos;
+        this.acceptedMillis = acceptedMillis;
+    }
+
+    public Listener listener() {
+        return listener;
+    }
+
+    public @Nullable InetSocketAddress client() {
+        return client;
+    }
+
+    public long acceptedNanos() {
+        return acceptedNanos;
+    }
+
+    public long acceptedMillis() {
+        return acceptedMillis;
+    }
+
+    public @Nullable String host() {
+        return host;
+    }
+
+    public List<String> alpn() {
+        return alpn;
+    }
+
+    public void peeked(@Nullable String host, List<String> alpn) {
+        this.host = host;
+        this.alpn = requireNonNull(alpn, "alpn");
+    }
+
+    public @Nullable Operator operator() {
+        return operator;
+    }
+
+    public void operator(Operator operator) {
+        this.operator = requireNonNull(operator, "operator");
+    }
+
+    /** The first outcome set stays: later closes are consequences of it. */
+    public void outcome(Outcome outcome) {
+        if (this.outcome == null) {
+            this.outcome = requireNonNull(outcome, "outcome");
+        }
+    }
+
+    /** Replaces RELAYED by a more precise ending (idle timeout). */
+    public void endedBy(Outcome outcome) {
+        if (this.outcome == null || this.outcome == Outcome.RELAYED) {
+            this.outcome = requireNonNull(outcome, "outcome");
+        }
+    }
+
+    public @Nullable Outcome outcome() {
+        return outcome;
+    }
+
+    public void addClientToUpstream(long bytes) {
+        clientToUpstream += bytes;
+    }
+
+    public void addUpstreamToClient(long bytes) {
+        upstreamToClient += bytes;
+    }
+
+    public long clientToUpstream() {
+        return clientToUpstream;
+    }
+
+    public long upstreamToClient() {
+        return upstreamToClient;
+    }
+}

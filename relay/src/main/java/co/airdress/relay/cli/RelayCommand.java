@@ -1,0 +1,146 @@
+package co.airdress.relay.cli;
+
+import co.airdress.relay.RelayDaemon;
+import co.airdress.relay.config.ConfigProblem;
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.config.OperatorsFile;
+import co.airdress.relay.config.Parsed;
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayConfigFile;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code relay}: the command line. Subcommands: {@code run}, {@code check}; others (key
+ * generation, the anycast controller) are added to {@link #subcommands}.
+ */
+@Command(
+        name = "relay",
+        mixinStandardHelpOptions = true,
+        versionProvider = RelayCommand.Version.class,
+        description = "The airdress relay: routes TCP 80/443 by Host or TLS SNI to operators, without terminating TLS.",
+        subcommands = {RelayCommand.Run.class, RelayCommand.Check.class, CommandLine.HelpCommand.class})
+public final class RelayCommand implements Runnable {
+
+    /** Exit status when the config or operators file is invalid. */
+    public static final int INVALID = 1;
+
+    @Spec
+    @Nullable CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the exit status (for tests). */
+    public static int execute(String... args) {
+        return new CommandLine(new RelayCommand()).execute(args);
+    }
+
+    @Override
+    public void run() {
+        // No subcommand: show the usage on stderr and fail, like any other usage error.
+        if (spec != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (run, check)");
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Runs the relay until a drain (SIGTERM, SIGINT or POST /v1/drain) completes; exits 0 after a drain.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The relay config (YAML).")
+        @Nullable Path config;
+
+        @Spec
+        @Nullable CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter err = err(spec);
+            Parsed<RelayConfig> parsed = RelayConfigFile.read(requirePath(config));
+            if (parsed instanceof Parsed.Invalid<RelayConfig> invalid) {
+                print(err, invalid.source(), invalid.problems());
+                return INVALID;
+            }
+            RelayConfig c = ((Parsed.Ok<RelayConfig>) parsed).value();
+            try {
+                return RelayDaemon.run(c);
+            } catch (IllegalStateException e) {
+                // The operators file did not load: its problems are in the message.
+                err.println(e.getMessage());
+                err.flush();
+                return INVALID;
+            }
+        }
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "Validates the config and the operators file it names; prints every problem as 'path: message' "
+                    + "on stderr and exits non-zero if there is one.")
+    static final class Check implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The relay config (YAML).")
+        @Nullable Path config;
+
+        @Spec
+        @Nullable CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = err(spec);
+            Parsed<RelayConfig> parsed = RelayConfigFile.read(requirePath(config));
+            if (parsed instanceof Parsed.Invalid<RelayConfig> invalid) {
+                print(err, invalid.source(), invalid.problems());
+                return INVALID;
+            }
+            RelayConfig c = ((Parsed.Ok<RelayConfig>) parsed).value();
+            Parsed<List<Operator>> ops = OperatorsFile.read(c.operatorsFile());
+            if (ops instanceof Parsed.Invalid<List<Operator>> invalid) {
+                print(err, invalid.source(), invalid.problems());
+                return INVALID;
+            }
+            List<Operator> list = ((Parsed.Ok<List<Operator>>) ops).value();
+            int hosts = list.stream().mapToInt(o -> o.hosts().size()).sum();
+            PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
+            out.println("ok: " + config + " (pop " + c.pop() + "), " + c.operatorsFile() + " (" + list.size()
+                    + " operators, " + hosts + " hosts)");
+            out.flush();
+            return 0;
+        }
+    }
+
+    private static Path requirePath(@Nullable Path p) {
+        if (p == null) {
+            throw new IllegalArgumentException("--config is required");
+        }
+        return p;
+    }
+
+    private static PrintWriter err(@Nullable CommandSpec spec) {
+        return spec == null ? new PrintWriter(System.err, true) : spec.commandLine().getErr();
+    }
+
+    private static void print(PrintWriter err, String source, List<ConfigProblem> problems) {
+        err.println(source + ": " + problems.size() + (problems.size() == 1 ? " problem" : " problems"));
+        for (ConfigProblem p : problems) {
+            err.println(p.path() + ": " + p.message());
+        }
+        err.flush();
+    }
+
+    /** The version from the jar manifest, or "dev" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = RelayCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"relay " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+        }
+    }
+}

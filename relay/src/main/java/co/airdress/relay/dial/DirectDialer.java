@@ -1,0 +1,49 @@
+package co.airdress.relay.dial;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.config.Upstream;
+import co.airdress.relay.listen.Listener;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/** Dials an operator's direct upstream address for the listener (an IP literal: no DNS here). */
+public final class DirectDialer implements OperatorDialer {
+
+    private final int connectTimeoutMillis;
+    private final WriteBufferWaterMark waterMark;
+
+    public DirectDialer(Duration connectTimeout, WriteBufferWaterMark waterMark) {
+        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, requireNonNull(connectTimeout, "connectTimeout").toMillis());
+        this.waterMark = requireNonNull(waterMark, "waterMark");
+    }
+
+    @Override
+    public ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend) {
+        Upstream u = operator.upstream();
+        InetSocketAddress address = u == null ? null : (listener == Listener.HTTP ? u.http() : u.tls());
+        if (address == null) {
+            return client.newFailedFuture(new ConnectException(
+                    "operator " + operator.name() + " has no direct upstream for " + listener.label()));
+        }
+        return new Bootstrap()
+                .group(client.eventLoop())
+                // The accepted channel's class is also the client channel class of the same transport.
+                .channel(client.getClass())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .handler(backend)
+                .connect(address);
+    }
+}

@@ -1,0 +1,31 @@
+package co.airdress.relay.dial;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.listen.Listener;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+
+/**
+ * Opens the connection to an operator for one client connection. Implementations connect on the
+ * client's event loop (so both channels share a thread and no lock is needed), with auto-read off
+ * (the relay starts reading once the replay is written) and a connect timeout, and never block.
+ * {@link DirectDialer} connects to the operator's direct upstream; the WireGuard tunnel provides
+ * another implementation.
+ */
+public interface OperatorDialer {
+
+    /**
+     * Fail-fast hook: false when the dialer already knows the operator is unreachable (e.g. no
+     * recent tunnel handshake), so the client is answered at once instead of after a timeout.
+     */
+    default boolean mayReach(Operator operator, Listener listener) {
+        return true;
+    }
+
+    /**
+     * Connects to {@code operator} for {@code client}; {@code backend} becomes the new channel's
+     * handler. The future fails if the operator cannot be reached in time.
+     */
+    ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend);
+}

@@ -1,0 +1,180 @@
+package co.airdress.relay.listen;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.access.AccessLog;
+import co.airdress.relay.access.ConnectionRecord;
+import co.airdress.relay.access.Outcome;
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.dial.OperatorDialer;
+import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.health.HealthState;
+import co.airdress.relay.metrics.DataPathMetrics;
+import co.airdress.relay.route.Routes;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.MultithreadEventExecutorGroup;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data-plane listeners (HTTP and TLS) and their connections: binds, stops accepting, closes
+ * everything. With a native transport each event loop gets its own SO_REUSEPORT socket.
+ */
+public final class RelayServer implements DrainCoordinator.Target, AutoCloseable {
+
+    /** Netty's defaults, stated: a direction pauses reading once 64 KiB wait to be written. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    private static final Logger log = LoggerFactory.getLogger(RelayServer.class);
+
+    private final RelayConfig config;
+    private final Routes routes;
+    private final OperatorDialer dialer;
+    private final DataPathMetrics metrics;
+    private final HealthState health;
+    private final AccessLog accessLog;
+    private final EventLoopGroup group;
+    private final Transport transport;
+    private final ChannelGroup clients = new DefaultChannelGroup("relay-clients", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> serverChannels = new ArrayList<>();
+    private final Map<Listener, InetSocketAddress> bound = new EnumMap<>(Listener.class);
+    private final ConnectionLimitHandler limit;
+    private final AddressCounter peeking;
+
+    public RelayServer(RelayConfig config, Routes routes, OperatorDialer dialer, DataPathMetrics metrics, HealthState health,
+                       EventLoopGroup group, Transport transport) {
+        this.config = requireNonNull(config, "config");
+        this.routes = requireNonNull(routes, "routes");
+        this.dialer = requireNonNull(dialer, "dialer");
+        this.metrics = requireNonNull(metrics, "metrics");
+        this.health = requireNonNull(health, "health");
+        this.group = requireNonNull(group, "group");
+        this.transport = requireNonNull(transport, "transport");
+        this.accessLog = new AccessLog(config.pop());
+        this.limit = new ConnectionLimitHandler(config.limits().maxConnections(), config.limits().maxConnectionsPerIp(),
+                ch -> {
+                    ConnectionRecord r = ch.attr(RelayInitializer.RECORD).get();
+                    if (r != null) {
+                        r.outcome(Outcome.OVER_LIMIT);
+                    }
+                });
+        this.peeking = new AddressCounter(config.limits().maxPeekingPerIp());
+    }
+
+    /** Binds every configured listener; throws if one cannot be bound. */
+    public synchronized Map<Listener, InetSocketAddress> start() throws InterruptedException {
+        bind(Listener.HTTP, config.listen().http());
+        bind(Listener.TLS, config.listen().tls());
+        return Map.copyOf(bound);
+    }
+
+    private void bind(Listener listener, @Nullable InetSocketAddress address) throws InterruptedException {
+        if (address == null) {
+            return;
+        }
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new RelayInitializer(listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
+        int sockets = 1;
+        if (transport == Transport.EPOLL) {
+            b.option(EpollChannelOption.SO_REUSEPORT, true);
+            sockets = loops();
+        } else if (transport == Transport.IO_URING) {
+            b.option(IoUringChannelOption.SO_REUSEPORT, true);
+            sockets = loops();
+        }
+        Channel first = b.bind(address).sync().channel();
+        serverChannels.add(first);
+        InetSocketAddress actual = (InetSocketAddress) first.localAddress();
+        for (int i = 1; i < sockets; i++) {
+            serverChannels.add(b.bind(actual).sync().channel());
+        }
+        bound.put(listener, actual);
+        health.listener(listener.label(), true);
+        log.info("listening for {} on {} ({} socket(s), transport {})", listener.label(), actual, sockets, transport.label());
+    }
+
+    private int loops() {
+        return group instanceof MultithreadEventExecutorGroup m ? m.executorCount() : 1;
+    }
+
+    public @Nullable InetSocketAddress address(Listener listener) {
+        return bound.get(listener);
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public synchronized void stopAccepting() {
+        for (Channel ch : serverChannels) {
+            ch.close().syncUninterruptibly();
+        }
+        serverChannels.clear();
+        for (Listener l : bound.keySet()) {
+            health.listener(l.label(), false);
+        }
+    }
+
+    @Override
+    public int activeConnections() {
+        return clients.size();
+    }
+
+    @Override
+    public void closeAll() {
+        for (Channel ch : clients) {
+            ConnectionRecord r = ch.attr(RelayInitializer.RECORD).get();
+            ch.eventLoop().execute(() -> {
+                if (r != null) {
+                    r.outcome(Outcome.CLOSED);
+                }
+                ch.close();
+            });
+        }
+    }
+
+    /**
+     * Bytes written to client channels but not yet taken by the kernel (what a slow reader makes
+     * the relay hold). Approximate when read off the event loops.
+     */
+    public long pendingOutboundBytes() {
+        long total = 0;
+        for (Channel ch : clients) {
+            var buf = ch.unsafe().outboundBuffer();
+            if (buf != null) {
+                total += buf.totalPendingWriteBytes();
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        closeAll();
+    }
+}

@@ -1,0 +1,434 @@
+package co.airdress.relay.management;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.health.HealthState;
+import co.airdress.relay.metrics.RelayMetrics;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Answers one management request at a time. Health and metrics are answered on the event loop
+ * from cached state; operator changes run on the {@link OperatorStore}'s own thread (they write and
+ * fsync a file) and their response is written when they complete.
+ */
+final class ManagementHandler extends ChannelInboundHandlerAdapter {
+
+    static final String NAME = "management";
+
+    private static final Logger log = LoggerFactory.getLogger(ManagementHandler.class);
+
+    private static final String JSON = "application/json; charset=utf-8";
+    private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+    private static final String OPERATORS = "/v1/operators";
+    private static final String OPERATORS_PREFIX = OPERATORS + "/";
+    private static final Pattern NAME_SYNTAX = Pattern.compile("[a-z0-9-]{1,63}");
+
+    record Context(
+            HealthState health,
+            RelayMetrics metrics,
+            OperatorStore operators,
+            DrainCoordinator drain,
+            byte @Nullable [] tokenDigest,
+            @Nullable Path tokenFile) {}
+
+    /** Pipelined requests waiting behind an operator change (responses must keep request order). */
+    static final int MAX_QUEUED = 8;
+
+    private final Context context;
+    private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
+    // Event loop only: an operator change is running and its response not yet written.
+    private boolean busy;
+
+    ManagementHandler(Context context) {
+        this.context = requireNonNull(context, "context");
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (busy) {
+            if (queued.size() >= MAX_QUEUED) {
+                request.release();
+                ctx.close();
+                return;
+            }
+            queued.add(request);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        try {
+            busy = handle(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        FullHttpRequest r;
+        while ((r = queued.poll()) != null) {
+            r.release();
+        }
+        super.channelInactive(ctx);
+    }
+
+    /** Called on the event loop once an operator change has answered. */
+    private void resume(ChannelHandlerContext ctx) {
+        busy = false;
+        FullHttpRequest r;
+        while (!busy && (r = queued.poll()) != null) {
+            try {
+                busy = handle(ctx, r);
+            } finally {
+                r.release();
+            }
+        }
+        if (!busy) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** Answers a request; returns true when the answer comes later (an operator change). */
+    private boolean handle(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (request.decoderResult().isFailure()) {
+            respond(ctx, false, error(HttpResponseStatus.BAD_REQUEST, "malformed request"));
+            return false;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        HttpMethod method = request.method();
+        switch (path) {
+            case "/livez" -> {
+                if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, head(method, json(HttpResponseStatus.OK, livez())));
+                }
+            }
+            case "/readyz" -> {
+                if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, head(method, readyz()));
+                }
+            }
+            case "/metrics" -> {
+                if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, head(method, text(HttpResponseStatus.OK, PROMETHEUS, context.metrics().scrape())));
+                }
+            }
+            case OPERATORS -> {
+                if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET)) {
+                    respond(ctx, keepAlive, json(HttpResponseStatus.OK, listOperators()));
+                }
+            }
+            case "/v1/drain" -> {
+                if (allowed(ctx, keepAlive, method, "POST", HttpMethod.POST) && authorized(ctx, keepAlive, request)) {
+                    context.drain().start("POST /v1/drain");
+                    ObjectNode body = OperatorJson.MAPPER.createObjectNode();
+                    body.put("status", "DRAINING");
+                    Instant since = context.health().drainStartedAt();
+                    body.put("drain_started_at", since != null ? since.toString() : null);
+                    respond(ctx, keepAlive, json(HttpResponseStatus.ACCEPTED, body));
+                }
+            }
+            default -> {
+                if (path.startsWith(OPERATORS_PREFIX) && path.length() > OPERATORS_PREFIX.length()) {
+                    return operator(ctx, keepAlive, request, path.substring(OPERATORS_PREFIX.length()));
+                } else {
+                    respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "no such resource: " + path));
+                }
+            }
+        }
+        return false;
+    }
+
+    private boolean operator(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String name) {
+        HttpMethod method = request.method();
+        if (!allowed(ctx, keepAlive, method, "GET, PUT, DELETE", HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE)) {
+            return false;
+        }
+        if (!NAME_SYNTAX.matcher(name).matches()) {
+            respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name
+                    + " (names match [a-z0-9-]{1,63})"));
+            return false;
+        }
+        if (method.equals(HttpMethod.GET)) {
+            Operator op = context.operators().get(name);
+            respond(ctx, keepAlive, op != null
+                    ? json(HttpResponseStatus.OK, OperatorJson.write(op))
+                    : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name));
+            return false;
+        }
+        if (!authorized(ctx, keepAlive, request)) {
+            return false;
+        }
+        if (method.equals(HttpMethod.DELETE)) {
+            context.operators().deleteAsync(name).whenComplete((deleted, failure) -> later(ctx, keepAlive,
+                    failure != null ? failed(failure)
+                            : deleted ? empty(HttpResponseStatus.NO_CONTENT)
+                            : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name)));
+            return true;
+        }
+        byte[] body = ByteBufUtil.getBytes(request.content());
+        Operator op;
+        switch (OperatorJson.read(body)) {
+            case OperatorJson.Body.Invalid invalid -> {
+                respond(ctx, keepAlive, problems(invalid.problems()));
+                return false;
+            }
+            case OperatorJson.Body.Ok ok -> op = ok.operator();
+        }
+        if (!op.name().equals(name)) {
+            respond(ctx, keepAlive, problems(List.of("operator.name: \"" + op.name()
+                    + "\" (expected: the name in the path, \"" + name + "\")")));
+            return false;
+        }
+        context.operators().putAsync(op).whenComplete((put, failure) -> {
+            if (failure != null) {
+                later(ctx, keepAlive, failed(failure));
+                return;
+            }
+            later(ctx, keepAlive, switch (put) {
+                case OperatorStore.Put.Created c -> json(HttpResponseStatus.CREATED, OperatorJson.write(c.operator()));
+                case OperatorStore.Put.Updated u -> json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
+                case OperatorStore.Put.Conflict c -> {
+                    ObjectNode n = errorBody("host " + c.host() + " belongs to operator " + c.owner());
+                    n.put("host", c.host());
+                    n.put("owner", c.owner());
+                    yield json(HttpResponseStatus.CONFLICT, n);
+                }
+                case OperatorStore.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
+            });
+        });
+        return true;
+    }
+
+    // ---- health ----
+
+    private ObjectNode livez() {
+        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
+        n.put("status", "UP");
+        n.put("pop", context.health().pop());
+        return n;
+    }
+
+    /** Builds readiness from cached state only: volatile reads, no I/O, no lock. */
+    private FullHttpResponse readyz() {
+        HealthState h = context.health();
+        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
+        ObjectNode checks = OperatorJson.MAPPER.createObjectNode();
+
+        Map<String, Boolean> listeners = h.listeners();
+        ObjectNode l = checks.putObject("listeners");
+        boolean listenersUp = !listeners.isEmpty() && !listeners.containsValue(false);
+        l.put("status", listenersUp ? "UP" : "DOWN");
+        if (listeners.isEmpty()) {
+            l.put("error", "no listener bound yet");
+        }
+        listeners.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> l.put(e.getKey(), e.getValue() ? "UP" : "DOWN"));
+
+        ObjectNode o = checks.putObject("operators");
+        boolean operatorsUp = h.operatorsLoaded();
+        o.put("status", operatorsUp ? "UP" : "DOWN");
+        o.put("route_version", h.routeVersion());
+        String error = h.operatorsError();
+        // A rejected reload while an older table is in force is not DOWN: the PoP still routes.
+        o.put("last_error", error);
+        if (operatorsUp) {
+            o.put("operators", context.operators().size());
+        }
+
+        boolean draining = h.isDraining();
+        Instant since = h.drainStartedAt();
+        ObjectNode d = checks.putObject("draining");
+        d.put("status", draining ? "DRAINING" : "UP");
+        d.put("since", since != null ? since.toString() : null);
+
+        String status = draining ? "DRAINING" : (listenersUp && operatorsUp ? "UP" : "DOWN");
+        n.put("status", status);
+        n.put("pop", h.pop());
+        n.put("draining", draining);
+        n.put("drain_started_at", since != null ? since.toString() : null);
+        n.put("active_connections", context.drain().activeConnections());
+        n.set("checks", checks);
+        return json("UP".equals(status) ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, n);
+    }
+
+    private ObjectNode listOperators() {
+        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
+        ArrayNode arr = n.putArray("operators");
+        for (Operator op : context.operators().list()) {
+            arr.add(OperatorJson.write(op));
+        }
+        n.put("route_version", context.health().routeVersion());
+        return n;
+    }
+
+    // ---- auth ----
+
+    private boolean authorized(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request) {
+        byte[] expected = context.tokenDigest();
+        if (expected == null) {
+            respond(ctx, keepAlive, error(HttpResponseStatus.FORBIDDEN,
+                    "mutating calls are disabled: management.token_file is not configured"));
+            return false;
+        }
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        String token = null;
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            token = header.substring(7).strip();
+        }
+        // Digests have equal length, so the comparison time does not depend on the token's length
+        // or on where it differs.
+        if (token != null && MessageDigest.isEqual(ManagementServer.sha256(token), expected)) {
+            return true;
+        }
+        FullHttpResponse r = error(HttpResponseStatus.UNAUTHORIZED,
+                token == null ? "missing bearer token" : "invalid bearer token");
+        r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, token == null
+                ? "Bearer realm=\"relay\""
+                : "Bearer realm=\"relay\", error=\"invalid_token\"");
+        respond(ctx, keepAlive, r);
+        return false;
+    }
+
+    private boolean allowed(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String allow,
+            HttpMethod... methods) {
+        if (Set.of(methods).contains(method)) {
+            return true;
+        }
+        FullHttpResponse r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, method + " not allowed (expected: " + allow + ")");
+        r.headers().set(HttpHeaderNames.ALLOW, allow);
+        respond(ctx, keepAlive, r);
+        return false;
+    }
+
+    // ---- responses ----
+
+    private static FullHttpResponse failed(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        log.error("operators change failed", cause);
+        return error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "change not applied: " + cause.getMessage());
+    }
+
+    private static FullHttpResponse problems(List<String> problems) {
+        ObjectNode n = errorBody("invalid operator");
+        ArrayNode arr = n.putArray("problems");
+        problems.forEach(arr::add);
+        return json(HttpResponseStatus.BAD_REQUEST, n);
+    }
+
+    private static ObjectNode errorBody(String message) {
+        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
+        n.put("error", message);
+        return n;
+    }
+
+    private static FullHttpResponse error(HttpResponseStatus status, String message) {
+        return json(status, errorBody(message));
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, ObjectNode body) {
+        return text(status, JSON, OperatorJson.MAPPER.writeValueAsString(body) + "\n");
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String contentType, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                io.netty.buffer.Unpooled.wrappedBuffer(bytes));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        return r;
+    }
+
+    private static FullHttpResponse empty(HttpResponseStatus status) {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, io.netty.buffer.Unpooled.EMPTY_BUFFER);
+    }
+
+    /** HEAD: same headers, no body. */
+    private static FullHttpResponse head(HttpMethod method, FullHttpResponse r) {
+        if (!method.equals(HttpMethod.HEAD)) {
+            return r;
+        }
+        FullHttpResponse h = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
+                io.netty.buffer.Unpooled.EMPTY_BUFFER, r.headers(), r.trailingHeaders());
+        r.release();
+        return h;
+    }
+
+    /** Writes an operator change's answer on the event loop, then serves queued requests. */
+    private void later(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {
+        ctx.executor().execute(() -> {
+            if (!ctx.channel().isActive()) {
+                r.release();
+                return;
+            }
+            respond(ctx, keepAlive, r);
+            resume(ctx);
+        });
+    }
+
+    private static void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse r) {
+        // Health answers steer routing: never let a proxy or client reuse one.
+        r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        if (!r.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+        }
+        if (keepAlive) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(r);
+        } else {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("management connection {} failed", ctx.channel().remoteAddress(), cause);
+        ctx.close();
+    }
+
+}

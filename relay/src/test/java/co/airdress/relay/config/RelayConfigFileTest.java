@@ -1,0 +1,143 @@
+package co.airdress.relay.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RelayConfigFileTest {
+
+    private static final String EXAMPLE = """
+            pop: ams1
+            listen:
+              http: "[::]:80"
+              tls:  "[::]:443"
+            management:
+              listen: "127.0.0.1:9090"
+              token_file: /etc/relay/admin.token
+            operators_file: /etc/relay/operators.yaml
+            limits:   { max_connections: 100000, max_connections_per_ip: 256, max_peeking_per_ip: 32, max_client_hello: 16KiB, max_http_head: 16KiB }
+            timeouts: { peek: 10s, connect: 5s, idle: 5m }
+            drain:    { delay: 10s, timeout: 5m }
+            """;
+
+    private static RelayConfig ok(String yaml) {
+        Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "test.yaml", Path.of("/etc/relay"));
+        assertThat(p).as("%s", p).isInstanceOf(Parsed.Ok.class);
+        return ((Parsed.Ok<RelayConfig>) p).value();
+    }
+
+    private static List<String> problems(String yaml) {
+        Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "test.yaml", Path.of("/etc/relay"));
+        assertThat(p).isInstanceOf(Parsed.Invalid.class);
+        return ((Parsed.Invalid<RelayConfig>) p).problems().stream().map(ConfigProblem::toString).toList();
+    }
+
+    @Test
+    void readsTheExampleFromTheIssue() {
+        RelayConfig c = ok(EXAMPLE);
+        assertThat(c.pop()).isEqualTo("ams1");
+        assertThat(c.listen().http()).isEqualTo(new InetSocketAddress("::", 80));
+        assertThat(c.listen().tls().getPort()).isEqualTo(443);
+        assertThat(c.management().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
+        assertThat(c.management().tokenFile()).isEqualTo(Path.of("/etc/relay/admin.token"));
+        assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
+        assertThat(c.limits()).isEqualTo(new RelayConfig.Limits(100000, 256, 32, 16384, 16384));
+        assertThat(c.timeouts()).isEqualTo(new RelayConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(5)));
+        assertThat(c.drain()).isEqualTo(new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5)));
+    }
+
+    @Test
+    void appliesDefaultsToAMinimalFile() {
+        RelayConfig c = ok("pop: ams1\nlisten: { tls: \"0.0.0.0:443\" }\n");
+        assertThat(c.listen().http()).isNull();
+        assertThat(c.management().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
+        assertThat(c.management().tokenFile()).isNull();
+        assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
+        assertThat(c.limits()).isEqualTo(RelayConfigFile.DEFAULT_LIMITS);
+        assertThat(c.timeouts()).isEqualTo(RelayConfigFile.DEFAULT_TIMEOUTS);
+        assertThat(c.drain()).isEqualTo(RelayConfigFile.DEFAULT_DRAIN);
+    }
+
+    @Test
+    void resolvesRelativePathsAgainstTheConfigDirectory() {
+        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\noperators_file: ops/o.yaml\nmanagement: { token_file: t }\n");
+        assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/ops/o.yaml"));
+        assertThat(c.management().tokenFile()).isEqualTo(Path.of("/etc/relay/t"));
+    }
+
+    @Test
+    void acceptsSizesInBytesKibAndMib() {
+        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_http_head: 1KiB }\n");
+        assertThat(c.limits().maxClientHello()).isEqualTo(4096);
+        assertThat(c.limits().maxHttpHead()).isEqualTo(1024);
+    }
+
+    @Test
+    void collectsEveryProblemWithItsPath() {
+        List<String> p = problems("""
+                pop: AMS_1
+                listen: { tls: "[::]:99999", http: "example.com:80" }
+                management: { listen: "127.0.0.1" }
+                limits: { max_client_hello: 16Kb, max_connections: 0, max_peeking_per_ip: "x" }
+                timeouts: { peek: 10, connect: 0s, idle: 5 minutes }
+                drain: { delay: 2d }
+                """);
+        assertThat(p).contains(
+                "pop: \"AMS_1\" (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')",
+                "limits.max_client_hello: \"16Kb\" (expected: a size like 16KiB (B, KiB or MiB) between 512 and 65536 bytes)",
+                "limits.max_connections: 0 (expected: an integer from 1 to 10000000)",
+                "limits.max_peeking_per_ip: \"x\" (expected: an integer from 1 to 10000000)");
+        assertThat(p).anyMatch(s -> s.startsWith("listen.tls: \"[::]:99999\" (expected: host:port with an IP literal host"));
+        assertThat(p).anyMatch(s -> s.startsWith("listen.http: \"example.com:80\" (expected: host:port with an IP literal host"));
+        assertThat(p).anyMatch(s -> s.startsWith("management.listen: \"127.0.0.1\" (expected: host:port"));
+        assertThat(p).anyMatch(s -> s.startsWith("timeouts.peek: 10 (expected: a duration like 500ms"));
+        assertThat(p).anyMatch(s -> s.startsWith("timeouts.connect: \"0s\" (expected: a duration"));
+        assertThat(p).anyMatch(s -> s.startsWith("timeouts.idle: \"5 minutes\" (expected: a duration"));
+        assertThat(p).anyMatch(s -> s.startsWith("drain.delay: \"2d\" (expected: a duration"));
+        assertThat(p).hasSize(11);
+    }
+
+    @Test
+    void rejectsUnknownKeysWithTheirPath() {
+        List<String> p = problems("pop: a\nlisten: { http: \"127.0.0.1:0\", https: \"x\" }\nlimit: {}\ntimeouts: { peak: 1s }\n");
+        assertThat(p).containsExactlyInAnyOrder(
+                "listen.https: unknown key (expected: one of http, tls)",
+                "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts)",
+                "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
+    }
+
+    @Test
+    void requiresPopAndAListener() {
+        assertThat(problems("listen: {}\n")).containsExactlyInAnyOrder(
+                "pop: missing (required)", "listen: no listener (expected: at least one of http, tls)");
+        assertThat(problems("pop: a\n")).containsExactly("listen: missing (required)");
+    }
+
+    @Test
+    void reportsYamlSyntaxAndDuplicateKeys() {
+        assertThat(problems("pop: [a\n")).singleElement().asString().startsWith("(root): not valid YAML at line");
+        assertThat(problems("pop: a\npop: b\nlisten: { http: \"127.0.0.1:0\" }\n")).singleElement().asString()
+                .contains("not valid YAML").contains("pop");
+        assertThat(problems("")).containsExactly("(root): the file is empty (expected: a YAML mapping)");
+        assertThat(problems("- a\n")).singleElement().asString().startsWith("(root): a list (expected: a mapping");
+    }
+
+    @Test
+    void parsesAddressesAsIpLiteralsOnly() {
+        assertThat(YamlTree.parseAddress("[::1]:443", 1)).isEqualTo(new InetSocketAddress("::1", 443));
+        assertThat(YamlTree.parseAddress("10.0.0.1:1", 1)).isEqualTo(new InetSocketAddress("10.0.0.1", 1));
+        assertThat(YamlTree.parseAddress("localhost:80", 1)).isNull();
+        assertThat(YamlTree.parseAddress("::1:443", 1)).isNull();
+        assertThat(YamlTree.parseAddress("[::1]:0", 1)).isNull();
+        assertThat(YamlTree.parseAddress("[::1]:0", 0)).isNotNull();
+        assertThat(YamlTree.parseAddress("1.2.3.4:65536", 1)).isNull();
+        assertThat(YamlTree.parseAddress("1.2.3.4:-1", 0)).isNull();
+        assertThat(YamlTree.parseAddress("1.2.3.4:", 0)).isNull();
+        assertThat(YamlTree.parseAddress("[1.2.3.4]:80", 0)).isNull();
+        assertThat(YamlTree.parseAddress("999.2.3.4:80", 0)).isNull();
+    }
+}

@@ -1,0 +1,114 @@
+package co.airdress.relay.drain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.health.HealthState;
+import co.airdress.relay.testing.Await;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class DrainCoordinatorTest {
+
+    /** Records the order in which the coordinator acts on it. */
+    static final class RecordingTarget implements DrainCoordinator.Target {
+        final List<String> events = new CopyOnWriteArrayList<>();
+        final AtomicInteger active;
+
+        RecordingTarget(int active) {
+            this.active = new AtomicInteger(active);
+        }
+
+        @Override
+        public void stopAccepting() {
+            events.add("stopAccepting");
+        }
+
+        @Override
+        public int activeConnections() {
+            return active.get();
+        }
+
+        @Override
+        public void closeAll() {
+            events.add("closeAll");
+            active.set(0);
+        }
+    }
+
+    @Test
+    void readinessTurnsDrainingAtOnceThenStopsAcceptingAfterTheDelayThenCompletesWhenConnectionsEnd() throws Exception {
+        HealthState health = new HealthState("ams1");
+        RecordingTarget target = new RecordingTarget(2);
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ofMillis(300), Duration.ofSeconds(30)), health, target);
+
+        drain.start("test");
+
+        // Synchronously: the controller's next probe must already see DRAINING.
+        assertThat(health.isDraining()).isTrue();
+        assertThat(health.drainStartedAt()).isNotNull();
+        assertThat(target.events).doesNotContain("stopAccepting");
+
+        Await.until(Duration.ofSeconds(5), "stopAccepting after the delay", () -> target.events.contains("stopAccepting"));
+        assertThat(drain.done()).isNotDone();
+
+        target.active.set(1);
+        // Still one connection: stays pending across several polls.
+        Thread.sleep(3 * DrainCoordinator.POLL.toMillis());
+        assertThat(drain.done()).isNotDone();
+
+        target.active.set(0);
+        drain.done().get(5, TimeUnit.SECONDS);
+        assertThat(target.events).containsExactly("stopAccepting");
+    }
+
+    @Test
+    void atTheTimeoutRemainingConnectionsAreClosed() throws Exception {
+        HealthState health = new HealthState("ams1");
+        RecordingTarget target = new RecordingTarget(5);
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ofMillis(50), Duration.ofMillis(400)), health, target);
+
+        drain.start("test");
+        drain.done().get(10, TimeUnit.SECONDS);
+
+        assertThat(target.events).containsExactly("stopAccepting", "closeAll");
+        assertThat(target.active).hasValue(0);
+    }
+
+    @Test
+    void startIsIdempotentAndKeepsTheFirstStartTime() throws Exception {
+        HealthState health = new HealthState("ams1");
+        RecordingTarget target = new RecordingTarget(0);
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ofMillis(10), Duration.ofSeconds(5)), health, target);
+
+        drain.start("first");
+        var since = health.drainStartedAt();
+        drain.start("second");
+        drain.done().get(5, TimeUnit.SECONDS);
+        drain.start("third, after completion");
+
+        assertThat(health.drainStartedAt()).isEqualTo(since);
+        assertThat(target.events).containsExactly("stopAccepting");
+        assertThat(drain.isStarted()).isTrue();
+    }
+
+    @Test
+    void noConnectionsCompletesRightAfterTheListenersStop() throws Exception {
+        HealthState health = new HealthState("ams1");
+        RecordingTarget target = new RecordingTarget(0);
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ZERO, Duration.ofSeconds(30)), health, target);
+
+        drain.start("test");
+        drain.done().get(5, TimeUnit.SECONDS);
+
+        assertThat(target.events).containsExactly("stopAccepting");
+    }
+}

@@ -1,0 +1,415 @@
+package co.airdress.relay.management;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.config.OperatorsFile;
+import co.airdress.relay.config.Parsed;
+import co.airdress.relay.config.ProxyProtocol;
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.Upstream;
+import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.health.HealthState;
+import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.route.RouteTable;
+import co.airdress.relay.route.Routes;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class ManagementServerTest {
+
+    static final String TOKEN = "s3cret-token-for-tests";
+    static final String ALICE_YAML = """
+            operators:
+              - name: alice
+                hosts: ["alice.example.test", "*.alice.example.test"]
+                upstream: { http: "127.0.0.1:8080", tls: "127.0.0.1:8443" }
+                proxy_protocol: v2
+            """;
+
+    @TempDir
+    Path dir;
+
+    private final JsonMapper json = JsonMapper.shared();
+    private final AtomicInteger active = new AtomicInteger();
+    private @Nullable Fixture fixture;
+
+    /** A store, a drain and a server wired together, with or without a token file. */
+    final class Fixture implements AutoCloseable {
+        final HealthState health = new HealthState("ams1");
+        final RelayMetrics metrics = new RelayMetrics("ams1");
+        final Routes routes = new Routes(RouteTable.empty());
+        final Path operatorsFile = dir.resolve("operators.yaml");
+        final OperatorStore store;
+        final DrainCoordinator drain;
+        final ManagementServer server;
+        final Http http;
+
+        Fixture(boolean withToken, boolean startStore) throws IOException {
+            Files.writeString(operatorsFile, ALICE_YAML);
+            Path tokenFile = null;
+            if (withToken) {
+                tokenFile = dir.resolve("admin.token");
+                Files.writeString(tokenFile, TOKEN + "\n");
+            }
+            store = new OperatorStore(operatorsFile, routes, health, metrics, Duration.ofMillis(50));
+            if (startStore) {
+                store.start();
+            }
+            drain = new DrainCoordinator(new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)), health,
+                    new DrainCoordinator.Target() {
+                        @Override
+                        public void stopAccepting() {}
+
+                        @Override
+                        public int activeConnections() {
+                            return active.get();
+                        }
+
+                        @Override
+                        public void closeAll() {}
+                    });
+            server = new ManagementServer(
+                    new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), tokenFile),
+                    health, metrics, store, drain);
+            http = new Http(server.start());
+        }
+
+        @Override
+        public void close() {
+            http.close();
+            server.close();
+            store.close();
+        }
+    }
+
+    private Fixture fixture(boolean withToken) throws IOException {
+        fixture = new Fixture(withToken, true);
+        return fixture;
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    private JsonNode body(HttpResponse<String> r) {
+        return json.readTree(r.body());
+    }
+
+    // ---- health ----
+
+    @Test
+    void livezAnswersFromTheEventLoop() throws IOException {
+        Fixture f = fixture(false);
+        HttpResponse<String> r = f.http.get("/livez");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(body(r).get("status").asString()).isEqualTo("UP");
+        assertThat(r.headers().firstValue("cache-control")).hasValue("no-store");
+    }
+
+    @Test
+    void readyzGoesFromDownToUpToDrainingWithItsChecks() throws IOException {
+        Fixture f = fixture(true);
+
+        // Operators loaded, but no listener bound yet: not ready.
+        HttpResponse<String> r = f.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("cache-control")).hasValue("no-store");
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json; charset=utf-8");
+        JsonNode b = body(r);
+        assertThat(b.get("status").asString()).isEqualTo("DOWN");
+        assertThat(b.at("/checks/listeners/status").asString()).isEqualTo("DOWN");
+        assertThat(b.at("/checks/operators/status").asString()).isEqualTo("UP");
+
+        f.health.listener("http", true);
+        f.health.listener("tls", true);
+        active.set(7);
+        r = f.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(200);
+        b = body(r);
+        assertThat(b.get("status").asString()).isEqualTo("UP");
+        assertThat(b.get("pop").asString()).isEqualTo("ams1");
+        assertThat(b.get("draining").asBoolean()).isFalse();
+        assertThat(b.get("active_connections").asInt()).isEqualTo(7);
+        assertThat(b.at("/checks/listeners/http").asString()).isEqualTo("UP");
+        assertThat(b.at("/checks/listeners/tls").asString()).isEqualTo("UP");
+        assertThat(b.at("/checks/operators/route_version").asLong()).isEqualTo(f.routes.current().version());
+        assertThat(b.at("/checks/draining/status").asString()).isEqualTo("UP");
+
+        f.health.listener("tls", false);
+        r = f.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(body(r).get("status").asString()).isEqualTo("DOWN");
+        assertThat(body(r).at("/checks/listeners/tls").asString()).isEqualTo("DOWN");
+        f.health.listener("tls", true);
+
+        f.drain.start("test");
+        r = f.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(503);
+        b = body(r);
+        assertThat(b.get("status").asString()).isEqualTo("DRAINING");
+        assertThat(b.get("draining").asBoolean()).isTrue();
+        assertThat(b.get("drain_started_at").asString()).isNotBlank();
+        assertThat(b.at("/checks/draining/status").asString()).isEqualTo("DRAINING");
+    }
+
+    @Test
+    void readyzIsDownWhileOperatorsWereNeverLoaded() throws IOException {
+        fixture = new Fixture(false, false);
+        fixture.health.listener("http", true);
+        HttpResponse<String> r = fixture.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(body(r).get("status").asString()).isEqualTo("DOWN");
+        assertThat(body(r).at("/checks/operators/status").asString()).isEqualTo("DOWN");
+    }
+
+    @Test
+    void aRejectedReloadIsReportedButNotDown() throws IOException {
+        Fixture f = fixture(false);
+        f.health.listener("http", true);
+        Files.writeString(f.operatorsFile, "operators:\n  - name: Not Valid!\n    hosts: [\"*.com\"]\n");
+        assertThat(f.store.reloadNow()).isEqualTo(OperatorStore.Reload.INVALID);
+
+        HttpResponse<String> r = f.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode b = body(r);
+        assertThat(b.get("status").asString()).isEqualTo("UP");
+        assertThat(b.at("/checks/operators/last_error").asString())
+                .contains(f.operatorsFile.toString())
+                .contains("operators[0].name")
+                .contains("operators[0].hosts[0]");
+    }
+
+    @Test
+    void metricsAreServedInPrometheusText() throws IOException {
+        Fixture f = fixture(false);
+        HttpResponse<String> r = f.http.get("/metrics");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        assertThat(r.body())
+                .contains("relay_operators_reload_total{pop=\"ams1\",result=\"ok\"} 1.0")
+                .contains("relay_operators_reload_total{pop=\"ams1\",result=\"invalid\"} 0.0")
+                .contains("relay_operators_reload_total{pop=\"ams1\",result=\"io_error\"} 0.0")
+                .contains("relay_route_table_size{pop=\"ams1\"} 2.0")
+                .contains("relay_route_table_version{pop=\"ams1\"} 1.0");
+    }
+
+    @Test
+    void unknownPathsAre404AndWrongMethods405WithAllow() throws IOException {
+        Fixture f = fixture(true);
+        assertThat(f.http.get("/nope").statusCode()).isEqualTo(404);
+        HttpResponse<String> r = f.http.send("POST", "/readyz", null, "{}");
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("allow")).hasValue("GET, HEAD");
+        r = f.http.send("GET", "/v1/drain", null, null);
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("allow")).hasValue("POST");
+        r = f.http.send("POST", "/v1/operators/alice", TOKEN, "{}");
+        assertThat(r.statusCode()).isEqualTo(405);
+        assertThat(r.headers().firstValue("allow")).hasValue("GET, PUT, DELETE");
+    }
+
+    @Test
+    void aTooLargeBodyIs413() throws IOException {
+        Fixture f = fixture(true);
+        String big = "{\"name\":\"bob\",\"hosts\":[\"" + "a".repeat(ManagementServer.MAX_BODY) + "\"]}";
+        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", TOKEN, big);
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(f.store.get("bob")).isNull();
+    }
+
+    @Test
+    void aKeepAliveConnectionServesPipelinedRequests() throws Exception {
+        Fixture f = fixture(false);
+        try (Socket s = new Socket()) {
+            s.connect(f.server.boundAddress());
+            String req = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
+            s.getOutputStream().write((req + req).getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            s.setSoTimeout(5000);
+            byte[] buf = new byte[4096];
+            StringBuilder got = new StringBuilder();
+            while (got.toString().split("HTTP/1.1 200 OK", -1).length < 3) {
+                int n = s.getInputStream().read(buf);
+                assertThat(n).isPositive();
+                got.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    @Test
+    void pipelinedRequestsBehindAnOperatorChangeAreAnsweredInOrder() throws Exception {
+        Fixture f = fixture(true);
+        String body = bob("bob.example.test");
+        String put = "PUT /v1/operators/bob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                + "\r\n\r\n" + body;
+        String get = "GET /v1/operators/bob HTTP/1.1\r\nHost: x\r\n\r\n";
+        String last = "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        try (Socket s = new Socket()) {
+            s.connect(f.server.boundAddress());
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((put + get + last).getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            // The GET sees the PUT's effect: it was not answered before the change completed.
+            assertThat(all).containsSubsequence("HTTP/1.1 201 Created", "HTTP/1.1 200 OK", "\"bob.example.test\"",
+                    "HTTP/1.1 200 OK", "\"status\":\"UP\"");
+        }
+    }
+
+    // ---- admin API: auth ----
+
+    @Test
+    void withoutATokenFileMutatingCallsAreRefusedWith403() throws IOException {
+        Fixture f = fixture(false);
+        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", "anything", bob("bob.example.test"));
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(body(r).get("error").asString()).contains("token_file");
+        assertThat(f.http.send("DELETE", "/v1/operators/alice", "anything", null).statusCode()).isEqualTo(403);
+        assertThat(f.http.send("POST", "/v1/drain", "anything", null).statusCode()).isEqualTo(403);
+        assertThat(f.health.isDraining()).isFalse();
+        // Reads stay open.
+        assertThat(f.http.get("/v1/operators").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aMissingOrWrongTokenIs401WithWwwAuthenticate() throws IOException {
+        Fixture f = fixture(true);
+        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", null, bob("bob.example.test"));
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("www-authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        r = f.http.send("PUT", "/v1/operators/bob", TOKEN + "x", bob("bob.example.test"));
+        assertThat(r.statusCode()).isEqualTo(401);
+        assertThat(r.headers().firstValue("www-authenticate")).hasValueSatisfying(v -> assertThat(v).contains("invalid_token"));
+        assertThat(r.body()).doesNotContain(TOKEN);
+        assertThat(f.store.get("bob")).isNull();
+    }
+
+    // ---- admin API: changes ----
+
+    static String bob(String... hosts) {
+        StringBuilder h = new StringBuilder();
+        for (String host : hosts) {
+            h.append(h.isEmpty() ? "" : ",").append('"').append(host).append('"');
+        }
+        return """
+                {"name":"bob","hosts":[%s],"upstream":{"http":"127.0.0.1:9080"},"proxy_protocol":"v1"}
+                """.formatted(h);
+    }
+
+    @Test
+    void createReadUpdateDeleteArePersistedAndRouted() throws IOException {
+        Fixture f = fixture(true);
+
+        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("bob.example.test"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        JsonNode created = body(r);
+        assertThat(created.get("name").asString()).isEqualTo("bob");
+        assertThat(created.at("/upstream/http").asString()).isEqualTo("127.0.0.1:9080");
+        assertThat(created.get("proxy_protocol").asString()).isEqualTo("v1");
+        assertThat(f.routes.current().lookup("bob.example.test")).isNotNull();
+
+        r = f.http.get("/v1/operators/bob");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(body(r)).isEqualTo(created);
+
+        r = f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("bob.example.test", "*.bob.example.test"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(f.routes.current().lookup("www.bob.example.test").name()).isEqualTo("bob");
+
+        r = f.http.get("/v1/operators");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(body(r).get("operators").values()).extracting(n -> n.get("name").asString())
+                .containsExactly("alice", "bob");
+
+        // The file on disk says the same as the store: a restart loses nothing.
+        assertThat(reread(f.operatorsFile)).isEqualTo(f.store.list());
+
+        r = f.http.send("DELETE", "/v1/operators/bob", TOKEN, null);
+        assertThat(r.statusCode()).isEqualTo(204);
+        assertThat(f.routes.current().lookup("bob.example.test")).isNull();
+        assertThat(f.http.get("/v1/operators/bob").statusCode()).isEqualTo(404);
+        assertThat(f.http.send("DELETE", "/v1/operators/bob", TOKEN, null).statusCode()).isEqualTo(404);
+        assertThat(reread(f.operatorsFile)).extracting(Operator::name).containsExactly("alice");
+    }
+
+    @Test
+    void aHostOwnedByAnotherOperatorIs409NamingHostAndOwner() throws IOException {
+        Fixture f = fixture(true);
+        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("bob.example.test", "alice.example.test"));
+        assertThat(r.statusCode()).isEqualTo(409);
+        JsonNode b = body(r);
+        assertThat(b.get("host").asString()).isEqualTo("alice.example.test");
+        assertThat(b.get("owner").asString()).isEqualTo("alice");
+        assertThat(b.get("error").asString()).contains("alice.example.test").contains("alice");
+        assertThat(f.store.get("bob")).isNull();
+    }
+
+    @Test
+    void invalidInputIs400WithEveryProblemsPath() throws IOException {
+        Fixture f = fixture(true);
+        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", TOKEN,
+                "{\"name\":\"bob\",\"hosts\":[\"*.com\"],\"upstream\":{\"http\":\"not-an-address\"},\"proxy_protocol\":\"v9\"}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        List<String> problems = body(r).get("problems").values().stream().map(JsonNode::asString).toList();
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("operator.hosts[0]: "));
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("operator.upstream.http"));
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("operator.proxy_protocol"));
+
+        r = f.http.send("PUT", "/v1/operators/bob", TOKEN, "not json");
+        assertThat(r.statusCode()).isEqualTo(400);
+        r = f.http.send("PUT", "/v1/operators/bob", TOKEN, "[1,2]");
+        assertThat(r.statusCode()).isEqualTo(400);
+
+        // The name in the path must be the name in the body.
+        r = f.http.send("PUT", "/v1/operators/carol", TOKEN, bob("bob.example.test"));
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(body(r).get("problems").get(0).asString()).startsWith("operator.name: ");
+        assertThat(f.store.list()).extracting(Operator::name).containsExactly("alice");
+    }
+
+    @Test
+    void postDrainNeedsTheTokenAndTurnsReadinessDraining() throws IOException {
+        Fixture f = fixture(true);
+        f.health.listener("http", true);
+        assertThat(f.http.send("POST", "/v1/drain", null, null).statusCode()).isEqualTo(401);
+        assertThat(f.health.isDraining()).isFalse();
+
+        HttpResponse<String> r = f.http.send("POST", "/v1/drain", TOKEN, null);
+        assertThat(r.statusCode()).isEqualTo(202);
+        assertThat(body(r).get("status").asString()).isEqualTo("DRAINING");
+        assertThat(f.http.get("/readyz").statusCode()).isEqualTo(503);
+        assertThat(body(f.http.get("/readyz")).get("status").asString()).isEqualTo("DRAINING");
+    }
+
+    static List<Operator> reread(Path file) {
+        return switch (OperatorsFile.read(file)) {
+            case Parsed.Ok<List<Operator>> ok -> ok.value();
+            case Parsed.Invalid<List<Operator>> invalid -> throw new AssertionError(invalid.problems().toString());
+        };
+    }
+
+    static Operator operator(String name, int port, String... hosts) {
+        return new Operator(name, List.of(hosts),
+                new Upstream(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("127.0.0.1", port + 1)),
+                ProxyProtocol.NONE);
+    }
+}

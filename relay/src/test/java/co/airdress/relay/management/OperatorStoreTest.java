@@ -1,0 +1,219 @@
+package co.airdress.relay.management;
+
+import static co.airdress.relay.management.ManagementServerTest.operator;
+import static co.airdress.relay.management.ManagementServerTest.reread;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import co.airdress.relay.config.Operator;
+import co.airdress.relay.config.OperatorsFile;
+import co.airdress.relay.config.Parsed;
+import co.airdress.relay.health.HealthState;
+import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.route.RouteTable;
+import co.airdress.relay.route.Routes;
+import co.airdress.relay.testing.Await;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OperatorStoreTest {
+
+    static final Duration DEBOUNCE = Duration.ofMillis(50);
+    static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    private final HealthState health = new HealthState("ams1");
+    private final RelayMetrics metrics = new RelayMetrics("ams1");
+    private final Routes routes = new Routes(RouteTable.empty());
+    private @Nullable OperatorStore store;
+
+    private Path file() {
+        return dir.resolve("operators.yaml");
+    }
+
+    private OperatorStore start(List<Operator> initial) throws IOException {
+        Files.writeString(file(), OperatorsFile.write(initial));
+        store = new OperatorStore(file(), routes, health, metrics, DEBOUNCE);
+        store.start();
+        return store;
+    }
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private double reloads(String result) {
+        return metrics.registry().get("relay.operators.reload").tag("result", result).counter().count();
+    }
+
+    private @Nullable String owner(String host) {
+        Operator op = routes.current().lookup(host);
+        return op == null ? null : op.name();
+    }
+
+    @Test
+    void startLoadsTheFileIntoTheRouteTable() throws IOException {
+        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test", "*.alice.example.test")));
+        assertThat(s.list()).extracting(Operator::name).containsExactly("alice");
+        assertThat(owner("www.alice.example.test")).isEqualTo("alice");
+        assertThat(health.operatorsLoaded()).isTrue();
+        assertThat(health.operatorsError()).isNull();
+        assertThat(routes.current().version()).isEqualTo(1);
+        assertThat(reloads("ok")).isEqualTo(1);
+    }
+
+    @Test
+    void anInvalidFileFailsStartupNamingEveryProblem() throws IOException {
+        Files.writeString(file(), "operators:\n  - name: -bad\n    hosts: [\"*.com\"]\n    upstream: { http: \"127.0.0.1:1\" }\n");
+        store = new OperatorStore(file(), routes, health, metrics, DEBOUNCE);
+        assertThatThrownBy(store::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(file().toString())
+                .hasMessageContaining("operators[0].name")
+                .hasMessageContaining("operators[0].hosts[0]");
+        assertThat(health.operatorsLoaded()).isFalse();
+    }
+
+    @Test
+    void anEditorsRenameIntoPlaceIsReloaded() throws IOException {
+        start(List.of(operator("alice", 8080, "alice.example.test")));
+        Path tmp = dir.resolve(".operators.yaml.swp");
+        Files.writeString(tmp, OperatorsFile.write(List.of(
+                operator("alice", 8080, "alice.example.test"), operator("bob", 9080, "bob.example.test"))));
+        Files.move(tmp, file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+        Await.until(WAIT, "bob routed after rename", () -> "bob".equals(owner("bob.example.test")));
+        assertThat(routes.current().version()).isEqualTo(2);
+        assertThat(reloads("ok")).isEqualTo(2);
+    }
+
+    @Test
+    void anInPlaceWriteIsReloaded() throws IOException {
+        start(List.of(operator("alice", 8080, "alice.example.test")));
+        Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice2.example.test"))),
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+
+        Await.until(WAIT, "alice2 routed after in-place write", () -> "alice".equals(owner("alice2.example.test")));
+        assertThat(owner("alice.example.test")).isNull();
+    }
+
+    @Test
+    void anInvalidFileKeepsTheOldTableAndIsReportedInHealthAndMetrics() throws IOException {
+        start(List.of(operator("alice", 8080, "alice.example.test")));
+        RouteTable before = routes.current();
+        Files.writeString(file(), "operators:\n  - name: alice\n    hosts: [\"*.com\"]\n    upstream: { http: \"localhost:1\" }\n");
+
+        Await.until(WAIT, "invalid reload counted", () -> reloads("invalid") == 1);
+        assertThat(routes.current()).isSameAs(before);
+        assertThat(owner("alice.example.test")).isEqualTo("alice");
+        assertThat(health.operatorsLoaded()).isTrue();
+        assertThat(health.operatorsError())
+                .contains(file().toString())
+                .contains("operators[0].hosts[0]")
+                .contains("operators[0].upstream.http");
+        assertThat(metrics.scrape()).contains("relay_operators_reload_total{pop=\"ams1\",result=\"invalid\"} 1.0");
+
+        // Fixing the file clears the error.
+        Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "fixed.example.test"))));
+        Await.until(WAIT, "fixed file applied", () -> "alice".equals(owner("fixed.example.test")));
+        assertThat(health.operatorsError()).isNull();
+    }
+
+    @Test
+    void aMissingFileIsAnIoErrorAndKeepsTheOldTable() throws IOException {
+        start(List.of(operator("alice", 8080, "alice.example.test")));
+        Files.delete(file());
+        Await.until(WAIT, "io_error reload counted", () -> reloads("io_error") >= 1);
+        assertThat(owner("alice.example.test")).isEqualTo("alice");
+        assertThat(health.operatorsError()).contains(file().toString()).contains("no such file");
+    }
+
+    @Test
+    void putAndDeleteArePersistedAndTheWatcherDoesNotApplyThemTwice() throws Exception {
+        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
+
+        assertThat(s.put(operator("bob", 9080, "bob.example.test"))).isInstanceOf(OperatorStore.Put.Created.class);
+        assertThat(owner("bob.example.test")).isEqualTo("bob");
+        assertThat(s.put(operator("bob", 9090, "bob.example.test", "*.bob.example.test")))
+                .isInstanceOf(OperatorStore.Put.Updated.class);
+        assertThat(s.delete("alice")).isTrue();
+        assertThat(s.delete("alice")).isFalse();
+        long version = routes.current().version();
+        assertThat(version).isEqualTo(4);
+
+        assertThat(reread(file())).isEqualTo(s.list());
+        assertThat(s.list()).containsExactly(operator("bob", 9090, "bob.example.test", "*.bob.example.test"));
+
+        // The watcher sees our own writes; give it several debounce periods, then check that they
+        // did not count as reloads or bump the version.
+        Thread.sleep(DEBOUNCE.toMillis() * 6);
+        assertThat(s.reloadNow()).isEqualTo(OperatorStore.Reload.UNCHANGED);
+        assertThat(routes.current().version()).isEqualTo(version);
+        assertThat(reloads("ok")).isEqualTo(1);
+    }
+
+    @Test
+    void putReportsConflictsAndInvalidOperators() throws IOException {
+        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
+        assertThat(s.put(operator("bob", 9080, "bob.example.test", "alice.example.test")))
+                .isEqualTo(new OperatorStore.Put.Conflict("alice.example.test", "alice"));
+        OperatorStore.Put invalid = s.put(operator("Bob", 9080, "*.com"));
+        assertThat(invalid).isInstanceOfSatisfying(OperatorStore.Put.Invalid.class, i -> assertThat(i.problems())
+                .extracting(p -> p.path())
+                .contains("operator.name", "operator.hosts[0]"));
+        assertThat(s.list()).extracting(Operator::name).containsExactly("alice");
+        assertThat(reread(file())).extracting(Operator::name).containsExactly("alice");
+    }
+
+    @Test
+    void readersNeverSeeAPartialFileWhileTheStoreWrites() throws Exception {
+        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicInteger reads = new AtomicInteger();
+        AtomicReference<String> bad = new AtomicReference<>();
+        Thread reader = Thread.ofPlatform().start(() -> {
+            while (writing.get() && bad.get() == null) {
+                switch (OperatorsFile.read(file())) {
+                    case Parsed.Ok<List<Operator>> ok -> reads.incrementAndGet();
+                    case Parsed.Invalid<List<Operator>> invalid -> bad.set(invalid.problems().toString());
+                }
+            }
+        });
+        try {
+            for (int i = 0; i < 150; i++) {
+                // Growing and shrinking content so a torn write would show as a parse error.
+                String[] hosts = new String[1 + i % 20];
+                for (int h = 0; h < hosts.length; h++) {
+                    hosts[h] = "h" + h + ".bob.example.test";
+                }
+                s.put(operator("bob", 9000 + i, hosts));
+            }
+        } finally {
+            writing.set(false);
+            reader.join();
+        }
+        assertThat(bad.get()).as("a reader saw a partial file").isNull();
+        assertThat(reads.get()).isPositive();
+        // No temp files left behind.
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("operators.yaml");
+        }
+    }
+}
