@@ -34,9 +34,9 @@ if [[ -z $PROXIES ]]; then
   if ((QUICK)); then PROXIES="haproxy,nginx,sniproxy,relay"; else PROXIES="haproxy,haproxy2t,nginx,sniproxy,relay"; fi
 fi
 if ((QUICK)); then
-  : "${ROUNDS:=1}"; T_RATE=2; T_BULK=2; T_LAT=2; LAT_RATE=1000; IDLE_COUNTS="2000"; PEEK_COUNT=2000
+  : "${ROUNDS:=1}"; WARM_COUNT=10000; T_WARM=15; T_RATE=2; T_BULK=2; T_LAT=2; LAT_RATE=1000; IDLE_COUNTS="2000"; PEEK_COUNT=2000
 else
-  : "${ROUNDS:=3}"; T_RATE=5; T_BULK=5; T_LAT=5; LAT_RATE=1000; IDLE_COUNTS="10000 50000"; PEEK_COUNT=10000
+  : "${ROUNDS:=3}"; WARM_COUNT=30000; T_WARM=30; T_RATE=5; T_BULK=5; T_LAT=5; LAT_RATE=1000; IDLE_COUNTS="10000 50000"; PEEK_COUNT=10000
 fi
 CONC=64
 SRC="127.0.0.2-127.0.0.9"   # client source addresses: 8 x the ephemeral port range
@@ -168,7 +168,8 @@ log "ClientHello: $HELLO_BYTES bytes, SNI $SNI ($HELLO_SOURCE)"
 # --- the relay --------------------------------------------------------------------------------------
 RELAY_STATE="n/a (not built)"
 if has "$PROXIES" relay && [[ -x "$ROOT/bin/relay" ]]; then
-  if [[ -d "$ROOT/bin/lib" && ${E2E_BUILD:-0} == 0 ]]; then
+  # bin/relay runs what `./mvnw -pl relay -am package -DskipTests` left in relay/target.
+  if compgen -G "$ROOT/relay/target/relay-*.jar" >/dev/null && [[ -d "$ROOT/relay/target/lib" && ${E2E_BUILD:-0} == 0 ]]; then
     RELAY_STATE="ok"   # built before; E2E_BUILD=1 rebuilds
   else
     log "building the relay (./mvnw -pl relay -am package -DskipTests)"
@@ -290,7 +291,10 @@ timeouts: { peek: 30s, connect: 5s, idle: 5m }
 drain: { delay: 100ms, timeout: 1s }
 EOF
       pushd "$dir" >/dev/null   # whatever the relay writes relative to its cwd stays in the temp dir
-      start_bg "$name" "$ROOT/bin/relay" run --config "$dir/relay.yaml"
+      # Its JSON access line per connection goes to a file, as in production (the peers log
+      # nothing); E2E_RELAY_JAVA_OPTS adds JVM flags (e.g. -XX:StartFlightRecording=...).
+      JAVA_OPTS="-Drelay.access.file=$dir/access.log ${E2E_RELAY_JAVA_OPTS:-}" \
+        start_bg "$name" "$ROOT/bin/relay" run --config "$dir/relay.yaml"
       popd >/dev/null ;;
     *) echo "e2e.sh: unknown proxy: $name (expected: haproxy, haproxy2t, nginx, sniproxy, relay)" >&2; exit 2 ;;
   esac
@@ -324,6 +328,14 @@ declare -A R X
 add() { R["$1|$2"]="${R["$1|$2"]:-} $3"; }
 addx() { X["$1|$2"]="${X["$1|$2"]:-} $3"; }
 
+stats() {  # values... -> "median min max" (non-numeric values skipped)
+  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
+    { v[NR] = $1 }
+    END { if (NR == 0) { print "- - -"; exit }
+          m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+          print m, v[1], v[NR] }'
+}
+median_of() { local s; s=$(stats ${R["$1|$2"]:-}); echo "${s%% *}"; }
 run_loadgen() {  # seconds_budget args...
   local budget=$1; shift
   timeout --signal=TERM --kill-after=5 "$budget" "$LOADGEN" "$@" 2>>"$WORK/loadgen.err" || true
@@ -346,12 +358,14 @@ measure() {  # metric path upstream_port budget loadgen-args...
   LAST_OUT=$out
 }
 
-# --- 1. new TLS-peek connections per second -----------------------------------------------------------
+# --- 1. new TLS-peek connections per second, and 3. latency -----------------------------------------------------------
 if has "$ONLY" connrate || has "$ONLY" latency; then
   start_all "$UP_OK"
-  # Warm-up (JIT, pools) so that round 1 is not a cold start for anyone.
+  # Warm-up (the JVM's JIT above all, pools) so that round 1 is not a cold start for anyone:
+  # WARM_COUNT connections per path, or T_WARM seconds if that comes first.
   for p in "${PATHS[@]}"; do
-    run_loadgen 20 connrate --hello "$HELLO" --conc "$CONC" --duration 1 --src "$SRC" --target "$(target_of "$p" "$UP_OK")" >/dev/null
+    out=$(run_loadgen $((T_WARM + 30)) connrate --hello "$HELLO" --conc "$CONC" --duration "$T_WARM" --count "$WARM_COUNT" --src "$SRC" --target "$(target_of "$p" "$UP_OK")")
+    log "warm-up $p: $out"
   done
   for round in $(seq "$ROUNDS"); do
     for p in direct "${PATHS[@]}"; do
@@ -360,6 +374,17 @@ if has "$ONLY" connrate || has "$ONLY" latency; then
         add connrate "$p" "$(kv rate "$LAST_OUT")"
         addx connrate "$p" "lgcpu=$(kv cpu_pct "$LAST_OUT") err=$(( $(kv errors "$LAST_OUT") + $(kv empty "$LAST_OUT") + $(kv timeouts "$LAST_OUT") ))"
       fi
+    done
+  done
+  # Latency at a moderate rate: LAT_RATE, but at most a quarter of the slowest path's connection
+  # rate just measured, so that no path is measured saturated (queueing is not added latency).
+  if has "$ONLY" connrate; then
+    slowest=$(for p in direct "${PATHS[@]}"; do median_of connrate "$p"; done | sort -g | head -1)
+    LAT_RATE=$(awk -v r="$LAT_RATE" -v s="$slowest" 'BEGIN { q = int(s / 4 / 50) * 50; if (q < 50) q = 50; print (q < r ? q : r) }')
+    log "latency rate: $LAT_RATE/s (slowest connection rate $slowest/s)"
+  fi
+  for round in $(seq "$ROUNDS"); do
+    for p in direct "${PATHS[@]}"; do
       if has "$ONLY" latency; then
         measure latency "$p" "$UP_OK" $((T_LAT + 30)) latency --hello "$HELLO" --rate "$LAT_RATE" --duration "$T_LAT" --timeout 2000 --src "$SRC"
         add lat_p50 "$p" "$(kv p50_us "$LAST_OUT")"
@@ -374,6 +399,9 @@ fi
 # --- 2. bulk throughput, upstream -> client, through 1 and 64 connections ------------------------------
 if has "$ONLY" bulk; then
   start_all "$UP_SOURCE"
+  for p in "${PATHS[@]}"; do
+    run_loadgen $((T_WARM + 30)) bulk --hello "$HELLO" --conns "$CONC" --duration "$T_WARM" --src "$SRC" --target "$(target_of "$p" "$UP_SOURCE")" >/dev/null
+  done
   for round in $(seq "$ROUNDS"); do
     for n in 1 64; do
       for p in direct "${PATHS[@]}"; do
@@ -441,14 +469,6 @@ if has "$ONLY" idle; then
 fi
 
 # --- report -----------------------------------------------------------------------------------------------
-stats() {  # values... -> "median min max" (non-numeric values skipped)
-  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
-    { v[NR] = $1 }
-    END { if (NR == 0) { print "- - -"; exit }
-          m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-          print m, v[1], v[NR] }'
-}
-median_of() { local s; s=$(stats ${R["$1|$2"]:-}); echo "${s%% *}"; }
 fmt() {  # value decimals
   [[ $1 == - ]] && { echo "–"; return; }
   awk -v v="$1" -v d="$2" 'BEGIN { printf "%.*f", d, v }' | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'
@@ -530,10 +550,10 @@ report() {
     echo
     echo "## Latency of a small exchange at $LAT_RATE exchanges/s"
     echo
-    echo "Open loop: a new connection every 1/$LAT_RATE s, ClientHello out, \`ok\` back, closed by the upstream; latency from the scheduled start (so a stall is not hidden) to the close, in µs. Added = path − direct (medians)."
+    echo "Open loop: a new connection every 1/$LAT_RATE s (1,000/s, or a quarter of the slowest path's connection rate in this run if lower), ClientHello out, \`ok\` back, closed by the upstream; latency from the scheduled start (so a stall is not hidden) to the close, in µs. Added = path − direct (medians)."
     echo
-    echo "| path | p50 µs | p99 µs | added p50 µs | added p99 µs |"
-    echo "|---|---|---|---|---|"
+    echo "| path | p50 µs | p99 µs | added p50 µs | added p99 µs | failed or timed out (2 s) |"
+    echo "|---|---|---|---|---|---|"
     for p in "${ALL_ROWS[@]}"; do
       local m50 m99 a50="–" a99="–"
       m50=$(median_of lat_p50 "$p"); m99=$(median_of lat_p99 "$p")
@@ -541,7 +561,7 @@ report() {
         a50=$(awk -v a="$m50" -v b="$d50" 'BEGIN { printf "%.0f", a - b }')
         a99=$(awk -v a="$m99" -v b="$d99" 'BEGIN { printf "%.0f", a - b }')
       fi
-      echo "| $(row_label "$p") | $(cell lat_p50 "$p" 0) | $(cell lat_p99 "$p" 0) | $a50 | $a99 |"
+      echo "| $(row_label "$p") | $(cell lat_p50 "$p" 0) | $(cell lat_p99 "$p" 0) | $a50 | $a99 | $(tr ' ' '\n' <<<"${X["latency|$p"]:-}" | sed -n 's/^err=//p' | awk '{ s += $1 } END { print s + 0 }') |"
     done
   fi
   if has "$ONLY" idle; then

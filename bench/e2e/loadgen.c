@@ -4,7 +4,9 @@
 // show beside the result (the generator must not be the bottleneck).
 //
 //   loadgen connrate --target H:P --hello F [--conc 64] [--duration S] [--timeout MS] [--src A-B]
-//       connect, send the ClientHello bytes of F, read until the peer closes, count; N in flight
+//                    [--count N]
+//       connect, send the ClientHello bytes of F, read until the peer closes, count; N in flight;
+//       stops after S seconds or N completed exchanges, whichever comes first
 //   loadgen bulk     --target H:P --hello F [--conns N] [--duration S] [--src A-B]
 //       N connections send the hello, then read what the upstream `source` streams; bytes/s
 //   loadgen latency  --target H:P --hello F [--rate R] [--duration S] [--timeout MS] [--src A-B]
@@ -80,6 +82,7 @@ struct options {
   double rate;
   double hold;
   int cycles;
+  long count;  // connrate: stop after this many completed exchanges (0 = no limit)
   const char *serve_mode;
   uint32_t src_first, src_last;  // host order; 0 = let the kernel pick
 };
@@ -137,6 +140,7 @@ static void parse_options(int argc, char **argv, struct options *o) {
     else if (!strcmp(k, "--rate")) o->rate = atof(v);
     else if (!strcmp(k, "--hold")) o->hold = atof(v);
     else if (!strcmp(k, "--cycles")) o->cycles = atoi(v);
+    else if (!strcmp(k, "--count")) o->count = atol(v);
     else if (!strcmp(k, "--mode")) o->serve_mode = v;
     else if (!strcmp(k, "--src")) parse_src(v, o);
     else usage("unknown option");
@@ -226,7 +230,19 @@ struct client {
   int nconns;
   uint32_t next_src;
   uint64_t ok, errors, timeouts, empty, bytes;
+  int first_errno;  // what the first failed exchange saw, to tell a reset from a refusal
 };
+
+static void note_error(struct client *c, int err) {
+  c->errors++;
+  if (!c->first_errno) c->first_errno = err ? err : EIO;
+}
+
+static void print_first_error(const struct client *c) {
+  if (!c->first_errno) return;
+  printf(" first_error=");
+  for (const char *p = strerror(c->first_errno); *p; p++) putchar(*p == ' ' ? '_' : *p);
+}
 
 static int open_client_socket(struct client *c) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -257,7 +273,7 @@ static int conn_start(struct client *c, int i, uint64_t start_ns) {
   struct conn *k = &c->conns[i];
   int fd = open_client_socket(c);
   if (fd < 0) {
-    c->errors++;
+    note_error(c, errno);
     return -1;
   }
   k->fd = fd;
@@ -352,7 +368,7 @@ static int run_connrate(struct options *o) {
   double cpu0 = cpu_seconds();
   for (int i = 0; i < o->conc; i++) conn_start(&c, i, t0);
   uint64_t now = t0;
-  while (now < end && !stop_requested) {
+  while (now < end && !stop_requested && !(o->count && (long)c.ok >= o->count)) {
     int n = epoll_wait(c.ep, evs, 256, 10);
     now = now_ns();
     for (int e = 0; e < n; e++) {
@@ -363,7 +379,7 @@ static int run_connrate(struct options *o) {
       if (r == 0) continue;
       if (r == 1) c.ok++;
       else if (r == -2) c.empty++;
-      else c.errors++;
+      else note_error(&c, errno);
       conn_close(&c, i);
       if (now < end) conn_start(&c, i, now);
     }
@@ -383,6 +399,7 @@ static int run_connrate(struct options *o) {
   printf("mode=connrate ok=%llu rate=%.0f errors=%llu empty=%llu timeouts=%llu conc=%d",
          (unsigned long long)c.ok, (double)c.ok / wall, (unsigned long long)c.errors,
          (unsigned long long)c.empty, (unsigned long long)c.timeouts, o->conc);
+  print_first_error(&c);
   print_cpu(wall, cpu0);
   printf("\n");
   return 0;
@@ -429,7 +446,7 @@ static int run_latency(struct options *o) {
       } else if (r == -2) {
         c.empty++;
       } else {
-        c.errors++;
+        note_error(&c, errno);
       }
       conn_close(&c, i);
       free_list[nfree++] = i;
@@ -455,6 +472,7 @@ static int run_latency(struct options *o) {
          (unsigned long long)hist_percentile(&h, 99.9), (unsigned long long)h.max,
          (unsigned long long)c.errors, (unsigned long long)c.empty,
          (unsigned long long)c.timeouts, (unsigned long long)dropped);
+  print_first_error(&c);
   print_cpu(wall, cpu0);
   printf("\n");
   return 0;
