@@ -293,7 +293,10 @@ EOF
       pushd "$dir" >/dev/null   # whatever the relay writes relative to its cwd stays in the temp dir
       # Its JSON access line per connection goes to a file, as in production (the peers log
       # nothing); E2E_RELAY_JAVA_OPTS adds JVM flags (e.g. -XX:StartFlightRecording=...).
-      JAVA_OPTS="-Drelay.access.file=$dir/access.log ${E2E_RELAY_JAVA_OPTS:-}" \
+      # Not in $dir: the relay watches the operators file's directory, and every access-log
+      # write there would wake its watcher.
+      mkdir -p "$dir-log"
+      JAVA_OPTS="-Drelay.access.file=$dir-log/access.log ${E2E_RELAY_JAVA_OPTS:-}" \
         start_bg "$name" "$ROOT/bin/relay" run --config "$dir/relay.yaml"
       popd >/dev/null ;;
     *) echo "e2e.sh: unknown proxy: $name (expected: haproxy, haproxy2t, nginx, sniproxy, relay)" >&2; exit 2 ;;
