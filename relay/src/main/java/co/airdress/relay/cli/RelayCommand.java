@@ -45,6 +45,11 @@ public final class RelayCommand implements Runnable {
         return new CommandLine(new RelayCommand()).execute(args);
     }
 
+    /** Runs the command line with its output and errors going to the given writers. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        return new CommandLine(new RelayCommand()).setOut(out).setErr(err).execute(args);
+    }
+
     @Override
     public void run() {
         // No subcommand: show the usage on stderr and fail, like any other usage error.
