@@ -355,7 +355,8 @@ measure() {  # metric path upstream_port budget loadgen-args...
   idle0=$(machine_idle)
   out=$(run_loadgen "$budget" "$@" --target "$target")
   idle1=$(machine_idle)
-  [[ -n $pid ]] && { c1=$(tree_cpu "$pid"); addx "$metric" "$path" "proxycpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b-a}')"; }
+  LAST_PROXY_CPU=0
+  [[ -n $pid ]] && { c1=$(tree_cpu "$pid"); LAST_PROXY_CPU=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b-a}'); addx "$metric" "$path" "proxycpu=$LAST_PROXY_CPU"; }
   addx "$metric" "$path" "idle=$(awk -v a="$idle0" -v b="$idle1" 'BEGIN { split(a, x); split(b, y); printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]) }')" 
   log "$metric $path: $out"
   LAST_OUT=$out
@@ -375,6 +376,9 @@ if has "$ONLY" connrate || has "$ONLY" latency; then
       if has "$ONLY" connrate; then
         measure connrate "$p" "$UP_OK" $((T_RATE + 30)) connrate --hello "$HELLO" --conc "$CONC" --duration "$T_RATE" --timeout 2000 --src "$SRC"
         add connrate "$p" "$(kv rate "$LAST_OUT")"
+        if [[ $p != direct ]]; then  # the proxy's CPU cost of one connection, whatever the machine's load
+          add cpu_per_conn "$p" "$(awk -v c="$LAST_PROXY_CPU" -v n="$(kv ok "$LAST_OUT")" 'BEGIN { if (n > 0) printf "%.0f", c * 1e6 / n }')"
+        fi
         addx connrate "$p" "lgcpu=$(kv cpu_pct "$LAST_OUT") err=$(( $(kv errors "$LAST_OUT") + $(kv empty "$LAST_OUT") + $(kv timeouts "$LAST_OUT") ))"
       fi
     done
@@ -529,10 +533,10 @@ report() {
     echo
     echo "$CONC connections in flight; each connects, sends the ClientHello, reads the upstream's answer until it closes. ${T_RATE} s per run. Proxy CPU = CPU seconds the proxy used during the run; load generator CPU = % of one core; machine idle = share of both vCPUs left idle during the run (0 % = the machine, not one process, was the limit)."
     echo
-    echo "| path | connections/s, median (min–max) | proxy CPU s | load generator CPU | machine idle | failed |"
-    echo "|---|---|---|---|---|---|"
+    echo "| path | connections/s, median (min–max) | proxy CPU s | proxy CPU µs per connection | load generator CPU | machine idle | failed |"
+    echo "|---|---|---|---|---|---|---|"
     for p in "${ALL_ROWS[@]}"; do
-      echo "| $(row_label "$p") | $(cell connrate "$p" 0) | $(extra connrate "$p" proxycpu) | $(extra connrate "$p" lgcpu %) | $(extra connrate "$p" idle %) | $(tr ' ' '\n' <<<"${X["connrate|$p"]:-}" | sed -n 's/^err=//p' | awk '{ s += $1 } END { print s + 0 }') |"
+      echo "| $(row_label "$p") | $(cell connrate "$p" 0) | $(extra connrate "$p" proxycpu) | $([[ $p == direct ]] && echo "–" || cell cpu_per_conn "$p" 0) | $(extra connrate "$p" lgcpu %) | $(extra connrate "$p" idle %) | $(tr ' ' '\n' <<<"${X["connrate|$p"]:-}" | sed -n 's/^err=//p' | awk '{ s += $1 } END { print s + 0 }') |"
     done
   fi
   if has "$ONLY" bulk; then
@@ -602,6 +606,7 @@ report() {
       echo "$line"
     }
     has "$ONLY" connrate && ratio_row connrate "new connections/s (higher is better)" "≥ 1.00 vs HAProxy"
+    has "$ONLY" connrate && ratio_row cpu_per_conn "proxy CPU per new connection (lower is better)" "–"
     has "$ONLY" bulk && ratio_row bulk1 "bulk, 1 connection (higher is better)" "≥ 0.95 vs HAProxy"
     has "$ONLY" bulk && ratio_row bulk64 "bulk, 64 connections (higher is better)" "≥ 0.95 vs HAProxy"
     has "$ONLY" latency && ratio_row lat_p50 "p50 latency (lower is better)" "–"
