@@ -66,7 +66,8 @@ public final class RelayDaemon implements AutoCloseable {
         try {
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
-            this.management = new ManagementServer(config.management(), health, metrics, operators, drain);
+            this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
+                    .watchEventLoops(group); // /livez fails if a data-plane loop stops answering
             this.managementAddress = management.start();
             ok = true;
         } finally {

@@ -10,6 +10,12 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -24,7 +30,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
@@ -61,7 +66,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             OperatorStore operators,
             DrainCoordinator drain,
             byte @Nullable [] tokenDigest,
-            @Nullable Path tokenFile) {}
+            @Nullable EventLoopGroup watchedLoops) {}
 
     /** Pipelined requests waiting behind an operator change (responses must keep request order). */
     static final int MAX_QUEUED = 8;
@@ -135,7 +140,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         switch (path) {
             case "/livez" -> {
                 if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, head(method, json(HttpResponseStatus.OK, livez())));
+                    return livez(ctx, keepAlive, method);
                 }
             }
             case "/readyz" -> {
@@ -237,10 +242,68 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
     // ---- health ----
 
-    private ObjectNode livez() {
+    /**
+     * Alive when this event loop answers and, if the data plane's loops are watched, each of them
+     * runs a no-op task within the liveness timeout. Returns true when the answer comes later.
+     */
+    private boolean livez(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method) {
+        EventLoopGroup loops = context.watchedLoops();
+        if (loops == null) {
+            respond(ctx, keepAlive, head(method, json(HttpResponseStatus.OK, livezBody(true, 0, List.of()))));
+            return false;
+        }
+        List<EventExecutor> executors = new ArrayList<>();
+        loops.iterator().forEachRemaining(executors::add);
+        boolean[] answered = new boolean[executors.size()];
+        AtomicInteger pending = new AtomicInteger(executors.size());
+        AtomicBoolean done = new AtomicBoolean();
+        Runnable verdict = () -> {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            List<String> stuck = new ArrayList<>();
+            synchronized (answered) {
+                for (int i = 0; i < answered.length; i++) {
+                    if (!answered[i]) {
+                        stuck.add("event-loop-" + i);
+                    }
+                }
+            }
+            boolean up = stuck.isEmpty();
+            later(ctx, keepAlive, head(method, json(up ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    livezBody(up, executors.size(), stuck))));
+        };
+        ctx.executor().schedule(verdict, ManagementServer.LIVENESS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        for (int i = 0; i < executors.size(); i++) {
+            int index = i;
+            try {
+                executors.get(i).execute(() -> {
+                    synchronized (answered) {
+                        answered[index] = true;
+                    }
+                    if (pending.decrementAndGet() == 0) {
+                        verdict.run();
+                    }
+                });
+            } catch (RuntimeException e) {
+                // Shut down or rejecting: it stays unanswered and shows as stuck.
+            }
+        }
+        if (executors.isEmpty()) {
+            verdict.run();
+        }
+        return true;
+    }
+
+    private ObjectNode livezBody(boolean up, int loops, List<String> stuck) {
         ObjectNode n = OperatorJson.MAPPER.createObjectNode();
-        n.put("status", "UP");
+        n.put("status", up ? "UP" : "DOWN");
         n.put("pop", context.health().pop());
+        n.put("event_loops", loops);
+        if (!stuck.isEmpty()) {
+            ArrayNode a = n.putArray("stuck");
+            stuck.forEach(a::add);
+        }
         return n;
     }
 
@@ -340,6 +403,9 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
     private static FullHttpResponse failed(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof OperatorStore.UnappliedEditException) {
+            return error(HttpResponseStatus.CONFLICT, cause.getMessage());
+        }
         log.error("operators change failed", cause);
         return error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "change not applied: " + cause.getMessage());
     }

@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * GET/PUT/DELETE /v1/operators/{name}, POST /v1/drain. See docs/management.md.
  *
  * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
- * 8 KiB (the codec's default), and {@link #IDLE_TIMEOUT} without traffic closes it.
+ * 8 KiB (the codec's default), at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
+ * waiting, and {@link #IDLE_TIMEOUT} without traffic closes it.
  */
 public final class ManagementServer implements AutoCloseable {
 
@@ -54,6 +55,7 @@ public final class ManagementServer implements AutoCloseable {
 
     static final int MAX_BODY = 64 * 1024;
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(2);
 
     private final RelayConfig.Management config;
     private final HealthState health;
@@ -61,8 +63,10 @@ public final class ManagementServer implements AutoCloseable {
     private final OperatorStore operators;
     private final DrainCoordinator drain;
     private final ChannelGroup channels = new DefaultChannelGroup("management", GlobalEventExecutor.INSTANCE);
+    private final Duration idleTimeout;
     private @Nullable Channel serverChannel;
     private @Nullable EventLoopGroup ownGroup;
+    private volatile @Nullable EventLoopGroup watchedLoops;
 
     public ManagementServer(
             RelayConfig.Management config,
@@ -70,11 +74,32 @@ public final class ManagementServer implements AutoCloseable {
             RelayMetrics metrics,
             OperatorStore operators,
             DrainCoordinator drain) {
+        this(config, health, metrics, operators, drain, IDLE_TIMEOUT);
+    }
+
+    ManagementServer(
+            RelayConfig.Management config,
+            HealthState health,
+            RelayMetrics metrics,
+            OperatorStore operators,
+            DrainCoordinator drain,
+            Duration idleTimeout) {
+        this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");
         this.config = requireNonNull(config, "config");
         this.health = requireNonNull(health, "health");
         this.metrics = requireNonNull(metrics, "metrics");
         this.operators = requireNonNull(operators, "operators");
         this.drain = requireNonNull(drain, "drain");
+    }
+
+    /**
+     * Makes /livez also check that every event loop of {@code group} (the data plane's) runs a task
+     * within {@link #LIVENESS_TIMEOUT}: a loop stuck in a blocking call or a busy loop fails liveness.
+     * Call before {@link #start}.
+     */
+    public ManagementServer watchEventLoops(EventLoopGroup group) {
+        this.watchedLoops = requireNonNull(group, "group");
+        return this;
     }
 
     /** Binds on an event loop of its own (one thread, NIO: the management load is tiny). */
@@ -97,7 +122,7 @@ public final class ManagementServer implements AutoCloseable {
         }
         byte @Nullable [] tokenDigest = readToken(config.tokenFile());
         ManagementHandler.Context context =
-                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, config.tokenFile());
+                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, watchedLoops);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))
@@ -107,7 +132,7 @@ public final class ManagementServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, IDLE_TIMEOUT.toSeconds(), TimeUnit.SECONDS))
+                                .addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("http", new HttpServerCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
                                 .addLast(ManagementHandler.NAME, new ManagementHandler(context));

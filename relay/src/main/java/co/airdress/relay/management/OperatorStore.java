@@ -33,7 +33,6 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -264,6 +263,7 @@ public final class OperatorStore implements AutoCloseable {
     // ---- on the executor thread ----
 
     private Put doPut(Operator operator) {
+        catchUpWithFile();
         List<ConfigProblem> problems = OperatorsFile.validate(operator, "operator");
         if (!problems.isEmpty()) {
             return new Put.Invalid(problems);
@@ -287,6 +287,7 @@ public final class OperatorStore implements AutoCloseable {
     }
 
     private boolean doDelete(String name) {
+        catchUpWithFile();
         if (!snapshot.containsKey(name)) {
             return false;
         }
@@ -308,6 +309,28 @@ public final class OperatorStore implements AutoCloseable {
         rejectedDigest = null;
         apply(next);
         log.info("{}: {} written, route table version {}", what, file, version);
+    }
+
+    /**
+     * Before an API change rewrites the file, applies an edit made to it since the last load that
+     * the debounced watcher has not applied yet; otherwise the rewrite would silently undo it.
+     *
+     * @throws UnappliedEditException when the file holds an edit that is invalid: the API change is
+     *     refused rather than overwriting someone's work in progress
+     */
+    private void catchUpWithFile() {
+        Reload r = reload("before an API change");
+        if (r == Reload.INVALID) {
+            throw new UnappliedEditException(file + " has an edit that is not valid (see /readyz "
+                    + "checks.operators.last_error); fix or revert it before changing operators through the API");
+        }
+    }
+
+    /** The operators file has an invalid edit that an API change would overwrite. */
+    public static final class UnappliedEditException extends IllegalStateException {
+        UnappliedEditException(String message) {
+            super(message);
+        }
     }
 
     private Reload reload(String why) {
@@ -493,13 +516,5 @@ public final class OperatorStore implements AutoCloseable {
                 log.debug("cannot copy permissions of {} (keeping the temp file's)", from, e);
             }
         }
-    }
-
-    static List<String> problemsAsText(List<ConfigProblem> problems) {
-        List<String> out = new ArrayList<>(problems.size());
-        for (ConfigProblem p : problems) {
-            out.add(p.toString());
-        }
-        return out;
     }
 }

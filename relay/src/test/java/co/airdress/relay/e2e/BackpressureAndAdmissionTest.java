@@ -135,4 +135,42 @@ class BackpressureAndAdmissionTest {
             }
         }
     }
+
+    @Test
+    void overThePerAddressLimitIsClosedWithoutReading() throws Exception {
+        RelayConfig base = RelayHarness.defaultConfig();
+        RelayConfig.Limits l = base.limits();
+        RelayConfig config = RelayHarness.config(new RelayConfig.Limits(l.maxConnections(), 2, l.maxPeekingPerIp(),
+                l.maxClientHello(), l.maxHttpHead()), Duration.ofSeconds(30), Duration.ofMinutes(1));
+        try (RelayHarness relay = RelayHarness.start(config, List.of());
+             Socket a = new Socket(); Socket b = new Socket(); Socket c = new Socket(); Socket other = new Socket()) {
+            InetSocketAddress target = new InetSocketAddress("127.0.0.1", relay.tlsPort());
+            for (Socket s : List.of(a, b, c)) {
+                s.bind(new InetSocketAddress("127.0.2.1", 0));
+                s.connect(target);
+                s.setSoTimeout(10_000);
+            }
+            other.bind(new InetSocketAddress("127.0.2.2", 0));
+            other.connect(target);
+            // One of the three from 127.0.2.1 (whichever was accepted last) is closed unread.
+            Await.until(Duration.ofSeconds(10), "the refusal to be counted",
+                    () -> relay.counter("relay.connections.closed", "listener", "tls", "outcome", "over_limit") == 1);
+            Await.until(Duration.ofSeconds(10), "two from 127.0.2.1 and one from 127.0.2.2 open",
+                    () -> relay.server.activeConnections() == 3);
+            int closed = 0;
+            for (Socket s : List.of(a, b, c)) {
+                s.setSoTimeout(300);
+                try {
+                    if (s.getInputStream().read() == -1) {
+                        closed++;
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    // still open, as it should be
+                } catch (java.net.SocketException e) {
+                    closed++; // reset: closed too
+                }
+            }
+            assertThat(closed).isEqualTo(1);
+        }
+    }
 }

@@ -13,6 +13,7 @@ import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.testing.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -22,6 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -60,6 +66,10 @@ class ManagementServerTest {
         final Http http;
 
         Fixture(boolean withToken, boolean startStore) throws IOException {
+            this(withToken, startStore, ManagementServer.IDLE_TIMEOUT, null);
+        }
+
+        Fixture(boolean withToken, boolean startStore, Duration idle, @Nullable EventLoopGroup loops) throws IOException {
             Files.writeString(operatorsFile, ALICE_YAML);
             Path tokenFile = null;
             if (withToken) {
@@ -85,7 +95,10 @@ class ManagementServerTest {
                     });
             server = new ManagementServer(
                     new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), tokenFile),
-                    health, metrics, store, drain);
+                    health, metrics, store, drain, idle);
+            if (loops != null) {
+                server.watchEventLoops(loops);
+            }
             http = new Http(server.start());
         }
 
@@ -122,6 +135,49 @@ class ManagementServerTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(body(r).get("status").asString()).isEqualTo("UP");
         assertThat(r.headers().firstValue("cache-control")).hasValue("no-store");
+    }
+
+    @Test
+    void livezChecksThatEveryWatchedEventLoopAnswers() throws Exception {
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            fixture = new Fixture(false, true, ManagementServer.IDLE_TIMEOUT, loops);
+            HttpResponse<String> r = fixture.http.get("/livez");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(body(r).get("event_loops").asInt()).isEqualTo(2);
+
+            // Block one loop, as a blocking call on an event loop would.
+            var it = loops.iterator();
+            it.next();
+            it.next().execute(() -> {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            r = fixture.http.get("/livez");
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(body(r).get("status").asString()).isEqualTo("DOWN");
+            assertThat(body(r).get("stuck").values()).extracting(JsonNode::asString).containsExactly("event-loop-1");
+
+            release.countDown();
+            Await.until(Duration.ofSeconds(10), "livez UP again", () -> fixture.http.get("/livez").statusCode() == 200);
+        } finally {
+            release.countDown();
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
+    void anIdleConnectionIsClosed() throws Exception {
+        fixture = new Fixture(false, true, Duration.ofMillis(200), null);
+        try (Socket s = new Socket()) {
+            s.connect(fixture.server.boundAddress());
+            s.setSoTimeout(10_000);
+            assertThat(s.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+        }
     }
 
     @Test

@@ -170,6 +170,37 @@ class OperatorStoreTest {
     }
 
     @Test
+    void anApiChangeDoesNotUndoAFileEditTheWatcherHasNotAppliedYet() throws IOException {
+        Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice.example.test"))));
+        // A debounce so long the watcher never gets to it in this test.
+        store = new OperatorStore(file(), routes, health, metrics, Duration.ofHours(1));
+        store.start();
+        Files.writeString(file(), OperatorsFile.write(List.of(
+                operator("alice", 8080, "alice.example.test"), operator("carol", 7080, "carol.example.test"))));
+
+        assertThat(store.put(operator("bob", 9080, "bob.example.test"))).isInstanceOf(OperatorStore.Put.Created.class);
+
+        assertThat(reread(file())).extracting(Operator::name).containsExactly("alice", "carol", "bob");
+        assertThat(owner("carol.example.test")).isEqualTo("carol");
+    }
+
+    @Test
+    void anApiChangeIsRefusedWhileTheFileHoldsAnInvalidEdit() throws IOException {
+        Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice.example.test"))));
+        store = new OperatorStore(file(), routes, health, metrics, Duration.ofHours(1));
+        store.start();
+        String workInProgress = "operators:\n  - name: alice\n    hosts: [\"*.com\"]\n";
+        Files.writeString(file(), workInProgress);
+
+        assertThatThrownBy(() -> store.put(operator("bob", 9080, "bob.example.test")))
+                .isInstanceOf(OperatorStore.UnappliedEditException.class)
+                .hasMessageContaining(file().toString());
+        assertThatThrownBy(() -> store.delete("alice")).isInstanceOf(OperatorStore.UnappliedEditException.class);
+        assertThat(Files.readString(file())).isEqualTo(workInProgress);
+        assertThat(owner("alice.example.test")).isEqualTo("alice");
+    }
+
+    @Test
     void putReportsConflictsAndInvalidOperators() throws IOException {
         OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
         assertThat(s.put(operator("bob", 9080, "bob.example.test", "alice.example.test")))
