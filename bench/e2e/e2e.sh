@@ -425,11 +425,15 @@ fi
 # Each measurement gets a freshly started proxy, warmed up by 100 waves of 64 end-to-end connections
 # (JIT, pools, allocator arenas), so that neither memory kept from an earlier measurement nor
 # one-time growth is charged to the idle connections. Baseline: RSS right before they open.
-idle_one() {  # metric path count with_hello(0/1)
-  local metric=$1 p=$2 n=$3 hello=$4 pid base fd0 rss out i lg
+idle_one() {  # metric path count with_hello(0/1); one retry on a fresh proxy if setup fails
+  idle_attempt "$@" || { log "$1 $2: retrying once"; idle_attempt "$@" || add "$1" "$2" "fail"; }
+}
+idle_attempt() {
+  local metric=$1 p=$2 n=$3 hello=$4 pid base fd0 rss out i lg ok=0
   start_proxy "$p" "$UP_HOLD"
   pid=${PROXY_PID[$p]}
-  run_loadgen 120 idle --conns 64 --cycles 100 --hold 0 --hello "$HELLO" --src "$SRC" --target "$(target_of "$p" "$UP_HOLD")" >/dev/null
+  out=$(run_loadgen 120 idle --conns 64 --cycles 100 --hold 0 --hello "$HELLO" --src "$SRC" --target "$(target_of "$p" "$UP_HOLD")")
+  [[ $out == *failed=* || -z $out ]] && log "$metric $p: warm-up failed: ${out:-no output} $(tail -1 "$WORK/loadgen.err" 2>/dev/null)"
   sleep 1
   base=$(tree_rss_kb "$pid"); fd0=$(tree_fds "$pid")
   local args=(idle --conns "$n" --hold 120 --src "$SRC" --target "$(target_of "$p" "$UP_HOLD")")
@@ -443,8 +447,9 @@ idle_one() {  # metric path count with_hello(0/1)
   done
   out=$(grep '^mode=idle ' "$WORK/idle.out" || echo "failed=1 (no answer: $(tail -1 "$WORK/idle.err"))")
   if [[ $out == *failed=* ]]; then
-    log "$metric $p: $out"; add "$metric" "$p" "fail"
+    log "$metric $p: $out $(tail -1 "$WORK/idle.err")"
   else
+    ok=1
     # Peek phase: the client's connect() completes before the proxy accepts; wait for its fds.
     for i in $(seq 100); do (( $(tree_fds "$pid") - fd0 >= n * 99 / 100 )) && break; sleep 0.1; done
     sleep 1
@@ -455,6 +460,7 @@ idle_one() {  # metric path count with_hello(0/1)
   fi
   stop_pid "$lg"; forget_pid "$lg"
   stop_proxies
+  ((ok))
 }
 if has "$ONLY" idle; then
   IDLE_MEASURED=()

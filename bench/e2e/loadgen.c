@@ -594,7 +594,11 @@ static int run_idle_once(struct options *o, struct client *cp) {
           continue;
         }
         int r = conn_send_hello(&c, k);
-        if (r < 0) return 1;
+        if (r < 0) {
+          fprintf(stderr, "loadgen: sending the hello on connection %d: %s\n", i, strerror(errno));
+          printf("mode=idle conns=%d ready=%d failed=1\n", o->conc, ready);
+          return 1;
+        }
         if (r == 1) {
           k->state = C_READING;
           struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)i};
@@ -606,7 +610,9 @@ static int run_idle_once(struct options *o, struct client *cp) {
           k->state = C_HOLDING;
           ready++;
         } else if (r <= 0 && !(r < 0 && errno == EAGAIN)) {
-          fprintf(stderr, "loadgen: connection %d closed by the proxy during setup\n", i);
+          fprintf(stderr, "loadgen: connection %d closed by the proxy during setup (%s)\n", i,
+                  r == 0 ? "end of stream" : strerror(errno));
+          printf("mode=idle conns=%d ready=%d failed=1\n", o->conc, ready);
           return 1;
         }
       }
