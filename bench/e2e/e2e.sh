@@ -407,7 +407,7 @@ fi
 if has "$ONLY" bulk; then
   start_all "$UP_SOURCE"
   for p in "${PATHS[@]}"; do
-    run_loadgen $((T_WARM + 30)) bulk --hello "$HELLO" --conns "$CONC" --duration "$T_WARM" --src "$SRC" --target "$(target_of "$p" "$UP_SOURCE")" >/dev/null
+    run_loadgen $((T_BULK + 30)) bulk --hello "$HELLO" --conns "$CONC" --duration "$T_BULK" --src "$SRC" --target "$(target_of "$p" "$UP_SOURCE")" >/dev/null
   done
   for round in $(seq "$ROUNDS"); do
     for n in 1 64; do
