@@ -194,7 +194,13 @@ public final class ClientHelloPeek {
         final int end = chunk.writerIndex();
         while (i < end && status == Status.NEED_MORE) {
             if (recordRemaining == 0) {
-                recordHeaderByte(chunk.getByte(i++) & 0xff);
+                if (recordHeaderFill == 0 && end - i >= 5) {
+                    // The usual case: a whole record header in this chunk.
+                    recordHeader(chunk.getUnsignedByte(i), chunk.getUnsignedByte(i + 1), chunk.getUnsignedShort(i + 3));
+                    i += 5;
+                } else {
+                    recordHeaderByte(chunk.getByte(i++) & 0xff);
+                }
             } else {
                 final int take = Math.min(recordRemaining, end - i);
                 handshake(chunk, i, i + take);
@@ -205,40 +211,59 @@ public final class ClientHelloPeek {
         return status;
     }
 
+    /** One byte of a record header that arrives split across chunks. */
     private void recordHeaderByte(int b) {
         switch (recordHeaderFill++) {
-            case 0 -> {
-                if (b != CONTENT_TYPE_HANDSHAKE) {
-                    if (firstRecord) {
-                        status = Status.NOT_TLS;
-                    } else {
-                        fail(MalformedHello.RECORD_TYPE);
-                    }
-                }
-            }
-            case 1 -> {
-                if (b != 3) {
-                    if (firstRecord) {
-                        status = Status.NOT_TLS;
-                    } else {
-                        fail(MalformedHello.RECORD_VERSION);
-                    }
-                }
-            }
+            case 0 -> recordType(b);
+            case 1 -> recordMajor(b);
             case 2 -> {
                 // Any 3.x minor: record versions are frozen at 0x0301/0x0303 but older stacks vary.
             }
             case 3 -> recordLength = b << 8;
             default -> {
-                recordLength |= b;
                 recordHeaderFill = 0;
-                firstRecord = false;
-                if (recordLength == 0 || recordLength > MAX_RECORD_PAYLOAD) {
-                    fail(MalformedHello.RECORD_LENGTH);
-                } else {
-                    recordRemaining = recordLength;
-                }
+                recordLength(recordLength | b);
             }
+        }
+    }
+
+    private void recordHeader(int type, int major, int length) {
+        recordType(type);
+        if (status == Status.NEED_MORE) {
+            recordMajor(major);
+            if (status == Status.NEED_MORE) {
+                recordLength(length);
+            }
+        }
+    }
+
+    private void recordType(int type) {
+        if (type != CONTENT_TYPE_HANDSHAKE) {
+            if (firstRecord) {
+                status = Status.NOT_TLS;
+            } else {
+                fail(MalformedHello.RECORD_TYPE);
+            }
+        }
+    }
+
+    private void recordMajor(int major) {
+        if (major != 3) {
+            if (firstRecord) {
+                status = Status.NOT_TLS;
+            } else {
+                fail(MalformedHello.RECORD_VERSION);
+            }
+        }
+    }
+
+    private void recordLength(int length) {
+        recordLength = length;
+        firstRecord = false;
+        if (length == 0 || length > MAX_RECORD_PAYLOAD) {
+            fail(MalformedHello.RECORD_LENGTH);
+        } else {
+            recordRemaining = length;
         }
     }
 
@@ -247,10 +272,23 @@ public final class ClientHelloPeek {
         while (i < end && status == Status.NEED_MORE) {
             switch (mode) {
                 case MODE_INT -> {
-                    acc = (acc << 8) | (buf.getByte(i++) & 0xff);
-                    pos++;
-                    if (--need == 0) {
+                    final int n = need;
+                    if (end - i >= n) {
+                        // The rest of the field in one read: the common case.
+                        final int v = switch (n) {
+                            case 1 -> buf.getUnsignedByte(i);
+                            case 2 -> buf.getUnsignedShort(i);
+                            default -> buf.getUnsignedMedium(i);
+                        };
+                        acc = (acc << (n << 3)) | v;
+                        i += n;
+                        pos += n;
+                        need = 0;
                         fieldDone();
+                    } else {
+                        acc = (acc << 8) | (buf.getByte(i++) & 0xff);
+                        pos++;
+                        need--;
                     }
                 }
                 case MODE_SKIP -> {

@@ -482,14 +482,12 @@ public final class HttpHeadPeek {
     }
 
     private void headDone() {
-        if (hostFromTarget) {
+        if (hostHeaders == 0 && minorVersion >= 1) {
+            fail(MalformedHead.MISSING_HOST); // even with an absolute-form target (RFC 9112 §3.2)
+        } else if (hostFromTarget) {
             status = Status.FOUND;
         } else if (hostHeaders == 0) {
-            if (minorVersion >= 1) {
-                fail(MalformedHead.MISSING_HOST);
-            } else {
-                status = Status.NO_HOST;
-            }
+            status = Status.NO_HOST;
         } else if (hostEmpty) {
             status = Status.NO_HOST;
         } else {

@@ -54,6 +54,53 @@ class HttpHeadPeekTest {
 
         peek = peek("GET https://[::1] HTTP/1.0\r\n\r\n");
         assertThat(peek.host()).isEqualTo("[::1]");
+
+        peek = peek("GET http://a.example/ HTTP/1.1\r\n\r\n");
+        assertThat(peek.status()).as("HTTP/1.1 still needs a Host header").isEqualTo(Status.MALFORMED);
+        assertThat(peek.malformed()).isEqualTo(MalformedHead.MISSING_HOST);
+
+        peek = peek("GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n");
+        assertThat(peek.malformed()).isEqualTo(MalformedHead.DUPLICATE_HOST);
+
+        peek = peek("GET http://a.example/ HTTP/1.1\r\nHost: a_b\r\n\r\n");
+        assertThat(peek.malformed()).as("an invalid Host is a 400 even when the target wins").isEqualTo(MalformedHead.INVALID_HOST);
+
+        peek = peek("GET http://user@a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n");
+        assertThat(peek.malformed()).as("userinfo").isEqualTo(MalformedHead.INVALID_HOST);
+
+        peek = peek("CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n");
+        assertThat(peek.host()).as("authority-form uses the Host header").isEqualTo("a.example");
+        assertThat(peek.absoluteForm()).isFalse();
+
+        peek = peek("OPTIONS * HTTP/1.1\r\nHost: a.example\r\n\r\n");
+        assertThat(peek.host()).isEqualTo("a.example");
+    }
+
+    @Test
+    void leadingEmptyLinesAreSkipped() {
+        HttpHeadPeek peek = peek("\r\n\r\nGET / HTTP/1.1\r\nHost: a.example\r\n\r\n");
+        assertThat(peek.host()).isEqualTo("a.example");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "Host: [::1%25eth0]", "Host: [zz::1]", "Host: [::1", "Host: ::1", "Host: [1]", "Host: a.example:8o",
+        "Host: a.example:123456", "Host: a.example:1:2", "Host: 999.1.1.1", "Host: a..example", "Host: \u00e9.example",
+        "Host: a.example x",
+    })
+    void invalidHostValues(String header) {
+        HttpHeadPeek peek = peek("GET / HTTP/1.1\r\n" + header + "\r\n\r\n");
+        assertThat(peek.status()).isEqualTo(Status.MALFORMED);
+        assertThat(peek.malformed()).isEqualTo(MalformedHead.INVALID_HOST);
+    }
+
+    @Test
+    void hostValueOverTheInternalBufferIsInvalidNotTruncated() {
+        HttpHeadPeek peek = peek("GET / HTTP/1.1\r\nHost: " + "a".repeat(50) + ("." + "a".repeat(60)).repeat(5) + "\r\n\r\n");
+        assertThat(peek.malformed()).isEqualTo(MalformedHead.INVALID_HOST);
+        String name253 = ("a".repeat(63) + ".").repeat(3) + "b".repeat(61);
+        peek = peek("GET / HTTP/1.1\r\nHost: " + name253 + ".:65535\r\n\r\n");
+        assertThat(peek.host()).isEqualTo(name253);
     }
 
     @Test

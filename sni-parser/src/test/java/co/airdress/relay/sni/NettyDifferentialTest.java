@@ -121,6 +121,37 @@ class NettyDifferentialTest {
         assertThat(tally.getOrDefault("both found, same host", 0)).as("mutations keep many hellos valid").isGreaterThan(1000);
     }
 
+    /**
+     * Bodies on which Netty's private extractor indexes past its buffer (the kind of crash
+     * netty#10922 reports): it trusts session_id, cipher_suites and compression lengths without
+     * checking them against the hello. We answer each with an outcome.
+     */
+    @Test
+    void whereNettysExtractorThrowsWeAnswer() throws Throwable {
+        java.lang.invoke.MethodHandle extract = java.lang.invoke.MethodHandles
+                .privateLookupIn(AbstractSniHandler.class, java.lang.invoke.MethodHandles.lookup())
+                .findStatic(AbstractSniHandler.class, "extractSniHostname",
+                        java.lang.invoke.MethodType.methodType(String.class, io.netty.buffer.ByteBuf.class));
+        byte[][] bodies = {
+            Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x20, Bytes.zeros(8)),          // session_id length 32, 8 bytes follow
+            Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x00, 0xff, 0xf0, Bytes.zeros(6)), // cipher_suites length 65520
+            Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x00, 0x00, 0x02, 0x13, 0x01, 0xff, 0x00, 0x00), // compression length 255
+        };
+        int nettyThrew = 0;
+        for (byte[] body : bodies) {
+            try {
+                extract.invoke(Unpooled.wrappedBuffer(body));
+            } catch (IndexOutOfBoundsException e) {
+                nettyThrew++;
+            }
+            byte[] wire = ClientHelloHostileTest.record(ClientHelloHostileTest.clientHello(body));
+            ClientHelloPeek peek = ours(wire);
+            assertThat(peek.status()).isEqualTo(Status.MALFORMED);
+            assertThat(peek.malformed()).isEqualTo(MalformedHello.LENGTH_OVERRUN);
+        }
+        assertThat(nettyThrew).as("Netty 4.2's extractor still throws on these").isPositive();
+    }
+
     /** Checks one case and names its category. */
     static String check(byte[] wire, ClientHelloPeek ours, NettyResult netty) {
         String hex = io.netty.buffer.ByteBufUtil.hexDump(wire);
