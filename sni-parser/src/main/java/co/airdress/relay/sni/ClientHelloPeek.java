@@ -302,7 +302,7 @@ public final class ClientHelloPeek {
                 }
                 case MODE_HOST -> {
                     final int take = Math.min(need, end - i);
-                    buf.getBytes(i, hostBytes, hostLength, take);
+                    copy(buf, i, hostBytes, hostLength, take);
                     hostLength += take;
                     i += take;
                     pos += take;
@@ -313,7 +313,7 @@ public final class ClientHelloPeek {
                 }
                 default -> { // MODE_ALPN
                     final int take = Math.min(need, end - i);
-                    buf.getBytes(i, alpnBytes, alpnFill, take);
+                    copy(buf, i, alpnBytes, alpnFill, take);
                     alpnFill += take;
                     i += take;
                     pos += take;
@@ -322,6 +322,20 @@ public final class ClientHelloPeek {
                         fieldDone();
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Copies without allocating. {@code ByteBuf.getBytes(int, byte[], ...)} is not enough: a direct
+     * buffer without Unsafe (Netty 4.2 on JDK 24+) duplicates its NIO buffer on every call.
+     */
+    private static void copy(ByteBuf buf, int index, byte[] dst, int dstIndex, int length) {
+        if (buf.hasArray()) {
+            System.arraycopy(buf.array(), buf.arrayOffset() + index, dst, dstIndex, length);
+        } else {
+            for (int k = 0; k < length; k++) {
+                dst[dstIndex + k] = buf.getByte(index + k);
             }
         }
     }
