@@ -45,7 +45,7 @@ def fixtures(prefix):
 hellos = fixtures("ClientHello") or fixtures("NettySni")
 print("ClientHello, whole buffer. ns/op as median (min) of the iterations; B/op = gc.alloc.rate.norm;"
       " ratio = Netty median / ours median (> 1: ours faster).\n")
-print("| fixture | ours `whole` | B/op | ours `wholeAndHost` | B/op | Netty `extractWhole` | B/op | Netty `handlerWhole` | B/op | extract / ours | handler / ours |")
+print("| fixture | ours `whole` | B/op | ours `wholeAndHost` | B/op | Netty `extractWhole` | B/op | Netty `handlerWhole` | B/op | extract / ours `wholeAndHost` | handler / ours `whole` |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for f in hellos:
     print(f"| {f} | {t('ClientHelloPeekBench.whole', f)} | {b('ClientHelloPeekBench.whole', f)} "
