@@ -1,6 +1,9 @@
 package co.airdress.relay.sni;
 
 import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +51,7 @@ public final class ClientHelloPeek {
     private static final int EXT_ECH = 0xfe0d;
     private static final int MAX_HOST_BYTES = HostnameRules.MAX_NAME_LENGTH + 1;
     private static final int MAX_VERSIONS = 127;
+    private static final VarHandle LONG_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     // How the bytes of the current field are consumed.
     private static final int MODE_INT = 0;
@@ -203,12 +207,189 @@ public final class ClientHelloPeek {
                 }
             } else {
                 final int take = Math.min(recordRemaining, end - i);
+                if (pos == 0 && field == F_HS_TYPE && wholeHello(chunk, i, i + take)) {
+                    break; // decided in one pass over contiguous bytes
+                }
                 handshake(chunk, i, i + take);
                 recordRemaining -= take;
                 i += take;
             }
         }
         return status;
+    }
+
+    /**
+     * Fast path for the common case of a whole ClientHello in one record and one chunk: one
+     * straight pass with direct index arithmetic, no per-field dispatch. It only ever accepts
+     * (FOUND or NO_SNI); on anything unusual or wrong it returns false having changed nothing that
+     * the state machine has not yet to set, and the state machine parses the same bytes and names
+     * the fault. Both paths must agree on every input: the fragmentation tests and the fuzz target
+     * compare whole feeds (this path) with split ones (the state machine).
+     */
+    private boolean wholeHello(ByteBuf buf, int start, int end) {
+        if (end - start < 4 || buf.getUnsignedByte(start) != HANDSHAKE_CLIENT_HELLO) {
+            return false;
+        }
+        final int length = 4 + buf.getUnsignedMedium(start + 1);
+        if (length > maxHelloLength || length > end - start) {
+            return false;
+        }
+        final int stop = start + length;
+        int p = start + 4;
+        if (stop - p < 35) {
+            return false;
+        }
+        final int version = buf.getUnsignedShort(p);
+        p += 34;
+        final int sessionId = buf.getUnsignedByte(p++);
+        if (sessionId > 32 || stop - p < sessionId + 2) {
+            return false;
+        }
+        p += sessionId;
+        final int suites = buf.getUnsignedShort(p);
+        p += 2;
+        if (suites == 0 || (suites & 1) != 0 || stop - p < suites + 1) {
+            return false;
+        }
+        p += suites;
+        final int compression = buf.getUnsignedByte(p++);
+        if (compression == 0 || stop - p < compression) {
+            return false;
+        }
+        p += compression;
+        int seen = 0;
+        if (p != stop) {
+            if (stop - p < 2 || buf.getUnsignedShort(p) != stop - p - 2) {
+                return wholeHelloFailed();
+            }
+            p += 2;
+            while (p < stop) {
+                if (stop - p < 4) {
+                    return wholeHelloFailed();
+                }
+                final int type = buf.getUnsignedShort(p);
+                final int extensionLength = buf.getUnsignedShort(p + 2);
+                p += 4;
+                if (extensionLength > stop - p) {
+                    return wholeHelloFailed();
+                }
+                final int bit = switch (type) {
+                    case EXT_SERVER_NAME -> SEEN_SNI;
+                    case EXT_ALPN -> SEEN_ALPN;
+                    case EXT_SUPPORTED_VERSIONS -> SEEN_VERSIONS;
+                    case EXT_ECH -> SEEN_ECH;
+                    default -> 0;
+                };
+                if (bit != 0) {
+                    if ((seen & bit) != 0) {
+                        return wholeHelloFailed();
+                    }
+                    seen |= bit;
+                    final boolean ok = switch (type) {
+                        case EXT_SERVER_NAME -> serverNames(buf, p, p + extensionLength);
+                        case EXT_ALPN -> alpnNames(buf, p, p + extensionLength);
+                        case EXT_SUPPORTED_VERSIONS -> versionList(buf, p, p + extensionLength);
+                        default -> true;
+                    };
+                    if (!ok) {
+                        return wholeHelloFailed();
+                    }
+                }
+                p += extensionLength;
+            }
+        }
+        helloLength = length;
+        legacyVersion = version;
+        seenExtensions = seen;
+        pos = length;
+        finish();
+        return true;
+    }
+
+    /** Undoes what {@link #wholeHello} may have stored, so that the state machine starts clean. */
+    private boolean wholeHelloFailed() {
+        hostSeen = false;
+        hostLength = 0;
+        alpnFill = 0;
+        alpnTruncated = false;
+        versionCount = 0;
+        return false;
+    }
+
+    private boolean serverNames(ByteBuf buf, int p, int stop) {
+        if (stop - p < 2) {
+            return false;
+        }
+        final int listLength = buf.getUnsignedShort(p);
+        p += 2;
+        if (listLength == 0 || listLength != stop - p) {
+            return false;
+        }
+        while (p < stop) {
+            if (stop - p < 3) {
+                return false;
+            }
+            final int type = buf.getUnsignedByte(p);
+            final int nameLength = buf.getUnsignedShort(p + 1);
+            p += 3;
+            if (nameLength > stop - p) {
+                return false;
+            }
+            if (type == 0) {
+                if (hostSeen || nameLength == 0 || nameLength > MAX_HOST_BYTES) {
+                    return false;
+                }
+                hostSeen = true;
+                copy(buf, p, hostBytes, 0, nameLength);
+                final int normalized = HostnameRules.normalize(hostBytes, 0, nameLength);
+                if (normalized <= 0) {
+                    return false;
+                }
+                hostLength = normalized;
+            }
+            p += nameLength;
+        }
+        return true;
+    }
+
+    private boolean alpnNames(ByteBuf buf, int p, int stop) {
+        if (stop - p < 2) {
+            return false;
+        }
+        final int listLength = buf.getUnsignedShort(p);
+        p += 2;
+        if (listLength < 2 || listLength != stop - p) {
+            return false;
+        }
+        while (p < stop) {
+            final int nameLength = buf.getUnsignedByte(p++);
+            if (nameLength == 0 || nameLength > stop - p) {
+                return false;
+            }
+            if (!alpnTruncated && alpnFill + 1 + nameLength <= ALPN_CAPACITY) {
+                alpnBytes[alpnFill++] = (byte) nameLength;
+                copy(buf, p, alpnBytes, alpnFill, nameLength);
+                alpnFill += nameLength;
+            } else {
+                alpnTruncated = true;
+            }
+            p += nameLength;
+        }
+        return true;
+    }
+
+    private boolean versionList(ByteBuf buf, int p, int stop) {
+        if (stop - p < 1) {
+            return false;
+        }
+        final int listLength = buf.getUnsignedByte(p++);
+        if (listLength == 0 || (listLength & 1) != 0 || listLength != stop - p) {
+            return false;
+        }
+        for (; p < stop; p += 2) {
+            versions[versionCount++] = buf.getUnsignedShort(p);
+        }
+        return true;
     }
 
     /** One byte of a record header that arrives split across chunks. */
@@ -270,6 +451,10 @@ public final class ClientHelloPeek {
     /** Consumes handshake bytes {@code [i, end)} of {@code buf}. */
     private void handshake(ByteBuf buf, int i, int end) {
         while (i < end && status == Status.NEED_MORE) {
+            if (field == F_EXT_TYPE && need == 2 && end - i >= 4) {
+                i = extensionRun(buf, i, end);
+                continue;
+            }
             switch (mode) {
                 case MODE_INT -> {
                     final int n = need;
@@ -327,16 +512,64 @@ public final class ClientHelloPeek {
     }
 
     /**
+     * At the start of an extension: walks the extensions that lie whole in {@code [i, end)} in a
+     * tight loop, skipping the ones we do not read, instead of dispatching field by field (the
+     * state machine's indirect jumps dominated the cost of a whole hello). It hands over to the
+     * state machine for the extensions we parse, or when it runs out of bytes, in exactly the state
+     * the field-by-field path would be in, so both paths decide alike (the fragmentation tests and
+     * the fuzz target compare them).
+     *
+     * @return the index it stopped at
+     */
+    private int extensionRun(ByteBuf buf, int i, int end) {
+        while (end - i >= 4) {
+            if (extensionsEnd - pos < 4) {
+                fail(MalformedHello.LENGTH_OVERRUN); // type fits, length does not
+                return i;
+            }
+            final int type = buf.getUnsignedShort(i);
+            final int length = buf.getUnsignedShort(i + 2);
+            i += 4;
+            pos += 4;
+            extensionType = type;
+            if (type == EXT_SERVER_NAME || type == EXT_ALPN || type == EXT_SUPPORTED_VERSIONS || type == EXT_ECH
+                    || length > end - i || length > extensionsEnd - pos) {
+                field = F_EXT_LENGTH; // as if its length had just been read
+                mode = MODE_INT;
+                need = 0;
+                acc = length;
+                extensionBody(length);
+                return i;
+            }
+            i += length;
+            pos += length;
+            if (pos == extensionsEnd) {
+                finish();
+                return i;
+            }
+            if (extensionsEnd - pos < 2) {
+                fail(MalformedHello.LENGTH_OVERRUN);
+                return i;
+            }
+        }
+        return i;
+    }
+
+    /**
      * Copies without allocating. {@code ByteBuf.getBytes(int, byte[], ...)} is not enough: a direct
      * buffer without Unsafe (Netty 4.2 on JDK 24+) duplicates its NIO buffer on every call.
      */
     private static void copy(ByteBuf buf, int index, byte[] dst, int dstIndex, int length) {
         if (buf.hasArray()) {
             System.arraycopy(buf.array(), buf.arrayOffset() + index, dst, dstIndex, length);
-        } else {
-            for (int k = 0; k < length; k++) {
-                dst[dstIndex + k] = buf.getByte(index + k);
-            }
+            return;
+        }
+        int k = 0;
+        for (; length - k >= 8; k += 8) {
+            LONG_BIG_ENDIAN.set(dst, dstIndex + k, buf.getLong(index + k)); // ByteBuf is big-endian
+        }
+        for (; k < length; k++) {
+            dst[dstIndex + k] = buf.getByte(index + k);
         }
     }
 

@@ -28,6 +28,18 @@ final class HostnameRules {
     /** {@link #normalize} result for a name that breaks the rules. */
     static final int INVALID = -1;
 
+    /** 1 for the bytes a host name may hold (letters, digits, '-', '.'), else 0. */
+    private static final int[] VALID = new int[256];
+    /** Each byte lowercased (ASCII letters only). */
+    private static final byte[] LOWERCASE = new byte[256];
+
+    static {
+        for (int c = 0; c < 256; c++) {
+            LOWERCASE[c] = (byte) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+            VALID[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ? 1 : 0;
+        }
+    }
+
     private HostnameRules() {}
 
     /**
@@ -46,41 +58,39 @@ final class HostnameRules {
             return INVALID;
         }
         final int end = offset + length;
+        // Branch-light loop (the per-byte class switch mispredicted on every change of class):
+        // table-driven validity and lowercasing, label checks only at dots.
+        int valid = 1;
         int labelStart = offset;
-        boolean labelAllDigits = true;
         for (int i = offset; i < end; i++) {
-            final int b = name[i];
-            if (b >= 'a' && b <= 'z') {
-                labelAllDigits = false;
-            } else if (b >= 'A' && b <= 'Z') {
-                name[i] = (byte) (b + ('a' - 'A'));
-                labelAllDigits = false;
-            } else if (b >= '0' && b <= '9') {
-                // digits keep labelAllDigits as it is
-            } else if (b == '-') {
-                if (i == labelStart) {
-                    return INVALID;
-                }
-                labelAllDigits = false;
-            } else if (b == '.') {
+            final int b = name[i] & 0xff;
+            valid &= VALID[b];
+            name[i] = LOWERCASE[b];
+            if (b == '.') {
                 if (!labelOk(name, labelStart, i)) {
                     return INVALID;
                 }
                 labelStart = i + 1;
-                labelAllDigits = true;
-            } else {
-                return INVALID;
             }
         }
-        if (!labelOk(name, labelStart, end) || labelAllDigits) {
+        if (valid == 0 || !labelOk(name, labelStart, end) || allDigits(name, labelStart, end)) {
             return INVALID;
         }
         return length;
     }
 
+    private static boolean allDigits(byte[] name, int start, int end) {
+        for (int i = start; i < end; i++) {
+            if (name[i] < '0' || name[i] > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean labelOk(byte[] name, int start, int end) {
         final int length = end - start;
-        return length > 0 && length <= MAX_LABEL_LENGTH && name[end - 1] != '-';
+        return length > 0 && length <= MAX_LABEL_LENGTH && name[start] != '-' && name[end - 1] != '-';
     }
 
     /** True for a dotted-quad IPv4 literal: four decimal parts 0..255 without leading zeros. */
