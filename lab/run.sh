@@ -126,7 +126,7 @@ cleanup() {
         rm -f "/var/run/wireguard/$ifname.sock"
     done
     rm -f "$LOCK"
-    log "removed: ${#CREATED_NS[@]} namespaces (${CREATED_NS[*]:-none}) with their TUN interfaces, every process started; UAPI sockets left by SIGKILLed processes and removed: $sockets"
+    log "removed: ${#CREATED_NS[@]} namespaces (${CREATED_NS[*]:-none})$([[ $OPERATOR == wireguard ]] && echo ' with the TUN interfaces in them'), every process started; UAPI sockets left by SIGKILLed processes and removed: $sockets"
     exit "$rc"
 }
 
