@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the anycast PoP lab's own check, {@code lab/run.sh --check}, and requires exit 0: five
  * network namespaces, BIRD in the router and both PoPs, the relay and the controller in each PoP,
- * a demo operator behind them; kill -9 of pop1's relay moves the route and the clients within
+ * a demo operator behind them, reached through each relay's WireGuard tunnel (wireguard-go in the
+ * operator's namespace dialing both PoPs; the script's default mode); kill -9 of pop1's relay moves the route and the clients within
  * 2 s, a restart brings it back, a SIGTERM drain loses no new connection. The relay runs from this
  * module's classes and runtime classpath, so no packaging step is needed first.
  *
@@ -30,11 +31,13 @@ class LabCheckTest {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(8);
     private static final List<String> NAMESPACES = List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op");
+    /** The lab's fixed WireGuard interfaces: the relays' TUNs and the operator's wireguard-go. */
+    private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-op-p1", "lab-op-p2");
 
     @Test
     void labCheckPasses() throws Exception {
         Prerequisites.networkNamespaces();
-        for (String tool : List.of("bird", "birdc", "python3", "curl", "openssl", "bash")) {
+        for (String tool : List.of("bird", "birdc", "python3", "curl", "openssl", "bash", "wireguard-go", "wg")) {
             Prerequisites.tool(tool);
         }
         List<String> existing = labNamespaces();
@@ -68,7 +71,11 @@ class LabCheckTest {
         assertThat(finished).as("lab/run.sh --check finished within %s; output:\n%s", TIMEOUT, out).isTrue();
         assertThat(lab.exitValue()).as("lab/run.sh --check exit status; output:\n%s", out).isZero();
         assertThat(out).contains("CHECK PASSED");
+        assertThat(out).contains("operator path: WireGuard");
         assertThat(labNamespaces()).as("namespaces left behind; output:\n%s", out).isEmpty();
+        assertThat(INTERFACES.stream().map(i -> Path.of("/var/run/wireguard", i + ".sock")).filter(Files::exists))
+                .as("UAPI sockets left behind; output:\n%s", out)
+                .isEmpty();
     }
 
     /** The module's classes and runtime jars, without test classes (whose logback-test.xml would win). */
