@@ -45,14 +45,20 @@ public class ClientHelloPeekBench {
     })
     public String fixture = "chromium";
 
+    /** {@code direct} (what the native transport reads into) or {@code heap}. */
+    @Param("direct")
+    public String buffer = "direct";
+
     private final ClientHelloPeek peek = new ClientHelloPeek();
+    private byte[] input = new byte[0];
     private ByteBuf whole = Unpooled.EMPTY_BUFFER;
     private ByteBuf[] oneByte = new ByteBuf[0];
 
     @Setup(Level.Trial)
     public void setUp() {
         ClientHelloFixture hello = Fixtures.clientHello(fixture);
-        whole = BenchInputs.direct(hello.bytes());
+        input = hello.bytes();
+        whole = BenchInputs.buffer(buffer, input);
         oneByte = BenchInputs.oneByteSlices(whole);
         // Measure only a parser that gets the answer right.
         check(hello, whole());
@@ -61,6 +67,7 @@ public class ClientHelloPeekBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        BenchInputs.requireUnchanged(whole, input, fixture);
         whole.release();
     }
 

@@ -37,14 +37,20 @@ public class HttpHeadPeekBench {
     })
     public String fixture = "chromium";
 
+    /** {@code direct} (what the native transport reads into) or {@code heap}. */
+    @Param("direct")
+    public String buffer = "direct";
+
     private final HttpHeadPeek peek = new HttpHeadPeek();
+    private byte[] input = new byte[0];
     private ByteBuf whole = Unpooled.EMPTY_BUFFER;
     private ByteBuf[] oneByte = new ByteBuf[0];
 
     @Setup(Level.Trial)
     public void setUp() {
         HttpHeadFixture head = Fixtures.httpHead(fixture);
-        whole = BenchInputs.direct(head.bytes());
+        input = head.bytes();
+        whole = BenchInputs.buffer(buffer, input);
         oneByte = BenchInputs.oneByteSlices(whole);
         check(head, whole());
         check(head, oneByte());
@@ -52,6 +58,7 @@ public class HttpHeadPeekBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        BenchInputs.requireUnchanged(whole, input, fixture);
         whole.release();
     }
 

@@ -69,7 +69,12 @@ public class NettySniBench {
     })
     public String fixture = "chromium";
 
+    /** {@code direct} (what the native transport reads into) or {@code heap}. */
+    @Param("direct")
+    public String buffer = "direct";
+
     private final EmbeddedChannel channel = new EmbeddedChannel();
+    private byte[] input = new byte[0];
     private ByteBuf whole = Unpooled.EMPTY_BUFFER;
     private ByteBuf[] oneByte = new ByteBuf[0];
     private ByteBuf body = Unpooled.EMPTY_BUFFER;
@@ -77,7 +82,8 @@ public class NettySniBench {
     @Setup(Level.Trial)
     public void setUp() throws Throwable {
         ClientHelloFixture hello = Fixtures.clientHello(fixture);
-        whole = BenchInputs.direct(hello.bytes());
+        input = hello.bytes();
+        whole = BenchInputs.buffer(buffer, input);
         oneByte = BenchInputs.oneByteSlices(whole);
         int recordLength = whole.getUnsignedShort(3);
         int helloLength = whole.getUnsignedMedium(6);
@@ -93,6 +99,7 @@ public class NettySniBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        BenchInputs.requireUnchanged(whole, input, fixture);
         channel.finishAndReleaseAll();
         whole.release();
     }
@@ -101,7 +108,7 @@ public class NettySniBench {
     public @Nullable String handlerWhole() {
         SniCapture handler = new SniCapture();
         channel.pipeline().addLast(handler);
-        channel.writeInbound(whole.retain().setIndex(0, whole.capacity()));
+        channel.writeInbound(whole.retain().setIndex(0, input.length));
         drainForwardedBytes();
         return handler.hostname;
     }
