@@ -107,10 +107,12 @@ start_wireguard_go() { # ns interface
 key_r="$(wg genkey)"; pub_r="$(wg pubkey <<<"$key_r")"
 key_o="$(wg genkey)"; pub_o="$(wg pubkey <<<"$key_o")"
 key_j="$(wg genkey)"; pub_j="$(wg pubkey <<<"$key_j")"
-umask 077
-printf '%s\n' "$key_r" >"$work/r.key"
-printf '%s\n' "$key_o" >"$work/o.key"
-printf '%s\n' "$key_j" >"$work/j.key"
+(
+    umask 077
+    printf '%s\n' "$key_r" >"$work/r.key"
+    printf '%s\n' "$key_o" >"$work/o.key"
+    printf '%s\n' "$key_j" >"$work/j.key"
+)
 
 # (a) and the operator: wireguard-go.
 start_wireguard_go "$ns_o" "$wg_o"
