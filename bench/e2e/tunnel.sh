@@ -61,6 +61,12 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
+    # Anything else still running inside our namespaces (there should be nothing) goes too.
+    for ns in "$ns_r" "$ns_o"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null
+        done
+    done
     ip netns del "$ns_r" 2>/dev/null
     ip netns del "$ns_o" 2>/dev/null
     rm -f "/var/run/wireguard/$wg_r.sock" "/var/run/wireguard/$wg_o.sock" "/var/run/wireguard/$jr.sock"
@@ -149,13 +155,15 @@ operators:
 EOF
 "$root/bin/relay" check --config "$work/relay.yaml" >"$work/check.log" 2>&1 \
     || die "relay check failed: $(cat "$work/check.log")"
-in_r "$root/bin/relay" run --config "$work/relay.yaml" >"$work/relay.out" 2>"$work/relay.err" &
+# Started with ip netns exec directly (not through a shell function, which would fork a subshell):
+# $! is then the process itself (ip netns exec and bin/relay both exec), so cleanup can kill it.
+ip netns exec "$ns_r" "$root/bin/relay" run --config "$work/relay.yaml" >"$work/relay.out" 2>"$work/relay.err" &
 pids+=($!)
 await 60 "the Java relay's interface $jr" bash -c "ip -n $ns_r link show $jr | grep -q ',UP'"
 in_o wg set "$wg_o" peer "$pub_j" allowed-ips fd00:a1d:2::/64 endpoint 192.168.201.1:51821 persistent-keepalive 25
 
 # iperf3 server on the operator side, both tunnel addresses.
-in_o iperf3 -s -p 5201 >"$work/iperf3-server.log" 2>&1 &
+ip netns exec "$ns_o" iperf3 -s -p 5201 >"$work/iperf3-server.log" 2>&1 &
 pids+=($!)
 await 10 "iperf3 server" bash -c "ip netns exec $ns_o ss -Hltn 'sport = :5201' | grep -q 5201"
 
