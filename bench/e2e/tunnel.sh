@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# iperf3 through the relay's Java WireGuard tunnel vs wireguard-go <-> wireguard-go, in the same
+# topology and the same run, alternating rounds. Writes bench/e2e/TUNNEL-RESULTS.md.
+#
+#   sudo bench/e2e/tunnel.sh                # ROUNDS=3 DURATION=5 by default
+#   sudo ROUNDS=5 DURATION=10 bench/e2e/tunnel.sh
+#
+# Needs: root (network namespaces, TUN), ip (iproute2), wireguard-go, wg, iperf3, jq, python3, and
+# the relay built: ./mvnw -B -q -pl relay -am package -DskipTests (bin/relay runs relay/target).
+# Installs nothing.
+#
+# Topology: two namespaces joined by a veth pair (relay 192.168.201.1, operator .2). The operator
+# runs one wireguard-go interface with two peers and an iperf3 server:
+#   (a) a wireguard-go interface in the relay namespace (fd00:a1d:1::1 <-> fd00:a1d:1::a, UDP 51820)
+#   (b) `bin/relay run` with a `wireguard:` section and one operator of kind wireguard
+#       (fd00:a1d:2::1 <-> fd00:a1d:2::a, UDP 51821)
+# Both relay sides stay up for the whole run (so the JVM stays warm); each round measures (a) and
+# (b) one after the other, in alternating order, relay->operator (iperf3 client sends) and
+# operator->relay (-R). The figure is iperf3's receiver average (sum_received).
+# Everything started here is stopped by pid and the namespaces deleted on every exit.
+set -euo pipefail
+
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-5}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+out="$root/bench/e2e/TUNNEL-RESULTS.md"
+command_line="ROUNDS=$ROUNDS DURATION=$DURATION bench/e2e/tunnel.sh"
+
+die() { echo "tunnel.sh: $*" >&2; exit 2; }
+
+[[ "$(id -u)" -eq 0 ]] || die "needs root (network namespaces, TUN devices)"
+for tool in ip wireguard-go wg iperf3 jq python3 ss; do
+    command -v "$tool" >/dev/null || die "needs $tool on PATH"
+done
+ls "$root"/relay/target/relay-*.jar >/dev/null 2>&1 && [[ -d "$root/relay/target/lib" ]] \
+    || die "relay not built: run ./mvnw -B -q -pl relay -am package -DskipTests"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ && "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS and DURATION: positive integers"
+
+id=$$
+ns_r="wgb-r-$id"
+ns_o="wgb-o-$id"
+veth_r="wbr$id"
+veth_o="wbo$id"
+wg_r="wgr$id"     # wireguard-go, relay side
+wg_o="wgo$id"     # wireguard-go, operator side
+jr="jr$id"        # the Java relay's TUN
+work="$(mktemp -d /tmp/airdress-tunnel-bench.XXXXXX)"
+pids=()
+
+cleanup() {
+    local rc=$?
+    set +e
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[i]}" 2>/dev/null
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    # Anything else still running inside our namespaces (there should be nothing) goes too.
+    for ns in "$ns_r" "$ns_o"; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null
+        done
+    done
+    ip netns del "$ns_r" 2>/dev/null
+    ip netns del "$ns_o" 2>/dev/null
+    rm -f "/var/run/wireguard/$wg_r.sock" "/var/run/wireguard/$wg_o.sock" "/var/run/wireguard/$jr.sock"
+    rm -rf "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+in_r() { ip netns exec "$ns_r" "$@"; }
+in_o() { ip netns exec "$ns_o" "$@"; }
+
+# Waits up to $1 seconds for the command to succeed.
+await() {
+    local seconds="$1" what="$2"
+    shift 2
+    for _ in $(seq $((seconds * 10))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "timed out after ${seconds}s waiting for $what"
+}
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "tunnel.sh: topology $ns_r <-> $ns_o" >&2
+ip netns add "$ns_r"
+ip netns add "$ns_o"
+in_r ip link set lo up
+in_o ip link set lo up
+ip link add "$veth_r" netns "$ns_r" type veth peer name "$veth_o" netns "$ns_o"
+in_r ip addr add 192.168.201.1/24 dev "$veth_r"
+in_o ip addr add 192.168.201.2/24 dev "$veth_o"
+in_r ip link set "$veth_r" up
+in_o ip link set "$veth_o" up
+
+start_wireguard_go() { # ns interface
+    rm -f "/var/run/wireguard/$2.sock"
+    ip netns exec "$1" wireguard-go -f "$2" >"$work/$2.log" 2>&1 &
+    pids+=($!)
+    await 10 "wireguard-go $2" test -S "/var/run/wireguard/$2.sock"
+}
+
+key_r="$(wg genkey)"; pub_r="$(wg pubkey <<<"$key_r")"
+key_o="$(wg genkey)"; pub_o="$(wg pubkey <<<"$key_o")"
+key_j="$(wg genkey)"; pub_j="$(wg pubkey <<<"$key_j")"
+(
+    umask 077
+    printf '%s\n' "$key_r" >"$work/r.key"
+    printf '%s\n' "$key_o" >"$work/o.key"
+    printf '%s\n' "$key_j" >"$work/j.key"
+)
+
+# (a) and the operator: wireguard-go.
+start_wireguard_go "$ns_o" "$wg_o"
+in_o wg set "$wg_o" private-key "$work/o.key" listen-port 51820
+in_o ip addr add fd00:a1d:1::a/64 dev "$wg_o" nodad
+in_o ip addr add fd00:a1d:2::a/64 dev "$wg_o" nodad
+in_o ip link set dev "$wg_o" mtu 1420 up
+start_wireguard_go "$ns_r" "$wg_r"
+in_r wg set "$wg_r" private-key "$work/r.key" listen-port 51820 \
+    peer "$pub_o" allowed-ips fd00:a1d:1::a/128 endpoint 192.168.201.2:51820
+in_r ip addr add fd00:a1d:1::1/64 dev "$wg_r" nodad
+in_r ip link set dev "$wg_r" mtu 1420 up
+in_o wg set "$wg_o" peer "$pub_r" allowed-ips fd00:a1d:1::/64 endpoint 192.168.201.1:51820
+
+# (b) the Java relay.
+cat >"$work/relay.yaml" <<EOF
+pop: bench1
+listen: { http: "127.0.0.1:0" }
+management: { listen: "127.0.0.1:0" }
+operators_file: operators.yaml
+drain: { delay: 1ms, timeout: 1s }
+wireguard:
+  interface: $jr
+  private_key_file: j.key
+  listen_port: 51821
+  addresses: ["fd00:a1d:2::1/64"]
+  mtu: 1420
+EOF
+cat >"$work/operators.yaml" <<EOF
+operators:
+  - name: bench
+    hosts: ["bench.example.test"]
+    wireguard: { public_key: "$pub_o", address: "fd00:a1d:2::a" }
+EOF
+"$root/bin/relay" check --config "$work/relay.yaml" >"$work/check.log" 2>&1 \
+    || die "relay check failed: $(cat "$work/check.log")"
+# Started with ip netns exec directly (not through a shell function, which would fork a subshell):
+# $! is then the process itself (ip netns exec and bin/relay both exec), so cleanup can kill it.
+ip netns exec "$ns_r" "$root/bin/relay" run --config "$work/relay.yaml" >"$work/relay.out" 2>"$work/relay.err" &
+pids+=($!)
+await 60 "the Java relay's interface $jr" bash -c "ip -n $ns_r link show $jr | grep -q ',UP'"
+in_o wg set "$wg_o" peer "$pub_j" allowed-ips fd00:a1d:2::/64 endpoint 192.168.201.1:51821 persistent-keepalive 25
+
+# iperf3 server on the operator side, both tunnel addresses.
+ip netns exec "$ns_o" iperf3 -s -p 5201 >"$work/iperf3-server.log" 2>&1 &
+pids+=($!)
+await 10 "iperf3 server" bash -c "ip netns exec $ns_o ss -Hltn 'sport = :5201' | grep -q 5201"
+
+await 20 "wireguard-go <-> wireguard-go" in_r ping -6 -c1 -W1 fd00:a1d:1::a
+await 20 "Java relay <-> wireguard-go" in_r ping -6 -c1 -W1 fd00:a1d:2::a
+
+# Prints the receiver's Mbit/s of one iperf3 run: $1 address, $2 seconds, $3 "-R" or "".
+iperf() {
+    local json
+    json="$(in_r iperf3 -J -c "$1" -p 5201 -t "$2" ${3:+"$3"})" || die "iperf3 -c $1 $3 failed: $json"
+    jq -r '.end.sum_received.bits_per_second / 1e6' <<<"$json"
+}
+
+echo "tunnel.sh: warm-up (2 s each way through each path, not recorded)" >&2
+for dst in fd00:a1d:1::a fd00:a1d:2::a; do
+    iperf "$dst" 2 "" >/dev/null
+    iperf "$dst" 2 -R >/dev/null
+done
+
+: >"$work/results.tsv"
+for ((round = 1; round <= ROUNDS; round++)); do
+    if ((round % 2 == 1)); then order="wggo java"; else order="java wggo"; fi
+    for path in $order; do
+        if [[ "$path" == wggo ]]; then dst=fd00:a1d:1::a; else dst=fd00:a1d:2::a; fi
+        up="$(iperf "$dst" "$DURATION" "")"
+        down="$(iperf "$dst" "$DURATION" -R)"
+        printf '%s\t%s\t%s\t%s\n' "$round" "$path" "$up" "$down" >>"$work/results.tsv"
+        printf 'tunnel.sh: round %d %-5s relay->operator %7.1f  operator->relay %7.1f Mbit/s\n' \
+            "$round" "$path" "$up" "$down" >&2
+    done
+done
+
+kill -0 "${pids[2]}" 2>/dev/null || die "the Java relay exited during the run: $(tail -20 "$work/relay.err")"
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 - "$work/results.tsv" "$out" <<EOF
+import statistics, sys
+rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
+names = {"wggo": "wireguard-go ↔ wireguard-go", "java": "Java tunnel (bin/relay run) ↔ wireguard-go"}
+def cell(values):
+    return f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})"
+table = ["| Path | relay→operator Mbit/s, median (min–max) | operator→relay (-R) Mbit/s, median (min–max) | rounds |",
+         "|---|---|---|---|"]
+medians = {}
+for path in ("wggo", "java"):
+    up = [float(r[2]) for r in rows if r[1] == path]
+    down = [float(r[3]) for r in rows if r[1] == path]
+    medians[path] = (statistics.median(up), statistics.median(down))
+    each = ", ".join(f"{u:.0f}/{d:.0f}" for u, d in zip(up, down))
+    table.append(f"| {names[path]} | {cell(up)} | {cell(down)} | {each} |")
+ratio_up = medians["java"][0] / medians["wggo"][0]
+ratio_down = medians["java"][1] / medians["wggo"][1]
+with open(sys.argv[2], "w") as f:
+    f.write("""# Tunnel throughput: Java tunnel vs wireguard-go (iperf3)
+
+Written by \`bench/e2e/tunnel.sh\`; rerun it to replace this file.
+
+- Date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+- Command: \`sudo $command_line\` ($ROUNDS alternating rounds, iperf3 -t $DURATION, TCP, one stream)
+- Machine: $(nproc) vCPU ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r);
+  load average $load_before before, $load_after after (the cores are shared with other work: compare
+  only figures from the same run)
+- Tools: $(wireguard-go --version 2>&1 | head -1); $(iperf3 --version 2>&1 | head -1); $("$root/bin/relay" --version 2>&1 | head -1)
+- Topology: relay and operator namespaces over a veth pair, MTU 1420 inside the tunnels; the iperf3
+  client runs in the relay namespace, the server behind the operator's wireguard-go.
+
+""")
+    f.write("\n".join(table) + "\n\n")
+    f.write(f"Java / wireguard-go (medians): relay→operator {ratio_up:.2f}, operator→relay {ratio_down:.2f}.\n")
+print(open(sys.argv[2]).read())
+EOF
