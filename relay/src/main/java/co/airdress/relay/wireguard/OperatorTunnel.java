@@ -85,8 +85,15 @@ public final class OperatorTunnel implements AutoCloseable {
         saver.scheduleWithFixedDelay(this::saveEndpoints, 1, 1, TimeUnit.SECONDS);
     }
 
-    /** Where the endpoints are kept: {@code <interface>.endpoints} beside the private key file. */
+    /**
+     * Where the endpoints are kept: {@code wireguard.state_file}, by default
+     * {@code <interface>.endpoints} beside the private key file.
+     */
     public static Path endpointsFile(WireGuardConfig config) {
+        Path configured = config.stateFile();
+        if (configured != null) {
+            return configured.toAbsolutePath();
+        }
         return config.privateKeyFile().toAbsolutePath().resolveSibling(config.interfaceName() + ".endpoints");
     }
 
