@@ -188,7 +188,7 @@ public final class RelayConfigFile {
         try {
             WireGuardConfig c = WireGuardConfig.fromMap(map);
             return new WireGuardConfig(c.interfaceName(), baseDir.resolve(c.privateKeyFile()).normalize(), c.listenPort(),
-                    c.addresses(), c.mtu());
+                    c.addresses(), c.mtu(), c.stateFile() == null ? null : baseDir.resolve(c.stateFile()).normalize());
         } catch (IllegalArgumentException e) {
             String message = String.valueOf(e.getMessage());
             int colon = message.indexOf(": ");

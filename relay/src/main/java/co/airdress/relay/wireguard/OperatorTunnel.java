@@ -14,6 +14,14 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,10 +57,44 @@ public final class OperatorTunnel implements AutoCloseable {
     private final Map<String, List<Meter>> meters = new HashMap<>();
     private volatile boolean running = true;
     private @Nullable UapiSocket uapi;
+    private final EndpointStateFile endpointsFile;
+    // Every endpoint known since start (the file's, then the learned ones): seeds peers that are
+    // added later. Written by the saver thread, read by the operators store's thread.
+    private final Map<WireGuardKey, InetSocketAddress> remembered = new ConcurrentHashMap<>();
+    // What the file holds now; saver thread only.
+    private Map<WireGuardKey, InetSocketAddress> saved;
+    private boolean saveFailureLogged;
+    private final ScheduledExecutorService saver;
 
-    private OperatorTunnel(TunnelDevice device, MeterRegistry registry) {
+    private OperatorTunnel(TunnelDevice device, MeterRegistry registry, EndpointStateFile endpointsFile) {
         this.device = device;
         this.registry = registry;
+        this.endpointsFile = endpointsFile;
+        this.saved = endpointsFile.load();
+        remembered.putAll(saved);
+        if (!saved.isEmpty()) {
+            log.info("WireGuard {}: {} operator endpoint(s) from {}", device.interfaceName(), saved.size(),
+                    endpointsFile.path());
+        }
+        this.saver = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "wireguard-endpoints");
+            t.setDaemon(true);
+            return t;
+        });
+        // A slow poll of the tunnel's view, never per packet; fsync stays off the event loop.
+        saver.scheduleWithFixedDelay(this::saveEndpoints, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Where the endpoints are kept: {@code wireguard.state_file}, by default
+     * {@code <interface>.endpoints} beside the private key file.
+     */
+    public static Path endpointsFile(WireGuardConfig config) {
+        Path configured = config.stateFile();
+        if (configured != null) {
+            return configured.toAbsolutePath();
+        }
+        return config.privateKeyFile().toAbsolutePath().resolveSibling(config.interfaceName() + ".endpoints");
     }
 
     /**
@@ -65,7 +107,7 @@ public final class OperatorTunnel implements AutoCloseable {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
         TunnelDevice device = TunnelDevice.start(config, List.of());
-        OperatorTunnel tunnel = new OperatorTunnel(device, registry);
+        OperatorTunnel tunnel = new OperatorTunnel(device, registry, new EndpointStateFile(endpointsFile(config)));
         try {
             tunnel.uapi = UapiSocket.open(tunnel);
         } catch (IOException | RuntimeException e) {
@@ -79,13 +121,27 @@ public final class OperatorTunnel implements AutoCloseable {
     /** Makes the tunnel's peers those of {@code operators}; other operators are ignored. */
     public synchronized void apply(List<Operator> operators) {
         requireNonNull(operators, "operators");
+        Map<String, WireGuardPeer> before = peers;
+        Set<WireGuardKey> present = new HashSet<>();
+        for (WireGuardPeer wg : before.values()) {
+            present.add(wg.publicKey());
+        }
         Map<String, WireGuardPeer> next = new LinkedHashMap<>();
         List<OperatorPeer> wanted = new ArrayList<>();
+        List<WireGuardKey> seeded = new ArrayList<>();
         for (Operator op : operators) {
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {
                 next.put(op.name(), wg);
-                wanted.add(wg.toOperatorPeer());
+                OperatorPeer peer = wg.toOperatorPeer();
+                @Nullable InetSocketAddress known = present.contains(wg.publicKey()) ? null : remembered.get(wg.publicKey());
+                if (known != null) {
+                    // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
+                    // it, since the operator may hold a session this process cannot decrypt.
+                    peer = peer.withEndpoint(known, 0);
+                    seeded.add(wg.publicKey());
+                }
+                wanted.add(peer);
             }
         }
         try {
@@ -94,7 +150,18 @@ public final class OperatorTunnel implements AutoCloseable {
             log.error("WireGuard {}: applying {} peer(s) failed", device.interfaceName(), wanted.size(), e);
             return;
         }
-        Map<String, WireGuardPeer> before = peers;
+        for (WireGuardKey key : seeded) {
+            try {
+                device.initiateHandshake(key);
+            } catch (IOException | RuntimeException e) {
+                log.warn("WireGuard {}: handshake to a remembered endpoint not sent ({})", device.interfaceName(),
+                        e.toString());
+            }
+        }
+        if (!seeded.isEmpty()) {
+            log.info("WireGuard {}: handshake initiated to {} operator(s) at their remembered endpoints",
+                    device.interfaceName(), seeded.size());
+        }
         peers = Map.copyOf(next);
         for (Map.Entry<String, WireGuardPeer> e : before.entrySet()) {
             WireGuardPeer now = next.get(e.getKey());
@@ -112,7 +179,45 @@ public final class OperatorTunnel implements AutoCloseable {
         }
     }
 
-    /** Whether a connection to that peer can be expected to get through now; any thread, no blocking. */
+    /**
+     * Compares the tunnel's endpoints (learned from authenticated packets only) with the file's
+     * and rewrites it when one changed; peers no longer configured leave the file then.
+     */
+    private void saveEndpoints() {
+        if (!running) {
+            return;
+        }
+        try {
+            Map<WireGuardKey, InetSocketAddress> now = new LinkedHashMap<>();
+            for (WireGuardPeer wg : peers.values()) {
+                @Nullable PeerStats s = device.stats(wg.publicKey());
+                @Nullable InetSocketAddress endpoint = s == null ? null : s.endpoint();
+                if (endpoint != null) {
+                    now.put(wg.publicKey(), endpoint);
+                    remembered.put(wg.publicKey(), endpoint);
+                }
+            }
+            if (now.equals(saved)) {
+                return;
+            }
+            endpointsFile.write(now);
+            saved = now;
+            saveFailureLogged = false;
+        } catch (IOException | RuntimeException e) {
+            if (!saveFailureLogged) {
+                saveFailureLogged = true;
+                log.warn("WireGuard {}: cannot write operator endpoints to {} ({}); after a restart operators "
+                        + "reconnect only when their sessions age out", device.interfaceName(), endpointsFile.path(),
+                        e.toString());
+            }
+        }
+    }
+
+    /**
+     * Whether a connection to that peer can be expected to get through now; any thread, no blocking.
+     * A peer seeded with a remembered endpoint counts as reachable while its handshake is retried
+     * (up to the core's give-up time), like any peer with a known endpoint.
+     */
     public boolean reachable(WireGuardKey key) {
         return device.hasLiveSession(key) || device.isReachable(key);
     }
@@ -181,6 +286,7 @@ public final class OperatorTunnel implements AutoCloseable {
     @Override
     public synchronized void close() {
         running = false;
+        saver.shutdownNow();
         UapiSocket socket = uapi;
         if (socket != null) {
             socket.close();

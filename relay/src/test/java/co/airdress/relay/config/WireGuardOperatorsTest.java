@@ -73,6 +73,18 @@ class WireGuardOperatorsTest {
     }
 
     @Test
+    void stateFileDefaultsToNoneAndIsResolvedBesideTheConfig() {
+        assertThat(tunnel().stateFile()).isNull();
+        Parsed<RelayConfig> p = RelayConfigFile.parse(CONFIG + "  state_file: state/relay0.endpoints\n", "relay.yaml",
+                Path.of("/etc/relay"));
+        assertThat(p).as("%s", p).isInstanceOf(Parsed.Ok.class);
+        assertThat(((Parsed.Ok<RelayConfig>) p).value().wireguard().stateFile())
+                .isEqualTo(Path.of("/etc/relay/state/relay0.endpoints"));
+        assertThat(configProblems(CONFIG + "  state_file: \"\"\n"))
+                .singleElement().asString().startsWith("wireguard.state_file: ");
+    }
+
+    @Test
     void reportsTheTunnelsOwnValidationWithPaths() {
         assertThat(configProblems(CONFIG.replace("mtu: 1420", "mtu: 70000")))
                 .containsExactly("wireguard.mtu: 70000 (expected: 1280..9000)");

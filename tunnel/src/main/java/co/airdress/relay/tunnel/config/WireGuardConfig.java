@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The relay's own WireGuard interface:
@@ -19,7 +20,7 @@ import java.util.Map;
  * }</pre>
  */
 public record WireGuardConfig(String interfaceName, Path privateKeyFile, int listenPort,
-                              List<InterfaceAddress> addresses, int mtu) {
+                              List<InterfaceAddress> addresses, int mtu, @Nullable Path stateFile) {
 
     public static final int DEFAULT_LISTEN_PORT = 51820;
     public static final int DEFAULT_MTU = 1420;
@@ -48,13 +49,19 @@ public record WireGuardConfig(String interfaceName, Path privateKeyFile, int lis
         addresses = List.copyOf(addresses);
     }
 
+    /** Without {@code state_file}: the relay's default applies. */
+    public WireGuardConfig(String interfaceName, Path privateKeyFile, int listenPort, List<InterfaceAddress> addresses,
+                           int mtu) {
+        this(interfaceName, privateKeyFile, listenPort, addresses, mtu, null);
+    }
+
     /** Validates the {@code wireguard:} mapping as read from YAML (keys in snake case). */
     public static WireGuardConfig fromMap(Map<String, ?> map) {
         requireNonNull(map, "map");
         for (String key : map.keySet()) {
-            if (!List.of("interface", "private_key_file", "listen_port", "addresses", "mtu").contains(key)) {
+            if (!List.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file").contains(key)) {
                 throw new IllegalArgumentException("wireguard." + key
-                        + ": unknown setting (expected: interface, private_key_file, listen_port, addresses, mtu)");
+                        + ": unknown setting (expected: interface, private_key_file, listen_port, addresses, mtu, state_file)");
             }
         }
         String name = string(map, "interface");
@@ -78,7 +85,8 @@ public record WireGuardConfig(String interfaceName, Path privateKeyFile, int lis
                 throw new IllegalArgumentException("wireguard.addresses[" + i + "]: " + e.getMessage(), e);
             }
         }
-        return new WireGuardConfig(name, keyFile, port, addresses, mtu);
+        Path stateFile = map.get("state_file") == null ? null : Path.of(string(map, "state_file"));
+        return new WireGuardConfig(name, keyFile, port, addresses, mtu, stateFile);
     }
 
     private static String string(Map<String, ?> map, String key) {

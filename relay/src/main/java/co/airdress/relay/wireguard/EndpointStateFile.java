@@ -1,0 +1,164 @@
+package co.airdress.relay.wireguard;
+
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.tunnel.WireGuardKey;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operators' last authenticated endpoints, kept across relay restarts so the new process can
+ * initiate a handshake at once instead of waiting for the operator's stale session to age out.
+ * One line per peer, {@code <base64 public key> <ip>:<port>} (IPv6 in brackets); written to a
+ * temporary file, fsynced and renamed over the old one, so a crash leaves the old or the new file.
+ */
+final class EndpointStateFile {
+
+    private static final Logger log = LoggerFactory.getLogger(EndpointStateFile.class);
+    // Far more than any PoP's operators; a bigger file is not ours.
+    private static final long MAX_BYTES = 16L * 1024 * 1024;
+
+    private final Path path;
+
+    EndpointStateFile(Path path) {
+        this.path = requireNonNull(path, "path");
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /**
+     * The endpoints in the file; empty when there is none, or when it cannot be read or parsed
+     * (logged: the relay then waits for the operators to re-handshake, as without the file).
+     */
+    Map<WireGuardKey, InetSocketAddress> load() {
+        try {
+            if (Files.size(path) > MAX_BYTES) {
+                log.warn("WireGuard endpoints file {}: larger than {} bytes; ignored", path, MAX_BYTES);
+                return Map.of();
+            }
+            return parse(Files.readAllLines(path, StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            return Map.of();
+        } catch (IOException | RuntimeException e) {
+            log.warn("WireGuard endpoints file {}: unreadable ({}); ignored", path, e.toString());
+            return Map.of();
+        }
+    }
+
+    /** Replaces the file atomically with {@code endpoints}. */
+    void write(Map<WireGuardKey, InetSocketAddress> endpoints) throws IOException {
+        requireNonNull(endpoints, "endpoints");
+        StringBuilder text = new StringBuilder();
+        for (Map.Entry<WireGuardKey, InetSocketAddress> e : endpoints.entrySet()) {
+            text.append(e.getKey().toBase64()).append(' ').append(format(e.getValue())).append('\n');
+        }
+        Path temp = path.resolveSibling(path.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            channel.write(StandardCharsets.UTF_8.encode(text.toString()));
+            channel.force(true);
+        }
+        try {
+            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING);
+        }
+        // The rename itself is durable only once the directory is synced.
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null) {
+            try (FileChannel dir = FileChannel.open(parent, StandardOpenOption.READ)) {
+                dir.force(true);
+            } catch (IOException ignored) {
+                // Some file systems refuse to open a directory; the data itself is synced.
+            }
+        }
+    }
+
+    private Map<WireGuardKey, InetSocketAddress> parse(List<String> lines) {
+        Map<WireGuardKey, InetSocketAddress> out = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String[] fields = line.split(" ");
+            @Nullable InetSocketAddress endpoint = fields.length == 2 ? parseEndpoint(fields[1]) : null;
+            @Nullable WireGuardKey key = fields.length == 2 ? parseKey(fields[0]) : null;
+            if (key == null || endpoint == null) {
+                log.warn("WireGuard endpoints file {}: line {} is not '<public key> <ip>:<port>'; file ignored",
+                        path, i + 1);
+                return Map.of();
+            }
+            out.put(key, endpoint);
+        }
+        return out;
+    }
+
+    private static @Nullable WireGuardKey parseKey(String text) {
+        try {
+            return WireGuardKey.fromBase64(text);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static String format(InetSocketAddress endpoint) {
+        InetAddress ip = endpoint.getAddress();
+        String host = ip instanceof Inet6Address ? "[" + ip.getHostAddress() + "]" : ip.getHostAddress();
+        return host + ":" + endpoint.getPort();
+    }
+
+    /** {@code 192.0.2.1:51820} or {@code [2001:db8::1]:51820}, IP literals only (never resolved). */
+    static @Nullable InetSocketAddress parseEndpoint(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            return null;
+        }
+        String host = text.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (port < 1 || port > 65535) {
+            return null;
+        }
+        boolean bracketed = host.startsWith("[") && host.endsWith("]");
+        if (bracketed) {
+            host = host.substring(1, host.length() - 1);
+            if (host.indexOf(':') < 0) {
+                return null;
+            }
+        } else if (host.indexOf(':') >= 0 || !host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
+            return null;
+        }
+        if (host.isEmpty() || !host.chars().allMatch(c -> c == '.' || c == ':' || Character.digit(c, 16) >= 0)) {
+            return null;
+        }
+        try {
+            // An IP literal: getByName does not resolve it (the checks above exclude names).
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
