@@ -52,6 +52,8 @@ public final class ClientHelloPeek {
     private static final int MAX_HOST_BYTES = HostnameRules.MAX_NAME_LENGTH + 1;
     private static final int MAX_VERSIONS = 127;
     private static final VarHandle LONG_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle SHORT_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
     // How the bytes of the current field are consumed.
     private static final int MODE_INT = 0;
@@ -267,8 +269,9 @@ public final class ClientHelloPeek {
                 if (stop - p < 4) {
                     return wholeHelloFailed();
                 }
-                final int type = buf.getUnsignedShort(p);
-                final int extensionLength = buf.getUnsignedShort(p + 2);
+                final int header = buf.getInt(p); // type and length in one read
+                final int type = header >>> 16;
+                final int extensionLength = header & 0xffff;
                 p += 4;
                 if (extensionLength > stop - p) {
                     return wholeHelloFailed();
@@ -564,12 +567,22 @@ public final class ClientHelloPeek {
             System.arraycopy(buf.array(), buf.arrayOffset() + index, dst, dstIndex, length);
             return;
         }
-        int k = 0;
-        for (; length - k >= 8; k += 8) {
-            LONG_BIG_ENDIAN.set(dst, dstIndex + k, buf.getLong(index + k)); // ByteBuf is big-endian
-        }
-        for (; k < length; k++) {
-            dst[dstIndex + k] = buf.getByte(index + k);
+        // As few reads as possible (each one pays bounds, liveness and ByteBuffer checks): whole
+        // words, then a last word that may overlap the previous one, instead of a byte-wise tail.
+        if (length >= 8) {
+            int k = 0;
+            for (; length - k > 8; k += 8) {
+                LONG_BIG_ENDIAN.set(dst, dstIndex + k, buf.getLong(index + k)); // ByteBuf is big-endian
+            }
+            LONG_BIG_ENDIAN.set(dst, dstIndex + length - 8, buf.getLong(index + length - 8));
+        } else if (length >= 4) {
+            INT_BIG_ENDIAN.set(dst, dstIndex, buf.getInt(index));
+            INT_BIG_ENDIAN.set(dst, dstIndex + length - 4, buf.getInt(index + length - 4));
+        } else if (length >= 2) {
+            SHORT_BIG_ENDIAN.set(dst, dstIndex, buf.getShort(index));
+            SHORT_BIG_ENDIAN.set(dst, dstIndex + length - 2, buf.getShort(index + length - 2));
+        } else if (length == 1) {
+            dst[dstIndex] = buf.getByte(index);
         }
     }
 
