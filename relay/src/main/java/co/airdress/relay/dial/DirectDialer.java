@@ -45,7 +45,7 @@ public final class DirectDialer implements OperatorDialer {
                 .channel(client.getClass())
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is Netty's default for every socket channel (see RelayServer).
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
                 .handler(backend)

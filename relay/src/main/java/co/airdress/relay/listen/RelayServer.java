@@ -94,7 +94,8 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
+                // No TCP_NODELAY option: every Netty socket config already sets it on creation
+                // (canEnableTcpNoDelayByDefault), and stating it again costs a setsockopt per accept.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new RelayInitializer(listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
         int sockets = 1;
