@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -90,6 +91,10 @@ class WireGuardGoInteropTest {
 
     /** A namespace with wireguard-go, a veth to the root namespace, and the core on a UDP socket. */
     private static final class Rig implements AutoCloseable {
+        // Each rig gets its own names: a deleted namespace takes its veth with it only
+        // asynchronously, so the next rig must not reuse the previous one's names.
+        private static final AtomicInteger RIGS = new AtomicInteger();
+
         final NetworkNamespace ns;
         final String relayTunnelIp = "10.77.0.1";
         final String goTunnelIp = "10.77.0.2";
@@ -98,15 +103,17 @@ class WireGuardGoInteropTest {
         final List<byte[]> delivered = new CopyOnWriteArrayList<>();
         final ConcurrentLinkedQueue<byte[]> outbound = new ConcurrentLinkedQueue<>();
         private final String wgIf;
+        private final String hostIf;
         private final ExternalProcess wireguardGo;
         private final DatagramSocket socket;
         private final Thread loop;
         private volatile boolean running = true;
         private final Path keyFile;
 
-        private Rig(NetworkNamespace ns, String wgIf, ExternalProcess wireguardGo, Path keyFile, WireGuardKey goPublic,
+        private Rig(NetworkNamespace ns, String hostIf, String wgIf, ExternalProcess wireguardGo, Path keyFile, WireGuardKey goPublic,
                 WireGuardTunnel tunnel, DatagramSocket socket) {
             this.ns = ns;
+            this.hostIf = hostIf;
             this.wgIf = wgIf;
             this.wireguardGo = wireguardGo;
             this.keyFile = keyFile;
@@ -122,10 +129,11 @@ class WireGuardGoInteropTest {
             Prerequisites.tool("wg");
             Prerequisites.tool("ping");
             long pid = ProcessHandle.current().pid();
-            int net = (int) (pid % 200) + 20;
-            String hostIf = "wgh" + pid;
-            String nsIf = "wgn" + pid;
-            String wgIf = "wgg" + pid;
+            int serial = RIGS.incrementAndGet();
+            int net = (int) ((pid + serial) % 200) + 20;
+            String hostIf = "wgh" + pid + "r" + serial;
+            String nsIf = "wgn" + pid + "r" + serial;
+            String wgIf = "wgg" + pid + "r" + serial;
             String hostIp = "10.251." + net + ".1";
             String nsIp = "10.251." + net + ".2";
             int goPort = 20000 + (int) (pid % 20000);
@@ -174,7 +182,7 @@ class WireGuardGoInteropTest {
                 tunnel.addPeer(PeerConfig.of(goPublic, IpPrefix.parse("10.77.0.2/32"))
                         .withPresharedKey(psk)
                         .withEndpoint(relayInitiates ? new InetSocketAddress(InetAddress.ofLiteral(nsIp), goPort) : null));
-                Rig rig = new Rig(ns, wgIf, go, keyFile, goPublic, tunnel, socket);
+                Rig rig = new Rig(ns, hostIf, wgIf, go, keyFile, goPublic, tunnel, socket);
                 rig.loop.start();
                 return rig;
             } catch (Throwable t) {
@@ -250,6 +258,8 @@ class WireGuardGoInteropTest {
             socket.close();
             loop.join(5_000);
             wireguardGo.close();
+            // Deleting the host end removes the pair now, not when the kernel reaps the namespace.
+            ExternalProcess.runAllowingFailure(STEP, "ip", "link", "del", hostIf);
             ns.close();
             Files.deleteIfExists(keyFile);
         }
