@@ -57,6 +57,8 @@ public final class OperatorTunnel implements AutoCloseable {
     private final Map<String, List<Meter>> meters = new HashMap<>();
     private volatile boolean running = true;
     private @Nullable UapiSocket uapi;
+    private static final long SAVE_INTERVAL_MS = 200;
+
     private final EndpointStateFile endpointsFile;
     // Every endpoint known since start (the file's, then the learned ones): seeds peers that are
     // added later. Written by the saver thread, read by the operators store's thread.
@@ -81,8 +83,11 @@ public final class OperatorTunnel implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        // A slow poll of the tunnel's view, never per packet; fsync stays off the event loop.
-        saver.scheduleWithFixedDelay(this::saveEndpoints, 1, 1, TimeUnit.SECONDS);
+        // A poll of the tunnel's view, never per packet; fsync stays off the event loop. Short,
+        // because a relay killed between an operator's first handshake and the next save forgets
+        // that endpoint (the operator then re-handshakes only when its session ages out, ~15 s);
+        // a poll that finds nothing changed writes nothing.
+        saver.scheduleWithFixedDelay(this::saveEndpoints, SAVE_INTERVAL_MS, SAVE_INTERVAL_MS, TimeUnit.MILLISECONDS);
     }
 
     /**

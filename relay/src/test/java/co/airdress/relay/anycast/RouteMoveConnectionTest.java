@@ -24,9 +24,11 @@ import org.junit.jupiter.api.Test;
  * What happens to an established TCP connection when the controller moves the VIP away from a
  * PoP: two PoPs announce the same VIP, the client's connection lands on pop1 (preferred), then
  * pop1 drains (GRACEFUL_SHUTDOWN) or fails (withdraw). The client is a real TCP client in its own
- * namespace, sending a line every 20 ms; the servers are real sockets on the VIP in each PoP.
- * Times are on CLOCK_MONOTONIC, shared by this JVM's {@code System.nanoTime} and Python's
- * {@code time.monotonic_ns}.
+ * namespace, sending a line every 20 ms; the servers are real sockets listening on the wildcard
+ * address in each PoP. Without flow rescue pop2 resets the connection; with it
+ * ({@code docker/flow-rescue}, over a veth link between the PoPs) pop2 hands the connection's
+ * packets to pop1, which keeps answering. Times are on CLOCK_MONOTONIC, shared by this JVM's
+ * {@code System.nanoTime} and Python's {@code time.monotonic_ns}.
  */
 class RouteMoveConnectionTest {
 
@@ -36,7 +38,7 @@ class RouteMoveConnectionTest {
             import socket, sys, threading
             name = sys.argv[1]
             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('192.0.2.1', 8080)); s.listen(64)
+            s.bind(('0.0.0.0', 8080)); s.listen(64)
             print('LISTENING', flush=True)
             def echo(c):
                 with c:
@@ -69,8 +71,12 @@ class RouteMoveConnectionTest {
     private static ExternalProcess server1;
     private static ExternalProcess server2;
 
+    /** Answers from pop1 after the move that show the connection survived it (0.5 s of the client's loop). */
+    private static final int ANSWERS_AFTER_MOVE = 25;
+
     private @Nullable AnycastController controller;
     private @Nullable ExternalProcess client;
+    private boolean rescue;
 
     @BeforeAll
     static void startLab() throws IOException {
@@ -79,6 +85,8 @@ class RouteMoveConnectionTest {
         readyz = new ReadyzDouble();
         server1 = lab.pop().start("server-pop1", "python3", "-c", SERVER, "pop1").awaitOutput("LISTENING", WAIT);
         server2 = lab.pop2().start("server-pop2", "python3", "-c", SERVER, "pop2").awaitOutput("LISTENING", WAIT);
+        // The inter-PoP link flow rescue uses; unused (no route over it) until a test installs rescue.
+        lab.pop().link("p1-p2", "10.0.99.1/30", lab.pop2(), "p2-p1", "10.0.99.2/30");
     }
 
     @AfterAll
@@ -107,6 +115,53 @@ class RouteMoveConnectionTest {
         if (controller != null) {
             controller.close();
         }
+        if (rescue) {
+            lab.pop().exec(flowRescue("down"));
+            lab.pop2().exec(flowRescue("down"));
+        }
+    }
+
+    private static String[] flowRescue(String... args) {
+        Path script = Path.of("..", "docker", "flow-rescue", "flow-rescue.sh");
+        if (!Files.isRegularFile(script)) {
+            script = Path.of("docker", "flow-rescue", "flow-rescue.sh");
+        }
+        assertThat(script).as("docker/flow-rescue/flow-rescue.sh from " + Path.of("").toAbsolutePath()).isRegularFile();
+        String[] command = new String[args.length + 1];
+        command[0] = script.toAbsolutePath().toString();
+        System.arraycopy(args, 0, command, 1, args.length);
+        return command;
+    }
+
+    /** Installs flow rescue in both PoPs, each handing strays to the other over the link. */
+    private void installFlowRescue() {
+        Prerequisites.tool("nft");
+        rescue = true;
+        lab.pop().exec(flowRescue("up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p1-p2", "--via", "10.0.99.2"));
+        lab.pop2().exec(flowRescue("up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p2-p1", "--via", "10.0.99.1"));
+    }
+
+    /** {@code flow-rescue.sh show}'s counter {@code name} in pop2. */
+    private static long pop2Counter(String name) {
+        for (String line : lab.pop2().exec(flowRescue("show")).split("\n")) {
+            String[] f = line.trim().split(" ");
+            if (f.length == 2 && f[0].equals(name)) {
+                return Long.parseLong(f[1]);
+            }
+        }
+        throw new AssertionError("no counter " + name + " in flow-rescue.sh show");
+    }
+
+    /** The client's answers logged after {@code t} (monotonic ns): the PoP names, in order. */
+    private static List<String> answersAfter(ExternalProcess c, long t) {
+        List<String> pops = new ArrayList<>();
+        for (String line : c.output().split("\n")) {
+            String[] f = line.trim().split(" ");
+            if (f.length == 3 && f[0].equals("OK") && Long.parseLong(f[1]) > t) {
+                pops.add(f[2]);
+            }
+        }
+        return pops;
     }
 
     private static String fib() {
@@ -196,5 +251,54 @@ class RouteMoveConnectionTest {
         String how = errorLine(c);
         record("withdraw (503 DOWN, fall 3 x 100 ms)", t0, fibAt, errorAt(c), how);
         assertThat(how).contains("ConnectionResetError");
+    }
+
+    @Test
+    void drainWithFlowRescueKeepsTheEstablishedConnectionOnPop1() throws IOException {
+        installFlowRescue();
+        readyz.set(Mode.UP);
+        startController();
+        ExternalProcess c = connectToPop1();
+        long rescuedBefore = pop2Counter("rescued");
+
+        readyz.set(Mode.DRAINING);
+        long t0 = System.nanoTime();
+        Await.until(WAIT, "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)", () -> fib().contains("via 10.0.2.2"));
+        long fibAt = System.nanoTime();
+        Await.until(WAIT, ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
+                () -> answersAfter(c, fibAt).size() >= ANSWERS_AFTER_MOVE || errorAt(c) > 0);
+
+        assertThat(errorLine(c)).as("the established connection across the move").isEmpty();
+        assertThat(answersAfter(c, fibAt)).as("who answered after the move").containsOnly("pop1");
+        assertThat(pop2Counter("rescued") - rescuedBefore).as("packets pop2 handed to pop1")
+                .isGreaterThanOrEqualTo(ANSWERS_AFTER_MOVE);
+        assertThat(pop2Counter("not_forwarded")).as("forwarded packets pop2 dropped").isZero();
+        timings.add("TIMING drain (GRACEFUL_SHUTDOWN) with flow rescue: router FIB moved to pop2 after "
+                + (fibAt - t0) / 1_000_000 + " ms; established connection still answered by pop1 "
+                + answersAfter(c, fibAt).size() + " times after the move");
+
+        ExternalProcess fresh = lab.client().start("client2", "python3", "-c", CLIENT);
+        try {
+            Await.until(WAIT, "a new connection is served by pop2", () -> fresh.output().contains("pop2"));
+        } finally {
+            fresh.close();
+        }
+    }
+
+    @Test
+    void withdrawWithFlowRescueKeepsTheEstablishedConnectionWhilePop1StillServesIt() throws IOException {
+        installFlowRescue();
+        readyz.set(Mode.UP);
+        startController();
+        ExternalProcess c = connectToPop1();
+
+        readyz.set(Mode.DOWN);  // the health check fails; pop1's server itself still runs
+        Await.until(WAIT, "router routes to pop2 after pop1's withdrawal", () -> fib().contains("via 10.0.2.2"));
+        long fibAt = System.nanoTime();
+        Await.until(WAIT, ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
+                () -> answersAfter(c, fibAt).size() >= ANSWERS_AFTER_MOVE || errorAt(c) > 0);
+
+        assertThat(errorLine(c)).as("the established connection across the withdrawal").isEmpty();
+        assertThat(answersAfter(c, fibAt)).as("who answered after the move").containsOnly("pop1");
     }
 }
