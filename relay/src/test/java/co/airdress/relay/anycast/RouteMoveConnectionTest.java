@@ -178,13 +178,32 @@ class RouteMoveConnectionTest {
         c.start();
     }
 
-    /** Starts a client connection and waits until pop1 has answered it. */
-    private ExternalProcess connectToPop1() {
+    /** Starts the controller (relay UP) and a client connection, and waits until pop1 has answered it. */
+    private ExternalProcess connectToPop1() throws IOException {
+        readyz.set(Mode.UP);
+        startController();
         Await.until(WAIT, "router routes the VIP to pop1", () -> fib().contains("via 10.0.1.2"));
         ExternalProcess c = lab.client().start("client", "python3", "-c", CLIENT);
         client = c;
         Await.until(WAIT, "client served by pop1: " + c, () -> c.output().contains("pop1"));
         return c;
+    }
+
+    /** Requires a new connection to be served by pop2, where the route now leads. */
+    private static void awaitNewConnectionOnPop2() {
+        try (ExternalProcess fresh = lab.client().start("client2", "python3", "-c", CLIENT)) {
+            Await.until(WAIT, "a new connection is served by pop2", () -> fresh.output().contains("pop2"));
+        }
+    }
+
+    /** Requires {@code c} to go on being answered by pop1 after the move at {@code fibAt}; returns the answers. */
+    private static int assertStillServedByPop1(ExternalProcess c, long fibAt) {
+        Await.until(WAIT, ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
+                () -> answersAfter(c, fibAt).size() >= ANSWERS_AFTER_MOVE || errorAt(c) > 0);
+        assertThat(errorLine(c)).as("the established connection across the move").isEmpty();
+        List<String> answers = answersAfter(c, fibAt);
+        assertThat(answers).as("who answered after the move").containsOnly("pop1");
+        return answers.size();
     }
 
     private static long errorAt(ExternalProcess c) {
@@ -215,8 +234,6 @@ class RouteMoveConnectionTest {
 
     @Test
     void drainMovesTheRouteAndTheEstablishedConnectionIsResetByTheOtherPop() throws IOException {
-        readyz.set(Mode.UP);
-        startController();
         ExternalProcess c = connectToPop1();
 
         readyz.set(Mode.DRAINING);
@@ -229,18 +246,11 @@ class RouteMoveConnectionTest {
         record("drain (GRACEFUL_SHUTDOWN)", t0, fibAt, errorAt(c), how);
         assertThat(how).contains("ConnectionResetError");
 
-        ExternalProcess fresh = lab.client().start("client2", "python3", "-c", CLIENT);
-        try {
-            Await.until(WAIT, "a new connection is served by pop2", () -> fresh.output().contains("pop2"));
-        } finally {
-            fresh.close();
-        }
+        awaitNewConnectionOnPop2();
     }
 
     @Test
     void withdrawMovesTheRouteAndTheEstablishedConnectionIsResetByTheOtherPop() throws IOException {
-        readyz.set(Mode.UP);
-        startController();
         ExternalProcess c = connectToPop1();
 
         readyz.set(Mode.DOWN);
@@ -256,8 +266,6 @@ class RouteMoveConnectionTest {
     @Test
     void drainWithFlowRescueKeepsTheEstablishedConnectionOnPop1() throws IOException {
         installFlowRescue();
-        readyz.set(Mode.UP);
-        startController();
         ExternalProcess c = connectToPop1();
         long rescuedBefore = pop2Counter("rescued");
 
@@ -265,40 +273,25 @@ class RouteMoveConnectionTest {
         long t0 = System.nanoTime();
         Await.until(WAIT, "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)", () -> fib().contains("via 10.0.2.2"));
         long fibAt = System.nanoTime();
-        Await.until(WAIT, ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
-                () -> answersAfter(c, fibAt).size() >= ANSWERS_AFTER_MOVE || errorAt(c) > 0);
-
-        assertThat(errorLine(c)).as("the established connection across the move").isEmpty();
-        assertThat(answersAfter(c, fibAt)).as("who answered after the move").containsOnly("pop1");
+        int answers = assertStillServedByPop1(c, fibAt);
         assertThat(pop2Counter("rescued") - rescuedBefore).as("packets pop2 handed to pop1")
                 .isGreaterThanOrEqualTo(ANSWERS_AFTER_MOVE);
         assertThat(pop2Counter("not_forwarded")).as("forwarded packets pop2 dropped").isZero();
         timings.add("TIMING drain (GRACEFUL_SHUTDOWN) with flow rescue: router FIB moved to pop2 after "
                 + (fibAt - t0) / 1_000_000 + " ms; established connection still answered by pop1 "
-                + answersAfter(c, fibAt).size() + " times after the move");
+                + answers + " times after the move");
 
-        ExternalProcess fresh = lab.client().start("client2", "python3", "-c", CLIENT);
-        try {
-            Await.until(WAIT, "a new connection is served by pop2", () -> fresh.output().contains("pop2"));
-        } finally {
-            fresh.close();
-        }
+        awaitNewConnectionOnPop2();
     }
 
     @Test
     void withdrawWithFlowRescueKeepsTheEstablishedConnectionWhilePop1StillServesIt() throws IOException {
         installFlowRescue();
-        readyz.set(Mode.UP);
-        startController();
         ExternalProcess c = connectToPop1();
 
         readyz.set(Mode.DOWN);  // the health check fails; pop1's server itself still runs
         Await.until(WAIT, "router routes to pop2 after pop1's withdrawal", () -> fib().contains("via 10.0.2.2"));
-        long fibAt = System.nanoTime();
-        Await.until(WAIT, ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
-                () -> answersAfter(c, fibAt).size() >= ANSWERS_AFTER_MOVE || errorAt(c) > 0);
-
-        assertThat(errorLine(c)).as("the established connection across the withdrawal").isEmpty();
-        assertThat(answersAfter(c, fibAt)).as("who answered after the move").containsOnly("pop1");
+        assertStillServedByPop1(c, System.nanoTime());
+        awaitNewConnectionOnPop2();
     }
 }
