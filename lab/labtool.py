@@ -242,19 +242,33 @@ IN_FLIGHT_ERRORS = ("ConnectionResetError", "BrokenPipeError")
 MONITOR_LAG = 0.1  # `ip monitor` stamps the FIB change when it reads it: a little after the change
 
 
+def established_failure(a, what, t, ms, connected_at):
+    """"moved" or "lost" for a failure of a connection that was already established, else None."""
+    if what not in IN_FLIGHT_ERRORS or connected_at <= 0:
+        return None
+    if a.moved is not None and connected_at < a.moved and t + ms / 1000 >= a.moved - MONITOR_LAG:
+        return "moved"
+    if a.lost is not None and connected_at < a.lost:
+        return "lost"
+    return None
+
+
 def cmd_count(a):
-    """Counts outcomes; with --moved, a reset of a connection that was established with the old
-    PoP before the route moved and failed after it is counted apart as "moved" (an established
-    connection broken by the route move, docs/operating-a-pop.md), not as a failed new connection."""
+    """Counts outcomes. With --moved, a reset of a connection that was established with the old
+    PoP before the route moved, and failed after it, is counted apart as "moved": an established
+    connection broken by the route move (docs/operating-a-pop.md). With --lost, a reset of a
+    connection established before that time (the relay's death) is counted apart as "lost": it died
+    with the process that held it. Neither is a failed new connection."""
     counts = {}
     failures = []
     for t, outcome, what, ms, connected_at in loop_lines(a.log):
         if not a.since <= t <= a.until:
             continue
         key = outcome + ":" + what
-        if outcome == "fail" and a.moved is not None and what in IN_FLIGHT_ERRORS \
-                and 0 < connected_at < a.moved and t + ms / 1000 >= a.moved - MONITOR_LAG:
-            key = "moved:" + what
+        if outcome == "fail":
+            kind = established_failure(a, what, t, ms, connected_at)
+            if kind is not None:
+                key = kind + ":" + what
         counts[key] = counts.get(key, 0) + 1
         if outcome == "fail":
             failures.append("+%.3f s %s (%s, %.1f ms)" % (t - a.since, what, key.split(":")[0], ms))
@@ -298,6 +312,7 @@ def main():
     c.add_argument("--since", type=float, required=True)
     c.add_argument("--until", type=float, required=True)
     c.add_argument("--moved", type=float, help="epoch of the route move, as logged by ip monitor")
+    c.add_argument("--lost", type=float, help="epoch at which the relay that held the connections was dead")
     a = p.parse_args()
     {"demo": cmd_demo, "loop": cmd_loop, "route": cmd_route, "first": cmd_first, "count": cmd_count}[a.cmd](a)
 
