@@ -153,6 +153,8 @@ def one_request(a, attempt):
             data += chunk
             if len(data) > 65536:
                 raise ValueError("answer too long")
+    if not data:
+        raise EOFError("closed without an answer")
     text = data.decode("latin-1")
     if not text.startswith("HTTP/1.0 200") and not text.startswith("HTTP/1.1 200"):
         raise ValueError("status %r" % text.split("\r\n", 1)[0])
@@ -238,7 +240,9 @@ def cmd_first(a):
     print("%.3f" % (t - a.since))
 
 
-IN_FLIGHT_ERRORS = ("ConnectionResetError", "BrokenPipeError")
+# How an established connection ends when its relay or its route goes away: a reset, or (a relay
+# killed after it had read the request, with nothing unread) a FIN before any answer.
+IN_FLIGHT_ERRORS = ("ConnectionResetError", "BrokenPipeError", "EOFError")
 MONITOR_LAG = 0.1  # `ip monitor` stamps the FIB change when it reads it: a little after the change
 
 

@@ -14,8 +14,12 @@ class SignalsTest {
 
     private static ExternalProcess startChild(String mode) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return ExternalProcess.start("signals-" + mode, List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), SignalsTestMain.class.getName(), mode));
+        // SIGINT back to its default: a build started in the background by a non-interactive shell
+        // (`cmd &`) inherits it ignored, and a JVM never installs a handler for an ignored signal.
+        // The relay under a terminal or systemd gets it as tested here.
+        return ExternalProcess.start("signals-" + mode, List.of("env", "--default-signal=INT", java, "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SignalsTestMain.class.getName(),
+                mode));
     }
 
     private static void kill(long pid, String signal) {
