@@ -14,6 +14,7 @@ import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.tunnel.device.internal.TunReadiness;
+import co.airdress.relay.tunnel.device.internal.TunWriter;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import co.airdress.relay.tunnel.tun.InterfaceSetup;
 import co.airdress.relay.tunnel.tun.OffloadSplitter;
@@ -84,6 +85,13 @@ public final class TunnelDevice implements AutoCloseable {
      * segmentation in the kernel) that {@link OffloadSplitter} cuts into MTU-sized packets.
      */
     static final boolean OFFLOAD = !"false".equals(System.getProperty("airdress.tunnel.offload"));
+    /**
+     * Whether decrypted packets are written to the TUN by a {@link TunWriter} thread rather than by
+     * the event loop itself (tunnel/README.md: the kernel's receive path runs inside that write).
+     */
+    static final boolean TUN_WRITER_THREAD = !"false".equals(System.getProperty("airdress.tunnel.tunWriter"));
+    /** Packets queued for the writer thread before further ones are dropped. */
+    private static final int TUN_WRITER_QUEUE = 4096;
     private static final long CONTROL_TIMEOUT_SECONDS = 10;
     /**
      * Whether the core encrypts and decrypts heap buffers. The JDK's ChaCha20-Poly1305 works on
@@ -159,12 +167,13 @@ public final class TunnelDevice implements AutoCloseable {
 
         TunDevice tun = TunDevice.open(config.interfaceName(), 1, OFFLOAD);
         UdpTransport udp = null;
+        DeviceLoop loop = null;
         try {
             if (OFFLOAD) {
                 tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6);
             }
             new InterfaceSetup().up(tun.name(), config.addresses(), config.mtu());
-            DeviceLoop loop = new DeviceLoop(tunnel, tun.queue(0));
+            loop = new DeviceLoop(tunnel, tun.queue(0), TUN_WRITER_THREAD ? "wg-" + tun.name() + "-tun-writer" : null);
             udp = UdpTransport.bind(config.listenPort(), loop, threads("wg-" + tun.name()));
             loop.udp = udp;
             EventLoop eventLoop = udp.eventLoop();
@@ -190,6 +199,12 @@ public final class TunnelDevice implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (udp != null) {
                 udp.close();
+            }
+            if (loop != null) {
+                if (loop.writer != null) {
+                    loop.writer.close();
+                }
+                loop.release();
             }
             tun.close();
             throw e;
@@ -356,6 +371,9 @@ public final class TunnelDevice implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         udp.close();
+        if (loop.writer != null) {
+            loop.writer.close();
+        }
         loop.release();
         tun.close();
         logger.info("WireGuard {} closed", interfaceName);
@@ -393,9 +411,14 @@ public final class TunnelDevice implements AutoCloseable {
         /** Offloaded reads the splitter refused (malformed, or an offload type we did not enable). */
         final AtomicLong tunReadDrops = new AtomicLong();
 
-        DeviceLoop(WireGuardTunnel tunnel, TunQueue tunQueue) {
+        /** Where decrypted packets go when the TUN is written by a thread of its own; else null. */
+        final @Nullable TunWriter writer;
+
+        DeviceLoop(WireGuardTunnel tunnel, TunQueue tunQueue, @Nullable String writerThread) {
             this.tunnel = tunnel;
             this.tunQueue = tunQueue;
+            this.writer = writerThread == null ? null
+                    : new TunWriter(tunQueue, TUN_WRITER_QUEUE, MAX_TUN_PACKET, writerThread, tunPacketsWritten, tunWriteDrops);
             this.tunHeader = tunQueue.headerLength();
             int readSize = MAX_TUN_PACKET + tunHeader;
             this.tunReadBuffer = Unpooled.directBuffer(readSize, readSize);
@@ -497,6 +520,9 @@ public final class TunnelDevice implements AutoCloseable {
         }
 
         private void flushIfNeeded() {
+            if (writer != null) {
+                writer.wake();
+            }
             if (needsFlush && udp != null) {
                 needsFlush = false;
                 queuedDatagrams = 0;
@@ -520,6 +546,10 @@ public final class TunnelDevice implements AutoCloseable {
 
         @Override
         public void deliverToTun(WireGuardKey peer, ByteBuf ipPacket) {
+            if (writer != null) {
+                writer.offer(ipPacket);
+                return;
+            }
             try {
                 int length = ipPacket.readableBytes();
                 if (length > MAX_TUN_PACKET) {
