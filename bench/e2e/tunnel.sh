@@ -4,6 +4,12 @@
 #
 #   sudo bench/e2e/tunnel.sh                # ROUNDS=3 DURATION=5 by default
 #   sudo ROUNDS=5 DURATION=10 bench/e2e/tunnel.sh
+#   sudo BASELINE=/tmp/old bench/e2e/tunnel.sh   # A/B: a second Java relay from another build
+#
+# BASELINE names a directory holding bin/relay and relay/target of another build (e.g. a copy made
+# before a change): it then runs as a third path, "java-base", in the same rounds, so before/after
+# figures come from the same run. RELAY_JAVA_OPTS is passed to this tree's relay only (e.g. a
+# -XX:StartFlightRecording=... to profile it), BASELINE_JAVA_OPTS to the baseline's.
 #
 # Needs: root (network namespaces, TUN), ip (iproute2), wireguard-go, wg, iperf3, jq, python3, and
 # the relay built: ./mvnw -B -q -pl relay -am package -DskipTests (bin/relay runs relay/target).
@@ -24,7 +30,7 @@ ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-5}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$root/bench/e2e/TUNNEL-RESULTS.md"
-command_line="ROUNDS=$ROUNDS DURATION=$DURATION bench/e2e/tunnel.sh"
+command_line="ROUNDS=$ROUNDS DURATION=$DURATION${BASELINE:+ BASELINE=$BASELINE} bench/e2e/tunnel.sh"
 
 die() { echo "tunnel.sh: $*" >&2; exit 2; }
 
@@ -44,6 +50,12 @@ veth_o="wbo$id"
 wg_r="wgr$id"     # wireguard-go, relay side
 wg_o="wgo$id"     # wireguard-go, operator side
 jr="jr$id"        # the Java relay's TUN
+jb="jb$id"        # the baseline Java relay's TUN (BASELINE only)
+BASELINE="${BASELINE:-}"
+if [[ -n "$BASELINE" ]]; then
+    [[ -x "$BASELINE/bin/relay" ]] && ls "$BASELINE"/relay/target/relay-*.jar >/dev/null 2>&1 \
+        || die "BASELINE=$BASELINE: no bin/relay and relay/target there"
+fi
 work="$(mktemp -d /tmp/airdress-tunnel-bench.XXXXXX)"
 pids=()
 
@@ -69,7 +81,7 @@ cleanup() {
     done
     ip netns del "$ns_r" 2>/dev/null
     ip netns del "$ns_o" 2>/dev/null
-    rm -f "/var/run/wireguard/$wg_r.sock" "/var/run/wireguard/$wg_o.sock" "/var/run/wireguard/$jr.sock"
+    rm -f "/var/run/wireguard/$wg_r.sock" "/var/run/wireguard/$wg_o.sock" "/var/run/wireguard/$jr.sock" "/var/run/wireguard/$jb.sock"
     rm -rf "$work"
     exit "$rc"
 }
@@ -133,34 +145,50 @@ in_r ip addr add fd00:a1d:1::1/64 dev "$wg_r" nodad
 in_r ip link set dev "$wg_r" mtu 1420 up
 in_o wg set "$wg_o" peer "$pub_r" allowed-ips fd00:a1d:1::/64 endpoint 192.168.201.1:51820
 
-# (b) the Java relay.
-cat >"$work/relay.yaml" <<EOF
+# (b) the Java relay, and (c) the baseline build's when BASELINE is set.
+in_o ip addr add fd00:a1d:3::a/64 dev "$wg_o" nodad
+start_java_relay() { # relay-root interface udp-port prefix key-file label java-opts
+    local relay_root="$1" ifname="$2" port="$3" prefix="$4" keyfile="$5" label="$6" opts="$7"
+    mkdir -p "$work/$label"
+    cp "$work/$keyfile" "$work/$label/j.key"
+    cat >"$work/$label/relay.yaml" <<EOF
 pop: bench1
 listen: { http: "127.0.0.1:0" }
 management: { listen: "127.0.0.1:0" }
 operators_file: operators.yaml
 drain: { delay: 1ms, timeout: 1s }
 wireguard:
-  interface: $jr
+  interface: $ifname
   private_key_file: j.key
-  listen_port: 51821
-  addresses: ["fd00:a1d:2::1/64"]
+  listen_port: $port
+  addresses: ["$prefix::1/64"]
   mtu: 1420
 EOF
-cat >"$work/operators.yaml" <<EOF
+    cat >"$work/$label/operators.yaml" <<EOF
 operators:
   - name: bench
     hosts: ["bench.example.test"]
-    wireguard: { public_key: "$pub_o", address: "fd00:a1d:2::a" }
+    wireguard: { public_key: "$pub_o", address: "$prefix::a" }
 EOF
-"$root/bin/relay" check --config "$work/relay.yaml" >"$work/check.log" 2>&1 \
-    || die "relay check failed: $(cat "$work/check.log")"
-# Started with ip netns exec directly (not through a shell function, which would fork a subshell):
-# $! is then the process itself (ip netns exec and bin/relay both exec), so cleanup can kill it.
-ip netns exec "$ns_r" "$root/bin/relay" run --config "$work/relay.yaml" >"$work/relay.out" 2>"$work/relay.err" &
-pids+=($!)
-await 60 "the Java relay's interface $jr" bash -c "ip -n $ns_r link show $jr | grep -q ',UP'"
+    "$relay_root/bin/relay" check --config "$work/$label/relay.yaml" >"$work/$label/check.log" 2>&1 \
+        || die "relay check failed ($label): $(cat "$work/$label/check.log")"
+    # Started with ip netns exec directly (not through a subshell): $! is then the process itself
+    # (ip netns exec and bin/relay both exec), so cleanup can kill it.
+    JAVA_OPTS="$opts" ip netns exec "$ns_r" "$relay_root/bin/relay" run --config "$work/$label/relay.yaml" \
+        >"$work/$label/relay.out" 2>"$work/$label/relay.err" &
+    pids+=($!)
+    await 60 "the Java relay's interface $ifname" bash -c "ip -n $ns_r link show $ifname | grep -q ',UP'"
+}
+start_java_relay "$root" "$jr" 51821 fd00:a1d:2 j.key java "${RELAY_JAVA_OPTS:-}"
+java_pid="${pids[-1]}"
 in_o wg set "$wg_o" peer "$pub_j" allowed-ips fd00:a1d:2::/64 endpoint 192.168.201.1:51821 persistent-keepalive 25
+if [[ -n "$BASELINE" ]]; then
+    key_b="$(wg genkey)"; pub_b="$(wg pubkey <<<"$key_b")"
+    (umask 077; printf '%s\n' "$key_b" >"$work/b.key")
+    start_java_relay "$BASELINE" "$jb" 51822 fd00:a1d:3 b.key java-base "${BASELINE_JAVA_OPTS:-}"
+    base_pid="${pids[-1]}"
+    in_o wg set "$wg_o" peer "$pub_b" allowed-ips fd00:a1d:3::/64 endpoint 192.168.201.1:51822 persistent-keepalive 25
+fi
 
 # iperf3 server on the operator side, both tunnel addresses.
 ip netns exec "$ns_o" iperf3 -s -p 5201 >"$work/iperf3-server.log" 2>&1 &
@@ -169,6 +197,9 @@ await 10 "iperf3 server" bash -c "ip netns exec $ns_o ss -Hltn 'sport = :5201' |
 
 await 20 "wireguard-go <-> wireguard-go" in_r ping -6 -c1 -W1 fd00:a1d:1::a
 await 20 "Java relay <-> wireguard-go" in_r ping -6 -c1 -W1 fd00:a1d:2::a
+[[ -z "$BASELINE" ]] || await 20 "baseline Java relay <-> wireguard-go" in_r ping -6 -c1 -W1 fd00:a1d:3::a
+paths="wggo java"
+[[ -z "$BASELINE" ]] || paths="wggo java-base java"
 
 # Prints the receiver's Mbit/s of one iperf3 run: $1 address, $2 seconds, $3 "-R" or "".
 iperf() {
@@ -178,37 +209,46 @@ iperf() {
 }
 
 echo "tunnel.sh: warm-up (2 s each way through each path, not recorded)" >&2
-for dst in fd00:a1d:1::a fd00:a1d:2::a; do
+dsts="fd00:a1d:1::a fd00:a1d:2::a"
+[[ -z "$BASELINE" ]] || dsts="$dsts fd00:a1d:3::a"
+for dst in $dsts; do
     iperf "$dst" 2 "" >/dev/null
     iperf "$dst" 2 -R >/dev/null
 done
 
 : >"$work/results.tsv"
 for ((round = 1; round <= ROUNDS; round++)); do
-    if ((round % 2 == 1)); then order="wggo java"; else order="java wggo"; fi
+    if ((round % 2 == 1)); then order="$paths"; else order="$(tr ' ' '\n' <<<"$paths" | tac | tr '\n' ' ')"; fi
     for path in $order; do
-        if [[ "$path" == wggo ]]; then dst=fd00:a1d:1::a; else dst=fd00:a1d:2::a; fi
+        case "$path" in
+            wggo) dst=fd00:a1d:1::a ;;
+            java) dst=fd00:a1d:2::a ;;
+            java-base) dst=fd00:a1d:3::a ;;
+        esac
         up="$(iperf "$dst" "$DURATION" "")"
         down="$(iperf "$dst" "$DURATION" -R)"
         printf '%s\t%s\t%s\t%s\n' "$round" "$path" "$up" "$down" >>"$work/results.tsv"
-        printf 'tunnel.sh: round %d %-5s relay->operator %7.1f  operator->relay %7.1f Mbit/s\n' \
+        printf 'tunnel.sh: round %d %-9s relay->operator %7.1f  operator->relay %7.1f Mbit/s\n' \
             "$round" "$path" "$up" "$down" >&2
     done
 done
 
-kill -0 "${pids[2]}" 2>/dev/null || die "the Java relay exited during the run: $(tail -20 "$work/relay.err")"
+kill -0 "$java_pid" 2>/dev/null || die "the Java relay exited during the run: $(tail -20 "$work/java/relay.err")"
+[[ -z "$BASELINE" ]] || kill -0 "$base_pid" 2>/dev/null \
+    || die "the baseline Java relay exited during the run: $(tail -20 "$work/java-base/relay.err")"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 - "$work/results.tsv" "$out" <<EOF
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
-names = {"wggo": "wireguard-go ↔ wireguard-go", "java": "Java tunnel (bin/relay run) ↔ wireguard-go"}
+names = {"wggo": "wireguard-go ↔ wireguard-go", "java": "Java tunnel (bin/relay run) ↔ wireguard-go",
+         "java-base": "Java tunnel, BASELINE build ↔ wireguard-go"}
 def cell(values):
     return f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})"
 table = ["| Path | relay→operator Mbit/s, median (min–max) | operator→relay (-R) Mbit/s, median (min–max) | rounds |",
          "|---|---|---|---|"]
 medians = {}
-for path in ("wggo", "java"):
+for path in [p for p in ("wggo", "java-base", "java") if any(r[1] == p for r in rows)]:
     up = [float(r[2]) for r in rows if r[1] == path]
     down = [float(r[3]) for r in rows if r[1] == path]
     medians[path] = (statistics.median(up), statistics.median(down))
@@ -233,5 +273,8 @@ Written by \`bench/e2e/tunnel.sh\`; rerun it to replace this file.
 """)
     f.write("\n".join(table) + "\n\n")
     f.write(f"Java / wireguard-go (medians): relay→operator {ratio_up:.2f}, operator→relay {ratio_down:.2f}.\n")
+    if "java-base" in medians:
+        f.write(f"Baseline Java / wireguard-go (medians): relay→operator {medians['java-base'][0] / medians['wggo'][0]:.2f}, "
+                f"operator→relay {medians['java-base'][1] / medians['wggo'][1]:.2f} (BASELINE=$BASELINE).\n")
 print(open(sys.argv[2]).read())
 EOF

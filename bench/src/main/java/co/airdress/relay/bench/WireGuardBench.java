@@ -61,7 +61,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code initiate}: the relay creating one initiation (what the setup of {@code handshake}
  *       does), for the initiator's cost and to separate the allocations.
  *   <li>{@code jdkSeal}: the baseline: the JDK's ChaCha20-Poly1305 on byte arrays, re-initialised
- *       with a new nonce and sealing 1420 bytes, as the tunnel's {@code TransportCipher} does.
+ *       with a new nonce and sealing 1420 bytes, as the tunnel's {@code TransportCipher} did until
+ *       it moved to the JDK's ChaCha20 stream plus its own Poly1305 (the JDK's Poly1305 is not
+ *       intrinsified without AVX-512 IFMA; see tunnel/README.md).
  * </ul>
  *
  * <p>The tunnels' monotonic time is fixed for seal and open, so no timer (rekey after 120 s,

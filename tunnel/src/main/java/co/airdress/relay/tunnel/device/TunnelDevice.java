@@ -14,8 +14,10 @@ import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.tunnel.device.internal.TunReadiness;
+import co.airdress.relay.tunnel.device.internal.TunWriter;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import co.airdress.relay.tunnel.tun.InterfaceSetup;
+import co.airdress.relay.tunnel.tun.OffloadSplitter;
 import co.airdress.relay.tunnel.tun.TunDevice;
 import co.airdress.relay.tunnel.tun.TunQueue;
 import co.airdress.relay.tunnel.udp.UdpTransport;
@@ -53,12 +55,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The relay's WireGuard interface at run time: the TUN device, the UDP socket and the sans-IO
  * {@link WireGuardTunnel}, joined on <b>one</b> Netty epoll event loop. That thread reads UDP
- * datagrams (decapsulate, write the packet to the TUN), is woken by epoll when the TUN has packets
- * (read a burst, encapsulate, write datagrams, flush once) and runs the protocol timers. The core
- * is single-owner by design, so nothing is handed between threads or locked per packet.
+ * datagrams (decapsulate), is woken by epoll when the TUN has packets (read a burst, split
+ * offloaded super-packets, encapsulate, write datagrams, flush) and runs the protocol timers. The
+ * core is single-owner by design: its packet path never runs on another thread or takes a lock.
  *
- * <p>Why one thread: this deployment has about 1.2 effective cores; a second thread for the TUN
- * would add a queue hand-off per packet (measured in tunnel/README.md) without adding CPU.
+ * <p>Decrypted packets are written to the TUN by a {@link TunWriter} thread: that write runs the
+ * kernel's TCP receive path, which kept the loop at a full core; with the writer the tunnel went
+ * from 0.86–0.92× to 1.11–1.14× of wireguard-go's throughput on 2 vCPUs (tunnel/README.md).
  *
  * <p>{@link #close()} closes the socket and the TUN; the kernel then removes the interface with
  * its addresses and routes, so nothing is left behind.
@@ -67,9 +70,29 @@ public final class TunnelDevice implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(TunnelDevice.class);
 
-    /** Packets read from the TUN per epoll wake-up before yielding to the UDP socket and timers. */
+    /** TUN reads per epoll wake-up before yielding to the UDP socket and timers. */
     private static final int TUN_BURST = 64;
+    /**
+     * Packets sealed per wake-up before yielding: with segmentation offload one read can yield ~45
+     * packets, and the UDP side (the peer's ACKs) must not wait behind thousands of them.
+     */
+    private static final int SEAL_BUDGET = 256;
+    /** Datagrams queued before the socket is flushed ({@code sendmmsg}) within a wake-up. */
+    private static final int FLUSH_EVERY = 64;
     private static final int MAX_TUN_PACKET = 65535;
+    /**
+     * Whether the TUN device is opened with a virtio-net header and TCP segmentation offload: the
+     * kernel then hands over TCP super-packets of up to 64 KB (fewer reads, and no software
+     * segmentation in the kernel) that {@link OffloadSplitter} cuts into MTU-sized packets.
+     */
+    static final boolean OFFLOAD = !"false".equals(System.getProperty("airdress.tunnel.offload"));
+    /**
+     * Whether decrypted packets are written to the TUN by a {@link TunWriter} thread rather than by
+     * the event loop itself (tunnel/README.md: the kernel's receive path runs inside that write).
+     */
+    static final boolean TUN_WRITER_THREAD = !"false".equals(System.getProperty("airdress.tunnel.tunWriter"));
+    /** Packets queued for the writer thread before further ones are dropped. */
+    private static final int TUN_WRITER_QUEUE = 4096;
     private static final long CONTROL_TIMEOUT_SECONDS = 10;
     /**
      * Whether the core encrypts and decrypts heap buffers. The JDK's ChaCha20-Poly1305 works on
@@ -143,11 +166,15 @@ public final class TunnelDevice implements AutoCloseable {
                 InstantSource.system());
         WireGuardTunnel tunnel = new WireGuardTunnel(tunnelConfig);
 
-        TunDevice tun = TunDevice.open(config.interfaceName());
+        TunDevice tun = TunDevice.open(config.interfaceName(), 1, OFFLOAD);
         UdpTransport udp = null;
+        DeviceLoop loop = null;
         try {
+            if (OFFLOAD) {
+                tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6);
+            }
             new InterfaceSetup().up(tun.name(), config.addresses(), config.mtu());
-            DeviceLoop loop = new DeviceLoop(tunnel, tun.queue(0));
+            loop = new DeviceLoop(tunnel, tun.queue(0), TUN_WRITER_THREAD ? "wg-" + tun.name() + "-tun-writer" : null);
             udp = UdpTransport.bind(config.listenPort(), loop, threads("wg-" + tun.name()));
             loop.udp = udp;
             EventLoop eventLoop = udp.eventLoop();
@@ -173,6 +200,12 @@ public final class TunnelDevice implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (udp != null) {
                 udp.close();
+            }
+            if (loop != null) {
+                if (loop.writer != null) {
+                    loop.writer.close();
+                }
+                loop.release();
             }
             tun.close();
             throw e;
@@ -286,12 +319,17 @@ public final class TunnelDevice implements AutoCloseable {
     /** Device-wide drops by reason, plus the I/O side's own counters. */
     public DeviceStats deviceStats() {
         return new DeviceStats(tunnel.drops(), loop.tunPacketsRead.get(), loop.tunPacketsWritten.get(),
-                loop.tunWriteDrops.get());
+                loop.tunWriteDrops.get(), loop.tunReadDrops.get());
     }
 
-    /** Device-wide counters. */
+    /**
+     * Device-wide counters.
+     *
+     * @param tunPacketsRead IP packets taken from the TUN (after splitting offloaded super-packets)
+     * @param tunReadDrops offloaded TUN reads that could not be split (see {@link OffloadSplitter})
+     */
     public record DeviceStats(Map<Drop, Long> drops, long tunPacketsRead, long tunPacketsWritten,
-                              long tunWriteDrops) {}
+                              long tunWriteDrops, long tunReadDrops) {}
 
     private <T> T control(Callable<T> action) throws IOException {
         if (closed.get()) {
@@ -334,6 +372,9 @@ public final class TunnelDevice implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         udp.close();
+        if (loop.writer != null) {
+            loop.writer.close();
+        }
         loop.release();
         tun.close();
         logger.info("WireGuard {} closed", interfaceName);
@@ -344,29 +385,55 @@ public final class TunnelDevice implements AutoCloseable {
 
         private final WireGuardTunnel tunnel;
         private final TunQueue tunQueue;
+        /** The virtio-net header in front of every TUN read and write: 0 or 10 bytes. */
+        private final int tunHeader;
         /** One buffer for every TUN read: the core borrows packets and copies what it must keep. */
-        private final ByteBuf tunReadBuffer = Unpooled.directBuffer(MAX_TUN_PACKET, MAX_TUN_PACKET);
+        private final ByteBuf tunReadBuffer;
         private final MemorySegment tunReadSegment;
         /** With {@link #HEAP_CRYPTO}: the reused heap copies handed to the core. */
-        private final ByteBuf tunHeapBuffer = Unpooled.buffer(MAX_TUN_PACKET, MAX_TUN_PACKET);
-        private final MemorySegment tunHeapSegment = MemorySegment.ofArray(tunHeapBuffer.array());
+        private final ByteBuf tunHeapBuffer;
+        private final MemorySegment tunHeapSegment;
         private final ByteBuf udpHeapBuffer = Unpooled.buffer(UdpTransport.MAX_DATAGRAM, UdpTransport.MAX_DATAGRAM);
-        /** Where a decrypted packet is copied when its buffer has no native address. */
+        /** Where a decrypted packet is copied, behind a zero virtio-net header if the TUN has one. */
         private final MemorySegment tunWriteScratch;
+        private final @Nullable OffloadSplitter splitter;
+        /** Heap views over the splitter's output array, so segments reach the core without allocation. */
+        private final @Nullable ByteBuf segmentView;
+        private final OffloadSplitter.Sink sealSegment = this::sealSegment;
         @Nullable UdpTransport udp;
         boolean closed;
         private boolean needsFlush;
+        private int queuedDatagrams;
+        private long sealNow;
 
         final AtomicLong tunPacketsRead = new AtomicLong();
         final AtomicLong tunPacketsWritten = new AtomicLong();
         final AtomicLong tunWriteDrops = new AtomicLong();
+        /** Offloaded reads the splitter refused (malformed, or an offload type we did not enable). */
+        final AtomicLong tunReadDrops = new AtomicLong();
 
-        DeviceLoop(WireGuardTunnel tunnel, TunQueue tunQueue) {
+        /** Where decrypted packets go when the TUN is written by a thread of its own; else null. */
+        final @Nullable TunWriter writer;
+
+        DeviceLoop(WireGuardTunnel tunnel, TunQueue tunQueue, @Nullable String writerThread) {
             this.tunnel = tunnel;
             this.tunQueue = tunQueue;
-            this.tunReadSegment = MemorySegment.ofBuffer(tunReadBuffer.nioBuffer(0, MAX_TUN_PACKET));
-            this.tunWriteScratch = MemorySegment.ofBuffer(
-                    java.nio.ByteBuffer.allocateDirect(MAX_TUN_PACKET));
+            this.writer = writerThread == null ? null
+                    : new TunWriter(tunQueue, TUN_WRITER_QUEUE, MAX_TUN_PACKET, writerThread, tunPacketsWritten, tunWriteDrops);
+            this.tunHeader = tunQueue.headerLength();
+            int readSize = MAX_TUN_PACKET + tunHeader;
+            this.tunReadBuffer = Unpooled.directBuffer(readSize, readSize);
+            this.tunReadSegment = MemorySegment.ofBuffer(tunReadBuffer.nioBuffer(0, readSize));
+            this.tunHeapBuffer = Unpooled.buffer(readSize, readSize);
+            this.tunHeapSegment = MemorySegment.ofArray(tunHeapBuffer.array());
+            this.tunWriteScratch = MemorySegment.ofBuffer(java.nio.ByteBuffer.allocateDirect(readSize));
+            if (tunHeader > 0) {
+                this.splitter = new OffloadSplitter(MAX_TUN_PACKET);
+                this.segmentView = Unpooled.wrappedBuffer(splitter.output());
+            } else {
+                this.splitter = null;
+                this.segmentView = null;
+            }
         }
 
         // ---- UDP side
@@ -398,26 +465,51 @@ public final class TunnelDevice implements AutoCloseable {
                 return;
             }
             long now = System.nanoTime();
+            int sealed = 0;
             try {
-                for (int i = 0; i < TUN_BURST; i++) {
+                for (int i = 0; i < TUN_BURST && sealed < SEAL_BUDGET; i++) {
                     int n = tunQueue.readNow(tunReadSegment);
                     if (n <= 0) {
                         break;
                     }
-                    tunPacketsRead.lazySet(tunPacketsRead.get() + 1);
-                    if (HEAP_CRYPTO) {
+                    if (splitter != null) {
+                        MemorySegment.copy(tunReadSegment, 0, tunHeapSegment, 0, n);
+                        sealNow = now;
+                        int packets = splitter.split(tunHeapBuffer.array(), 0, n, sealSegment);
+                        if (packets == 0) {
+                            tunReadDrops.lazySet(tunReadDrops.get() + 1);
+                        }
+                        sealed += packets;
+                    } else if (HEAP_CRYPTO) {
                         MemorySegment.copy(tunReadSegment, 0, tunHeapSegment, 0, n);
                         tunHeapBuffer.setIndex(0, n);
-                        tunnel.encapsulate(tunHeapBuffer, now, this);
+                        seal(tunHeapBuffer, now);
+                        sealed++;
                     } else {
                         tunReadBuffer.setIndex(0, n);
-                        tunnel.encapsulate(tunReadBuffer, now, this);
+                        seal(tunReadBuffer, now);
+                        sealed++;
                     }
                 }
             } catch (IOException e) {
                 logger.warn("reading the TUN device failed", e);
             }
             flushIfNeeded();
+        }
+
+        /** One packet from the {@link OffloadSplitter}: in the read buffer itself or in its segment array. */
+        private void sealSegment(byte[] packet, int offset, int length) {
+            ByteBuf view = packet == tunHeapBuffer.array() ? tunHeapBuffer : segmentView;
+            view.setIndex(offset, offset + length);
+            seal(view, sealNow);
+        }
+
+        private void seal(ByteBuf packet, long now) {
+            tunPacketsRead.lazySet(tunPacketsRead.get() + 1);
+            tunnel.encapsulate(packet, now, this);
+            if (queuedDatagrams >= FLUSH_EVERY) {
+                flushIfNeeded();
+            }
         }
 
         void onTick() {
@@ -429,8 +521,12 @@ public final class TunnelDevice implements AutoCloseable {
         }
 
         private void flushIfNeeded() {
+            if (writer != null) {
+                writer.wake();
+            }
             if (needsFlush && udp != null) {
                 needsFlush = false;
+                queuedDatagrams = 0;
                 udp.flush();
             }
         }
@@ -446,10 +542,15 @@ public final class TunnelDevice implements AutoCloseable {
             }
             transport.write(datagram, endpoint);
             needsFlush = true;
+            queuedDatagrams++;
         }
 
         @Override
         public void deliverToTun(WireGuardKey peer, ByteBuf ipPacket) {
+            if (writer != null) {
+                writer.offer(ipPacket);
+                return;
+            }
             try {
                 int length = ipPacket.readableBytes();
                 if (length > MAX_TUN_PACKET) {
@@ -457,22 +558,25 @@ public final class TunnelDevice implements AutoCloseable {
                     return;
                 }
                 MemorySegment packet;
-                if (ipPacket.hasMemoryAddress()) {
+                if (tunHeader == 0 && ipPacket.hasMemoryAddress()) {
                     packet = MemorySegment.ofAddress(ipPacket.memoryAddress() + ipPacket.readerIndex())
                             .reinterpret(length);
                 } else if (ipPacket.hasArray()) {
+                    // Behind the scratch's first tunHeader bytes, which stay zero: a virtio-net
+                    // header saying "no offload, checksums complete".
                     MemorySegment.copy(ipPacket.array(), ipPacket.arrayOffset() + ipPacket.readerIndex(),
-                            tunWriteScratch, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, length);
+                            tunWriteScratch, java.lang.foreign.ValueLayout.JAVA_BYTE, tunHeader, length);
                     packet = tunWriteScratch;
-                } else if (ipPacket.isDirect() && ipPacket.nioBufferCount() == 1) {
+                } else if (tunHeader == 0 && ipPacket.isDirect() && ipPacket.nioBufferCount() == 1) {
                     // Without sun.misc.Unsafe (JDK 25 default) Netty exposes no address; its cached
                     // NIO view of the same memory avoids a copy.
                     packet = MemorySegment.ofBuffer(ipPacket.internalNioBuffer(ipPacket.readerIndex(), length));
                 } else {
-                    MemorySegment.copy(MemorySegment.ofBuffer(ipPacket.nioBuffer()), 0, tunWriteScratch, 0, length);
+                    MemorySegment.copy(MemorySegment.ofBuffer(ipPacket.nioBuffer()), 0, tunWriteScratch, tunHeader,
+                            length);
                     packet = tunWriteScratch;
                 }
-                if (tunQueue.write(packet, length)) {
+                if (tunQueue.write(packet, tunHeader + length)) {
                     tunPacketsWritten.lazySet(tunPacketsWritten.get() + 1);
                 } else {
                     tunWriteDrops.lazySet(tunWriteDrops.get() + 1);

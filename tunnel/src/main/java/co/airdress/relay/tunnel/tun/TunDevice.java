@@ -34,6 +34,13 @@ public final class TunDevice implements AutoCloseable {
     static final short IFF_MULTI_QUEUE = 0x0100;
     static final short IFF_VNET_HDR = 0x4000;
 
+    /** {@link #setOffload} flags: the kernel may leave checksums to us ({@code TUN_F_CSUM}). */
+    public static final int TUN_F_CSUM = 0x01;
+    /** TCP segmentation offload over IPv4: reads may be TCP super-packets up to 64 KB. */
+    public static final int TUN_F_TSO4 = 0x02;
+    /** TCP segmentation offload over IPv6. */
+    public static final int TUN_F_TSO6 = 0x04;
+
     /** Size of {@code struct virtio_net_hdr} when {@code IFF_VNET_HDR} is set. */
     public static final int VNET_HDR_LENGTH = 10;
 

@@ -125,6 +125,96 @@ class CryptoVectorsTest {
     }
 
     @Test
+    void poly1305MatchesRfc8439Section252() {
+        // RFC 8439 §2.5.2: key and the 34-byte message "Cryptographic Forum Research Group".
+        byte[] key = HEX.parseHex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+        byte[] message = "Cryptographic Forum Research Group".getBytes(StandardCharsets.US_ASCII);
+        Poly1305 poly = new Poly1305();
+        poly.init(key, 0);
+        poly.updateFinal(message, 0, message.length);
+        byte[] tag = new byte[16];
+        poly.finish(tag, 0);
+        assertThat(HEX.formatHex(tag)).isEqualTo("a8061dc1305136c6c22b8baf0c0127a9");
+    }
+
+    @Test
+    void poly1305EdgeCasesAgreeWithBouncyCastle() {
+        // Keys and messages that drive the limbs to their limits: all-ones r and s, h near 2^130 - 5.
+        java.util.Random random = new java.util.Random(1305);
+        byte[][] keys = {new byte[32], filled(32, (byte) 0xff), filled(32, (byte) 0x7f), randomBytes(random, 32)};
+        byte[][] messages = {new byte[0], filled(16, (byte) 0xff), filled(64, (byte) 0xff), filled(17, (byte) 0xfb),
+                randomBytes(random, 1420), filled(1023, (byte) 0xff)};
+        for (byte[] key : keys) {
+            for (byte[] message : messages) {
+                Poly1305 poly = new Poly1305();
+                poly.init(key, 0);
+                poly.updateFinal(message, 0, message.length);
+                byte[] ours = new byte[16];
+                poly.finish(ours, 0);
+                org.bouncycastle.crypto.macs.Poly1305 bc = new org.bouncycastle.crypto.macs.Poly1305();
+                bc.init(new org.bouncycastle.crypto.params.KeyParameter(key));
+                bc.update(message, 0, message.length);
+                byte[] theirs = new byte[16];
+                bc.doFinal(theirs, 0);
+                assertThat(ours).as("key %s, %d-byte message", HEX.formatHex(key), message.length).isEqualTo(theirs);
+            }
+        }
+    }
+
+    @Test
+    void transportCipherAgreesWithBouncyCastleForEveryLengthAndBufferKind() {
+        java.util.Random random = new java.util.Random(8439);
+        byte[] key = randomBytes(random, 32);
+        TransportCipher sender = new TransportCipher(key, true);
+        TransportCipher receiver = new TransportCipher(key, false);
+        long counter = 0;
+        for (int length = 0; length <= 1500; length += (length < 70 ? 1 : 37)) {
+            for (int padding : new int[] {0, (16 - length % 16) % 16}) {
+                byte[] plain = randomBytes(random, length);
+                byte[] padded = java.util.Arrays.copyOf(plain, length + padding);
+                byte[] expected = Aead.seal(key, counter, padded, new byte[0]);
+                boolean direct = (length & 1) == 1;
+
+                ByteBuffer sealed = direct ? ByteBuffer.allocateDirect(expected.length + 5) : ByteBuffer.allocate(expected.length + 5);
+                sealed.position(3);
+                ByteBuffer source = direct ? ByteBuffer.allocateDirect(length) : ByteBuffer.wrap(plain);
+                if (direct) {
+                    source.put(plain).flip();
+                }
+                sender.seal(counter, source, padding, sealed);
+                assertThat(sealed.position()).isEqualTo(3 + expected.length);
+                assertThat(source.hasRemaining()).isFalse();
+                byte[] got = new byte[expected.length];
+                sealed.get(3, got);
+                assertThat(got).as("length %d padding %d", length, padding).isEqualTo(expected);
+
+                ByteBuffer opened = direct ? ByteBuffer.allocateDirect(padded.length) : ByteBuffer.allocate(padded.length);
+                assertThat(receiver.open(counter, sealed.duplicate().position(3).limit(3 + expected.length), opened)).isTrue();
+                byte[] back = new byte[padded.length];
+                opened.get(0, back);
+                assertThat(back).isEqualTo(padded);
+
+                byte[] tampered = expected.clone();
+                tampered[random.nextInt(tampered.length)] ^= (byte) (1 << random.nextInt(8));
+                assertThat(receiver.open(counter, ByteBuffer.wrap(tampered), ByteBuffer.allocate(padded.length))).isFalse();
+                counter++;
+            }
+        }
+    }
+
+    private static byte[] filled(int length, byte value) {
+        byte[] b = new byte[length];
+        java.util.Arrays.fill(b, value);
+        return b;
+    }
+
+    private static byte[] randomBytes(java.util.Random random, int length) {
+        byte[] b = new byte[length];
+        random.nextBytes(b);
+        return b;
+    }
+
+    @Test
     void nonceIsFourZeroBytesThenLittleEndianCounter() {
         assertThat(HEX.formatHex(Aead.nonce(0x0807060504030201L))).isEqualTo("000000000102030405060708");
     }
