@@ -38,7 +38,7 @@ done
 [[ $TABLE =~ ^[1-9][0-9]*$ && $TABLE != 253 && $TABLE != 254 && $TABLE != 255 ]] \
     || die "--table: $TABLE (expected: a free routing table number, not 253-255)"
 
-local_rule_at() { ip rule show pref "$1" | grep -qw 'lookup local'; }
+local_rule_at() { ip rule show pref "$1" | grep -w 'lookup local' >/dev/null; }  # not -q: with pipefail, an early exit could fail ip
 
 up() {
     [[ $VIP =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "--vip: '$VIP' (expected: the anycast IPv4 address, e.g. 192.0.2.1)"

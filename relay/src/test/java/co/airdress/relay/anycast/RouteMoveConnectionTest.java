@@ -53,7 +53,14 @@ class RouteMoveConnectionTest {
 
     private static final String CLIENT = """
             import socket, time
-            c = socket.create_connection(('192.0.2.1', 8080), timeout=2)
+            # Setup only: a connect that meets an ICMP unreachable is retried (seen once, right after
+            # the router's FIB changed); what the tests judge is the connection once it exists.
+            for attempt in range(5):
+                try:
+                    c = socket.create_connection(('192.0.2.1', 8080), timeout=2); break
+                except OSError as e:
+                    if attempt == 4: raise
+                    print('RETRY', time.monotonic_ns(), e, flush=True); time.sleep(0.2)
             while True:
                 try:
                     c.sendall(b'x\\n'); d = c.recv(100)
