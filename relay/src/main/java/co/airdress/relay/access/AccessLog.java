@@ -34,7 +34,9 @@ public final class AccessLog {
 
     String line(ConnectionRecord r, long closedNanos) {
         StringBuilder b = new StringBuilder(256);
-        b.append("{\"time\":\"").append(Instant.ofEpochMilli(r.acceptedMillis())).append('"');
+        b.append("{\"time\":\"");
+        appendInstant(b, r.acceptedMillis());
+        b.append('"');
         field(b, "pop", pop);
         field(b, "listener", r.listener().label());
         InetSocketAddress c = r.client();
@@ -48,6 +50,54 @@ public final class AccessLog {
         b.append(",\"bytes_out\":").append(r.upstreamToClient());
         b.append(",\"duration_ms\":").append((closedNanos - r.acceptedNanos()) / 1_000_000);
         return b.append('}').toString();
+    }
+
+    /**
+     * Appends what {@code Instant.ofEpochMilli(millis).toString()} gives (ISO-8601 UTC, the
+     * milliseconds only when not zero), without the formatter: that was a tenth of the relay's
+     * Java time per connection. Years outside 0..9999 take the JDK's path.
+     */
+    static void appendInstant(StringBuilder b, long millis) {
+        long seconds = Math.floorDiv(millis, 1000);
+        int milli = (int) Math.floorMod(millis, 1000);
+        long days = Math.floorDiv(seconds, 86_400);
+        int secondOfDay = (int) Math.floorMod(seconds, 86_400);
+        // Civil date from days since 1970-01-01 (proleptic Gregorian; eras of 400 years).
+        long z = days + 719_468;
+        long era = Math.floorDiv(z, 146_097);
+        long dayOfEra = z - era * 146_097;
+        long yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
+        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+        long mp = (5 * dayOfYear + 2) / 153;
+        int day = (int) (dayOfYear - (153 * mp + 2) / 5 + 1);
+        int month = (int) (mp < 10 ? mp + 3 : mp - 9);
+        long year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+        if (year < 0 || year > 9999) {
+            b.append(Instant.ofEpochMilli(millis));
+            return;
+        }
+        digits(b, (int) year, 4);
+        b.append('-');
+        digits(b, month, 2);
+        b.append('-');
+        digits(b, day, 2);
+        b.append('T');
+        digits(b, secondOfDay / 3600, 2);
+        b.append(':');
+        digits(b, secondOfDay / 60 % 60, 2);
+        b.append(':');
+        digits(b, secondOfDay % 60, 2);
+        if (milli != 0) {
+            b.append('.');
+            digits(b, milli, 3);
+        }
+        b.append('Z');
+    }
+
+    private static void digits(StringBuilder b, int value, int width) {
+        for (int scale = width == 4 ? 1000 : width == 3 ? 100 : 10; scale > 0; scale /= 10) {
+            b.append((char) ('0' + value / scale % 10));
+        }
     }
 
     private static String hostPort(InetSocketAddress a) {

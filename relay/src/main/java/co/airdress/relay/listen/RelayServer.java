@@ -17,11 +17,14 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.MultithreadEventExecutorGroup;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -89,7 +92,6 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         }
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -98,6 +100,13 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
                 // (canEnableTcpNoDelayByDefault), and stating it again costs a setsockopt per accept.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new RelayInitializer(listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
+        if (transport == Transport.EPOLL && address.getAddress() instanceof Inet4Address v4 && !v4.isAnyLocalAddress()) {
+            // An AF_INET socket rather than Netty's dual-stack AF_INET6 one, which accepts nothing
+            // more on a specific IPv4 address and costs the v4-mapped path on every accept.
+            b.channelFactory(() -> new EpollServerSocketChannel(SocketProtocolFamily.INET));
+        } else {
+            b.channel(transport.serverChannel());
+        }
         int sockets = 1;
         if (transport == Transport.EPOLL) {
             b.option(EpollChannelOption.SO_REUSEPORT, true);

@@ -6,7 +6,9 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.ProxyProtocol;
 import co.airdress.relay.listen.Listener;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -46,5 +48,31 @@ class AccessLogTest {
         assertThat(json.get("operator").isNull()).isTrue();
         assertThat(json.get("outcome").stringValue()).isEqualTo("unknown_host");
         assertThat(json.get("client").stringValue()).isEqualTo("192.0.2.1:9");
+    }
+
+    @Test
+    void timeIsWhatInstantPrints() {
+        long[] edges = {
+            0, 1, 999, 1000, -1, -1000, -1001, 951_782_400_000L /* 2000-02-29 */, 4_107_542_400_000L /* 2100-03-01 */,
+            1_795_231_771_123L, 253_402_300_799_999L /* 9999-12-31T23:59:59.999 */, 253_402_300_800_000L /* year 10000 */,
+            -62_167_219_200_000L /* 0000-01-01 */, -62_167_219_200_001L /* year -1 */, Long.MAX_VALUE / 1000
+        };
+        for (long millis : edges) {
+            assertThat(formatted(millis)).as("millis %d", millis).isEqualTo(Instant.ofEpochMilli(millis).toString());
+        }
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < 100_000; i++) {
+            long millis = random.nextLong(-62_167_219_200_000L, 253_402_300_800_000L);
+            if (i % 3 == 0) {
+                millis -= Math.floorMod(millis, 1000); // whole seconds: no fraction printed
+            }
+            assertThat(formatted(millis)).as("millis %d", millis).isEqualTo(Instant.ofEpochMilli(millis).toString());
+        }
+    }
+
+    private static String formatted(long millis) {
+        StringBuilder b = new StringBuilder();
+        AccessLog.appendInstant(b, millis);
+        return b.toString();
     }
 }
