@@ -194,7 +194,7 @@ prerequisites() {
 relay_cmd() {  # the relay's command line: bin/relay, or java on LAB_JAVA_CP (JUnit test)
     if [[ -n "${LAB_JAVA_CP:-}" ]]; then
         local java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-        echo "$java --enable-native-access=ALL-UNNAMED -XX:+UseZGC ${JAVA_OPTS:-} -cp $LAB_JAVA_CP co.airdress.relay.cli.RelayCommand"
+        echo "$java --enable-native-access=ALL-UNNAMED -XX:+UseG1GC ${JAVA_OPTS:-} -cp $LAB_JAVA_CP co.airdress.relay.cli.RelayCommand"
     else
         echo "$ROOT/bin/relay"
     fi
