@@ -12,6 +12,8 @@
 # seconds after the rounds (to attach strace or perf). Run under `flock /work/bench.lock`.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=relay-config.sh
+. "$HERE/relay-config.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 ROUNDS=$1; shift
 T=${T:-5}
@@ -47,23 +49,7 @@ for v in "$@"; do
   IFS='=' read -r label dir opts <<<"$v"
   labels+=("$label")
   p=$(port); d="$W/$label"; mkdir -p "$d" "$d-log"
-  cat >"$d/operators.yaml" <<EOF
-operators:
-  - name: bench
-    hosts: ["$SNI"]
-    upstream: { tls: "127.0.0.1:$UP" }
-EOF
-  cat >"$d/relay.yaml" <<EOF
-pop: bench
-listen:
-  tls: "127.0.0.1:$p"
-management:
-  listen: "127.0.0.1:$(port)"
-operators_file: $d/operators.yaml
-limits: { max_connections: 1000000, max_connections_per_ip: 1000000, max_peeking_per_ip: 1000000, max_client_hello: 16KiB, max_http_head: 16KiB }
-timeouts: { peek: 30s, connect: 5s, idle: 5m }
-drain: { delay: 100ms, timeout: 1s }
-EOF
+  write_relay_config "$d" "$SNI" "$UP" "$p" "$(port)"
   (cd "$d" && JAVA_OPTS="-Drelay.access.file=$d-log/access.log ${opts:-}" exec "$dir/bin/relay" run --config "$d/relay.yaml" >"$d/out" 2>"$d/err") &
   PID[$label]=$!; PORT[$label]=$p; pids+=($!)
 done

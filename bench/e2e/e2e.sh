@@ -8,6 +8,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=relay-config.sh
+. "$HERE/relay-config.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 COMMAND_LINE="bench/e2e/e2e.sh${*:+ $*}"
 
@@ -273,23 +275,7 @@ table bench {
 EOF
       start_bg "$name" /usr/sbin/sniproxy -f -n "$NOFILE" -c "$dir/sniproxy.conf" ;;
     relay)
-      cat >"$dir/operators.yaml" <<EOF
-operators:
-  - name: bench
-    hosts: ["$SNI"]
-    upstream: { tls: "127.0.0.1:$up" }
-EOF
-      cat >"$dir/relay.yaml" <<EOF
-pop: bench
-listen:
-  tls: "127.0.0.1:$port"
-management:
-  listen: "127.0.0.1:$(free_port)"
-operators_file: $dir/operators.yaml
-limits: { max_connections: 1000000, max_connections_per_ip: 1000000, max_peeking_per_ip: 1000000, max_client_hello: 16KiB, max_http_head: 16KiB }
-timeouts: { peek: 30s, connect: 5s, idle: 5m }
-drain: { delay: 100ms, timeout: 1s }
-EOF
+      write_relay_config "$dir" "$SNI" "$up" "$port" "$(free_port)"
       pushd "$dir" >/dev/null   # whatever the relay writes relative to its cwd stays in the temp dir
       # Its JSON access line per connection goes to a file, as in production (the peers log
       # nothing); E2E_RELAY_JAVA_OPTS adds JVM flags (e.g. -XX:StartFlightRecording=...).

@@ -54,14 +54,10 @@ final class Poly1305 {
      * zeros to 16 bytes (the AEAD construction's pad16, which makes it a full block).
      */
     void updatePadded(byte[] m, int offset, int length) {
-        int i = offset;
         int end = offset + length;
-        for (; i + 16 <= end; i += 16) {
-            block(m, i, 1L << 24);
-        }
+        int i = fullBlocks(m, offset, end);
         if (i < end) {
-            java.util.Arrays.fill(block, (byte) 0);
-            System.arraycopy(m, i, block, 0, end - i);
+            lastBlock(m, i, end - i);
             block(block, 0, 1L << 24);
         }
     }
@@ -71,17 +67,28 @@ final class Poly1305 {
      * with RFC 8439's 0x01 terminator. Only the known-answer tests use it.
      */
     void updateFinal(byte[] m, int offset, int length) {
-        int i = offset;
         int end = offset + length;
-        for (; i + 16 <= end; i += 16) {
-            block(m, i, 1L << 24);
-        }
+        int i = fullBlocks(m, offset, end);
         if (i < end) {
-            java.util.Arrays.fill(block, (byte) 0);
-            System.arraycopy(m, i, block, 0, end - i);
+            lastBlock(m, i, end - i);
             block[end - i] = 1;
             block(block, 0, 0);
         }
+    }
+
+    /** Absorbs the full 16-byte blocks of {@code m[offset..end)}; returns where the rest starts. */
+    private int fullBlocks(byte[] m, int offset, int end) {
+        int i = offset;
+        for (; i + 16 <= end; i += 16) {
+            block(m, i, 1L << 24);
+        }
+        return i;
+    }
+
+    /** Copies the last {@code n < 16} bytes into the zeroed scratch block. */
+    private void lastBlock(byte[] m, int offset, int n) {
+        java.util.Arrays.fill(block, (byte) 0);
+        System.arraycopy(m, offset, block, 0, n);
     }
 
     /** Absorbs the AEAD length block: {@code le64(aadLength) || le64(dataLength)}. */
