@@ -18,6 +18,11 @@ import org.jspecify.annotations.Nullable;
  * load; io_uring only when asked for ({@code -Drelay.transport=io_uring}), since it has not been
  * measured faster than epoll for this workload here. Native transports support SO_REUSEPORT, so
  * each event loop gets its own listening socket and the kernel spreads accepts over them.
+ *
+ * <p>With io_uring, Netty's multishot POLL_ADD is turned off (unless {@value #MULTISHOT_POLL} is
+ * set explicitly): with auto-read off, as every relay channel is, Netty 4.2.18 loses a requested
+ * read under a connection storm and the connection hangs until the client gives up
+ * (relay/README.md, "io_uring").
  */
 public enum Transport {
     IO_URING,
@@ -26,14 +31,27 @@ public enum Transport {
 
     public static final String PROPERTY = "relay.transport";
 
+    /** Netty's switch for multishot POLL_ADD, read once when its io_uring support loads. */
+    static final String MULTISHOT_POLL = "io.netty.iouring.pollAddMultishotEnabled";
+
     public static Transport select() {
         String wanted = System.getProperty(PROPERTY, "auto").toLowerCase(Locale.ROOT);
         return switch (wanted) {
-            case "io_uring", "iouring" -> IoUring.isAvailable() ? IO_URING : fallback(IoUring.unavailabilityCause());
+            case "io_uring", "iouring" -> {
+                singleShotPoll();
+                yield IoUring.isAvailable() ? IO_URING : fallback(IoUring.unavailabilityCause());
+            }
             case "epoll" -> Epoll.isAvailable() ? EPOLL : fallback(Epoll.unavailabilityCause());
             case "nio" -> NIO;
             default -> Epoll.isAvailable() ? EPOLL : NIO;
         };
+    }
+
+    /** Must run before {@link IoUring} loads (it reads the switch once); an explicit setting wins. */
+    private static void singleShotPoll() {
+        if (System.getProperty(MULTISHOT_POLL) == null) {
+            System.setProperty(MULTISHOT_POLL, "false");
+        }
     }
 
     private static Transport fallback(@Nullable Throwable cause) {
