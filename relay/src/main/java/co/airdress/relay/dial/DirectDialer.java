@@ -5,13 +5,11 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.listen.Listener;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
@@ -44,43 +42,18 @@ public final class DirectDialer implements OperatorDialer {
         return connect(client, address, backend);
     }
 
-    /**
-     * Connects to {@code address} on the client's event loop with the relay's upstream options.
-     *
-     * <p>What {@code Bootstrap.connect} does, without a bootstrap per dial (its option map, the
-     * reflective channel factory and the resolver lookup showed in the connection-rate profile):
-     * the channel of the client's transport, registered on the client's loop, then connected; a
-     * failed connect closes the channel.
-     */
+    /** Connects to {@code address} on the client's event loop with the relay's upstream options. */
     public ChannelFuture connect(Channel client, InetSocketAddress address, ChannelHandler backend) {
-        Channel up;
-        try {
-            up = newChannel(client, address);
-        } catch (RuntimeException e) {
-            // socket() failed (EMFILE...): a failed dial, answered like an unreachable operator.
-            return client.newFailedFuture(e);
-        }
-        ChannelConfig c = up.config();
-        c.setAutoRead(false);
-        c.setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        // TCP_NODELAY is Netty's default for every socket channel (see RelayServer).
-        c.setConnectTimeoutMillis(connectTimeoutMillis);
-        c.setWriteBufferWaterMark(waterMark);
-        up.pipeline().addLast(backend);
-        ChannelPromise connected = up.newPromise();
-        client.eventLoop().register(up).addListener((ChannelFutureListener) registered -> {
-            if (!registered.isSuccess()) {
-                if (up.isRegistered()) {
-                    up.close();
-                } else {
-                    up.unsafe().closeForcibly();
-                }
-                connected.tryFailure(registered.cause());
-                return;
-            }
-            up.connect(address, connected).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        });
-        return connected;
+        return new Bootstrap()
+                .group(client.eventLoop())
+                .channelFactory(() -> newChannel(client, address))
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                // TCP_NODELAY is Netty's default for every socket channel (see RelayServer).
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .handler(backend)
+                .connect(address);
     }
 
     /**
