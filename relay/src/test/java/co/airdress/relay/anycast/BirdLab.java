@@ -146,12 +146,17 @@ final class BirdLab implements AutoCloseable {
     }
 
     private static Path configSource() {
-        for (Path candidate : List.of(Path.of("..", "docker", "bird"), Path.of("docker", "bird"))) {
-            if (Files.isRegularFile(candidate.resolve("pop.conf"))) {
-                return candidate;
+        return repoFile("docker/bird/pop.conf").getParent();
+    }
+
+    /** A file of the repository by its path from the root, whether the build runs in the module or the root. */
+    static Path repoFile(String path) {
+        for (Path candidate : List.of(Path.of("..").resolve(path), Path.of(path))) {
+            if (Files.isRegularFile(candidate)) {
+                return candidate.toAbsolutePath().normalize();
             }
         }
-        throw new AssertionError("docker/bird not found from " + Path.of("").toAbsolutePath());
+        throw new AssertionError(path + " not found from " + Path.of("").toAbsolutePath());
     }
 
     Path popSocket() {

@@ -129,13 +129,8 @@ class RouteMoveConnectionTest {
     }
 
     private static String[] flowRescue(String... args) {
-        Path script = Path.of("..", "docker", "flow-rescue", "flow-rescue.sh");
-        if (!Files.isRegularFile(script)) {
-            script = Path.of("docker", "flow-rescue", "flow-rescue.sh");
-        }
-        assertThat(script).as("docker/flow-rescue/flow-rescue.sh from " + Path.of("").toAbsolutePath()).isRegularFile();
         String[] command = new String[args.length + 1];
-        command[0] = script.toAbsolutePath().toString();
+        command[0] = BirdLab.repoFile("docker/flow-rescue/flow-rescue.sh").toString();
         System.arraycopy(args, 0, command, 1, args.length);
         return command;
     }
