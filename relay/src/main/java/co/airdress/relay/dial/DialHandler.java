@@ -13,21 +13,28 @@ import co.airdress.relay.proxy.ProxyHeader;
 import co.airdress.relay.splice.RelayBackendHandler;
 import co.airdress.relay.splice.RelayFrontendHandler;
 import co.airdress.relay.splice.Splice;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Step 4-6: dials the routed operator, writes the PROXY header (if the operator wants one) and
  * the peeked bytes, then hands the connection to the splice. The client is not read while this
- * runs. An unreachable operator is answered with internal_error / 502.
+ * runs, except that Netty reads a socket to its end when the client's FIN arrives: those bytes and
+ * the end of input are held here (no more than the kernel had buffered for the client) and passed
+ * to the splice once it starts. An unreachable operator is answered with internal_error / 502.
  */
 public final class DialHandler extends ChannelInboundHandlerAdapter {
 
@@ -39,6 +46,8 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
     private final String pop;
     private final Duration idle;
     private @Nullable Channel upstream;
+    private @Nullable List<ByteBuf> early;
+    private boolean inputEnded;
 
     public DialHandler(ConnectionRecord record, OperatorDialer dialer, DataPathMetrics metrics, String pop, Duration idle) {
         this.record = requireNonNull(record, "record");
@@ -50,6 +59,14 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf b && upstream != null) {
+            // The rest of the client's bytes, read with its FIN while the operator is dialed.
+            if (early == null) {
+                early = new ArrayList<>(2);
+            }
+            early.add(b);
+            return;
+        }
         if (!(msg instanceof Peeked peeked) || upstream != null) {
             ReferenceCountUtil.release(msg);
             return;
@@ -112,13 +129,40 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
             perOperator.incrementAndGet();
             up.closeFuture().addListener(c -> perOperator.decrementAndGet());
             RelayFrontendHandler front = new RelayFrontendHandler(record, metrics.clientToUpstream(record.listener()));
+            List<ByteBuf> held = early;
+            early = null;
+            boolean ended = inputEnded;
             Splice.start(client, this, front, up, back, idle);
+            // What arrived during the dial goes through the splice as if read now.
+            ChannelPipeline p = client.pipeline();
+            if (held != null) {
+                held.forEach(p::fireChannelRead);
+                p.fireChannelReadComplete();
+            }
+            if (ended) {
+                p.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            }
         });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && upstream != null) {
+            inputEnded = true; // the splice will pass it on
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        releaseEarly();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // The client left while dialing: drop the half-made upstream.
+        releaseEarly();
         Channel up = upstream;
         if (up != null) {
             record.outcome(Outcome.CLIENT_CLOSED);
@@ -129,6 +173,15 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        releaseEarly();
         ctx.close();
+    }
+
+    private void releaseEarly() {
+        List<ByteBuf> held = early;
+        if (held != null) {
+            early = null;
+            held.forEach(ByteBuf::release);
+        }
     }
 }
