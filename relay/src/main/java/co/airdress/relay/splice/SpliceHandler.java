@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -24,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * requests the read. So each direction holds at most the high watermark plus one read.
  *
  * <p>Half-close: when this side's input ends (FIN), the peer's output is shut down once what was
- * written before is flushed; when both inputs have ended, both channels close.
+ * written before is flushed, and the peer's own FIN then closes both channels (after flushing).
  */
 abstract class SpliceHandler extends ChannelInboundHandlerAdapter {
 
@@ -104,6 +105,10 @@ abstract class SpliceHandler extends ChannelInboundHandlerAdapter {
             if (p instanceof DuplexChannel d) {
                 p.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
+                        // The peer's own end of input will now finish the relay, so let it close
+                        // the peer outright: a half-close would cost a shutdown(SHUT_RD), which
+                        // fails with ENOTCONN (an exception) once the other end has gone.
+                        p.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
                         d.shutdownOutput();
                     } else {
                         p.close();
