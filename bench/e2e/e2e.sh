@@ -2,9 +2,11 @@
 # End-to-end benchmark: the relay against HAProxy (tcp mode, req.ssl_sni), nginx stream +
 # ssl_preread and sniproxy, on this machine, same upstream and same client, alternating runs.
 # Prints a markdown report and writes it to bench/e2e/RESULTS.md. See bench/e2e/README.md.
+# relay-epoll is the relay again with -Drelay.transport=epoll (its default is io_uring where the
+# kernel allows it), for the two transports side by side; ratios are always of "relay".
 #
 #   bench/e2e/e2e.sh [--quick] [--rounds N] [--only connrate,bulk,latency,idle]
-#                    [--proxies haproxy,haproxy2t,nginx,sniproxy,relay] [--out FILE]
+#                    [--proxies haproxy,haproxy2t,nginx,sniproxy,relay,relay-epoll] [--out FILE]
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +27,7 @@ while (($#)); do
     --only) ONLY=$2; shift ;;
     --proxies) PROXIES=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "e2e.sh: unknown option: $1 (expected: --quick, --rounds, --only, --proxies, --out)" >&2; exit 2 ;;
   esac
   shift
@@ -274,7 +276,9 @@ table bench {
 }
 EOF
       start_bg "$name" /usr/sbin/sniproxy -f -n "$NOFILE" -c "$dir/sniproxy.conf" ;;
-    relay)
+    relay|relay-epoll)
+      local transport=""
+      [[ $name == relay-epoll ]] && transport="-Drelay.transport=epoll"
       write_relay_config "$dir" "$SNI" "$up" "$port" "$(free_port)"
       pushd "$dir" >/dev/null   # whatever the relay writes relative to its cwd stays in the temp dir
       # Its JSON access line per connection goes to a file, as in production (the peers log
@@ -282,10 +286,10 @@ EOF
       # Not in $dir: the relay watches the operators file's directory, and every access-log
       # write there would wake its watcher.
       mkdir -p "$dir-log"
-      JAVA_OPTS="-Drelay.access.file=$dir-log/access.log ${E2E_RELAY_JAVA_OPTS:-}" \
+      JAVA_OPTS="-Drelay.access.file=$dir-log/access.log $transport ${E2E_RELAY_JAVA_OPTS:-}" \
         start_bg "$name" "$ROOT/bin/relay" run --config "$dir/relay.yaml"
       popd >/dev/null ;;
-    *) echo "e2e.sh: unknown proxy: $name (expected: haproxy, haproxy2t, nginx, sniproxy, relay)" >&2; exit 2 ;;
+    *) echo "e2e.sh: unknown proxy: $name (expected: haproxy, haproxy2t, nginx, sniproxy, relay, relay-epoll)" >&2; exit 2 ;;
   esac
   PROXY_PID[$name]=$LAST_PID
   PROXY_PORT[$name]=$port
@@ -301,7 +305,7 @@ stop_proxies() {
 declare -a PATHS=()
 IFS=, read -r -a REQUESTED <<<"$PROXIES"
 for p in "${REQUESTED[@]}"; do
-  if [[ $p == relay && $RELAY_STATE != ok ]]; then continue; fi
+  if [[ $p == relay* && $RELAY_STATE != ok ]]; then continue; fi
   PATHS+=("$p")
 done
 start_all() {  # upstream_port
@@ -499,6 +503,7 @@ label() {
     nginx) echo "nginx $NGINX_V stream + ssl_preread, 1 worker" ;;
     sniproxy) echo "sniproxy $SNIPROXY_V" ;;
     relay) echo "relay ($RELAY_REV)" ;;
+    relay-epoll) echo "relay ($RELAY_REV), epoll transport" ;;
   esac
 }
 HAPROXY_V=$(/usr/sbin/haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p')

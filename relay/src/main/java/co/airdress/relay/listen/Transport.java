@@ -14,10 +14,12 @@ import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The Netty transport. {@link #select} picks epoll, then NIO when the native library does not
- * load; io_uring only when asked for ({@code -Drelay.transport=io_uring}), since it has not been
- * measured faster than epoll for this workload here. Native transports support SO_REUSEPORT, so
- * each event loop gets its own listening socket and the kernel spreads accepts over them.
+ * The Netty transport. {@link #select} picks io_uring, then epoll when the kernel refuses io_uring
+ * (too old, {@code kernel.io_uring_disabled}, or a seccomp profile such as a container runtime's
+ * default), then NIO when no native library loads; {@code -Drelay.transport=epoll|io_uring|nio}
+ * asks for one. io_uring is first because it spent less CPU per new connection than epoll here
+ * (bench/e2e/README.md, "Transport"). Native transports support SO_REUSEPORT, so each event loop
+ * gets its own listening socket and the kernel spreads accepts over them.
  *
  * <p>With io_uring, Netty's multishot POLL_ADD is turned off (unless {@value #MULTISHOT_POLL} is
  * set explicitly): with auto-read off, as every relay channel is, Netty 4.2.18 loses a requested
@@ -43,7 +45,10 @@ public enum Transport {
             }
             case "epoll" -> Epoll.isAvailable() ? EPOLL : fallback(Epoll.unavailabilityCause());
             case "nio" -> NIO;
-            default -> Epoll.isAvailable() ? EPOLL : NIO;
+            default -> {
+                singleShotPoll();
+                yield IoUring.isAvailable() ? IO_URING : Epoll.isAvailable() ? EPOLL : NIO;
+            }
         };
     }
 
