@@ -8,7 +8,7 @@
 # WARM connections (30000), then ROUNDS rounds of T seconds (5) each, 64 connections in flight,
 # Chromium's ClientHello. Prints conn/s and the relay's CPU µs per connection (utime+stime of its
 # process tree over the run) with the load average. Less than e2e.sh measures (no peers, no
-# memory), but two builds side by side in a few minutes. MODE=latency measures the open-loop latency
+# memory), but two builds side by side in a few minutes. CONC sets the connections in flight (64). MODE=latency measures the open-loop latency
 # at RATE exchanges/s (1000) instead (loadgen's p50/p99 in the output). HOLD=S keeps the relays S
 # seconds after the rounds (to attach strace or perf). Run under `flock /work/bench.lock`.
 set -euo pipefail
@@ -68,7 +68,7 @@ for r in $(seq "$ROUNDS"); do
     if [[ ${MODE:-connrate} == latency ]]; then
       out=$("$LG" latency --hello "$HELLO" --rate "${RATE:-1000}" --duration "$T" --timeout 2000 --src 127.0.0.2-127.0.0.9 --target 127.0.0.1:${PORT[$l]})
     else
-      out=$("$LG" connrate --hello "$HELLO" --conc 64 --duration "$T" --timeout 2000 --src 127.0.0.2-127.0.0.9 --target 127.0.0.1:${PORT[$l]})
+      out=$("$LG" connrate --hello "$HELLO" --conc "${CONC:-64}" --duration "$T" --timeout 2000 --src 127.0.0.2-127.0.0.9 --target 127.0.0.1:${PORT[$l]})
     fi
     c1=$(cpu "${PID[$l]}")
     ok=$(sed -n 's/.*\bok=\([0-9]*\).*/\1/p' <<<"$out"); rate=$(sed -n 's/.*\brate=\([0-9.]*\).*/\1/p' <<<"$out")

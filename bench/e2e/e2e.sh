@@ -7,6 +7,7 @@
 #
 #   bench/e2e/e2e.sh [--quick] [--rounds N] [--only connrate,bulk,latency,idle]
 #                    [--proxies haproxy,haproxy2t,nginx,sniproxy,relay,relay-epoll] [--out FILE]
+#                    [--conc N]  (connections in flight for the connection rate; 64)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,8 +28,9 @@ while (($#)); do
     --only) ONLY=$2; shift ;;
     --proxies) PROXIES=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "e2e.sh: unknown option: $1 (expected: --quick, --rounds, --only, --proxies, --out)" >&2; exit 2 ;;
+    --conc) RATE_CONC=$2; shift ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "e2e.sh: unknown option: $1 (expected: --quick, --rounds, --only, --proxies, --out, --conc)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -42,7 +44,8 @@ if ((QUICK)); then
 else
   : "${ROUNDS:=3}"; WARM_COUNT=30000; T_WARM=30; T_RATE=5; T_BULK=5; T_LAT=5; LAT_RATE=1000; IDLE_COUNTS="10000 50000"; PEEK_COUNT=10000
 fi
-CONC=64
+CONC=64                 # bulk connections, and the connection rate's default
+RATE_CONC=${RATE_CONC:-$CONC}
 SRC="127.0.0.2-127.0.0.9"   # client source addresses: 8 x the ephemeral port range
 
 has() { [[ ",$1," == *",$2,"* ]]; }
@@ -358,13 +361,13 @@ if has "$ONLY" connrate || has "$ONLY" latency; then
   # Warm-up (the JVM's JIT above all, pools) so that round 1 is not a cold start for anyone:
   # WARM_COUNT connections per path, or T_WARM seconds if that comes first.
   for p in "${PATHS[@]}"; do
-    out=$(run_loadgen $((T_WARM + 30)) connrate --hello "$HELLO" --conc "$CONC" --duration "$T_WARM" --count "$WARM_COUNT" --src "$SRC" --target "$(target_of "$p" "$UP_OK")")
+    out=$(run_loadgen $((T_WARM + 30)) connrate --hello "$HELLO" --conc "$RATE_CONC" --duration "$T_WARM" --count "$WARM_COUNT" --src "$SRC" --target "$(target_of "$p" "$UP_OK")")
     log "warm-up $p: $out"
   done
   for round in $(seq "$ROUNDS"); do
     for p in direct "${PATHS[@]}"; do
       if has "$ONLY" connrate; then
-        measure connrate "$p" "$UP_OK" $((T_RATE + 30)) connrate --hello "$HELLO" --conc "$CONC" --duration "$T_RATE" --timeout 2000 --src "$SRC"
+        measure connrate "$p" "$UP_OK" $((T_RATE + 30)) connrate --hello "$HELLO" --conc "$RATE_CONC" --duration "$T_RATE" --timeout 2000 --src "$SRC"
         add connrate "$p" "$(kv rate "$LAST_OUT")"
         if [[ $p != direct ]]; then  # the proxy's CPU cost of one connection, whatever the machine's load
           add cpu_per_conn "$p" "$(awk -v c="$LAST_PROXY_CPU" -v n="$(kv ok "$LAST_OUT")" 'BEGIN { if (n > 0) printf "%.0f", c * 1e6 / n }')"
@@ -528,7 +531,7 @@ report() {
     echo
     echo "## New TLS-peek connections per second"
     echo
-    echo "$CONC connections in flight; each connects, sends the ClientHello, reads the upstream's answer until it closes. ${T_RATE} s per run. Proxy CPU = CPU seconds the proxy used during the run; load generator CPU = % of one core; machine idle = share of both vCPUs left idle during the run (0 % = the machine, not one process, was the limit)."
+    echo "$RATE_CONC connections in flight; each connects, sends the ClientHello, reads the upstream's answer until it closes. ${T_RATE} s per run. Proxy CPU = CPU seconds the proxy used during the run; load generator CPU = % of one core; machine idle = share of both vCPUs left idle during the run (0 % = the machine, not one process, was the limit)."
     echo
     echo "| path | connections/s, median (min–max) | proxy CPU s | proxy CPU µs per connection | load generator CPU | machine idle | failed |"
     echo "|---|---|---|---|---|---|---|"
