@@ -14,6 +14,7 @@ import co.airdress.relay.route.Routes;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -22,6 +23,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import java.net.Inet4Address;
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The data-plane listeners (HTTP and TLS) and their connections: binds, stops accepting, closes
- * everything. With a native transport each event loop gets its own SO_REUSEPORT socket.
+ * everything. With a native transport each event loop gets its own SO_REUSEPORT socket and keeps
+ * the connections that socket accepts.
  */
 public final class RelayServer implements DrainCoordinator.Target, AutoCloseable {
 
@@ -91,7 +94,6 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
             return;
         }
         ServerBootstrap b = new ServerBootstrap()
-                .group(group)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
@@ -115,11 +117,21 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
             b.option(IoUringChannelOption.SO_REUSEPORT, true);
             sockets = loops();
         }
-        Channel first = b.bind(address).sync().channel();
-        serverChannels.add(first);
-        InetSocketAddress actual = (InetSocketAddress) first.localAddress();
-        for (int i = 1; i < sockets; i++) {
-            serverChannels.add(b.bind(actual).sync().channel());
+        InetSocketAddress actual = address;
+        if (sockets == 1) {
+            Channel ch = b.group(group).bind(address).sync().channel();
+            serverChannels.add(ch);
+            actual = (InetSocketAddress) ch.localAddress();
+        } else {
+            // One socket per event loop, and the connections it accepts stay on that loop: no
+            // hand-over to another thread (a wake-up of that loop) on a connection's first step.
+            // At 1,000 connections/s this took ~10 % off the CPU per connection (bench/e2e/README.md).
+            for (EventExecutor e : group) {
+                EventLoop loop = (EventLoop) e;
+                Channel ch = b.clone().group(loop, loop).bind(actual).sync().channel();
+                serverChannels.add(ch);
+                actual = (InetSocketAddress) ch.localAddress();
+            }
         }
         bound.put(listener, actual);
         health.listener(listener.label(), true);
@@ -147,6 +159,11 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         for (Listener l : bound.keySet()) {
             health.listener(l.label(), false);
         }
+    }
+
+    /** The client connections open now (tests look at where they live). */
+    ChannelGroup connections() {
+        return clients;
     }
 
     @Override
