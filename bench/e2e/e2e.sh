@@ -42,7 +42,7 @@ fi
 if ((QUICK)); then
   : "${ROUNDS:=1}"; WARM_COUNT=10000; T_WARM=15; T_RATE=2; T_BULK=2; T_LAT=2; LAT_RATE=1000; IDLE_COUNTS="2000"; PEEK_COUNT=2000
 else
-  : "${ROUNDS:=3}"; WARM_COUNT=30000; T_WARM=30; T_RATE=5; T_BULK=5; T_LAT=5; LAT_RATE=1000; IDLE_COUNTS="10000 50000"; PEEK_COUNT=10000
+  : "${ROUNDS:=3}"; WARM_COUNT=100000; T_WARM=30; T_RATE=5; T_BULK=5; T_LAT=5; LAT_RATE=1000; IDLE_COUNTS="10000 50000"; PEEK_COUNT=10000
 fi
 CONC=64                 # bulk connections, and the connection rate's default
 RATE_CONC=${RATE_CONC:-$CONC}
@@ -359,7 +359,9 @@ measure() {  # metric path upstream_port budget loadgen-args...
 if has "$ONLY" connrate || has "$ONLY" latency; then
   start_all "$UP_OK"
   # Warm-up (the JVM's JIT above all, pools) so that round 1 is not a cold start for anyone:
-  # WARM_COUNT connections per path, or T_WARM seconds if that comes first.
+  # WARM_COUNT connections per path, or T_WARM seconds if that comes first. 100,000: after
+  # 30,000 the relay's C2 was still compiling (~200 compilations, ~100 of them replacing
+  # deoptimized code, in the next 5 s; a handful per 5 s after that).
   for p in "${PATHS[@]}"; do
     out=$(run_loadgen $((T_WARM + 30)) connrate --hello "$HELLO" --conc "$RATE_CONC" --duration "$T_WARM" --count "$WARM_COUNT" --src "$SRC" --target "$(target_of "$p" "$UP_OK")")
     log "warm-up $p: $out"

@@ -33,8 +33,10 @@ import org.jspecify.annotations.Nullable;
  * Step 4-6: dials the routed operator, writes the PROXY header (if the operator wants one) and
  * the peeked bytes, then hands the connection to the splice. The client is not read while this
  * runs, except that Netty reads a socket to its end when the client's FIN arrives: those bytes and
- * the end of input are held here (no more than the kernel had buffered for the client) and passed
- * to the splice once it starts. An unreachable operator is answered with internal_error / 502.
+ * the end of input are held here and passed to the splice once it starts. They are what the
+ * kernel had buffered, and the socket's receive buffer does not grow while the relay is not
+ * reading (tcp_rmem's default, 128 KiB). An unreachable operator is answered with internal_error /
+ * 502.
  */
 public final class DialHandler extends ChannelInboundHandlerAdapter {
 
