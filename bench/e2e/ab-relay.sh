@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# A/B of relay builds (or JVM flags) on the connection rate alone, alternating within each round:
+# A/B of relay builds (or JVM flags), alternating within each round:
 #
 #   bench/e2e/ab-relay.sh ROUNDS LABEL=DIR[=JAVA_OPTS]...
 #
 # DIR holds a snapshot of bin/ and relay/target/{relay-*.jar,lib} (copy them aside after each
 # build). Each variant gets its own relay on the same nginx `return "ok\n"` upstream, a warm-up of
-# WARM connections (30000), then ROUNDS rounds of T seconds (5) each, 64 connections in flight,
-# Chromium's ClientHello. Prints conn/s and the relay's CPU µs per connection (utime+stime of its
-# process tree over the run) with the load average. Less than e2e.sh measures (no peers, no
-# memory), but two builds side by side in a few minutes. CONC sets the connections in flight (64). MODE=latency measures the open-loop latency
-# at RATE exchanges/s (1000) instead (loadgen's p50/p99 in the output). HOLD=S keeps the relays S
-# seconds after the rounds (to attach strace or perf). Run under `flock /work/bench.lock`.
+# WARM connections (30000), then ROUNDS rounds of T seconds (5) each, Chromium's ClientHello.
+# By default each round is the connection rate with CONC connections in flight (64); MODE=latency
+# measures the open-loop latency at RATE exchanges/s (1000) instead (loadgen's p50/p99 in the
+# output). Prints conn/s and the relay's CPU µs per connection (utime+stime of its process tree
+# over the run) with the load average. Less than e2e.sh measures (no peers, no memory), but two
+# builds side by side in a few minutes. HOLD=S keeps the relays S seconds after the rounds (to
+# attach strace or perf). Run under `flock /work/bench.lock`.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=relay-config.sh
