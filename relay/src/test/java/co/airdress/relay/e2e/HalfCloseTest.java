@@ -6,6 +6,7 @@ import co.airdress.relay.config.ProxyProtocol;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -56,21 +57,14 @@ class HalfCloseTest {
     void theClientKeepsSendingAfterTheUpstreamEndedItsOutput() throws Exception {
         start();
         // The upstream answers, ends its output, and then reads everything the client still sends.
-        CompletableFuture<String> upstreamRead = CompletableFuture.supplyAsync(() -> {
-            try (Socket s = upstream.accept()) {
-                s.setSoTimeout(10_000);
-                InputStream in = s.getInputStream();
-                String head = new String(in.readNBytes(HEAD.length), StandardCharsets.US_ASCII);
-                s.getOutputStream().write("answer\n".getBytes(StandardCharsets.US_ASCII));
-                s.shutdownOutput();
-                return head + readToEnd(in);
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
+        CompletableFuture<String> upstreamRead = upstreamConnection(0, s -> {
+            InputStream in = s.getInputStream();
+            String head = new String(in.readNBytes(HEAD.length), StandardCharsets.US_ASCII);
+            s.getOutputStream().write("answer\n".getBytes(StandardCharsets.US_ASCII));
+            s.shutdownOutput();
+            return head + readToEnd(in);
         });
-        try (Socket c = new Socket()) {
-            c.connect(new InetSocketAddress("127.0.0.1", relay.httpPort()), 5000);
-            c.setSoTimeout(10_000);
+        try (Socket c = clientThroughRelay()) {
             c.getOutputStream().write(HEAD);
             // The answer and then end of stream: the upstream's FIN reached the client...
             assertThat(readToEnd(c.getInputStream())).isEqualTo("answer\n");
@@ -86,22 +80,15 @@ class HalfCloseTest {
     @Test
     void theUpstreamKeepsAnsweringAfterTheClientEndedItsOutput() throws Exception {
         start();
-        CompletableFuture<String> upstreamRead = CompletableFuture.supplyAsync(() -> {
-            try (Socket s = upstream.accept()) {
-                s.setSoTimeout(10_000);
-                String got = readToEnd(s.getInputStream());
-                // Only after the client's FIN: two writes, then the upstream closes.
-                s.getOutputStream().write("one\n".getBytes(StandardCharsets.US_ASCII));
-                s.getOutputStream().flush();
-                s.getOutputStream().write("two\n".getBytes(StandardCharsets.US_ASCII));
-                return got;
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
+        CompletableFuture<String> upstreamRead = upstreamConnection(0, s -> {
+            String got = readToEnd(s.getInputStream());
+            // Only after the client's FIN: two writes, then the upstream closes.
+            s.getOutputStream().write("one\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            s.getOutputStream().write("two\n".getBytes(StandardCharsets.US_ASCII));
+            return got;
         });
-        try (Socket c = new Socket()) {
-            c.connect(new InetSocketAddress("127.0.0.1", relay.httpPort()), 5000);
-            c.setSoTimeout(10_000);
+        try (Socket c = clientThroughRelay()) {
             c.getOutputStream().write(HEAD);
             c.shutdownOutput();
             assertThat(readToEnd(c.getInputStream())).isEqualTo("one\ntwo\n");
@@ -125,9 +112,7 @@ class HalfCloseTest {
         byte[] request = new byte[HEAD.length + body.length];
         System.arraycopy(HEAD, 0, request, 0, HEAD.length);
         System.arraycopy(body, 0, request, HEAD.length, body.length);
-        try (Socket c = new Socket()) {
-            c.connect(new InetSocketAddress("127.0.0.1", relay.httpPort()), 5000);
-            c.setSoTimeout(10_000);
+        try (Socket c = clientThroughRelay()) {
             c.getOutputStream().write(request);
             c.shutdownOutput();
             // The relay's first SYN was dropped: it is dialing. Then make room: the queued
@@ -137,25 +122,48 @@ class HalfCloseTest {
                 assertThat(System.nanoTime()).as("the relay's SYN to a full accept queue").isLessThan(deadline);
                 Thread.onSpinWait();
             }
-            CompletableFuture<String> upstreamRead = CompletableFuture.supplyAsync(() -> {
-                try {
-                    for (Socket q : queued) {
-                        upstream.accept().close();
-                        q.close();
-                    }
-                    try (Socket s = upstream.accept()) {
-                        s.setSoTimeout(10_000);
-                        String got = readToEnd(s.getInputStream());
-                        s.getOutputStream().write(("got " + got.length() + "\n").getBytes(StandardCharsets.US_ASCII));
-                        return got;
-                    }
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
+            CompletableFuture<String> upstreamRead = upstreamConnection(queued.size(), s -> {
+                String got = readToEnd(s.getInputStream());
+                s.getOutputStream().write(("got " + got.length() + "\n").getBytes(StandardCharsets.US_ASCII));
+                return got;
             });
             assertThat(readToEnd(c.getInputStream())).isEqualTo("got " + request.length + "\n");
             assertThat(upstreamRead.get(10, TimeUnit.SECONDS)).isEqualTo(new String(request, StandardCharsets.US_ASCII));
+        } finally {
+            for (Socket q : queued) {
+                q.close();
+            }
         }
+    }
+
+    /** What the upstream does with one connection; returns what the test checks. */
+    @FunctionalInterface
+    private interface UpstreamSession {
+        String run(Socket s) throws IOException;
+    }
+
+    /** Accepts (and closes) {@code skip} queued connections, then runs {@code session} on the next. */
+    private CompletableFuture<String> upstreamConnection(int skip, UpstreamSession session) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                for (int i = 0; i < skip; i++) {
+                    upstream.accept().close();
+                }
+                try (Socket s = upstream.accept()) {
+                    s.setSoTimeout(10_000);
+                    return session.run(s);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private Socket clientThroughRelay() throws IOException {
+        Socket c = new Socket();
+        c.connect(new InetSocketAddress("127.0.0.1", relay.httpPort()), 5000);
+        c.setSoTimeout(10_000);
+        return c;
     }
 
     /** The kernel's count of SYNs dropped because an accept queue was full (/proc/net/netstat). */
