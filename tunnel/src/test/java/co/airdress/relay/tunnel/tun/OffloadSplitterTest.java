@@ -209,29 +209,29 @@ class OffloadSplitterTest {
     }
 
     private static byte[] tcp6(byte[] payload, long seq, int flags) {
-        byte[] p = new byte[40 + 20 + payload.length];
-        p[0] = 0x60;
+        byte[] p = v6(6, 20 + payload.length);
         p[1] = 0x0a; // traffic class / flow label bits, to see them copied
         p[2] = (byte) 0xbc;
         p[3] = 0x12;
-        put16(p, 4, 20 + payload.length);
-        p[6] = 6;
-        p[7] = 64;
-        System.arraycopy(V6_SRC, 0, p, 8, 16);
-        System.arraycopy(V6_DST, 0, p, 24, 16);
         tcpHeader(p, 40, seq, flags, 20);
         System.arraycopy(payload, 0, p, 60, payload.length);
         return p;
     }
 
-    private static byte[] udp6(byte[] payload) {
-        byte[] p = new byte[40 + 8 + payload.length];
+    /** An IPv6 packet with its fixed header written: next header, payload length, hop limit 64. */
+    private static byte[] v6(int nextHeader, int payloadLength) {
+        byte[] p = new byte[40 + payloadLength];
         p[0] = 0x60;
-        put16(p, 4, 8 + payload.length);
-        p[6] = 17;
+        put16(p, 4, payloadLength);
+        p[6] = (byte) nextHeader;
         p[7] = 64;
         System.arraycopy(V6_SRC, 0, p, 8, 16);
         System.arraycopy(V6_DST, 0, p, 24, 16);
+        return p;
+    }
+
+    private static byte[] udp6(byte[] payload) {
+        byte[] p = v6(17, 8 + payload.length);
         put16(p, 40, 40000);
         put16(p, 42, 53);
         put16(p, 44, 8 + payload.length);
