@@ -25,7 +25,6 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -109,37 +108,30 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         } else {
             b.channel(transport.serverChannel());
         }
-        int sockets = 1;
-        if (transport == Transport.EPOLL) {
-            b.option(EpollChannelOption.SO_REUSEPORT, true);
-            sockets = loops();
-        } else if (transport == Transport.IO_URING) {
-            b.option(IoUringChannelOption.SO_REUSEPORT, true);
-            sockets = loops();
-        }
-        InetSocketAddress actual = address;
-        if (sockets == 1) {
+        InetSocketAddress actual;
+        int sockets = 0;
+        if (!transport.reusePort()) {
             Channel ch = b.group(group).bind(address).sync().channel();
             serverChannels.add(ch);
             actual = (InetSocketAddress) ch.localAddress();
+            sockets = 1;
         } else {
-            // One socket per event loop, and the connections it accepts stay on that loop: no
-            // hand-over to another thread (a wake-up of that loop) on a connection's first step.
-            // At 1,000 connections/s this took ~10 % off the CPU per connection (bench/e2e/README.md).
+            // One SO_REUSEPORT socket per event loop, and the connections it accepts stay on that
+            // loop: no hand-over to another thread, so one wake-up fewer per connection when that
+            // loop is idle (bench/e2e/README.md, "Profiling notes, session 3").
+            b.option(transport == Transport.EPOLL ? EpollChannelOption.SO_REUSEPORT : IoUringChannelOption.SO_REUSEPORT, true);
+            actual = address;
             for (EventExecutor e : group) {
                 EventLoop loop = (EventLoop) e;
                 Channel ch = b.clone().group(loop, loop).bind(actual).sync().channel();
                 serverChannels.add(ch);
                 actual = (InetSocketAddress) ch.localAddress();
+                sockets++;
             }
         }
         bound.put(listener, actual);
         health.listener(listener.label(), true);
         log.info("listening for {} on {} ({} socket(s), transport {})", listener.label(), actual, sockets, transport.label());
-    }
-
-    private int loops() {
-        return group instanceof MultithreadEventExecutorGroup m ? m.executorCount() : 1;
     }
 
     public @Nullable InetSocketAddress address(Listener listener) {
