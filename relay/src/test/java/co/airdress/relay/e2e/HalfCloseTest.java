@@ -3,7 +3,6 @@ package co.airdress.relay.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.ProxyProtocol;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -194,17 +193,7 @@ class HalfCloseTest {
         throw new IllegalStateException("accept queue: " + queued.size() + " connections completed (expected: full after 2)");
     }
 
-    private static String readToEnd(InputStream in) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        try {
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                out.write(buf, 0, n);
-            }
-        } catch (IOException e) {
-            throw new RuntimeException("read failed after " + out.size() + " bytes", e);
-        }
-        return out.toString(StandardCharsets.US_ASCII);
+    private static String readToEnd(InputStream in) throws IOException {
+        return new String(Raw.readToEndStrictly(in), StandardCharsets.US_ASCII);
     }
 }

@@ -26,7 +26,17 @@ final class Raw {
         }
     }
 
+    /** Everything until EOF; a reset ends the read too, keeping what arrived before it. */
     static byte[] readToEnd(InputStream in) throws IOException {
+        return read(in, true);
+    }
+
+    /** Everything until EOF; a reset is an error. */
+    static byte[] readToEndStrictly(InputStream in) throws IOException {
+        return read(in, false);
+    }
+
+    private static byte[] read(InputStream in, boolean resetEnds) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         try {
@@ -35,7 +45,9 @@ final class Raw {
                 out.write(buf, 0, n);
             }
         } catch (SocketException e) {
-            // a reset after the answer: keep what arrived
+            if (!resetEnds) {
+                throw new SocketException(e.getMessage() + " after " + out.size() + " bytes");
+            }
         }
         return out.toByteArray();
     }
