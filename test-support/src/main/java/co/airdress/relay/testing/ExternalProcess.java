@@ -112,9 +112,20 @@ public final class ExternalProcess implements AutoCloseable {
         return this;
     }
 
-    /** Waits until the process output contains {@code text}. */
+    /** Waits until the process output contains {@code text}; fails at once if it exits without. */
     public ExternalProcess awaitOutput(String text, Duration timeout) {
-        Await.until(timeout, name + " to print '" + text + "'", () -> output().contains(text));
+        Await.until(timeout, name + " to print '" + text + "'; output in " + log, () -> {
+            boolean alive = process.isAlive(); // sampled first: output written before an exit is then seen
+            String out = output();
+            if (out.contains(text)) {
+                return true;
+            }
+            if (!alive) {
+                throw new AssertionError(name + " exited with " + process.exitValue()
+                        + " without printing '" + text + "':\n" + out);
+            }
+            return false;
+        });
         return this;
     }
 
