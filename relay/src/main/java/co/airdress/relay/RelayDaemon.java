@@ -21,10 +21,10 @@ import co.airdress.relay.route.Routes;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import io.micrometer.core.instrument.Counter;
-import java.io.IOException;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -101,8 +101,13 @@ public final class RelayDaemon implements AutoCloseable {
                 }
             }
         }
-        log.info("relay {} up: {} event loops ({}), {} hosts, management on {}", config.pop(), loops, transport.label(),
-                routes.current().size(), managementAddress);
+        log.info(
+                "relay {} up: {} event loops ({}), {} hosts, management on {}",
+                config.pop(),
+                loops,
+                transport.label(),
+                routes.current().size(),
+                managementAddress);
     }
 
     private static @Nullable OperatorTunnel startTunnel(RelayConfig config, RelayMetrics metrics, HealthState health) {
@@ -119,7 +124,8 @@ public final class RelayDaemon implements AutoCloseable {
         }
     }
 
-    private static OperatorDialer defaultDialer(RelayConfig config, @Nullable OperatorTunnel tunnel, RelayMetrics metrics) {
+    private static OperatorDialer defaultDialer(
+            RelayConfig config, @Nullable OperatorTunnel tunnel, RelayMetrics metrics) {
         DirectDialer direct = new DirectDialer(config.timeouts().connect(), RelayServer.WATER_MARK);
         if (tunnel == null && config.wireguard() == null) {
             return direct;
@@ -140,7 +146,8 @@ public final class RelayDaemon implements AutoCloseable {
     }
 
     /** Starts with another dialer (the WireGuard tunnel's). */
-    public static RelayDaemon start(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers) throws InterruptedException {
+    public static RelayDaemon start(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers)
+            throws InterruptedException {
         return new RelayDaemon(config, dialers);
     }
 

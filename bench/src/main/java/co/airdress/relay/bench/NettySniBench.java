@@ -187,7 +187,9 @@ public class NettySniBench {
 
     /** Records the hostname Netty extracted and leaves the pipeline, like an SniHandler would. */
     private static final class SniCapture extends AbstractSniHandler<@Nullable String> {
-        @Nullable String hostname;
+        @Nullable
+        String hostname;
+
         boolean done;
 
         @Override

@@ -39,7 +39,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx2g"})
 public class RouteTableBench {
 
     private static final int QUERIES = 4096;
@@ -60,7 +62,10 @@ public class RouteTableBench {
         Upstream upstream = new Upstream(null, new InetSocketAddress("127.0.0.1", 443));
         List<String> batch = new ArrayList<>(100);
         for (int i = 0; i < n; i++) {
-            batch.add(i % 2 == 0 ? "h" + i + ".zone" + (i % 997) + ".example" : "*.w" + i + ".zone" + (i % 997) + ".example");
+            batch.add(
+                    i % 2 == 0
+                            ? "h" + i + ".zone" + (i % 997) + ".example"
+                            : "*.w" + i + ".zone" + (i % 997) + ".example");
             if (batch.size() == 100 || i == n - 1) {
                 operators.add(new Operator("op" + operators.size(), batch, upstream, ProxyProtocol.NONE));
                 batch = new ArrayList<>(100);
@@ -112,8 +117,13 @@ public class RouteTableBench {
         RouteTable t = build(n);
         long buildMillis = (System.nanoTime() - start) / 1_000_000;
         long after = settledHeap(memory);
-        System.out.printf("%d host patterns (%d operators): %.1f MiB retained (%.0f bytes per pattern, operators' lists included), built in %d ms%n",
-                t.size(), t.operators().size(), (after - before) / 1048576.0, (after - before) / (double) n, buildMillis);
+        System.out.printf(
+                "%d host patterns (%d operators): %.1f MiB retained (%.0f bytes per pattern, operators' lists included), built in %d ms%n",
+                t.size(),
+                t.operators().size(),
+                (after - before) / 1048576.0,
+                (after - before) / (double) n,
+                buildMillis);
     }
 
     private static long settledHeap(MemoryMXBean memory) {

@@ -77,7 +77,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g", "-Dio.netty.leakDetection.level=disabled"})
 public class WireGuardBench {
 
     static final int PACKET = 1420;
@@ -101,8 +103,12 @@ public class WireGuardBench {
 
     /** Keeps the last datagram or packet handed over; releases the one before. */
     static final class CapturingSink implements TunnelSink {
-        @Nullable ByteBuf datagram;
-        @Nullable ByteBuf packet;
+        @Nullable
+        ByteBuf datagram;
+
+        @Nullable
+        ByteBuf packet;
+
         long bytes;
         int drops;
 
@@ -184,11 +190,15 @@ public class WireGuardBench {
             WireGuardKey relayKey = WireGuardKeys.generatePrivateKey(random);
             WireGuardKey operatorKey = WireGuardKeys.generatePrivateKey(random);
             relay = new WireGuardTunnel(TunnelConfig.of(relayKey, Set.of(RELAY_IP))
-                    .withAllocator(heap).withRandom(random, relayClock));
+                    .withAllocator(heap)
+                    .withRandom(random, relayClock));
             operator = new WireGuardTunnel(TunnelConfig.of(operatorKey, Set.of(OPERATOR_IP))
-                    .withAllocator(heap).withRandom(random, InstantSource.system()));
-            relay.addPeer(PeerConfig.of(operator.publicKey(), IpPrefix.host(OPERATOR_IP)).withEndpoint(OPERATOR_UDP));
-            operator.addPeer(PeerConfig.of(relay.publicKey(), IpPrefix.host(RELAY_IP)).withEndpoint(RELAY_UDP));
+                    .withAllocator(heap)
+                    .withRandom(random, InstantSource.system()));
+            relay.addPeer(PeerConfig.of(operator.publicKey(), IpPrefix.host(OPERATOR_IP))
+                    .withEndpoint(OPERATOR_UDP));
+            operator.addPeer(
+                    PeerConfig.of(relay.publicKey(), IpPrefix.host(RELAY_IP)).withEndpoint(RELAY_UDP));
 
             CapturingSink toOperator = new CapturingSink();
             CapturingSink toRelay = new CapturingSink();

@@ -25,7 +25,8 @@ public final class ConnectionRecord {
     long clientToUpstream;
     long upstreamToClient;
 
-    public ConnectionRecord(Listener listener, @Nullable InetSocketAddress client, long acceptedNanos, long acceptedMillis) {
+    public ConnectionRecord(
+            Listener listener, @Nullable InetSocketAddress client, long acceptedNanos, long acceptedMillis) {
         this.listener = requireNonNull(listener, "listener");
         this.client = client;
         this.acceptedNanos = acceptedNanos;

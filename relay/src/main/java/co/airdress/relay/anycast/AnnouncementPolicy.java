@@ -33,8 +33,8 @@ import org.jspecify.annotations.Nullable;
 final class AnnouncementPolicy {
 
     /** Tunables; validated here so that the policy never runs with nonsense. */
-    record Settings(int rise, int fall, Duration drainDelay, Duration backoffBase, Duration backoffMax,
-            Duration flapWindow) {
+    record Settings(
+            int rise, int fall, Duration drainDelay, Duration backoffBase, Duration backoffMax, Duration flapWindow) {
         Settings {
             requireNonNull(drainDelay, "drainDelay");
             requireNonNull(backoffBase, "backoffBase");
@@ -63,7 +63,8 @@ final class AnnouncementPolicy {
     }
 
     /** A change of state, with the action BIRD must now perform (if it changed) and why. */
-    record Transition(PolicyState from, PolicyState to, @Nullable BirdAction action, String cause) {
+    record Transition(
+            PolicyState from, PolicyState to, @Nullable BirdAction action, String cause) {
         Transition {
             requireNonNull(from, "from");
             requireNonNull(to, "to");
@@ -141,7 +142,8 @@ final class AnnouncementPolicy {
     }
 
     /** Lets time pass: ends a drain whose delay is over. */
-    @Nullable Transition onTick(long nowNanos) {
+    @Nullable
+    Transition onTick(long nowNanos) {
         if (state == PolicyState.DRAINING_ANNOUNCED && nowNanos - drainDeadlineNanos >= 0) {
             return move(PolicyState.DRAINED, "drain delay of " + settings.drainDelay() + " over");
         }
@@ -179,8 +181,10 @@ final class AnnouncementPolicy {
             case DRAINING_ANNOUNCED -> {
                 consecutiveUp++;
                 if (consecutiveUp >= settings.rise()) {
-                    return move(PolicyState.ANNOUNCED,
-                            "drain cancelled: " + consecutiveUp + " consecutive healthy probes (rise " + settings.rise() + ")");
+                    return move(
+                            PolicyState.ANNOUNCED,
+                            "drain cancelled: " + consecutiveUp + " consecutive healthy probes (rise " + settings.rise()
+                                    + ")");
                 }
                 return null;
             }
@@ -198,8 +202,10 @@ final class AnnouncementPolicy {
             if (state == PolicyState.HOLDING) {
                 return null;
             }
-            return move(PolicyState.HOLDING, cause + ", but " + recentFlaps(now) + " flaps in the last "
-                    + settings.flapWindow() + ": re-announce held until healthy for " + hold);
+            return move(
+                    PolicyState.HOLDING,
+                    cause + ", but " + recentFlaps(now) + " flaps in the last " + settings.flapWindow()
+                            + ": re-announce held until healthy for " + hold);
         }
         if (state == PolicyState.HOLDING) {
             return move(PolicyState.ANNOUNCED, cause + ", healthy for the back-off hold of " + hold);
@@ -216,8 +222,9 @@ final class AnnouncementPolicy {
                 if (settings.drainDelay().isZero()) {
                     return move(PolicyState.DRAINED, "relay reports DRAINING (drain delay 0: withdraw at once)");
                 }
-                return move(PolicyState.DRAINING_ANNOUNCED, "relay reports DRAINING: graceful shutdown for "
-                        + settings.drainDelay() + ", then withdraw");
+                return move(
+                        PolicyState.DRAINING_ANNOUNCED,
+                        "relay reports DRAINING: graceful shutdown for " + settings.drainDelay() + ", then withdraw");
             }
             case WITHDRAWN, RISING, HOLDING -> {
                 return move(PolicyState.DRAINED, "relay reports DRAINING while not announced");

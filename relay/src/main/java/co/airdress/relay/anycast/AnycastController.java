@@ -51,8 +51,15 @@ final class AnycastController implements AutoCloseable {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** Everything the controller needs; built and validated by {@link ControllerCommand}. */
-    record Config(URI readyz, Path birdSocket, String protocol, Path stateFile, Duration interval,
-            Duration timeout, Duration birdTimeout, AnnouncementPolicy.Settings policy,
+    record Config(
+            URI readyz,
+            Path birdSocket,
+            String protocol,
+            Path stateFile,
+            Duration interval,
+            Duration timeout,
+            Duration birdTimeout,
+            AnnouncementPolicy.Settings policy,
             InetSocketAddress statusListen) {
         Config {
             requireNonNull(readyz, "readyz");
@@ -71,11 +78,23 @@ final class AnycastController implements AutoCloseable {
     }
 
     /** What {@code /status} shows; immutable, replaced after every tick. */
-    record Snapshot(PolicyState state, BirdAction wanted, @Nullable BirdAction applied, boolean birdConnected,
-            @Nullable String birdProtocolState, @Nullable String birdError, long birdConnections,
-            HealthProbe.@Nullable Result lastProbe, @Nullable Instant lastProbeAt, int consecutiveUp,
-            int consecutiveFailures, int recentFlaps, Duration holdRemaining, @Nullable Transition lastTransition,
-            @Nullable Instant lastTransitionAt, long probes) {}
+    record Snapshot(
+            PolicyState state,
+            BirdAction wanted,
+            @Nullable BirdAction applied,
+            boolean birdConnected,
+            @Nullable String birdProtocolState,
+            @Nullable String birdError,
+            long birdConnections,
+            HealthProbe.@Nullable Result lastProbe,
+            @Nullable Instant lastProbeAt,
+            int consecutiveUp,
+            int consecutiveFailures,
+            int recentFlaps,
+            Duration holdRemaining,
+            @Nullable Transition lastTransition,
+            @Nullable Instant lastTransitionAt,
+            long probes) {}
 
     private final Config config;
     private final AnnouncementPolicy policy;
@@ -114,30 +133,56 @@ final class AnycastController implements AutoCloseable {
         this.bird = new BirdControl(config.birdSocket(), config.birdTimeout());
         this.route = new BirdVipRoute(bird, new VipStateFile(config.stateFile()), config.protocol());
         for (ProbeOutcome o : ProbeOutcome.values()) {
-            probeCounters.put(o, Counter.builder("anycast.probes").description("readyz probes by outcome")
-                    .tag("outcome", o.name()).register(registry));
+            probeCounters.put(
+                    o,
+                    Counter.builder("anycast.probes")
+                            .description("readyz probes by outcome")
+                            .tag("outcome", o.name())
+                            .register(registry));
         }
-        probeTimer = Timer.builder("anycast.probe.duration").description("readyz probe time").register(registry);
-        transitions = Counter.builder("anycast.transitions").description("policy state changes").register(registry);
+        probeTimer = Timer.builder("anycast.probe.duration")
+                .description("readyz probe time")
+                .register(registry);
+        transitions = Counter.builder("anycast.transitions")
+                .description("policy state changes")
+                .register(registry);
         birdFailures = Counter.builder("anycast.bird.failures")
-                .description("BIRD commands that failed or found BIRD unreachable").register(registry);
+                .description("BIRD commands that failed or found BIRD unreachable")
+                .register(registry);
         for (PolicyState s : PolicyState.values()) {
             Gauge.builder("anycast.state", this, c -> c.snapshot.state() == s ? 1 : 0)
-                    .description("1 for the controller's current state").tag("state", s.name()).register(registry);
+                    .description("1 for the controller's current state")
+                    .tag("state", s.name())
+                    .register(registry);
         }
-        Gauge.builder("anycast.announced", this,
-                        c -> c.snapshot.applied() != null && c.snapshot.applied().announces() ? 1 : 0)
-                .description("1 while BIRD has been told to announce the VIP").register(registry);
-        Gauge.builder("anycast.draining", this,
+        Gauge.builder(
+                        "anycast.announced",
+                        this,
+                        c -> c.snapshot.applied() != null
+                                        && c.snapshot.applied().announces()
+                                ? 1
+                                : 0)
+                .description("1 while BIRD has been told to announce the VIP")
+                .register(registry);
+        Gauge.builder(
+                        "anycast.draining",
+                        this,
                         c -> c.snapshot.applied() == BirdAction.ANNOUNCE_GRACEFUL_SHUTDOWN ? 1 : 0)
-                .description("1 while the VIP is announced with GRACEFUL_SHUTDOWN").register(registry);
+                .description("1 while the VIP is announced with GRACEFUL_SHUTDOWN")
+                .register(registry);
         Gauge.builder("anycast.flaps.recent", this, c -> c.snapshot.recentFlaps())
-                .description("withdrawals by failure within the flap window").register(registry);
-        Gauge.builder("anycast.hold.remaining", this, c -> c.snapshot.holdRemaining().toMillis() / 1000.0)
-                .baseUnit("seconds").description("re-announcement still held back by the flap back-off")
+                .description("withdrawals by failure within the flap window")
+                .register(registry);
+        Gauge.builder(
+                        "anycast.hold.remaining",
+                        this,
+                        c -> c.snapshot.holdRemaining().toMillis() / 1000.0)
+                .baseUnit("seconds")
+                .description("re-announcement still held back by the flap back-off")
                 .register(registry);
         Gauge.builder("anycast.bird.connected", birdConnectedGauge, AtomicLong::get)
-                .description("1 while the BIRD control socket is connected").register(registry);
+                .description("1 while the BIRD control socket is connected")
+                .register(registry);
         Gauge.builder("anycast.bird.connections", this, c -> c.snapshot.birdConnections())
                 .description("connections made to BIRD's control socket (a rise means BIRD restarted)")
                 .register(registry);
@@ -160,11 +205,20 @@ final class AnycastController implements AutoCloseable {
     /** Starts the status listener and the loop; the first tick re-syncs with BIRD at once. */
     void start() {
         statusServer.start();
-        log.info("anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocol {},"
+        log.info(
+                "anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocol {},"
                         + " state file {}, status on http://{}/status",
-                config.readyz(), config.interval(), config.timeout(), config.policy().rise(), config.policy().fall(),
-                config.birdSocket(), config.protocol(), config.stateFile(), statusAddressText());
-        ticking = loop.scheduleAtFixedRate(this::tickSafely, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
+                config.readyz(),
+                config.interval(),
+                config.timeout(),
+                config.policy().rise(),
+                config.policy().fall(),
+                config.birdSocket(),
+                config.protocol(),
+                config.stateFile(),
+                statusAddressText());
+        ticking =
+                loop.scheduleAtFixedRate(this::tickSafely, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Where the status listener actually listens (port 0 resolved). */
@@ -213,8 +267,13 @@ final class AnycastController implements AutoCloseable {
         transitions.increment();
         lastTransition = t;
         lastTransitionAt = Instant.now();
-        log.info("anycast: {} -> {}{}: {} [last probe: {}]", t.from(), t.to(),
-                t.action() == null ? "" : " (BIRD: " + t.action() + ")", t.cause(), cause.detail());
+        log.info(
+                "anycast: {} -> {}{}: {} [last probe: {}]",
+                t.from(),
+                t.to(),
+                t.action() == null ? "" : " (BIRD: " + t.action() + ")",
+                t.cause(),
+                cause.detail());
     }
 
     /**
@@ -235,11 +294,18 @@ final class AnycastController implements AutoCloseable {
         birdProtocolState = state.state();
         BirdAction wanted = policy.state().wanted();
         if (state.announcing() && !wanted.announces()) {
-            log.warn("anycast startup: BIRD already announces the VIP (protocol {} is {}) but the relay has not been"
-                    + " proven healthy yet (rise {}): withdrawing", config.protocol(), state.state(), config.policy().rise());
+            log.warn(
+                    "anycast startup: BIRD already announces the VIP (protocol {} is {}) but the relay has not been"
+                            + " proven healthy yet (rise {}): withdrawing",
+                    config.protocol(),
+                    state.state(),
+                    config.policy().rise());
         } else {
-            log.info("anycast startup: BIRD's protocol {} is {}; the controller wants {}", config.protocol(),
-                    state.state(), wanted);
+            log.info(
+                    "anycast startup: BIRD's protocol {} is {}; the controller wants {}",
+                    config.protocol(),
+                    state.state(),
+                    wanted);
         }
         applyWanted(wanted, "startup re-sync");
     }
@@ -261,12 +327,19 @@ final class AnycastController implements AutoCloseable {
         BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;
         birdProtocolState = state.state();
         if (bird.generation() != appliedGeneration) {
-            log.warn("anycast: reconnected to BIRD (connection #{}; BIRD restarted?): protocol {} is {}; re-applying {}",
-                    bird.generation(), config.protocol(), state.state(), wanted);
+            log.warn(
+                    "anycast: reconnected to BIRD (connection #{}; BIRD restarted?): protocol {} is {}; re-applying {}",
+                    bird.generation(),
+                    config.protocol(),
+                    state.state(),
+                    wanted);
             applyWanted(wanted, "BIRD reconnect");
         } else if (state.announcing() != wanted.announces()) {
-            log.warn("anycast: BIRD drifted: protocol {} is {} but the controller wants {}; re-applying",
-                    config.protocol(), state.state(), wanted);
+            log.warn(
+                    "anycast: BIRD drifted: protocol {} is {} but the controller wants {}; re-applying",
+                    config.protocol(),
+                    state.state(),
+                    wanted);
             applyWanted(wanted, "drift");
         } else if (birdError != null) {
             log.info("anycast: BIRD answers again");
@@ -305,10 +378,23 @@ final class AnycastController implements AutoCloseable {
     }
 
     private Snapshot snapshotNow(long now) {
-        return new Snapshot(policy.state(), policy.state().wanted(), applied, bird.isConnected(), birdProtocolState,
-                birdError, bird.generation(), lastProbe, lastProbeAt, policy.consecutiveUp(),
-                policy.consecutiveFailures(), policy.recentFlaps(now), policy.holdRemaining(now), lastTransition,
-                lastTransitionAt, probes);
+        return new Snapshot(
+                policy.state(),
+                policy.state().wanted(),
+                applied,
+                bird.isConnected(),
+                birdProtocolState,
+                birdError,
+                bird.generation(),
+                lastProbe,
+                lastProbeAt,
+                policy.consecutiveUp(),
+                policy.consecutiveFailures(),
+                policy.recentFlaps(now),
+                policy.holdRemaining(now),
+                lastTransition,
+                lastTransitionAt,
+                probes);
     }
 
     /** The {@code /status} document. */
@@ -343,7 +429,9 @@ final class AnycastController implements AutoCloseable {
             t.put("from", s.lastTransition().from().name());
             t.put("to", s.lastTransition().to().name());
             t.put("cause", s.lastTransition().cause());
-            t.put("at", s.lastTransitionAt() == null ? null : s.lastTransitionAt().toString());
+            t.put(
+                    "at",
+                    s.lastTransitionAt() == null ? null : s.lastTransitionAt().toString());
             doc.put("lastTransition", t);
         }
         Map<String, Object> settings = new LinkedHashMap<>();
@@ -365,7 +453,10 @@ final class AnycastController implements AutoCloseable {
     }
 
     private void serveMetrics(HttpExchange exchange) throws IOException {
-        respond(exchange, "text/plain; version=0.0.4; charset=utf-8", registry.scrape().getBytes(StandardCharsets.UTF_8));
+        respond(
+                exchange,
+                "text/plain; version=0.0.4; charset=utf-8",
+                registry.scrape().getBytes(StandardCharsets.UTF_8));
     }
 
     private static void respond(HttpExchange exchange, String type, byte[] body) throws IOException {
@@ -398,9 +489,10 @@ final class AnycastController implements AutoCloseable {
         }
         try {
             loop.submit(() -> {
-                log.info("anycast controller stopping: withdrawing the VIP");
-                applyWanted(BirdAction.WITHDRAW, "controller stopping");
-            }).get(config.birdTimeout().multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+                        log.info("anycast controller stopping: withdrawing the VIP");
+                        applyWanted(BirdAction.WITHDRAW, "controller stopping");
+                    })
+                    .get(config.birdTimeout().multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             log.warn("anycast controller stopping: withdraw did not complete: {}", e.toString());
         } catch (InterruptedException e) {

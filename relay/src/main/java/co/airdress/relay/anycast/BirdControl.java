@@ -94,7 +94,8 @@ final class BirdControl implements AutoCloseable {
     private static String quoteIfNeeded(String protocol) {
         // BIRD accepts a protocol name as a symbol; names given on our command line are plain symbols.
         if (!protocol.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-            throw new IllegalArgumentException("protocol: " + protocol + " (expected: a BIRD symbol [A-Za-z_][A-Za-z0-9_]*)");
+            throw new IllegalArgumentException(
+                    "protocol: " + protocol + " (expected: a BIRD symbol [A-Za-z_][A-Za-z0-9_]*)");
         }
         return protocol;
     }
@@ -114,7 +115,9 @@ final class BirdControl implements AutoCloseable {
     }
 
     private static String describe(IOException e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        return e.getMessage() == null
+                ? e.getClass().getSimpleName()
+                : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     private void connect(long deadline) throws IOException {

@@ -59,7 +59,9 @@ record BirdReply(List<Line> lines) {
             if (!sb.isEmpty()) {
                 sb.append(" | ");
             }
-            sb.append(String.format("%04d", l.code())).append(' ').append(l.text().strip());
+            sb.append(String.format("%04d", l.code()))
+                    .append(' ')
+                    .append(l.text().strip());
         }
         return sb.toString();
     }

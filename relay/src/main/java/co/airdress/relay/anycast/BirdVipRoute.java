@@ -29,6 +29,7 @@ final class BirdVipRoute {
 
     /** Whether BIRD's loaded configuration has VIP_STATE = 1, as of {@link #configuredGeneration}; null if unknown. */
     private @Nullable Boolean configuredDrain;
+
     private long configuredGeneration = -1;
 
     BirdVipRoute(BirdControl bird, VipStateFile stateFile, String protocol) {
@@ -74,16 +75,26 @@ final class BirdVipRoute {
         } catch (IOException e) {
             return new Applied.Failed("cannot write " + stateFile.path() + ": " + e);
         }
-        StringBuilder done = new StringBuilder("wrote " + stateFile.path().getFileName() + " (VIP_STATE=" + action.vipState() + ")");
+        StringBuilder done =
+                new StringBuilder("wrote " + stateFile.path().getFileName() + " (VIP_STATE=" + action.vipState() + ")");
         if (action == BirdAction.WITHDRAW) {
-            return run(bird.disable(protocol), done, "disable " + protocol,
-                    BirdReply.DISABLED, BirdReply.ALREADY_DISABLED);
+            return run(
+                    bird.disable(protocol),
+                    done,
+                    "disable " + protocol,
+                    BirdReply.DISABLED,
+                    BirdReply.ALREADY_DISABLED);
         }
         boolean drain = action == BirdAction.ANNOUNCE_GRACEFUL_SHUTDOWN;
         if (configuredGeneration != bird.generation() || !Boolean.valueOf(drain).equals(configuredDrain)) {
-            Applied configured = run(bird.configure(), done, "configure",
-                    BirdReply.RECONFIGURED, BirdReply.RECONFIGURATION_IN_PROGRESS,
-                    BirdReply.RECONFIGURATION_QUEUED, BirdReply.RECONFIGURATION_UNQUEUED);
+            Applied configured = run(
+                    bird.configure(),
+                    done,
+                    "configure",
+                    BirdReply.RECONFIGURED,
+                    BirdReply.RECONFIGURATION_IN_PROGRESS,
+                    BirdReply.RECONFIGURATION_QUEUED,
+                    BirdReply.RECONFIGURATION_UNQUEUED);
             if (configured instanceof Applied.Failed) {
                 configuredDrain = null;
                 return configured;
@@ -105,7 +116,11 @@ final class BirdVipRoute {
         }
         for (int code : expected) {
             if (reply.has(code)) {
-                done.append(", ").append(command).append(" (").append(String.format("%04d", code)).append(')');
+                done.append(", ")
+                        .append(command)
+                        .append(" (")
+                        .append(String.format("%04d", code))
+                        .append(')');
                 return new Applied.Done(done.toString());
             }
         }

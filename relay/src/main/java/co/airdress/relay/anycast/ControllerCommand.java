@@ -19,7 +19,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code bin/relay controller}: the anycast controller, a process of its own next to the relay and BIRD. */
-@Command(name = "controller", mixinStandardHelpOptions = true,
+@Command(
+        name = "controller",
+        mixinStandardHelpOptions = true,
         description = "Announces this PoP's anycast VIP through BIRD while the relay's /readyz says UP,"
                 + " drains it (GRACEFUL_SHUTDOWN 65535:0 + prepends) when it says DRAINING, and withdraws it"
                 + " after --fall failed probes (DOWN, timeout, refused). Runs apart from the relay so that a"
@@ -30,60 +32,108 @@ public final class ControllerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--readyz", paramLabel = "URL", defaultValue = "http://127.0.0.1:9090/readyz",
+    @Option(
+            names = "--readyz",
+            paramLabel = "URL",
+            defaultValue = "http://127.0.0.1:9090/readyz",
             description = "Readiness URL on the management address, never the VIP (default: ${DEFAULT-VALUE}).")
     String readyz = "http://127.0.0.1:9090/readyz";
 
-    @Option(names = "--bird-socket", paramLabel = "PATH", defaultValue = "/run/bird/bird.ctl",
+    @Option(
+            names = "--bird-socket",
+            paramLabel = "PATH",
+            defaultValue = "/run/bird/bird.ctl",
             description = "BIRD's control socket (default: ${DEFAULT-VALUE}).")
     Path birdSocket = Path.of("/run/bird/bird.ctl");
 
-    @Option(names = "--protocol", paramLabel = "NAME", defaultValue = "vip",
+    @Option(
+            names = "--protocol",
+            paramLabel = "NAME",
+            defaultValue = "vip",
             description = "Name of the VIP's static protocol in BIRD (default: ${DEFAULT-VALUE}).")
     String protocol = "vip";
 
-    @Option(names = "--state-file", paramLabel = "PATH", defaultValue = "/run/bird/vip-state.conf",
+    @Option(
+            names = "--state-file",
+            paramLabel = "PATH",
+            defaultValue = "/run/bird/vip-state.conf",
             description = "State include file read by BIRD's config (default: ${DEFAULT-VALUE}).")
     Path stateFile = Path.of("/run/bird/vip-state.conf");
 
-    @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "500ms", converter = DurationConverter.class,
+    @Option(
+            names = "--interval",
+            paramLabel = "DURATION",
+            defaultValue = "500ms",
+            converter = DurationConverter.class,
             description = "Probe interval (default: ${DEFAULT-VALUE}).")
     Duration interval = Duration.ofMillis(500);
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "Probe timeout, below --interval (default: 80%% of --interval).")
     Duration timeout;
 
-    @Option(names = "--fall", paramLabel = "N", defaultValue = "3",
+    @Option(
+            names = "--fall",
+            paramLabel = "N",
+            defaultValue = "3",
             description = "Consecutive failed probes before withdrawing (default: ${DEFAULT-VALUE}).")
     int fall = 3;
 
-    @Option(names = "--rise", paramLabel = "N", defaultValue = "5",
+    @Option(
+            names = "--rise",
+            paramLabel = "N",
+            defaultValue = "5",
             description = "Consecutive healthy probes before announcing (default: ${DEFAULT-VALUE}).")
     int rise = 5;
 
-    @Option(names = "--drain-delay", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+    @Option(
+            names = "--drain-delay",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = DurationConverter.class,
             description = "How long to announce with GRACEFUL_SHUTDOWN before withdrawing (default: ${DEFAULT-VALUE}).")
     Duration drainDelay = Duration.ofSeconds(10);
 
-    @Option(names = "--backoff-base", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+    @Option(
+            names = "--backoff-base",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = DurationConverter.class,
             description = "Extra healthy time required after the 2nd flap in the window; doubles per further flap"
                     + " (default: ${DEFAULT-VALUE}).")
     Duration backoffBase = Duration.ofSeconds(10);
 
-    @Option(names = "--backoff-max", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
+    @Option(
+            names = "--backoff-max",
+            paramLabel = "DURATION",
+            defaultValue = "5m",
+            converter = DurationConverter.class,
             description = "Cap of the flap back-off (default: ${DEFAULT-VALUE}).")
     Duration backoffMax = Duration.ofMinutes(5);
 
-    @Option(names = "--flap-window", paramLabel = "DURATION", defaultValue = "15m", converter = DurationConverter.class,
+    @Option(
+            names = "--flap-window",
+            paramLabel = "DURATION",
+            defaultValue = "15m",
+            converter = DurationConverter.class,
             description = "Withdrawals by failure within this window count as flaps (default: ${DEFAULT-VALUE}).")
     Duration flapWindow = Duration.ofMinutes(15);
 
-    @Option(names = "--bird-timeout", paramLabel = "DURATION", defaultValue = "2s", converter = DurationConverter.class,
+    @Option(
+            names = "--bird-timeout",
+            paramLabel = "DURATION",
+            defaultValue = "2s",
+            converter = DurationConverter.class,
             description = "Deadline of one BIRD control-socket command (default: ${DEFAULT-VALUE}).")
     Duration birdTimeout = Duration.ofSeconds(2);
 
-    @Option(names = "--status-listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:9191",
+    @Option(
+            names = "--status-listen",
+            paramLabel = "HOST:PORT",
+            defaultValue = "127.0.0.1:9191",
             description = "Where /status (JSON) and /metrics (Prometheus) are served (default: ${DEFAULT-VALUE}).")
     String statusListen = "127.0.0.1:9191";
 
@@ -102,10 +152,12 @@ public final class ControllerCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("--status-listen: " + statusListen + ": cannot listen (" + e + ")");
             return 1;
         }
-        Thread hook = new Thread(() -> {
-            controller.close();
-            stopped.countDown();
-        }, "anycast-controller-shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    controller.close();
+                    stopped.countDown();
+                },
+                "anycast-controller-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         controller.start();
         stopped.await();
@@ -127,10 +179,14 @@ public final class ControllerCommand implements Callable<Integer> {
             throw invalid("--protocol", protocol, "a BIRD symbol [A-Za-z_][A-Za-z0-9_]*");
         }
         positive("--interval", interval);
-        Duration probeTimeout = timeout != null ? timeout : interval.multipliedBy(4).dividedBy(5);
+        Duration probeTimeout =
+                timeout != null ? timeout : interval.multipliedBy(4).dividedBy(5);
         positive("--timeout", probeTimeout);
         if (probeTimeout.compareTo(interval) >= 0) {
-            throw invalid("--timeout", DurationConverter.format(probeTimeout), "< --interval " + DurationConverter.format(interval));
+            throw invalid(
+                    "--timeout",
+                    DurationConverter.format(probeTimeout),
+                    "< --interval " + DurationConverter.format(interval));
         }
         if (rise < 1) {
             throw invalid("--rise", rise, ">= 1");
@@ -141,7 +197,10 @@ public final class ControllerCommand implements Callable<Integer> {
         notNegative("--drain-delay", drainDelay);
         notNegative("--backoff-base", backoffBase);
         if (backoffMax.compareTo(backoffBase) < 0) {
-            throw invalid("--backoff-max", DurationConverter.format(backoffMax), ">= --backoff-base " + DurationConverter.format(backoffBase));
+            throw invalid(
+                    "--backoff-max",
+                    DurationConverter.format(backoffMax),
+                    ">= --backoff-base " + DurationConverter.format(backoffBase));
         }
         notNegative("--flap-window", flapWindow);
         positive("--bird-timeout", birdTimeout);
@@ -149,7 +208,14 @@ public final class ControllerCommand implements Callable<Integer> {
         if (state.getParent() == null) {
             throw invalid("--state-file", stateFile, "a file path");
         }
-        return new AnycastController.Config(uri, birdSocket, protocol, state, interval, probeTimeout, birdTimeout,
+        return new AnycastController.Config(
+                uri,
+                birdSocket,
+                protocol,
+                state,
+                interval,
+                probeTimeout,
+                birdTimeout,
                 new AnnouncementPolicy.Settings(rise, fall, drainDelay, backoffBase, backoffMax, flapWindow),
                 listenAddress());
     }

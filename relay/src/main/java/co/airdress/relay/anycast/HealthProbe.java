@@ -52,7 +52,8 @@ final class HealthProbe implements AutoCloseable {
         this.uri = requireNonNull(uri, "uri");
         this.timeout = requireNonNull(timeout, "timeout");
         if (!"http".equals(uri.getScheme())) {
-            throw new IllegalArgumentException("readyz: " + uri + " (expected: an http:// URL on the management address)");
+            throw new IllegalArgumentException(
+                    "readyz: " + uri + " (expected: an http:// URL on the management address)");
         }
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)

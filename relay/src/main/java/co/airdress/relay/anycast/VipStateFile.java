@@ -50,9 +50,10 @@ final class VipStateFile {
     void write(BirdAction action) throws IOException {
         byte[] content = render(action).getBytes(StandardCharsets.US_ASCII);
         Path dir = path.getParent();
-        Path tmp = dir.resolve("." + path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        Path tmp = dir.resolve(
+                "." + path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(content);
             while (buf.hasRemaining()) {
                 ch.write(buf);

@@ -14,8 +14,8 @@ import co.airdress.relay.tunnel.config.KeyText;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -34,15 +34,22 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = RelayCommand.Version.class,
         description = "The airdress relay: routes TCP 80/443 by Host or TLS SNI to operators, without terminating TLS.",
-        subcommands = {RelayCommand.Run.class, RelayCommand.Check.class, RelayCommand.GenKey.class,
-                RelayCommand.PubKey.class, ControllerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            RelayCommand.Run.class,
+            RelayCommand.Check.class,
+            RelayCommand.GenKey.class,
+            RelayCommand.PubKey.class,
+            ControllerCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class RelayCommand implements Runnable {
 
     /** Exit status when the config or operators file is invalid. */
     public static final int INVALID = 1;
 
     @Spec
-    @Nullable CommandSpec spec;
+    @Nullable
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -67,14 +74,24 @@ public final class RelayCommand implements Runnable {
         }
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Runs the relay until a drain (SIGTERM, SIGINT or POST /v1/drain) completes; exits 0 after a drain.")
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
+            versionProvider = Version.class,
+            description =
+                    "Runs the relay until a drain (SIGTERM, SIGINT or POST /v1/drain) completes; exits 0 after a drain.")
     static final class Run implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The relay config (YAML).")
-        @Nullable Path config;
+        @Option(
+                names = {"-c", "--config"},
+                required = true,
+                paramLabel = "FILE",
+                description = "The relay config (YAML).")
+        @Nullable
+        Path config;
 
         @Spec
-        @Nullable CommandSpec spec;
+        @Nullable
+        CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
@@ -96,15 +113,25 @@ public final class RelayCommand implements Runnable {
         }
     }
 
-    @Command(name = "check", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Validates the config and the operators file it names; prints every problem as 'path: message' "
-                    + "on stderr and exits non-zero if there is one.")
+    @Command(
+            name = "check",
+            mixinStandardHelpOptions = true,
+            versionProvider = Version.class,
+            description =
+                    "Validates the config and the operators file it names; prints every problem as 'path: message' "
+                            + "on stderr and exits non-zero if there is one.")
     static final class Check implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The relay config (YAML).")
-        @Nullable Path config;
+        @Option(
+                names = {"-c", "--config"},
+                required = true,
+                paramLabel = "FILE",
+                description = "The relay config (YAML).")
+        @Nullable
+        Path config;
 
         @Spec
-        @Nullable CommandSpec spec;
+        @Nullable
+        CommandSpec spec;
 
         @Override
         public Integer call() {
@@ -127,7 +154,9 @@ public final class RelayCommand implements Runnable {
                 return INVALID;
             }
             int hosts = list.stream().mapToInt(o -> o.hosts().size()).sum();
-            PrintWriter out = spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
+            PrintWriter out = spec == null
+                    ? new PrintWriter(System.out, true)
+                    : spec.commandLine().getOut();
             out.println("ok: " + config + " (pop " + c.pop() + "), " + c.operatorsFile() + " (" + list.size()
                     + " operators, " + hosts + " hosts)");
             out.flush();
@@ -135,11 +164,16 @@ public final class RelayCommand implements Runnable {
         }
     }
 
-    @Command(name = "genkey", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Prints a new WireGuard private key (base64), like 'wg genkey'. Keep it in a file only root can read.")
+    @Command(
+            name = "genkey",
+            mixinStandardHelpOptions = true,
+            versionProvider = Version.class,
+            description =
+                    "Prints a new WireGuard private key (base64), like 'wg genkey'. Keep it in a file only root can read.")
     static final class GenKey implements Callable<Integer> {
         @Spec
-        @Nullable CommandSpec spec;
+        @Nullable
+        CommandSpec spec;
 
         @Override
         public Integer call() {
@@ -150,11 +184,16 @@ public final class RelayCommand implements Runnable {
         }
     }
 
-    @Command(name = "pubkey", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Reads a WireGuard private key (base64) on stdin and prints its public key, like 'wg pubkey'.")
+    @Command(
+            name = "pubkey",
+            mixinStandardHelpOptions = true,
+            versionProvider = Version.class,
+            description =
+                    "Reads a WireGuard private key (base64) on stdin and prints its public key, like 'wg pubkey'.")
     static final class PubKey implements Callable<Integer> {
         @Spec
-        @Nullable CommandSpec spec;
+        @Nullable
+        CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
@@ -176,7 +215,9 @@ public final class RelayCommand implements Runnable {
     }
 
     private static PrintWriter out(@Nullable CommandSpec spec) {
-        return spec == null ? new PrintWriter(System.out, true) : spec.commandLine().getOut();
+        return spec == null
+                ? new PrintWriter(System.out, true)
+                : spec.commandLine().getOut();
     }
 
     private static Path requirePath(@Nullable Path p) {
@@ -187,7 +228,9 @@ public final class RelayCommand implements Runnable {
     }
 
     private static PrintWriter err(@Nullable CommandSpec spec) {
-        return spec == null ? new PrintWriter(System.err, true) : spec.commandLine().getErr();
+        return spec == null
+                ? new PrintWriter(System.err, true)
+                : spec.commandLine().getErr();
     }
 
     private static void print(PrintWriter err, String source, List<ConfigProblem> problems) {

@@ -16,8 +16,12 @@ import org.jspecify.annotations.Nullable;
  * @param proxyProtocol header written before the replayed bytes
  * @param wireguard the operator's tunnel peer; null for a direct operator
  */
-public record Operator(String name, List<String> hosts, @Nullable Upstream upstream, ProxyProtocol proxyProtocol,
-                       @Nullable WireGuardPeer wireguard) {
+public record Operator(
+        String name,
+        List<String> hosts,
+        @Nullable Upstream upstream,
+        ProxyProtocol proxyProtocol,
+        @Nullable WireGuardPeer wireguard) {
     public Operator {
         requireNonNull(name, "name");
         hosts = List.copyOf(requireNonNull(hosts, "hosts"));

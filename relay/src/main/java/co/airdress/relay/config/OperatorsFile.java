@@ -56,7 +56,8 @@ public final class OperatorsFile {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            return new Parsed.Invalid<>(file.toString(), List.of(new ConfigProblem("(file)", "cannot read " + file + ": " + e)));
+            return new Parsed.Invalid<>(
+                    file.toString(), List.of(new ConfigProblem("(file)", "cannot read " + file + ": " + e)));
         }
         return parse(text, file.toString());
     }
@@ -134,7 +135,9 @@ public final class OperatorsFile {
         if (u == null && wg == null) {
             t.problem(upPath, "missing (expected: exactly one of upstream, wireguard)");
         } else if (u != null && wg != null) {
-            t.problem(YamlTree.join(path, "wireguard"), "given with upstream (expected: exactly one of upstream, wireguard)");
+            t.problem(
+                    YamlTree.join(path, "wireguard"),
+                    "given with upstream (expected: exactly one of upstream, wireguard)");
         }
         if (u != null && t.object(upPath, u, UPSTREAM_KEYS)) {
             JsonNode uh = YamlTree.optional(u, "http");
@@ -183,8 +186,10 @@ public final class OperatorsFile {
                 try {
                     key = KeyText.parse(s, keyPath);
                 } catch (IllegalArgumentException e) {
-                    t.problem(keyPath, YamlTree.quote(s) + " (expected: 44 characters of base64 encoding 32 bytes, "
-                            + "as printed by 'wg pubkey')");
+                    t.problem(
+                            keyPath,
+                            YamlTree.quote(s) + " (expected: 44 characters of base64 encoding 32 bytes, "
+                                    + "as printed by 'wg pubkey')");
                 }
             }
         }
@@ -240,26 +245,34 @@ public final class OperatorsFile {
             if (wg != null) {
                 String keyOwner = keys.putIfAbsent(wg.publicKey(), op.name());
                 if (keyOwner != null) {
-                    problems.add(new ConfigProblem(path + ".wireguard.public_key", YamlTree.quote(wg.publicKey().toBase64())
-                            + " (expected: a key not already used by operator \"" + keyOwner + "\")"));
+                    problems.add(new ConfigProblem(
+                            path + ".wireguard.public_key",
+                            YamlTree.quote(wg.publicKey().toBase64())
+                                    + " (expected: a key not already used by operator \"" + keyOwner + "\")"));
                 }
                 String addressOwner = addresses.putIfAbsent(wg.address(), op.name());
                 if (addressOwner != null) {
-                    problems.add(new ConfigProblem(path + ".wireguard.address", YamlTree.quote(address(wg.address()))
-                            + " (expected: an address not already used by operator \"" + addressOwner + "\")"));
+                    problems.add(new ConfigProblem(
+                            path + ".wireguard.address",
+                            YamlTree.quote(address(wg.address()))
+                                    + " (expected: an address not already used by operator \"" + addressOwner + "\")"));
                 }
             }
             Integer first = names.putIfAbsent(op.name(), i);
             if (first != null) {
-                problems.add(new ConfigProblem(path + ".name", YamlTree.quote(op.name())
-                        + " (expected: a name not already used by operators[" + first + "])"));
+                problems.add(new ConfigProblem(
+                        path + ".name",
+                        YamlTree.quote(op.name()) + " (expected: a name not already used by operators[" + first
+                                + "])"));
             }
             for (int j = 0; j < op.hosts().size(); j++) {
                 String host = op.hosts().get(j);
                 String owner = owners.putIfAbsent(host, op.name());
                 if (owner != null) {
-                    problems.add(new ConfigProblem(path + ".hosts[" + j + "]", YamlTree.quote(host)
-                            + " (expected: a host not already owned by operator \"" + owner + "\")"));
+                    problems.add(new ConfigProblem(
+                            path + ".hosts[" + j + "]",
+                            YamlTree.quote(host) + " (expected: a host not already owned by operator \"" + owner
+                                    + "\")"));
                 }
             }
         }
@@ -272,8 +285,11 @@ public final class OperatorsFile {
         requireNonNull(pathPrefix, "pathPrefix");
         List<ConfigProblem> problems = new ArrayList<>();
         if (!NAME.matcher(operator.name()).matches()) {
-            problems.add(new ConfigProblem(YamlTree.join(pathPrefix, "name"), YamlTree.quote(operator.name())
-                    + " (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')"));
+            problems.add(
+                    new ConfigProblem(
+                            YamlTree.join(pathPrefix, "name"),
+                            YamlTree.quote(operator.name())
+                                    + " (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')"));
         }
         String hostsPath = YamlTree.join(pathPrefix, "hosts");
         if (operator.hosts().isEmpty()) {
@@ -288,8 +304,8 @@ public final class OperatorsFile {
             if (expectation != null) {
                 problems.add(new ConfigProblem(p, YamlTree.quote(host) + " (expected: " + expectation + ")"));
             } else if (!normalized.equals(host)) {
-                problems.add(new ConfigProblem(p, YamlTree.quote(host) + " (expected: lowercase, no trailing dot: \""
-                        + normalized + "\")"));
+                problems.add(new ConfigProblem(
+                        p, YamlTree.quote(host) + " (expected: lowercase, no trailing dot: \"" + normalized + "\")"));
             } else if (!seen.add(host)) {
                 problems.add(new ConfigProblem(p, YamlTree.quote(host) + " (expected: each host once)"));
             }
@@ -297,7 +313,8 @@ public final class OperatorsFile {
         Upstream u = operator.upstream();
         String upPath = YamlTree.join(pathPrefix, "upstream");
         if (u != null && operator.wireguard() != null) {
-            problems.add(new ConfigProblem(YamlTree.join(pathPrefix, "wireguard"),
+            problems.add(new ConfigProblem(
+                    YamlTree.join(pathPrefix, "wireguard"),
                     "given with upstream (expected: exactly one of upstream, wireguard)"));
         } else if (u == null && operator.wireguard() == null) {
             problems.add(new ConfigProblem(upPath, "missing (expected: exactly one of upstream, wireguard)"));
@@ -316,8 +333,10 @@ public final class OperatorsFile {
             return;
         }
         if (a.isUnresolved() || a.getPort() < 1) {
-            problems.add(new ConfigProblem(path, YamlTree.quote(a.toString())
-                    + " (expected: host:port with an IP literal host (" + UPSTREAM_ROLE + ") and port 1..65535)"));
+            problems.add(new ConfigProblem(
+                    path,
+                    YamlTree.quote(a.toString()) + " (expected: host:port with an IP literal host (" + UPSTREAM_ROLE
+                            + ") and port 1..65535)"));
         }
     }
 
@@ -387,21 +406,26 @@ public final class OperatorsFile {
         }
         String path = YamlTree.join(pathPrefix, "wireguard");
         if (tunnel == null) {
-            return List.of(new ConfigProblem(path, "a WireGuard operator (expected: a wireguard: section in the relay config)"));
+            return List.of(new ConfigProblem(
+                    path, "a WireGuard operator (expected: a wireguard: section in the relay config)"));
         }
         boolean inside = false;
         for (InterfaceAddress own : tunnel.addresses()) {
             if (own.address().equals(wg.address())) {
-                return List.of(new ConfigProblem(path + ".address", YamlTree.quote(address(wg.address()))
-                        + " (expected: not the relay's own tunnel address)"));
+                return List.of(new ConfigProblem(
+                        path + ".address",
+                        YamlTree.quote(address(wg.address())) + " (expected: not the relay's own tunnel address)"));
             }
-            if (new IpPrefix(own.address(), own.prefixLength()).contains(wg.address().getAddress())) {
+            if (new IpPrefix(own.address(), own.prefixLength())
+                    .contains(wg.address().getAddress())) {
                 inside = true;
             }
         }
         if (!inside) {
-            return List.of(new ConfigProblem(path + ".address", YamlTree.quote(address(wg.address()))
-                    + " (expected: inside one of the relay's tunnel prefixes " + tunnel.addresses() + ")"));
+            return List.of(new ConfigProblem(
+                    path + ".address",
+                    YamlTree.quote(address(wg.address())) + " (expected: inside one of the relay's tunnel prefixes "
+                            + tunnel.addresses() + ")"));
         }
         return List.of();
     }

@@ -20,23 +20,27 @@ public record RelayConfig(
         @Nullable WireGuardConfig wireguard) {
 
     /** A relay without a WireGuard tunnel (direct upstreams only). */
-    public RelayConfig(String pop, Listen listen, Management management, Path operatorsFile, Limits limits,
-                       Timeouts timeouts, Drain drain) {
+    public RelayConfig(
+            String pop,
+            Listen listen,
+            Management management,
+            Path operatorsFile,
+            Limits limits,
+            Timeouts timeouts,
+            Drain drain) {
         this(pop, listen, management, operatorsFile, limits, timeouts, drain, null);
     }
 
     /** Listeners; a null address disables that listener. */
-    public record Listen(@Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
+    public record Listen(
+            @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
 
     /** Management listener and the bearer token file for mutating /v1 calls (none: they are refused). */
-    public record Management(InetSocketAddress listen, @Nullable Path tokenFile) {}
+    public record Management(
+            InetSocketAddress listen, @Nullable Path tokenFile) {}
 
     public record Limits(
-            int maxConnections,
-            int maxConnectionsPerIp,
-            int maxPeekingPerIp,
-            int maxClientHello,
-            int maxHttpHead) {}
+            int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {}
 
     public record Timeouts(Duration peek, Duration connect, Duration idle) {}
 

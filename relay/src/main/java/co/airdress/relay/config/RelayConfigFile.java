@@ -2,13 +2,13 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,10 +31,12 @@ public final class RelayConfigFile {
 
     public static final String DEFAULT_MANAGEMENT_LISTEN = "127.0.0.1:9090";
     public static final String DEFAULT_OPERATORS_FILE = "operators.yaml";
-    public static final RelayConfig.Limits DEFAULT_LIMITS = new RelayConfig.Limits(100_000, 256, 32, 16 * 1024, 16 * 1024);
+    public static final RelayConfig.Limits DEFAULT_LIMITS =
+            new RelayConfig.Limits(100_000, 256, 32, 16 * 1024, 16 * 1024);
     public static final RelayConfig.Timeouts DEFAULT_TIMEOUTS =
             new RelayConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(5));
-    public static final RelayConfig.Drain DEFAULT_DRAIN = new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5));
+    public static final RelayConfig.Drain DEFAULT_DRAIN =
+            new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5));
 
     private static final Set<String> ROOT_KEYS =
             Set.of("pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard");
@@ -53,7 +55,8 @@ public final class RelayConfigFile {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            return new Parsed.Invalid<>(file.toString(), List.of(new ConfigProblem("(file)", "cannot read " + file + ": " + e)));
+            return new Parsed.Invalid<>(
+                    file.toString(), List.of(new ConfigProblem("(file)", "cannot read " + file + ": " + e)));
         }
         Path dir = file.toAbsolutePath().getParent();
         return parse(text, file.toString(), dir == null ? Path.of(".") : dir);
@@ -104,8 +107,8 @@ public final class RelayConfigFile {
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
         }
-        return new Parsed.Ok<>(new RelayConfig(pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain,
-                wireguard));
+        return new Parsed.Ok<>(new RelayConfig(
+                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard));
     }
 
     private static RelayConfig.Listen listen(YamlTree t, JsonNode root) {
@@ -163,7 +166,8 @@ public final class RelayConfigFile {
             return null;
         }
         if (!node.isObject()) {
-            t.expected("wireguard", node, "a mapping with keys interface, private_key_file, listen_port, addresses, mtu");
+            t.expected(
+                    "wireguard", node, "a mapping with keys interface, private_key_file, listen_port, addresses, mtu");
             return null;
         }
         Map<String, Object> map = new LinkedHashMap<>();
@@ -187,8 +191,15 @@ public final class RelayConfigFile {
         }
         try {
             WireGuardConfig c = WireGuardConfig.fromMap(map);
-            return new WireGuardConfig(c.interfaceName(), baseDir.resolve(c.privateKeyFile()).normalize(), c.listenPort(),
-                    c.addresses(), c.mtu(), c.stateFile() == null ? null : baseDir.resolve(c.stateFile()).normalize());
+            return new WireGuardConfig(
+                    c.interfaceName(),
+                    baseDir.resolve(c.privateKeyFile()).normalize(),
+                    c.listenPort(),
+                    c.addresses(),
+                    c.mtu(),
+                    c.stateFile() == null
+                            ? null
+                            : baseDir.resolve(c.stateFile()).normalize());
         } catch (IllegalArgumentException e) {
             String message = String.valueOf(e.getMessage());
             int colon = message.indexOf(": ");
@@ -248,7 +259,8 @@ public final class RelayConfigFile {
         return v == null ? fallback : t.size(YamlTree.join(path, key), v, min, max, fallback);
     }
 
-    private static Duration durationOr(YamlTree t, JsonNode parent, String path, String key, Duration max, Duration fallback) {
+    private static Duration durationOr(
+            YamlTree t, JsonNode parent, String path, String key, Duration max, Duration fallback) {
         @Nullable JsonNode v = YamlTree.optional(parent, key);
         return v == null ? fallback : t.duration(YamlTree.join(path, key), v, max, fallback);
     }

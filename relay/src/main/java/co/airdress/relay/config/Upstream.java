@@ -8,4 +8,5 @@ import org.jspecify.annotations.Nullable;
  * literals (resolved at parse time, never on an event loop); a null side means the operator does
  * not serve that listener.
  */
-public record Upstream(@Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
+public record Upstream(
+        @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}

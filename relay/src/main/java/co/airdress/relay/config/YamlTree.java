@@ -33,7 +33,8 @@ final class YamlTree {
     final List<ConfigProblem> problems = new ArrayList<>();
 
     /** Parses YAML text; a syntax error becomes one problem at the root. */
-    @Nullable JsonNode parse(String yaml, String source) {
+    @Nullable
+    JsonNode parse(String yaml, String source) {
         try {
             JsonNode root = MAPPER.readTree(yaml);
             if (root == null || root.isMissingNode() || root.isNull()) {
@@ -42,8 +43,10 @@ final class YamlTree {
             }
             return root;
         } catch (JacksonException e) {
-            String location = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr();
+            String location = e.getLocation() == null
+                    ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr();
             problem("(root)", "not valid YAML" + location + ": " + e.getOriginalMessage());
             return null;
         }
@@ -65,14 +68,17 @@ final class YamlTree {
         }
         for (var e : node.properties()) {
             if (!keys.contains(e.getKey())) {
-                problem(join(path, e.getKey()), "unknown key (expected: one of " + String.join(", ", sorted(keys)) + ")");
+                problem(
+                        join(path, e.getKey()),
+                        "unknown key (expected: one of " + String.join(", ", sorted(keys)) + ")");
             }
         }
         return true;
     }
 
     /** A required field; reports it missing. */
-    @Nullable JsonNode required(String path, JsonNode parent, String key) {
+    @Nullable
+    JsonNode required(String path, JsonNode parent, String key) {
         JsonNode v = parent.get(key);
         if (v == null || v.isNull()) {
             problem(join(path, key), "missing (required)");
@@ -86,7 +92,8 @@ final class YamlTree {
         return v == null || v.isNull() ? null : v;
     }
 
-    @Nullable String string(String path, JsonNode node, String expectation) {
+    @Nullable
+    String string(String path, JsonNode node, String expectation) {
         if (!node.isString()) {
             expected(path, node, expectation);
             return null;
@@ -95,7 +102,8 @@ final class YamlTree {
     }
 
     /** A name as used for the PoP and operators: DNS-label-like, so it fits metrics, logs and TLVs. */
-    @Nullable String name(String path, JsonNode node) {
+    @Nullable
+    String name(String path, JsonNode node) {
         String expectation = "a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-'";
         String s = string(path, node, expectation);
         if (s != null && !NAME.matcher(s).matches()) {
@@ -106,7 +114,8 @@ final class YamlTree {
     }
 
     /** {@code host:port} with an IP literal host ({@code [::1]:443}, {@code 0.0.0.0:80}). */
-    @Nullable InetSocketAddress address(String path, JsonNode node, int minPort, String role) {
+    @Nullable
+    InetSocketAddress address(String path, JsonNode node, int minPort, String role) {
         String expectation = "host:port with an IP literal host (" + role + ") and port " + minPort + "..65535";
         String s = string(path, node, expectation);
         if (s == null) {

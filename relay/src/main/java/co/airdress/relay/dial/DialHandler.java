@@ -51,7 +51,8 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
     private @Nullable List<ByteBuf> early;
     private boolean inputEnded;
 
-    public DialHandler(ConnectionRecord record, OperatorDialer dialer, DataPathMetrics metrics, String pop, Duration idle) {
+    public DialHandler(
+            ConnectionRecord record, OperatorDialer dialer, DataPathMetrics metrics, String pop, Duration idle) {
         this.record = requireNonNull(record, "record");
         this.dialer = requireNonNull(dialer, "dialer");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -108,7 +109,8 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
 
     private void relay(ChannelHandlerContext ctx, Operator op, Peeked peeked, Channel up, RelayBackendHandler back) {
         Channel client = ctx.channel();
-        HAProxyMessage header = ProxyHeader.message(op.proxyProtocol(), client, peeked.host(), peeked.alpn(), pop, up.alloc());
+        HAProxyMessage header =
+                ProxyHeader.message(op.proxyProtocol(), client, peeked.host(), peeked.alpn(), pop, up.alloc());
         if (header != null) {
             ProxyHeader.write(up, header);
         }

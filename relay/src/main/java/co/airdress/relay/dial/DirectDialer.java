@@ -27,7 +27,9 @@ public final class DirectDialer implements OperatorDialer {
     private final WriteBufferWaterMark waterMark;
 
     public DirectDialer(Duration connectTimeout, WriteBufferWaterMark waterMark) {
-        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, requireNonNull(connectTimeout, "connectTimeout").toMillis());
+        this.connectTimeoutMillis = (int) Math.min(
+                Integer.MAX_VALUE,
+                requireNonNull(connectTimeout, "connectTimeout").toMillis());
         this.waterMark = requireNonNull(waterMark, "waterMark");
     }
 
@@ -77,7 +79,8 @@ public final class DirectDialer implements OperatorDialer {
         try {
             return client.getClass().getConstructor().newInstance();
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot create a channel like " + client.getClass().getName(), e);
+            throw new IllegalStateException(
+                    "cannot create a channel like " + client.getClass().getName(), e);
         }
     }
 }

@@ -82,8 +82,12 @@ public final class DrainCoordinator {
         startNanos = System.nanoTime();
         // Readiness first, synchronously: the controller must see DRAINING on its very next probe.
         health.draining(clock.instant());
-        log.info("drain started by {}: readiness DRAINING, {} active connections, stop accepting in {}, timeout {}",
-                cause, target.activeConnections(), config.delay(), config.timeout());
+        log.info(
+                "drain started by {}: readiness DRAINING, {} active connections, stop accepting in {}, timeout {}",
+                cause,
+                target.activeConnections(),
+                config.delay(),
+                config.timeout());
         scheduler.schedule(this::stopAccepting, config.delay().toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -123,8 +127,11 @@ public final class DrainCoordinator {
             return;
         }
         if (System.nanoTime() - startNanos >= config.timeout().toNanos()) {
-            log.warn("drain ({}): timeout {} reached with {} active connections; closing them", cause,
-                    config.timeout(), active);
+            log.warn(
+                    "drain ({}): timeout {} reached with {} active connections; closing them",
+                    cause,
+                    config.timeout(),
+                    active);
             try {
                 target.closeAll();
             } catch (RuntimeException e) {

@@ -39,8 +39,16 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
     private final AddressCounter peeking;
     private final ChannelGroup clients;
 
-    public RelayInitializer(Listener listener, RelayConfig config, Routes routes, OperatorDialer dialer, DataPathMetrics metrics,
-                            AccessLog accessLog, ConnectionLimitHandler limit, AddressCounter peeking, ChannelGroup clients) {
+    public RelayInitializer(
+            Listener listener,
+            RelayConfig config,
+            Routes routes,
+            OperatorDialer dialer,
+            DataPathMetrics metrics,
+            AccessLog accessLog,
+            ConnectionLimitHandler limit,
+            AddressCounter peeking,
+            ChannelGroup clients) {
         this.listener = requireNonNull(listener, "listener");
         this.config = requireNonNull(config, "config");
         this.routes = requireNonNull(routes, "routes");
@@ -69,9 +77,13 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast(ConnectionLimitHandler.NAME, limit);
         if (listener == Listener.TLS) {
-            p.addLast(TlsPeekHandler.NAME, new TlsPeekHandler(record, metrics, peeking, timeouts.peek(), limits.maxClientHello()));
+            p.addLast(
+                    TlsPeekHandler.NAME,
+                    new TlsPeekHandler(record, metrics, peeking, timeouts.peek(), limits.maxClientHello()));
         } else {
-            p.addLast(HttpPeekHandler.NAME, new HttpPeekHandler(record, metrics, peeking, timeouts.peek(), limits.maxHttpHead()));
+            p.addLast(
+                    HttpPeekHandler.NAME,
+                    new HttpPeekHandler(record, metrics, peeking, timeouts.peek(), limits.maxHttpHead()));
         }
         p.addLast(RouteHandler.NAME, new RouteHandler(record, routes));
         p.addLast(DialHandler.NAME, new DialHandler(record, dialer, metrics, config.pop(), timeouts.idle()));

@@ -61,8 +61,14 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
     private final ConnectionLimitHandler limit;
     private final AddressCounter peeking;
 
-    public RelayServer(RelayConfig config, Routes routes, OperatorDialer dialer, DataPathMetrics metrics, HealthState health,
-                       EventLoopGroup group, Transport transport) {
+    public RelayServer(
+            RelayConfig config,
+            Routes routes,
+            OperatorDialer dialer,
+            DataPathMetrics metrics,
+            HealthState health,
+            EventLoopGroup group,
+            Transport transport) {
         this.config = requireNonNull(config, "config");
         this.routes = requireNonNull(routes, "routes");
         this.dialer = requireNonNull(dialer, "dialer");
@@ -71,8 +77,8 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         this.group = requireNonNull(group, "group");
         this.transport = requireNonNull(transport, "transport");
         this.accessLog = new AccessLog(config.pop());
-        this.limit = new ConnectionLimitHandler(config.limits().maxConnections(), config.limits().maxConnectionsPerIp(),
-                ch -> {
+        this.limit = new ConnectionLimitHandler(
+                config.limits().maxConnections(), config.limits().maxConnectionsPerIp(), ch -> {
                     ConnectionRecord r = ch.attr(RelayInitializer.RECORD).get();
                     if (r != null) {
                         r.outcome(Outcome.OVER_LIMIT);
@@ -100,8 +106,11 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
                 // No TCP_NODELAY option: every Netty socket config already sets it on creation
                 // (canEnableTcpNoDelayByDefault), and stating it again costs a setsockopt per accept.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .childHandler(new RelayInitializer(listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
-        if (transport == Transport.EPOLL && address.getAddress() instanceof Inet4Address v4 && !v4.isAnyLocalAddress()) {
+                .childHandler(new RelayInitializer(
+                        listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
+        if (transport == Transport.EPOLL
+                && address.getAddress() instanceof Inet4Address v4
+                && !v4.isAnyLocalAddress()) {
             // An AF_INET socket rather than Netty's dual-stack AF_INET6 one, which accepts nothing
             // more on a specific IPv4 address and costs the v4-mapped path on every accept.
             b.channelFactory(() -> new EpollServerSocketChannel(SocketProtocolFamily.INET));
@@ -119,7 +128,9 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
             // One SO_REUSEPORT socket per event loop, and the connections it accepts stay on that
             // loop: no hand-over to another thread, so one wake-up fewer per connection when that
             // loop is idle (bench/e2e/README.md, "Profiling notes, session 3").
-            b.option(transport == Transport.EPOLL ? EpollChannelOption.SO_REUSEPORT : IoUringChannelOption.SO_REUSEPORT, true);
+            b.option(
+                    transport == Transport.EPOLL ? EpollChannelOption.SO_REUSEPORT : IoUringChannelOption.SO_REUSEPORT,
+                    true);
             actual = address;
             for (EventExecutor e : group) {
                 EventLoop loop = (EventLoop) e;
@@ -131,7 +142,12 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         }
         bound.put(listener, actual);
         health.listener(listener.label(), true);
-        log.info("listening for {} on {} ({} socket(s), transport {})", listener.label(), actual, sockets, transport.label());
+        log.info(
+                "listening for {} on {} ({} socket(s), transport {})",
+                listener.label(),
+                actual,
+                sockets,
+                transport.label());
     }
 
     public @Nullable InetSocketAddress address(Listener listener) {

@@ -60,8 +60,8 @@ public enum Transport {
     }
 
     private static Transport fallback(@Nullable Throwable cause) {
-        org.slf4j.LoggerFactory.getLogger(Transport.class).warn("requested transport unavailable, using NIO: {}",
-                cause == null ? "unknown" : cause.toString());
+        org.slf4j.LoggerFactory.getLogger(Transport.class)
+                .warn("requested transport unavailable, using NIO: {}", cause == null ? "unknown" : cause.toString());
         return NIO;
     }
 

@@ -12,13 +12,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
-import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import io.netty.util.ReferenceCountUtil;
-import java.util.ArrayDeque;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -32,13 +25,20 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -137,9 +137,11 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
-            HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                    : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                    : HttpResponseStatus.BAD_REQUEST;
+            HttpResponseStatus status = cause instanceof TooLongHttpLineException
+                    ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                    : cause instanceof TooLongHttpHeaderException
+                            ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                            : HttpResponseStatus.BAD_REQUEST;
             respond(ctx, false, error(status, "malformed request"));
             return false;
         }
@@ -158,7 +160,15 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             }
             case "/metrics" -> {
                 if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, head(method, text(HttpResponseStatus.OK, PROMETHEUS, context.metrics().scrape())));
+                    respond(
+                            ctx,
+                            keepAlive,
+                            head(
+                                    method,
+                                    text(
+                                            HttpResponseStatus.OK,
+                                            PROMETHEUS,
+                                            context.metrics().scrape())));
                 }
             }
             case OPERATORS -> {
@@ -198,25 +208,38 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         if (!NAME_SYNTAX.matcher(name).matches()) {
-            respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name
-                    + " (names match [a-z0-9-]{1,63})"));
+            respond(
+                    ctx,
+                    keepAlive,
+                    error(
+                            HttpResponseStatus.NOT_FOUND,
+                            "no such operator: " + name + " (names match [a-z0-9-]{1,63})"));
             return false;
         }
         if (method.equals(HttpMethod.GET)) {
             Operator op = context.operators().get(name);
-            respond(ctx, keepAlive, op != null
-                    ? json(HttpResponseStatus.OK, OperatorJson.write(op))
-                    : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name));
+            respond(
+                    ctx,
+                    keepAlive,
+                    op != null
+                            ? json(HttpResponseStatus.OK, OperatorJson.write(op))
+                            : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name));
             return false;
         }
         if (!authorized(ctx, keepAlive, request)) {
             return false;
         }
         if (method.equals(HttpMethod.DELETE)) {
-            context.operators().deleteAsync(name).whenComplete((deleted, failure) -> later(ctx, keepAlive,
-                    failure != null ? failed(failure)
-                            : deleted ? empty(HttpResponseStatus.NO_CONTENT)
-                            : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name)));
+            context.operators()
+                    .deleteAsync(name)
+                    .whenComplete((deleted, failure) -> later(
+                            ctx,
+                            keepAlive,
+                            failure != null
+                                    ? failed(failure)
+                                    : deleted
+                                            ? empty(HttpResponseStatus.NO_CONTENT)
+                                            : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name)));
             return true;
         }
         byte[] body = ByteBufUtil.getBytes(request.content());
@@ -229,8 +252,11 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             case OperatorJson.Body.Ok ok -> op = ok.operator();
         }
         if (!op.name().equals(name)) {
-            respond(ctx, keepAlive, problems(List.of("operator.name: \"" + op.name()
-                    + "\" (expected: the name in the path, \"" + name + "\")")));
+            respond(
+                    ctx,
+                    keepAlive,
+                    problems(List.of("operator.name: \"" + op.name() + "\" (expected: the name in the path, \"" + name
+                            + "\")")));
             return false;
         }
         context.operators().putAsync(op).whenComplete((put, failure) -> {
@@ -238,17 +264,22 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                 later(ctx, keepAlive, failed(failure));
                 return;
             }
-            later(ctx, keepAlive, switch (put) {
-                case OperatorStore.Put.Created c -> json(HttpResponseStatus.CREATED, OperatorJson.write(c.operator()));
-                case OperatorStore.Put.Updated u -> json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
-                case OperatorStore.Put.Conflict c -> {
-                    ObjectNode n = errorBody("host " + c.host() + " belongs to operator " + c.owner());
-                    n.put("host", c.host());
-                    n.put("owner", c.owner());
-                    yield json(HttpResponseStatus.CONFLICT, n);
-                }
-                case OperatorStore.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
-            });
+            later(
+                    ctx,
+                    keepAlive,
+                    switch (put) {
+                        case OperatorStore.Put.Created c ->
+                            json(HttpResponseStatus.CREATED, OperatorJson.write(c.operator()));
+                        case OperatorStore.Put.Updated u ->
+                            json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
+                        case OperatorStore.Put.Conflict c -> {
+                            ObjectNode n = errorBody("host " + c.host() + " belongs to operator " + c.owner());
+                            n.put("host", c.host());
+                            n.put("owner", c.owner());
+                            yield json(HttpResponseStatus.CONFLICT, n);
+                        }
+                        case OperatorStore.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
+                    });
         });
         return true;
     }
@@ -283,8 +314,14 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             boolean up = stuck.isEmpty();
-            later(ctx, keepAlive, head(method, json(up ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    livezBody(up, executors.size(), stuck))));
+            later(
+                    ctx,
+                    keepAlive,
+                    head(
+                            method,
+                            json(
+                                    up ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                                    livezBody(up, executors.size(), stuck))));
         };
         ctx.executor().schedule(verdict, ManagementServer.LIVENESS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         for (int i = 0; i < executors.size(); i++) {
@@ -333,7 +370,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         if (listeners.isEmpty()) {
             l.put("error", "no listener bound yet");
         }
-        listeners.entrySet().stream().sorted(Map.Entry.comparingByKey())
+        listeners.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
                 .forEach(e -> l.put(e.getKey(), e.getValue() ? "UP" : "DOWN"));
 
         ObjectNode o = checks.putObject("operators");
@@ -384,8 +422,12 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private boolean authorized(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request) {
         byte[] expected = context.tokenDigest();
         if (expected == null) {
-            respond(ctx, keepAlive, error(HttpResponseStatus.FORBIDDEN,
-                    "mutating calls are disabled: management.token_file is not configured"));
+            respond(
+                    ctx,
+                    keepAlive,
+                    error(
+                            HttpResponseStatus.FORBIDDEN,
+                            "mutating calls are disabled: management.token_file is not configured"));
             return false;
         }
         String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
@@ -398,21 +440,23 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         if (token != null && MessageDigest.isEqual(ManagementServer.sha256(token), expected)) {
             return true;
         }
-        FullHttpResponse r = error(HttpResponseStatus.UNAUTHORIZED,
-                token == null ? "missing bearer token" : "invalid bearer token");
-        r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, token == null
-                ? "Bearer realm=\"relay\""
-                : "Bearer realm=\"relay\", error=\"invalid_token\"");
+        FullHttpResponse r =
+                error(HttpResponseStatus.UNAUTHORIZED, token == null ? "missing bearer token" : "invalid bearer token");
+        r.headers()
+                .set(
+                        HttpHeaderNames.WWW_AUTHENTICATE,
+                        token == null ? "Bearer realm=\"relay\"" : "Bearer realm=\"relay\", error=\"invalid_token\"");
         respond(ctx, keepAlive, r);
         return false;
     }
 
-    private boolean allowed(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String allow,
-            HttpMethod... methods) {
+    private boolean allowed(
+            ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String allow, HttpMethod... methods) {
         if (Set.of(methods).contains(method)) {
             return true;
         }
-        FullHttpResponse r = error(HttpResponseStatus.METHOD_NOT_ALLOWED, method + " not allowed (expected: " + allow + ")");
+        FullHttpResponse r =
+                error(HttpResponseStatus.METHOD_NOT_ALLOWED, method + " not allowed (expected: " + allow + ")");
         r.headers().set(HttpHeaderNames.ALLOW, allow);
         respond(ctx, keepAlive, r);
         return false;
@@ -421,7 +465,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     // ---- responses ----
 
     private static FullHttpResponse failed(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause =
+                failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof OperatorStore.UnappliedEditException) {
             return error(HttpResponseStatus.CONFLICT, cause.getMessage());
         }
@@ -452,8 +497,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
     private static FullHttpResponse text(HttpResponseStatus status, String contentType, String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-                io.netty.buffer.Unpooled.wrappedBuffer(bytes));
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, status, io.netty.buffer.Unpooled.wrappedBuffer(bytes));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         return r;
@@ -468,8 +513,12 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         if (!method.equals(HttpMethod.HEAD)) {
             return r;
         }
-        FullHttpResponse h = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
-                io.netty.buffer.Unpooled.EMPTY_BUFFER, r.headers(), r.trailingHeaders());
+        FullHttpResponse h = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1,
+                r.status(),
+                io.netty.buffer.Unpooled.EMPTY_BUFFER,
+                r.headers(),
+                r.trailingHeaders());
         r.release();
         return h;
     }
@@ -515,5 +564,4 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         log.debug("management connection {} failed", ctx.channel().remoteAddress(), cause);
         ctx.close();
     }
-
 }

@@ -146,7 +146,9 @@ public final class ManagementServer implements AutoCloseable {
                         }
                         channels.add(ch);
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast(
+                                        "idle",
+                                        new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("http", new HttpServerCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
                                 .addLast(ManagementHandler.NAME, new ManagementHandler(context));
@@ -163,7 +165,9 @@ public final class ManagementServer implements AutoCloseable {
         }
         serverChannel = ch;
         InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
-        log.info("management listening on {} (mutating /v1 calls {})", bound,
+        log.info(
+                "management listening on {} (mutating /v1 calls {})",
+                bound,
                 tokenDigest != null ? "need the bearer token" : "refused: no management.token_file");
         return bound;
     }
@@ -214,7 +218,8 @@ public final class ManagementServer implements AutoCloseable {
             throw new UncheckedIOException("management.token_file: cannot read " + tokenFile, e);
         }
         if (token.isEmpty()) {
-            throw new IllegalStateException("management.token_file: " + tokenFile + " is empty (expected: a bearer token)");
+            throw new IllegalStateException(
+                    "management.token_file: " + tokenFile + " is empty (expected: a bearer token)");
         }
         return sha256(token);
     }

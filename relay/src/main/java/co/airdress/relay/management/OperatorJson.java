@@ -57,9 +57,10 @@ final class OperatorJson {
         wrapper.putArray("operators").add(node);
         Parsed<List<Operator>> parsed = OperatorsFile.parse(MAPPER.writeValueAsString(wrapper), "request body");
         return switch (parsed) {
-            case Parsed.Ok<List<Operator>> ok -> ok.value().size() == 1
-                    ? new Body.Ok(ok.value().getFirst())
-                    : new Body.Invalid(List.of(API_PREFIX + ": expected exactly one operator"));
+            case Parsed.Ok<List<Operator>> ok ->
+                ok.value().size() == 1
+                        ? new Body.Ok(ok.value().getFirst())
+                        : new Body.Invalid(List.of(API_PREFIX + ": expected exactly one operator"));
             case Parsed.Invalid<List<Operator>> invalid -> new Body.Invalid(text(invalid.problems()));
         };
     }

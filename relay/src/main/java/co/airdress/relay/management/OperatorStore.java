@@ -41,9 +41,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -199,7 +199,10 @@ public final class OperatorStore implements AutoCloseable {
         }
         try {
             WatchService ws = FileSystems.getDefault().newWatchService();
-            directory.register(ws, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+            directory.register(
+                    ws,
+                    StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY,
                     StandardWatchEventKinds.ENTRY_DELETE);
             watchService = ws;
         } catch (IOException e) {
@@ -398,7 +401,9 @@ public final class OperatorStore implements AutoCloseable {
             case Parsed.Invalid<List<Operator>> invalid -> {
                 String error = file + ": " + invalid.problems().size() + " problem(s), the file was rejected whole"
                         + (loaded ? " and the previous route table stays" : "") + ": "
-                        + invalid.problems().stream().map(ConfigProblem::toString).collect(Collectors.joining("; "));
+                        + invalid.problems().stream()
+                                .map(ConfigProblem::toString)
+                                .collect(Collectors.joining("; "));
                 rejectedDigest = d;
                 reloadInvalid.increment();
                 health.operators(loaded, version, error);
@@ -414,7 +419,11 @@ public final class OperatorStore implements AutoCloseable {
                 rejectedDigest = null;
                 apply(next);
                 reloadOk.increment();
-                log.info("operators reload ({}): {} operators from {}, route table version {}", why, next.size(), file,
+                log.info(
+                        "operators reload ({}): {} operators from {}, route table version {}",
+                        why,
+                        next.size(),
+                        file,
                         version);
                 return Reload.OK;
             }
@@ -451,7 +460,8 @@ public final class OperatorStore implements AutoCloseable {
             for (WatchEvent<?> event : key.pollEvents()) {
                 // OVERFLOW means events were lost: reload to be safe. "..data" and the like are
                 // Kubernetes' symlink swaps of a mounted ConfigMap, which change the file's target.
-                if (event.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(event.context())
+                if (event.kind() == StandardWatchEventKinds.OVERFLOW
+                        || name.equals(event.context())
                         || event.context() instanceof Path p && p.toString().startsWith("..")) {
                     relevant = true;
                 }
@@ -474,10 +484,13 @@ public final class OperatorStore implements AutoCloseable {
                 if (p != null) {
                     p.cancel(false);
                 }
-                pendingReload = executor.schedule(() -> {
-                    pendingReload = null;
-                    reload("file changed");
-                }, debounce.toNanos(), TimeUnit.NANOSECONDS);
+                pendingReload = executor.schedule(
+                        () -> {
+                            pendingReload = null;
+                            reload("file changed");
+                        },
+                        debounce.toNanos(),
+                        TimeUnit.NANOSECONDS);
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
@@ -530,7 +543,8 @@ public final class OperatorStore implements AutoCloseable {
             Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
             try {
                 copyPermissions(target, tmp);
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                try (FileChannel ch =
+                        FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                     ByteBuffer buf = ByteBuffer.wrap(bytes);
                     while (buf.hasRemaining()) {
                         ch.write(buf);

@@ -63,38 +63,65 @@ public final class DataPathMetrics {
     public DataPathMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
         for (Listener l : Listener.values()) {
-            accepted.put(l, Counter.builder("relay.connections.accepted")
-                    .description("Connections accepted").tag("listener", l.label()).register(registry));
+            accepted.put(
+                    l,
+                    Counter.builder("relay.connections.accepted")
+                            .description("Connections accepted")
+                            .tag("listener", l.label())
+                            .register(registry));
             AtomicInteger a = new AtomicInteger();
             active.put(l, a);
             Gauge.builder("relay.connections.active", a, AtomicInteger::get)
-                    .description("Client connections open now").tag("listener", l.label()).register(registry);
+                    .description("Client connections open now")
+                    .tag("listener", l.label())
+                    .register(registry);
             Map<Outcome, Counter> byOutcome = new EnumMap<>(Outcome.class);
             for (Outcome o : Outcome.values()) {
-                byOutcome.put(o, Counter.builder("relay.connections.closed")
-                        .description("Client connections closed, by outcome")
-                        .tag("listener", l.label()).tag("outcome", o.label()).register(registry));
+                byOutcome.put(
+                        o,
+                        Counter.builder("relay.connections.closed")
+                                .description("Client connections closed, by outcome")
+                                .tag("listener", l.label())
+                                .tag("outcome", o.label())
+                                .register(registry));
             }
             closed.put(l, byOutcome);
             Map<PeekResult, Counter> byResult = new EnumMap<>(PeekResult.class);
             for (PeekResult r : PeekResult.values()) {
-                byResult.put(r, Counter.builder("relay.peek")
-                        .description("Peek results").tag("listener", l.label()).tag("result", r.label(l)).register(registry));
+                byResult.put(
+                        r,
+                        Counter.builder("relay.peek")
+                                .description("Peek results")
+                                .tag("listener", l.label())
+                                .tag("result", r.label(l))
+                                .register(registry));
             }
             peeks.put(l, byResult);
-            clientToUpstream.put(l, Counter.builder("relay.bytes").baseUnit("bytes")
-                    .description("Bytes relayed").tag("listener", l.label()).tag("direction", "client_to_upstream")
-                    .register(registry));
-            upstreamToClient.put(l, Counter.builder("relay.bytes").baseUnit("bytes")
-                    .description("Bytes relayed").tag("listener", l.label()).tag("direction", "upstream_to_client")
-                    .register(registry));
-            connect.put(l, Timer.builder("relay.upstream.connect")
-                    .description("Time to connect to an operator's upstream (successful or not)")
-                    .tag("listener", l.label())
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(0).plusNanos(100_000))
-                    .maximumExpectedValue(Duration.ofSeconds(30))
-                    .register(registry));
+            clientToUpstream.put(
+                    l,
+                    Counter.builder("relay.bytes")
+                            .baseUnit("bytes")
+                            .description("Bytes relayed")
+                            .tag("listener", l.label())
+                            .tag("direction", "client_to_upstream")
+                            .register(registry));
+            upstreamToClient.put(
+                    l,
+                    Counter.builder("relay.bytes")
+                            .baseUnit("bytes")
+                            .description("Bytes relayed")
+                            .tag("listener", l.label())
+                            .tag("direction", "upstream_to_client")
+                            .register(registry));
+            connect.put(
+                    l,
+                    Timer.builder("relay.upstream.connect")
+                            .description("Time to connect to an operator's upstream (successful or not)")
+                            .tag("listener", l.label())
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofMillis(0).plusNanos(100_000))
+                            .maximumExpectedValue(Duration.ofSeconds(30))
+                            .register(registry));
         }
     }
 
@@ -133,7 +160,9 @@ public final class DataPathMetrics {
         return perOperator.computeIfAbsent(operator, name -> {
             AtomicInteger n = new AtomicInteger();
             Gauge.builder("relay.operator.active.connections", n, AtomicInteger::get)
-                    .description("Relayed connections open now, by operator").tag("operator", name).register(registry);
+                    .description("Relayed connections open now, by operator")
+                    .tag("operator", name)
+                    .register(registry);
             return n;
         });
     }

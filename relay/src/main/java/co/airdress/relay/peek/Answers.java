@@ -100,7 +100,13 @@ public final class Answers {
                 ch.config().setOption(ChannelOption.AUTO_READ, true);
             });
         });
-        ch.eventLoop().schedule(() -> { ch.close(); }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        ch.eventLoop()
+                .schedule(
+                        () -> {
+                            ch.close();
+                        },
+                        LINGER_MILLIS,
+                        TimeUnit.MILLISECONDS);
     }
 
     /** Discards input after an answer, then closes on the client's FIN or a byte budget. */

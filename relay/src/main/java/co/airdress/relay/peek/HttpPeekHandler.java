@@ -20,7 +20,8 @@ public final class HttpPeekHandler extends PeekHandler {
 
     private final HttpHeadPeek peek;
 
-    public HttpPeekHandler(ConnectionRecord record, DataPathMetrics metrics, AddressCounter peeking, Duration timeout, int maxHead) {
+    public HttpPeekHandler(
+            ConnectionRecord record, DataPathMetrics metrics, AddressCounter peeking, Duration timeout, int maxHead) {
         super(record, metrics, peeking, timeout);
         this.peek = new HttpHeadPeek(maxHead);
     }

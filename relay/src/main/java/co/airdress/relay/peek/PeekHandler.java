@@ -102,7 +102,7 @@ abstract class PeekHandler extends ChannelInboundHandlerAdapter {
             chunk.release();
         }
         switch (d) {
-            case Decision.NeedMore n -> { }
+            case Decision.NeedMore n -> {}
             case Decision.Route r -> route(ctx, r);
             case Decision.Refuse r -> refuse(ctx, r.refusal(), r.result());
         }

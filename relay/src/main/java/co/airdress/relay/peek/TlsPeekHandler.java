@@ -17,7 +17,12 @@ public final class TlsPeekHandler extends PeekHandler {
 
     private final ClientHelloPeek peek;
 
-    public TlsPeekHandler(ConnectionRecord record, DataPathMetrics metrics, AddressCounter peeking, Duration timeout, int maxClientHello) {
+    public TlsPeekHandler(
+            ConnectionRecord record,
+            DataPathMetrics metrics,
+            AddressCounter peeking,
+            Duration timeout,
+            int maxClientHello) {
         super(record, metrics, peeking, timeout);
         this.peek = new ClientHelloPeek(maxClientHello);
     }

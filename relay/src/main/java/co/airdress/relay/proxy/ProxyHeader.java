@@ -36,8 +36,13 @@ public final class ProxyHeader {
     private ProxyHeader() {}
 
     /** Builds the header, or null for {@link ProxyProtocol#NONE}. Each message is written once (encoding consumes the TLVs). */
-    public static @Nullable HAProxyMessage message(ProxyProtocol version, Channel client, String authority, List<String> alpn,
-                                                   String pop, ByteBufAllocator alloc) {
+    public static @Nullable HAProxyMessage message(
+            ProxyProtocol version,
+            Channel client,
+            String authority,
+            List<String> alpn,
+            String pop,
+            ByteBufAllocator alloc) {
         if (version == ProxyProtocol.NONE) {
             return null;
         }
@@ -50,20 +55,35 @@ public final class ProxyHeader {
         String srcText = v4 ? s.getHostAddress() : v6(s);
         String dstText = v4 ? d.getHostAddress() : v6(d);
         if (version == ProxyProtocol.V1) {
-            return new HAProxyMessage(HAProxyProtocolVersion.V1, HAProxyCommand.PROXY, family,
-                    srcText, dstText, src.getPort(), dst.getPort());
+            return new HAProxyMessage(
+                    HAProxyProtocolVersion.V1,
+                    HAProxyCommand.PROXY,
+                    family,
+                    srcText,
+                    dstText,
+                    src.getPort(),
+                    dst.getPort());
         }
         List<HAProxyTLV> tlvs = new ArrayList<>(3);
-        tlvs.add(new HAProxyTLV(HAProxyTLV.Type.PP2_TYPE_AUTHORITY,
+        tlvs.add(new HAProxyTLV(
+                HAProxyTLV.Type.PP2_TYPE_AUTHORITY,
                 alloc.buffer(authority.length()).writeBytes(authority.getBytes(StandardCharsets.US_ASCII))));
         if (!alpn.isEmpty()) {
             byte[] a = String.join(",", alpn).getBytes(StandardCharsets.US_ASCII);
-            tlvs.add(new HAProxyTLV(HAProxyTLV.Type.PP2_TYPE_ALPN, alloc.buffer(a.length).writeBytes(a)));
+            tlvs.add(new HAProxyTLV(
+                    HAProxyTLV.Type.PP2_TYPE_ALPN, alloc.buffer(a.length).writeBytes(a)));
         }
         byte[] p = pop.getBytes(StandardCharsets.US_ASCII);
         tlvs.add(new HAProxyTLV((byte) TLV_POP, alloc.buffer(p.length).writeBytes(p)));
-        return new HAProxyMessage(HAProxyProtocolVersion.V2, HAProxyCommand.PROXY, family,
-                srcText, dstText, src.getPort(), dst.getPort(), tlvs);
+        return new HAProxyMessage(
+                HAProxyProtocolVersion.V2,
+                HAProxyCommand.PROXY,
+                family,
+                srcText,
+                dstText,
+                src.getPort(),
+                dst.getPort(),
+                tlvs);
     }
 
     /**

@@ -125,7 +125,8 @@ public final class RouteTable {
             return size;
         }
 
-        @Nullable Operator longestMatch(String host) {
+        @Nullable
+        Operator longestMatch(String host) {
             Operator best = null;
             int h = 0;
             int pow = 1;

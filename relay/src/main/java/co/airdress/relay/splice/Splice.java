@@ -18,13 +18,21 @@ public final class Splice {
      * Replaces {@code replaced} on the client pipeline with the idle timer and the frontend,
      * pairs both handlers and requests the first read on both sides.
      */
-    public static void start(Channel client, ChannelHandler replaced, RelayFrontendHandler front,
-                             Channel upstream, RelayBackendHandler back, Duration idle) {
+    public static void start(
+            Channel client,
+            ChannelHandler replaced,
+            RelayFrontendHandler front,
+            Channel upstream,
+            RelayBackendHandler back,
+            Duration idle) {
         back.pairWith(front, client, upstream);
         ChannelPipeline p = client.pipeline();
         // Idle counts reads and writes on the client: traffic either way keeps the connection.
         p.replace(replaced, RelayFrontendHandler.NAME, front);
-        p.addBefore(RelayFrontendHandler.NAME, IDLE, new IdleStateHandler(false, 0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
+        p.addBefore(
+                RelayFrontendHandler.NAME,
+                IDLE,
+                new IdleStateHandler(false, 0, 0, idle.toNanos(), TimeUnit.NANOSECONDS));
         SpliceHandler.start(client);
         SpliceHandler.start(upstream);
     }

@@ -68,11 +68,14 @@ final class EndpointStateFile {
         requireNonNull(endpoints, "endpoints");
         StringBuilder text = new StringBuilder();
         for (Map.Entry<WireGuardKey, InetSocketAddress> e : endpoints.entrySet()) {
-            text.append(e.getKey().toBase64()).append(' ').append(format(e.getValue())).append('\n');
+            text.append(e.getKey().toBase64())
+                    .append(' ')
+                    .append(format(e.getValue()))
+                    .append('\n');
         }
         Path temp = path.resolveSibling(path.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel channel = FileChannel.open(
+                temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             channel.write(StandardCharsets.UTF_8.encode(text.toString()));
             channel.force(true);
         }
@@ -103,8 +106,10 @@ final class EndpointStateFile {
             @Nullable InetSocketAddress endpoint = fields.length == 2 ? parseEndpoint(fields[1]) : null;
             @Nullable WireGuardKey key = fields.length == 2 ? parseKey(fields[0]) : null;
             if (key == null || endpoint == null) {
-                log.warn("WireGuard endpoints file {}: line {} is not '<public key> <ip>:<port>'; file ignored",
-                        path, i + 1);
+                log.warn(
+                        "WireGuard endpoints file {}: line {} is not '<public key> <ip>:<port>'; file ignored",
+                        path,
+                        i + 1);
                 return Map.of();
             }
             out.put(key, endpoint);

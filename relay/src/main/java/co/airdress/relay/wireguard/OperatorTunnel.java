@@ -16,19 +16,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -48,7 +48,8 @@ public final class OperatorTunnel implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OperatorTunnel.class);
 
     /** One peer for /v1/peers: the operator it belongs to and the tunnel's counters. */
-    public record PeerStatus(String operator, WireGuardPeer peer, @Nullable PeerStats stats) {}
+    public record PeerStatus(
+            String operator, WireGuardPeer peer, @Nullable PeerStats stats) {}
 
     private final TunnelDevice device;
     private final MeterRegistry registry;
@@ -75,7 +76,10 @@ public final class OperatorTunnel implements AutoCloseable {
         this.saved = endpointsFile.load();
         remembered.putAll(saved);
         if (!saved.isEmpty()) {
-            log.info("WireGuard {}: {} operator endpoint(s) from {}", device.interfaceName(), saved.size(),
+            log.info(
+                    "WireGuard {}: {} operator endpoint(s) from {}",
+                    device.interfaceName(),
+                    saved.size(),
                     endpointsFile.path());
         }
         this.saver = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -117,8 +121,11 @@ public final class OperatorTunnel implements AutoCloseable {
             tunnel.uapi = UapiSocket.open(tunnel);
         } catch (IOException | RuntimeException e) {
             // Only `wg show` needs it; the relay works without.
-            log.warn("WireGuard {}: no UAPI socket in {} ({}); `wg show` will not list it", device.interfaceName(),
-                    UapiSocket.DIRECTORY, e.toString());
+            log.warn(
+                    "WireGuard {}: no UAPI socket in {} ({}); `wg show` will not list it",
+                    device.interfaceName(),
+                    UapiSocket.DIRECTORY,
+                    e.toString());
         }
         return tunnel;
     }
@@ -139,7 +146,8 @@ public final class OperatorTunnel implements AutoCloseable {
             if (wg != null) {
                 next.put(op.name(), wg);
                 OperatorPeer peer = wg.toOperatorPeer();
-                @Nullable InetSocketAddress known = present.contains(wg.publicKey()) ? null : remembered.get(wg.publicKey());
+                @Nullable
+                InetSocketAddress known = present.contains(wg.publicKey()) ? null : remembered.get(wg.publicKey());
                 if (known != null) {
                     // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
                     // it, since the operator may hold a session this process cannot decrypt.
@@ -159,13 +167,17 @@ public final class OperatorTunnel implements AutoCloseable {
             try {
                 device.initiateHandshake(key);
             } catch (IOException | RuntimeException e) {
-                log.warn("WireGuard {}: handshake to a remembered endpoint not sent ({})", device.interfaceName(),
+                log.warn(
+                        "WireGuard {}: handshake to a remembered endpoint not sent ({})",
+                        device.interfaceName(),
                         e.toString());
             }
         }
         if (!seeded.isEmpty()) {
-            log.info("WireGuard {}: handshake initiated to {} operator(s) at their remembered endpoints",
-                    device.interfaceName(), seeded.size());
+            log.info(
+                    "WireGuard {}: handshake initiated to {} operator(s) at their remembered endpoints",
+                    device.interfaceName(),
+                    seeded.size());
         }
         peers = Map.copyOf(next);
         for (Map.Entry<String, WireGuardPeer> e : before.entrySet()) {
@@ -211,8 +223,11 @@ public final class OperatorTunnel implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (!saveFailureLogged) {
                 saveFailureLogged = true;
-                log.warn("WireGuard {}: cannot write operator endpoints to {} ({}); after a restart operators "
-                        + "reconnect only when their sessions age out", device.interfaceName(), endpointsFile.path(),
+                log.warn(
+                        "WireGuard {}: cannot write operator endpoints to {} ({}); after a restart operators "
+                                + "reconnect only when their sessions age out",
+                        device.interfaceName(),
+                        endpointsFile.path(),
                         e.toString());
             }
         }
@@ -247,31 +262,54 @@ public final class OperatorTunnel implements AutoCloseable {
     public List<PeerStatus> peers() {
         List<PeerStatus> out = new ArrayList<>();
         for (Map.Entry<String, WireGuardPeer> e : peers.entrySet()) {
-            out.add(new PeerStatus(e.getKey(), e.getValue(), device.stats(e.getValue().publicKey())));
+            out.add(new PeerStatus(
+                    e.getKey(), e.getValue(), device.stats(e.getValue().publicKey())));
         }
         return out;
     }
 
     private void register(String operator, WireGuardKey key) {
         List<Meter> list = new ArrayList<>();
-        list.add(gauge("relay.wireguard.peer.last.handshake.seconds", operator, key,
-                "Seconds since the last completed handshake with the operator's peer (NaN before the first)",
-                s -> s.lastHandshake() == null ? Double.NaN
-                        : Duration.between(s.lastHandshake(), Instant.now()).toMillis() / 1000.0).register(registry));
-        list.add(gauge("relay.wireguard.peer.rx.bytes", operator, key, "Bytes of WireGuard datagrams received from the peer",
-                s -> (double) s.rxBytes()).register(registry));
-        list.add(gauge("relay.wireguard.peer.tx.bytes", operator, key, "Bytes of WireGuard datagrams sent to the peer",
-                s -> (double) s.txBytes()).register(registry));
+        list.add(gauge(
+                        "relay.wireguard.peer.last.handshake.seconds",
+                        operator,
+                        key,
+                        "Seconds since the last completed handshake with the operator's peer (NaN before the first)",
+                        s -> s.lastHandshake() == null
+                                ? Double.NaN
+                                : Duration.between(s.lastHandshake(), Instant.now())
+                                                .toMillis()
+                                        / 1000.0)
+                .register(registry));
+        list.add(gauge(
+                        "relay.wireguard.peer.rx.bytes",
+                        operator,
+                        key,
+                        "Bytes of WireGuard datagrams received from the peer",
+                        s -> (double) s.rxBytes())
+                .register(registry));
+        list.add(gauge(
+                        "relay.wireguard.peer.tx.bytes",
+                        operator,
+                        key,
+                        "Bytes of WireGuard datagrams sent to the peer",
+                        s -> (double) s.txBytes())
+                .register(registry));
         for (Drop drop : Drop.values()) {
-            list.add(gauge("relay.wireguard.peer.drops", operator, key, "Datagrams and packets of the peer dropped, by reason",
-                    s -> (double) s.drops().getOrDefault(drop, 0L))
-                    .tag("reason", drop.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+            list.add(gauge(
+                            "relay.wireguard.peer.drops",
+                            operator,
+                            key,
+                            "Datagrams and packets of the peer dropped, by reason",
+                            s -> (double) s.drops().getOrDefault(drop, 0L))
+                    .tag("reason", drop.name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry));
         }
         meters.put(operator, list);
     }
 
-    private Gauge.Builder<TunnelDevice> gauge(String name, String operator, WireGuardKey key, String description,
-                                              ToDoubleFunction<PeerStats> value) {
+    private Gauge.Builder<TunnelDevice> gauge(
+            String name, String operator, WireGuardKey key, String description, ToDoubleFunction<PeerStats> value) {
         return Gauge.builder(name, device, d -> {
                     PeerStats s = d.stats(key);
                     return s == null ? Double.NaN : value.applyAsDouble(s);

@@ -50,13 +50,17 @@ final class UapiSocket implements AutoCloseable {
         this.path = path;
         this.server = server;
         this.tunnel = tunnel;
-        this.acceptor = Thread.ofPlatform().daemon(true).name("wg-uapi-" + tunnel.interfaceName()).start(this::accept);
+        this.acceptor = Thread.ofPlatform()
+                .daemon(true)
+                .name("wg-uapi-" + tunnel.interfaceName())
+                .start(this::accept);
     }
 
     static UapiSocket open(OperatorTunnel tunnel) throws IOException {
         requireNonNull(tunnel, "tunnel");
         if (!Files.isDirectory(DIRECTORY)) {
-            Files.createDirectories(DIRECTORY, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(
+                    DIRECTORY, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
         Path path = DIRECTORY.resolve(tunnel.interfaceName() + ".sock");
         // A socket left by a killed relay would make bind fail; no live process can own our interface name.
@@ -135,22 +139,35 @@ final class UapiSocket implements AutoCloseable {
         b.append("listen_port=").append(tunnel.listenPort()).append('\n');
         HexFormat hex = HexFormat.of();
         for (OperatorTunnel.PeerStatus p : tunnel.peers()) {
-            b.append("public_key=").append(hex.formatHex(p.peer().publicKey().bytes())).append('\n');
+            b.append("public_key=")
+                    .append(hex.formatHex(p.peer().publicKey().bytes()))
+                    .append('\n');
             PeerStats s = p.stats();
             if (s != null && s.endpoint() != null) {
                 InetSocketAddress e = s.endpoint();
                 String host = e.getAddress().getHostAddress();
-                b.append("endpoint=").append(e.getAddress() instanceof Inet6Address ? "[" + host + "]" : host)
-                        .append(':').append(e.getPort()).append('\n');
+                b.append("endpoint=")
+                        .append(e.getAddress() instanceof Inet6Address ? "[" + host + "]" : host)
+                        .append(':')
+                        .append(e.getPort())
+                        .append('\n');
             }
             Instant last = s == null ? null : s.lastHandshake();
-            b.append("last_handshake_time_sec=").append(last == null ? 0 : last.getEpochSecond()).append('\n');
-            b.append("last_handshake_time_nsec=").append(last == null ? 0 : last.getNano()).append('\n');
+            b.append("last_handshake_time_sec=")
+                    .append(last == null ? 0 : last.getEpochSecond())
+                    .append('\n');
+            b.append("last_handshake_time_nsec=")
+                    .append(last == null ? 0 : last.getNano())
+                    .append('\n');
             b.append("tx_bytes=").append(s == null ? 0 : s.txBytes()).append('\n');
             b.append("rx_bytes=").append(s == null ? 0 : s.rxBytes()).append('\n');
             b.append("persistent_keepalive_interval=0\n");
             int bits = p.peer().address().getAddress().length * 8;
-            b.append("allowed_ip=").append(p.peer().address().getHostAddress()).append('/').append(bits).append('\n');
+            b.append("allowed_ip=")
+                    .append(p.peer().address().getHostAddress())
+                    .append('/')
+                    .append(bits)
+                    .append('\n');
             b.append("protocol_version=1\n");
         }
         return b.toString();

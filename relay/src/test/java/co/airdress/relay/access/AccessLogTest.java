@@ -17,7 +17,8 @@ class AccessLogTest {
 
     @Test
     void writesOneJsonObjectWithEveryField() {
-        ConnectionRecord r = new ConnectionRecord(Listener.TLS, new InetSocketAddress("2001:db8::5", 443), 1_000_000_000L, 0);
+        ConnectionRecord r =
+                new ConnectionRecord(Listener.TLS, new InetSocketAddress("2001:db8::5", 443), 1_000_000_000L, 0);
         r.peeked("alice.example.test", List.of("h2", "http/1.1"));
         r.operator(new Operator("alice", List.of("alice.example.test"), null, ProxyProtocol.NONE));
         r.outcome(Outcome.RELAYED);
@@ -53,12 +54,26 @@ class AccessLogTest {
     @Test
     void timeIsWhatInstantPrints() {
         long[] edges = {
-            0, 1, 999, 1000, -1, -1000, -1001, 951_782_400_000L /* 2000-02-29 */, 4_107_542_400_000L /* 2100-03-01 */,
-            1_795_231_771_123L, 253_402_300_799_999L /* 9999-12-31T23:59:59.999 */, 253_402_300_800_000L /* year 10000 */,
-            -62_167_219_200_000L /* 0000-01-01 */, -62_167_219_200_001L /* year -1 */, Long.MAX_VALUE / 1000
+            0,
+            1,
+            999,
+            1000,
+            -1,
+            -1000,
+            -1001,
+            951_782_400_000L /* 2000-02-29 */,
+            4_107_542_400_000L /* 2100-03-01 */,
+            1_795_231_771_123L,
+            253_402_300_799_999L /* 9999-12-31T23:59:59.999 */,
+            253_402_300_800_000L /* year 10000 */,
+            -62_167_219_200_000L /* 0000-01-01 */,
+            -62_167_219_200_001L /* year -1 */,
+            Long.MAX_VALUE / 1000
         };
         for (long millis : edges) {
-            assertThat(formatted(millis)).as("millis %d", millis).isEqualTo(Instant.ofEpochMilli(millis).toString());
+            assertThat(formatted(millis))
+                    .as("millis %d", millis)
+                    .isEqualTo(Instant.ofEpochMilli(millis).toString());
         }
         SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < 100_000; i++) {
@@ -66,7 +81,9 @@ class AccessLogTest {
             if (i % 3 == 0) {
                 millis -= Math.floorMod(millis, 1000); // whole seconds: no fraction printed
             }
-            assertThat(formatted(millis)).as("millis %d", millis).isEqualTo(Instant.ofEpochMilli(millis).toString());
+            assertThat(formatted(millis))
+                    .as("millis %d", millis)
+                    .isEqualTo(Instant.ofEpochMilli(millis).toString());
         }
     }
 

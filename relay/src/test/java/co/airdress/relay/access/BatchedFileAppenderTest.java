@@ -43,7 +43,9 @@ class BatchedFileAppenderTest {
             t.join();
         }
         // Written by the writer thread on its next wake-up, without stopping the appender.
-        Await.until(Duration.ofSeconds(10), "2000 lines in the access log",
+        Await.until(
+                Duration.ofSeconds(10),
+                "2000 lines in the access log",
                 () -> Files.exists(file) && lines(file).size() == 2000);
         List<String> lines = lines(file);
         for (int t = 0; t < 2; t++) {

@@ -21,7 +21,12 @@ class AnnouncementPolicyTest {
     private long now = 1_000_000_000L;
 
     private static Settings settings(int rise, int fall) {
-        return new Settings(rise, fall, Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(300),
+        return new Settings(
+                rise,
+                fall,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(300),
                 Duration.ofMinutes(15));
     }
 
@@ -65,7 +70,9 @@ class AnnouncementPolicyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProbeOutcome.class, names = {"DOWN", "TIMEOUT", "REFUSED", "BAD_RESPONSE"})
+    @EnumSource(
+            value = ProbeOutcome.class,
+            names = {"DOWN", "TIMEOUT", "REFUSED", "BAD_RESPONSE"})
     void aFailureWhileRisingRestartsTheCount(ProbeOutcome failure) {
         AnnouncementPolicy policy = new AnnouncementPolicy(settings(3, 3));
         probeTimes(policy, ProbeOutcome.UP, 2);
@@ -81,7 +88,9 @@ class AnnouncementPolicyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ProbeOutcome.class, names = {"DOWN", "TIMEOUT", "REFUSED", "BAD_RESPONSE"})
+    @EnumSource(
+            value = ProbeOutcome.class,
+            names = {"DOWN", "TIMEOUT", "REFUSED", "BAD_RESPONSE"})
     void withdrawsAfterFallConsecutiveFailures(ProbeOutcome failure) {
         AnnouncementPolicy policy = new AnnouncementPolicy(settings(2, 3));
         announce(policy);
@@ -141,7 +150,8 @@ class AnnouncementPolicyTest {
         for (int i = 0; i < 19; i++) {
             assertThat(probe(policy, ProbeOutcome.DRAINING)).isNull();
         }
-        assertThat(policy.onTick(drainStart + Duration.ofSeconds(10).toNanos() - 1)).isNull();
+        assertThat(policy.onTick(drainStart + Duration.ofSeconds(10).toNanos() - 1))
+                .isNull();
         Transition end = policy.onTick(drainStart + Duration.ofSeconds(10).toNanos());
         assertThat(end).isNotNull();
         assertThat(end.to()).isEqualTo(PolicyState.DRAINED);
@@ -207,8 +217,8 @@ class AnnouncementPolicyTest {
 
     @Test
     void aZeroDrainDelayWithdrawsAtOnce() {
-        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(1, 1, Duration.ZERO, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), Duration.ofMinutes(1)));
+        AnnouncementPolicy policy = new AnnouncementPolicy(
+                new Settings(1, 1, Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMinutes(1)));
         announce(policy);
         Transition drain = probe(policy, ProbeOutcome.DRAINING);
         assertThat(drain).isNotNull();
@@ -254,8 +264,8 @@ class AnnouncementPolicyTest {
 
     @Test
     void repeatedFlapsDoubleTheHoldUpToTheCap() {
-        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(2, 1, Duration.ofSeconds(10),
-                Duration.ofSeconds(4), Duration.ofSeconds(16), Duration.ofMinutes(15)));
+        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(
+                2, 1, Duration.ofSeconds(10), Duration.ofSeconds(4), Duration.ofSeconds(16), Duration.ofMinutes(15)));
         assertThat(timeToAnnounce(policy)).isEqualTo(Duration.ofMillis(500));
         probe(policy, ProbeOutcome.DOWN);
         assertThat(policy.recentFlaps(now)).isEqualTo(1);
@@ -274,8 +284,8 @@ class AnnouncementPolicyTest {
 
     @Test
     void holdingIsEnteredOnceAndShowsTheRemainingTime() {
-        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(2, 1, Duration.ofSeconds(10),
-                Duration.ofSeconds(4), Duration.ofSeconds(16), Duration.ofMinutes(15)));
+        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(
+                2, 1, Duration.ofSeconds(10), Duration.ofSeconds(4), Duration.ofSeconds(16), Duration.ofMinutes(15)));
         flap(policy);
         flap(policy);
         probe(policy, ProbeOutcome.UP);
@@ -295,8 +305,8 @@ class AnnouncementPolicyTest {
 
     @Test
     void flapsAreForgottenAfterTheWindow() {
-        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(2, 1, Duration.ofSeconds(10),
-                Duration.ofSeconds(4), Duration.ofSeconds(16), Duration.ofMinutes(1)));
+        AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(
+                2, 1, Duration.ofSeconds(10), Duration.ofSeconds(4), Duration.ofSeconds(16), Duration.ofMinutes(1)));
         flap(policy);
         flap(policy);
         flap(policy);
@@ -328,8 +338,12 @@ class AnnouncementPolicyTest {
             Random random = new Random(seed);
             int rise = 1 + random.nextInt(5);
             int fall = 1 + random.nextInt(4);
-            AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(rise, fall,
-                    Duration.ofMillis(random.nextInt(3000)), Duration.ofSeconds(1), Duration.ofSeconds(8),
+            AnnouncementPolicy policy = new AnnouncementPolicy(new Settings(
+                    rise,
+                    fall,
+                    Duration.ofMillis(random.nextInt(3000)),
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(8),
                     Duration.ofSeconds(30)));
             BirdAction inBird = BirdAction.WITHDRAW;
             List<ProbeOutcome> history = new ArrayList<>();
@@ -337,7 +351,9 @@ class AnnouncementPolicyTest {
                 // Mostly one of two outcomes at a time, so that streaks long enough to rise happen.
                 ProbeOutcome outcome = random.nextInt(4) == 0
                         ? outcomes[random.nextInt(outcomes.length)]
-                        : (random.nextBoolean() ? ProbeOutcome.UP : history.isEmpty() ? ProbeOutcome.DOWN : history.getLast());
+                        : (random.nextBoolean()
+                                ? ProbeOutcome.UP
+                                : history.isEmpty() ? ProbeOutcome.DOWN : history.getLast());
                 now += INTERVAL.toNanos() / (1 + random.nextInt(3));
                 history.add(outcome);
                 for (Transition t : policy.onProbe(now, outcome)) {
@@ -350,12 +366,15 @@ class AnnouncementPolicyTest {
                     if (inBird == BirdAction.WITHDRAW) {
                         assertThat(t.action()).isEqualTo(BirdAction.ANNOUNCE);
                         assertThat(history.subList(history.size() - rise, history.size()))
-                                .as("seed %d step %d", seed, step).containsOnly(ProbeOutcome.UP);
+                                .as("seed %d step %d", seed, step)
+                                .containsOnly(ProbeOutcome.UP);
                     }
-                    if (inBird == BirdAction.ANNOUNCE && t.action() == BirdAction.WITHDRAW
+                    if (inBird == BirdAction.ANNOUNCE
+                            && t.action() == BirdAction.WITHDRAW
                             && outcome != ProbeOutcome.DRAINING) {
                         assertThat(history.subList(Math.max(0, history.size() - fall), history.size()))
-                                .as("seed %d step %d", seed, step).allMatch(ProbeOutcome::isFailure);
+                                .as("seed %d step %d", seed, step)
+                                .allMatch(ProbeOutcome::isFailure);
                     }
                     inBird = t.action();
                 }

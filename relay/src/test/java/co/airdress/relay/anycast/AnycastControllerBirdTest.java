@@ -92,12 +92,19 @@ class AnycastControllerBirdTest {
         return startController(INTERVAL, Duration.ofMillis(80), rise, fall, drainDelay, backoffBase);
     }
 
-    private AnycastController startController(Duration interval, Duration timeout, int rise, int fall,
-            Duration drainDelay, Duration backoffBase) throws IOException {
-        AnycastController.Config config = new AnycastController.Config(readyz.uri(), lab.popSocket(), "vip",
-                lab.stateFile(), interval, timeout, Duration.ofSeconds(2),
-                new AnnouncementPolicy.Settings(rise, fall, drainDelay, backoffBase, backoffBase.multipliedBy(8),
-                        Duration.ofMinutes(1)),
+    private AnycastController startController(
+            Duration interval, Duration timeout, int rise, int fall, Duration drainDelay, Duration backoffBase)
+            throws IOException {
+        AnycastController.Config config = new AnycastController.Config(
+                readyz.uri(),
+                lab.popSocket(),
+                "vip",
+                lab.stateFile(),
+                interval,
+                timeout,
+                Duration.ofSeconds(2),
+                new AnnouncementPolicy.Settings(
+                        rise, fall, drainDelay, backoffBase, backoffBase.multipliedBy(8), Duration.ofMinutes(1)),
                 new InetSocketAddress("127.0.0.1", 0));
         AnycastController c = new AnycastController(config);
         controller = c;
@@ -109,8 +116,10 @@ class AnycastControllerBirdTest {
         try {
             Await.until(WAIT, what, condition);
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\nrouter: " + lab.routeAtRouter() + "\npop: "
-                    + lab.popProtocolState() + "\n" + lab.logs(), e);
+            throw new AssertionError(
+                    e.getMessage() + "\nrouter: " + lab.routeAtRouter() + "\npop: " + lab.popProtocolState() + "\n"
+                            + lab.logs(),
+                    e);
         }
     }
 
@@ -131,17 +140,23 @@ class AnycastControllerBirdTest {
 
     @Test
     void birdAloneAnnouncesNothingAndTheControllerAnnouncesOnlyAfterRiseHealthyProbes() throws IOException {
-        assertThat(lab.routeAtRouter()).as("BIRD started from the initial state file announces nothing").isNull();
+        assertThat(lab.routeAtRouter())
+                .as("BIRD started from the initial state file announces nothing")
+                .isNull();
         assertThat(lab.fibAtRouter()).isBlank();
         int rise = 5;
         readyz.set(Mode.UP);
         long flip = System.nanoTime();
         AnycastController c = startController(rise, 3, Duration.ofSeconds(1), Duration.ofSeconds(1));
-        long millis = timeUntil(flip, "controller start, readyz UP -> VIP at router (rise 5, interval 100ms)",
+        long millis = timeUntil(
+                flip,
+                "controller start, readyz UP -> VIP at router (rise 5, interval 100ms)",
                 AnycastControllerBirdTest::announcedPlainly);
         long seen = System.nanoTime();
         long riseTh = readyz.nthServedSince(Mode.UP, rise, flip);
-        assertThat(riseTh).as("the %d-th UP answer was served before the route appeared", rise).isPositive();
+        assertThat(riseTh)
+                .as("the %d-th UP answer was served before the route appeared", rise)
+                .isPositive();
         assertThat(riseTh).isLessThan(seen);
         assertThat(millis).as("rise 5 at 100 ms cannot complete sooner").isGreaterThanOrEqualTo(400);
         assertThat(lab.fibAtRouter()).contains("via 10.0.1.2");
@@ -152,14 +167,16 @@ class AnycastControllerBirdTest {
         HttpClient http = HttpClient.newHttpClient();
         URI base = URI.create("http://127.0.0.1:" + c.statusAddress().getPort());
         try {
-            HttpResponse<String> status = http.send(HttpRequest.newBuilder(base.resolve("/status")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> status = http.send(
+                    HttpRequest.newBuilder(base.resolve("/status")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(status.statusCode()).isEqualTo(200);
             assertThat(status.body()).contains("\"state\" : \"ANNOUNCED\"").contains("\"applied\" : \"ANNOUNCE\"");
-            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(metrics.body()).contains("anycast_probes_total{outcome=\"UP\"}")
-                    .contains("anycast_announced 1.0").contains("anycast_state{state=\"ANNOUNCED\"} 1.0");
+            HttpResponse<String> metrics = http.send(
+                    HttpRequest.newBuilder(base.resolve("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.body())
+                    .contains("anycast_probes_total{outcome=\"UP\"}")
+                    .contains("anycast_announced 1.0")
+                    .contains("anycast_state{state=\"ANNOUNCED\"} 1.0");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
@@ -176,19 +193,26 @@ class AnycastControllerBirdTest {
 
         readyz.set(Mode.DOWN);
         long down = System.nanoTime();
-        timeUntil(down, "readyz 503 DOWN -> VIP withdrawn at router (fall 3, interval 100ms)", () -> !lab.vipAtRouter());
+        timeUntil(
+                down, "readyz 503 DOWN -> VIP withdrawn at router (fall 3, interval 100ms)", () -> !lab.vipAtRouter());
         long thirdDown = readyz.nthServedSince(Mode.DOWN, 3, down);
-        assertThat(thirdDown).as("3rd DOWN served before the withdrawal was seen").isPositive();
+        assertThat(thirdDown)
+                .as("3rd DOWN served before the withdrawal was seen")
+                .isPositive();
         assertThat(lab.fibAtRouter()).isBlank();
 
         readyz.set(Mode.UP);
         long up = System.nanoTime();
-        timeUntil(up, "readyz 200 UP again -> VIP back at router (rise 2, interval 100ms)",
+        timeUntil(
+                up,
+                "readyz 200 UP again -> VIP back at router (rise 2, interval 100ms)",
                 AnycastControllerBirdTest::announcedPlainly);
 
         readyz.set(Mode.HANG);
         long hang = System.nanoTime();
-        timeUntil(hang, "readyz hangs (timeout 80ms) -> VIP withdrawn at router (fall 3, interval 100ms)",
+        timeUntil(
+                hang,
+                "readyz hangs (timeout 80ms) -> VIP withdrawn at router (fall 3, interval 100ms)",
                 () -> !lab.vipAtRouter());
         assertThat(controller.snapshot().lastProbe().outcome()).isEqualTo(ProbeOutcome.TIMEOUT);
     }
@@ -206,14 +230,17 @@ class AnycastControllerBirdTest {
             return r != null && r.contains("(65535,0)");
         });
         String drained = lab.routeAtRouter();
-        assertThat(drained).contains("BGP.community: (65535,0)")
+        assertThat(drained)
+                .contains("BGP.community: (65535,0)")
                 .contains("BGP.local_pref: 0")
                 .contains("BGP.as_path: 65010 65010 65010 65010");
-        assertThat(lab.fibAtRouter()).as("still routed while draining (make before break)").contains("via 10.0.1.2");
+        assertThat(lab.fibAtRouter())
+                .as("still routed while draining (make before break)")
+                .contains("via 10.0.1.2");
         assertThat(lab.popProtocolState()).contains(" up ");
 
-        long millis = timeUntil(drain, "readyz DRAINING -> VIP withdrawn at router (drain delay 2s)",
-                () -> !lab.vipAtRouter());
+        long millis = timeUntil(
+                drain, "readyz DRAINING -> VIP withdrawn at router (drain delay 2s)", () -> !lab.vipAtRouter());
         assertThat(millis).isGreaterThanOrEqualTo(2000);
         assertThat(controller.snapshot().state()).isEqualTo(PolicyState.DRAINED);
         assertThat(controller.snapshot().recentFlaps()).isZero();
@@ -228,10 +255,13 @@ class AnycastControllerBirdTest {
         readyz.set(Mode.UP);
         long start = System.nanoTime();
         AnycastController c = startController(5, 3, Duration.ofSeconds(1), Duration.ofSeconds(1));
-        timeUntil(start, "controller start with BIRD already announcing -> VIP withdrawn at router",
+        timeUntil(
+                start,
+                "controller start with BIRD already announcing -> VIP withdrawn at router",
                 () -> !lab.vipAtRouter());
         assertThat(readyz.nthServedSince(Mode.UP, 5, start))
-                .as("withdrawn before the relay could have been proven healthy").isEqualTo(-1);
+                .as("withdrawn before the relay could have been proven healthy")
+                .isEqualTo(-1);
         assertThat(Files.readString(lab.stateFile())).contains("define VIP_STATE = 2;");
 
         awaitRouter("re-announced after rise", AnycastControllerBirdTest::announcedPlainly);
@@ -250,7 +280,10 @@ class AnycastControllerBirdTest {
         awaitRouter("VIP gone with the PoP's BIRD", () -> !lab.vipAtRouter());
         lab.startPopBird();
         long restarted = System.nanoTime();
-        timeUntil(restarted, "PoP BIRD restarted (relay healthy) -> VIP back at router", AnycastControllerBirdTest::announcedPlainly);
+        timeUntil(
+                restarted,
+                "PoP BIRD restarted (relay healthy) -> VIP back at router",
+                AnycastControllerBirdTest::announcedPlainly);
         Await.until(WAIT, "controller reconnected", () -> c.snapshot().birdConnections() > connections);
 
         // 2. BIRD crashes, the relay goes down meanwhile: BIRD comes back withdrawn, and the
@@ -258,12 +291,17 @@ class AnycastControllerBirdTest {
         lab.killPopBird();
         awaitRouter("VIP gone with the PoP's BIRD", () -> !lab.vipAtRouter());
         readyz.set(Mode.DOWN);
-        Await.until(WAIT, "controller withdrew while BIRD was away", () ->
-                c.snapshot().state() == PolicyState.WITHDRAWN && c.snapshot().birdError() != null);
+        Await.until(
+                WAIT,
+                "controller withdrew while BIRD was away",
+                () -> c.snapshot().state() == PolicyState.WITHDRAWN
+                        && c.snapshot().birdError() != null);
         lab.startPopBird();
         lab.awaitSession();
         Await.until(WAIT, "controller reconnected again", () -> c.snapshot().birdError() == null);
-        assertThat(lab.vipAtRouter()).as("a BIRD restarted while the relay is down announces nothing").isFalse();
+        assertThat(lab.vipAtRouter())
+                .as("a BIRD restarted while the relay is down announces nothing")
+                .isFalse();
         assertThat(lab.popProtocolState()).contains(" down ");
         readyz.set(Mode.UP);
         awaitRouter("VIP announced through the new connection", AnycastControllerBirdTest::announcedPlainly);
@@ -274,8 +312,9 @@ class AnycastControllerBirdTest {
         AnycastController c = startController(2, 3, Duration.ofSeconds(1), Duration.ofSeconds(1));
         Await.until(WAIT, "controller settled withdrawn", () -> c.snapshot().applied() == BirdAction.WITHDRAW);
         assertThat(lab.birdc(lab.popSocket(), "enable vip").exitCode()).isZero();
-        awaitRouter("drift corrected: no VIP at the router", () ->
-                !lab.vipAtRouter() && lab.popProtocolState().contains(" down "));
+        awaitRouter(
+                "drift corrected: no VIP at the router",
+                () -> !lab.vipAtRouter() && lab.popProtocolState().contains(" down "));
     }
 
     @Test
@@ -289,16 +328,23 @@ class AnycastControllerBirdTest {
         awaitRouter("flap 1: withdrawn", () -> !lab.vipAtRouter());
         readyz.set(Mode.UP);
         long firstReturn = System.nanoTime();
-        long free = timeUntil(firstReturn, "after 1 flap: readyz UP -> VIP back (no back-off)",
+        long free = timeUntil(
+                firstReturn,
+                "after 1 flap: readyz UP -> VIP back (no back-off)",
                 AnycastControllerBirdTest::announcedPlainly);
 
         readyz.set(Mode.DOWN);
         awaitRouter("flap 2: withdrawn", () -> !lab.vipAtRouter());
         readyz.set(Mode.UP);
         long secondReturn = System.nanoTime();
-        Await.until(WAIT, "controller holds the announcement", () -> c.snapshot().state() == PolicyState.HOLDING);
-        assertThat(lab.vipAtRouter()).as("not announced while the back-off holds").isFalse();
-        long held = timeUntil(secondReturn, "after 2 flaps: readyz UP -> VIP back (back-off 1.5s)",
+        Await.until(
+                WAIT, "controller holds the announcement", () -> c.snapshot().state() == PolicyState.HOLDING);
+        assertThat(lab.vipAtRouter())
+                .as("not announced while the back-off holds")
+                .isFalse();
+        long held = timeUntil(
+                secondReturn,
+                "after 2 flaps: readyz UP -> VIP back (back-off 1.5s)",
                 AnycastControllerBirdTest::announcedPlainly);
         assertThat(held).isGreaterThanOrEqualTo(base.toMillis());
         assertThat(held).isGreaterThan(free);
@@ -310,15 +356,19 @@ class AnycastControllerBirdTest {
     void defaultSettingsTimed() throws IOException {
         readyz.set(Mode.UP);
         long up = System.nanoTime();
-        startController(Duration.ofMillis(500), Duration.ofMillis(400), 5, 3, Duration.ofSeconds(1),
-                Duration.ofSeconds(10));
-        long announce = timeUntil(up, "defaults: controller start, readyz UP -> VIP at router (rise 5, interval 500ms)",
+        startController(
+                Duration.ofMillis(500), Duration.ofMillis(400), 5, 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
+        long announce = timeUntil(
+                up,
+                "defaults: controller start, readyz UP -> VIP at router (rise 5, interval 500ms)",
                 AnycastControllerBirdTest::announcedPlainly);
         assertThat(announce).isGreaterThanOrEqualTo(2000);
 
         readyz.set(Mode.DOWN);
         long down = System.nanoTime();
-        long withdraw = timeUntil(down, "defaults: readyz 503 DOWN -> VIP withdrawn at router (fall 3, interval 500ms)",
+        long withdraw = timeUntil(
+                down,
+                "defaults: readyz 503 DOWN -> VIP withdrawn at router (fall 3, interval 500ms)",
                 () -> !lab.vipAtRouter());
         assertThat(withdraw).isGreaterThanOrEqualTo(1000);
 
@@ -326,7 +376,9 @@ class AnycastControllerBirdTest {
         awaitRouter("VIP back", AnycastControllerBirdTest::announcedPlainly);
         readyz.set(Mode.HANG);
         long hang = System.nanoTime();
-        timeUntil(hang, "defaults: readyz hangs -> VIP withdrawn at router (timeout 400ms, fall 3, interval 500ms)",
+        timeUntil(
+                hang,
+                "defaults: readyz hangs -> VIP withdrawn at router (timeout 400ms, fall 3, interval 500ms)",
                 () -> !lab.vipAtRouter());
     }
 }

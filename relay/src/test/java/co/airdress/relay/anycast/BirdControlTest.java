@@ -34,8 +34,16 @@ class BirdControlTest {
     private ExternalProcess startBird(NetworkNamespace ns, Path conf, Path socket) throws IOException {
         // A killed BIRD leaves its socket file behind; wait for the new one.
         Files.deleteIfExists(socket);
-        ExternalProcess bird = ns.start("bird", "bird", "-f", "-c", conf.toString(), "-s", socket.toString(),
-                "-P", dir.resolve("bird.pid").toString());
+        ExternalProcess bird = ns.start(
+                "bird",
+                "bird",
+                "-f",
+                "-c",
+                conf.toString(),
+                "-s",
+                socket.toString(),
+                "-P",
+                dir.resolve("bird.pid").toString());
         Await.until(Duration.ofSeconds(10), "bird control socket", () -> {
             if (!bird.process().isAlive()) {
                 throw new AssertionError("bird exited: " + bird.output());
@@ -66,16 +74,21 @@ class BirdControlTest {
                 BirdControl bird = new BirdControl(socket, Duration.ofSeconds(2))) {
             ExternalProcess process = startBird(ns, conf, socket);
             try {
-                assertThat(answered(bird.showProtocol("vip")).protocolState("vip")).contains("down");
+                assertThat(answered(bird.showProtocol("vip")).protocolState("vip"))
+                        .contains("down");
                 assertThat(bird.generation()).isEqualTo(1);
 
                 BirdReply enabled = answered(bird.enable("vip"));
                 assertThat(enabled.has(BirdReply.ENABLED)).isTrue();
                 assertThat(enabled.finalCode()).isEqualTo(BirdReply.OK);
-                assertThat(answered(bird.enable("vip")).has(BirdReply.ALREADY_ENABLED)).isTrue();
-                assertThat(answered(bird.showProtocol("vip")).protocolState("vip")).contains("up");
-                assertThat(answered(bird.disable("vip")).has(BirdReply.DISABLED)).isTrue();
-                assertThat(answered(bird.disable("vip")).has(BirdReply.ALREADY_DISABLED)).isTrue();
+                assertThat(answered(bird.enable("vip")).has(BirdReply.ALREADY_ENABLED))
+                        .isTrue();
+                assertThat(answered(bird.showProtocol("vip")).protocolState("vip"))
+                        .contains("up");
+                assertThat(answered(bird.disable("vip")).has(BirdReply.DISABLED))
+                        .isTrue();
+                assertThat(answered(bird.disable("vip")).has(BirdReply.ALREADY_DISABLED))
+                        .isTrue();
 
                 BirdReply configured = answered(bird.configure());
                 assertThat(configured.has(BirdReply.READING_CONFIGURATION)).isTrue();
@@ -87,17 +100,21 @@ class BirdControlTest {
                 String since = answered(bird.showProtocol("vip")).lines().get(1).text();
                 assertThat(answered(bird.configure()).isError()).isFalse();
                 assertThat(answered(bird.showProtocol("vip")).lines().get(1).text())
-                        .as("not restarted by configure").isEqualTo(since);
+                        .as("not restarted by configure")
+                        .isEqualTo(since);
 
                 // A broken state file: configure is refused with a run-time error code, state kept.
                 Files.writeString(state, "define VIP_STATE = ;\n");
                 BirdReply refused = answered(bird.configure());
                 assertThat(refused.isError()).isTrue();
                 assertThat(refused.finalCode()).isEqualTo(8002);
-                assertThat(answered(bird.showProtocol("vip")).protocolState("vip")).contains("up");
+                assertThat(answered(bird.showProtocol("vip")).protocolState("vip"))
+                        .contains("up");
 
-                assertThat(answered(bird.command("show protocols nosuchproto")).isError()).isTrue();
-                assertThat(answered(bird.command("no such command")).finalCode()).isBetween(9000, 9999);
+                assertThat(answered(bird.command("show protocols nosuchproto")).isError())
+                        .isTrue();
+                assertThat(answered(bird.command("no such command")).finalCode())
+                        .isBetween(9000, 9999);
                 assertThat(answered(bird.command("show status")).finalCode()).isEqualTo(13);
 
                 // BIRD restarts: the next command fails over to a new connection.
@@ -106,7 +123,8 @@ class BirdControlTest {
                 assertThat(bird.showProtocol("vip")).isInstanceOf(BirdResult.Unreachable.class);
                 assertThat(bird.isConnected()).isFalse();
                 process = startBird(ns, conf, socket);
-                assertThat(answered(bird.showProtocol("vip")).protocolState("vip")).contains("down");
+                assertThat(answered(bird.showProtocol("vip")).protocolState("vip"))
+                        .contains("down");
                 assertThat(bird.generation()).isEqualTo(2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -131,12 +149,14 @@ class BirdControlTest {
      * A scripted peer on a Unix socket: sends {@code script} one byte per write (every
      * fragmentation point), to test framing and deadlines of the client, not BIRD's behaviour.
      */
-    private Thread scripted(Path socket, String greeting, String reply, boolean hangAfterGreeting,
-            AtomicReference<String> received) throws IOException {
+    private Thread scripted(
+            Path socket, String greeting, String reply, boolean hangAfterGreeting, AtomicReference<String> received)
+            throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Thread t = Thread.ofVirtual().start(() -> {
-            try (server; SocketChannel peer = server.accept()) {
+            try (server;
+                    SocketChannel peer = server.accept()) {
                 dribble(peer, greeting);
                 if (hangAfterGreeting) {
                     peer.read(ByteBuffer.allocate(1024));
@@ -165,7 +185,9 @@ class BirdControlTest {
         Path socket = dir.resolve("scripted.ctl");
         AtomicReference<String> received = new AtomicReference<>();
         // Reply shape as BIRD 2.0.12 sends for `show protocols all vip` (captured in this lab).
-        Thread peer = scripted(socket, "0001 BIRD 2.0.12 ready.\n",
+        Thread peer = scripted(
+                socket,
+                "0001 BIRD 2.0.12 ready.\n",
                 "2002-Name       Proto      Table      State  Since         Info\n"
                         + "+spontaneous log line\n"
                         + "1002-vip        Static     master4    up     02:46:03.737  \n"
@@ -173,13 +195,13 @@ class BirdControlTest {
                         + "     State:          UP\n"
                         + " \n"
                         + "0000 \n",
-                false, received);
+                false,
+                received);
         try (BirdControl bird = new BirdControl(socket, Duration.ofSeconds(5))) {
             BirdReply reply = answered(bird.showProtocol("vip"));
             assertThat(received.get()).isEqualTo("show protocols vip\n");
             assertThat(reply.protocolState("vip")).contains("up");
-            assertThat(reply.lines()).extracting(BirdReply.Line::code)
-                    .containsExactly(2002, 1002, 1006, 1006, 1006, 0);
+            assertThat(reply.lines()).extracting(BirdReply.Line::code).containsExactly(2002, 1002, 1006, 1006, 1006, 0);
             assertThat(reply.lines().get(3).text()).isEqualTo("    State:          UP");
             assertThat(reply.finalCode()).isZero();
         }
@@ -205,7 +227,8 @@ class BirdControlTest {
     @Test
     void garbageIsNotAReply() throws Exception {
         Path socket = dir.resolve("garbage.ctl");
-        Thread peer = scripted(socket, "0001 BIRD 2.0.12 ready.\n", "HTTP/1.1 200 OK\n", false, new AtomicReference<>());
+        Thread peer =
+                scripted(socket, "0001 BIRD 2.0.12 ready.\n", "HTTP/1.1 200 OK\n", false, new AtomicReference<>());
         try (BirdControl bird = new BirdControl(socket, Duration.ofSeconds(2))) {
             BirdResult r = bird.command("show status");
             assertThat(r).isInstanceOf(BirdResult.Unreachable.class);

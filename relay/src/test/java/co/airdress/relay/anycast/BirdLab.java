@@ -63,22 +63,34 @@ final class BirdLab implements AutoCloseable {
         for (String f : List.of("pop.conf", "router.conf", "vip-state.conf.initial")) {
             Files.copy(source.resolve(f), dir.resolve(f));
         }
-        Files.writeString(dir.resolve("pop-site.conf"), Files.readString(source.resolve("pop-site.conf.example"))
-                .replace("/run/bird/vip-state.conf", dir.resolve("vip-state.conf").toString()));
+        Files.writeString(
+                dir.resolve("pop-site.conf"),
+                Files.readString(source.resolve("pop-site.conf.example"))
+                        .replace(
+                                "/run/bird/vip-state.conf",
+                                dir.resolve("vip-state.conf").toString()));
         Files.copy(source.resolve("router-site.conf.example"), dir.resolve("router-site.conf"));
         Files.copy(source.resolve("vip-state.conf.initial"), dir.resolve("vip-state.conf"));
         if (twoPops) {
             // The way router.conf says to add a PoP: one more protocol line.
-            Files.writeString(dir.resolve("router.conf"), Files.readString(dir.resolve("router.conf"))
-                    + "protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }\n");
+            Files.writeString(
+                    dir.resolve("router.conf"),
+                    Files.readString(dir.resolve("router.conf"))
+                            + "protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }\n");
             Files.copy(dir.resolve("pop.conf"), dir.resolve("pop2.conf"));
-            Files.writeString(dir.resolve("pop2.conf"), Files.readString(dir.resolve("pop2.conf"))
-                    .replace("include \"pop-site.conf\";", "include \"pop2-site.conf\";"));
-            Files.writeString(dir.resolve("pop2-site.conf"), Files.readString(source.resolve("pop-site.conf.example"))
-                    .replace("10.255.0.11", "10.255.0.12")
-                    .replace("10.0.1.2", "10.0.2.2")
-                    .replace("10.0.1.1", "10.0.2.1")
-                    .replace("/run/bird/vip-state.conf", dir.resolve("pop2-state.conf").toString()));
+            Files.writeString(
+                    dir.resolve("pop2.conf"),
+                    Files.readString(dir.resolve("pop2.conf"))
+                            .replace("include \"pop-site.conf\";", "include \"pop2-site.conf\";"));
+            Files.writeString(
+                    dir.resolve("pop2-site.conf"),
+                    Files.readString(source.resolve("pop-site.conf.example"))
+                            .replace("10.255.0.11", "10.255.0.12")
+                            .replace("10.0.1.2", "10.0.2.2")
+                            .replace("10.0.1.1", "10.0.2.1")
+                            .replace(
+                                    "/run/bird/vip-state.conf",
+                                    dir.resolve("pop2-state.conf").toString()));
             Files.writeString(dir.resolve("pop2-state.conf"), VipStateFile.render(BirdAction.ANNOUNCE));
         }
         NetworkNamespace router = NetworkNamespace.create("ac-rtr");
@@ -126,11 +138,21 @@ final class BirdLab implements AutoCloseable {
 
     private void startPop2Bird() {
         NetworkNamespace p2 = requireNonNull(pop2, "pop2");
-        pop2Bird = p2.start("bird-pop2", "bird", "-f", "-c", dir.resolve("pop2.conf").toString(),
-                "-s", dir.resolve("pop2.ctl").toString(), "-P", dir.resolve("pop2.pid").toString());
+        pop2Bird = p2.start(
+                "bird-pop2",
+                "bird",
+                "-f",
+                "-c",
+                dir.resolve("pop2.conf").toString(),
+                "-s",
+                dir.resolve("pop2.ctl").toString(),
+                "-P",
+                dir.resolve("pop2.pid").toString());
         awaitSocket(pop2Bird, dir.resolve("pop2.ctl"));
-        Await.until(Duration.ofSeconds(20), "BGP session pop2 Established at the router", () ->
-                birdc(routerSocket(), "show protocols pop2").output().contains("Established"));
+        Await.until(
+                Duration.ofSeconds(20),
+                "BGP session pop2 Established at the router",
+                () -> birdc(routerSocket(), "show protocols pop2").output().contains("Established"));
     }
 
     NetworkNamespace pop() {
@@ -172,14 +194,30 @@ final class BirdLab implements AutoCloseable {
     }
 
     private void startRouterBird() {
-        routerBird = router.start("bird-router", "bird", "-f", "-c", dir.resolve("router.conf").toString(),
-                "-s", routerSocket().toString(), "-P", dir.resolve("router.pid").toString());
+        routerBird = router.start(
+                "bird-router",
+                "bird",
+                "-f",
+                "-c",
+                dir.resolve("router.conf").toString(),
+                "-s",
+                routerSocket().toString(),
+                "-P",
+                dir.resolve("router.pid").toString());
         awaitSocket(routerBird, routerSocket());
     }
 
     void startPopBird() {
-        popBird = pop.start("bird-pop", "bird", "-f", "-c", dir.resolve("pop.conf").toString(),
-                "-s", popSocket().toString(), "-P", dir.resolve("pop.pid").toString());
+        popBird = pop.start(
+                "bird-pop",
+                "bird",
+                "-f",
+                "-c",
+                dir.resolve("pop.conf").toString(),
+                "-s",
+                popSocket().toString(),
+                "-P",
+                dir.resolve("pop.pid").toString());
         awaitSocket(popBird, popSocket());
     }
 
@@ -208,8 +246,10 @@ final class BirdLab implements AutoCloseable {
     }
 
     void awaitSession() {
-        Await.until(Duration.ofSeconds(20), "BGP session pop1 Established at the router", () ->
-                birdc(routerSocket(), "show protocols pop1").output().contains("Established"));
+        Await.until(
+                Duration.ofSeconds(20),
+                "BGP session pop1 Established at the router",
+                () -> birdc(routerSocket(), "show protocols pop1").output().contains("Established"));
     }
 
     ExternalProcess.Result birdc(Path socket, String command) {
@@ -223,7 +263,8 @@ final class BirdLab implements AutoCloseable {
     }
 
     /** The router's {@code show route <VIP> all}, or null when it has no route to the VIP. */
-    @Nullable String routeAtRouter() {
+    @Nullable
+    String routeAtRouter() {
         ExternalProcess.Result r = birdc(routerSocket(), "show route " + VIP + " all");
         if (r.exitCode() != 0 || !r.output().contains(VIP)) {
             return null;
@@ -254,8 +295,8 @@ final class BirdLab implements AutoCloseable {
     }
 
     String logs() {
-        return "router bird: " + (routerBird == null ? "-" : routerBird.output())
-                + "\npop bird: " + (popBird == null ? "-" : popBird.output());
+        return "router bird: " + (routerBird == null ? "-" : routerBird.output()) + "\npop bird: "
+                + (popBird == null ? "-" : popBird.output());
     }
 
     @Override

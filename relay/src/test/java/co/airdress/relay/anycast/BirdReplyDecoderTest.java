@@ -76,7 +76,9 @@ class BirdReplyDecoderTest {
             byte[] b = new byte[bytes.length - cut];
             System.arraycopy(bytes, 0, a, 0, cut);
             System.arraycopy(bytes, cut, b, 0, b.length);
-            assertThat(decodeAll(new BirdReplyDecoder(), List.of(a, b))).as("cut at %d", cut).isEqualTo(expected);
+            assertThat(decodeAll(new BirdReplyDecoder(), List.of(a, b)))
+                    .as("cut at %d", cut)
+                    .isEqualTo(expected);
         }
         List<byte[]> single = new ArrayList<>();
         for (byte x : bytes) {
@@ -93,7 +95,8 @@ class BirdReplyDecoderTest {
 
     @Test
     void malformedInputIsReportedNotThrown() {
-        assertThat(new BirdReplyDecoder().decode(ByteBuffer.wrap(" orphan continuation\n".getBytes(StandardCharsets.UTF_8))))
+        assertThat(new BirdReplyDecoder()
+                        .decode(ByteBuffer.wrap(" orphan continuation\n".getBytes(StandardCharsets.UTF_8))))
                 .isInstanceOf(Step.Malformed.class);
         assertThat(new BirdReplyDecoder().decode(ByteBuffer.wrap("HTTP/1.1 200 OK\n".getBytes(StandardCharsets.UTF_8))))
                 .isInstanceOf(Step.Malformed.class);
@@ -129,7 +132,8 @@ class BirdReplyDecoderTest {
             BirdReplyDecoder decoder = new BirdReplyDecoder();
             byte[] input = new byte[random.nextInt(200)];
             for (int i = 0; i < input.length; i++) {
-                input[i] = random.nextInt(4) == 0 ? (byte) random.nextInt(256) : alphabet[random.nextInt(alphabet.length)];
+                input[i] =
+                        random.nextInt(4) == 0 ? (byte) random.nextInt(256) : alphabet[random.nextInt(alphabet.length)];
             }
             ByteBuffer in = ByteBuffer.wrap(input);
             while (in.hasRemaining()) {

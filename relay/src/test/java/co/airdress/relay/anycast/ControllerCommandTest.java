@@ -43,8 +43,21 @@ class ControllerCommandTest {
 
     @Test
     void parsesDurationsAndOptions() {
-        Run run = validate("--interval", "100ms", "--timeout", "80ms", "--rise", "2", "--fall", "1",
-                "--drain-delay", "PT1.5S", "--status-listen", "[::1]:0", "--protocol", "vip6");
+        Run run = validate(
+                "--interval",
+                "100ms",
+                "--timeout",
+                "80ms",
+                "--rise",
+                "2",
+                "--fall",
+                "1",
+                "--drain-delay",
+                "PT1.5S",
+                "--status-listen",
+                "[::1]:0",
+                "--protocol",
+                "vip6");
         assertThat(run.exit()).as(run.err()).isZero();
         AnycastController.Config config = run.command().config();
         assertThat(config.interval()).isEqualTo(Duration.ofMillis(100));
@@ -63,8 +76,10 @@ class ControllerCommandTest {
         assertThat(validate("--interval", "0ms").err()).contains("--interval: 0ms (expected: > 0)");
         assertThat(validate("--readyz", "https://127.0.0.1/readyz").err())
                 .contains("--readyz: https://127.0.0.1/readyz (expected: an http:// URL)");
-        assertThat(validate("--protocol", "vip; disable all").err()).contains("--protocol: vip; disable all (expected:");
-        assertThat(validate("--status-listen", "nohost").err()).contains("--status-listen: nohost (expected: HOST:PORT)");
+        assertThat(validate("--protocol", "vip; disable all").err())
+                .contains("--protocol: vip; disable all (expected:");
+        assertThat(validate("--status-listen", "nohost").err())
+                .contains("--status-listen: nohost (expected: HOST:PORT)");
         assertThat(validate("--interval", "soon").err()).contains("soon (expected: a duration");
         assertThat(validate("--rise", "0").exit()).isNotZero();
     }
@@ -75,7 +90,10 @@ class ControllerCommandTest {
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute("--help")).isZero();
-        assertThat(out.toString()).contains("controller").contains("--readyz").contains("--drain-delay")
+        assertThat(out.toString())
+                .contains("controller")
+                .contains("--readyz")
+                .contains("--drain-delay")
                 .contains("GRACEFUL_SHUTDOWN");
     }
 }

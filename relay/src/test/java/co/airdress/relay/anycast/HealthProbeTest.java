@@ -56,7 +56,8 @@ class HealthProbeTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        try (HealthProbe closed = new HealthProbe(URI.create("http://127.0.0.1:" + port + "/readyz"), Duration.ofMillis(300))) {
+        try (HealthProbe closed =
+                new HealthProbe(URI.create("http://127.0.0.1:" + port + "/readyz"), Duration.ofMillis(300))) {
             assertThat(closed.probe().outcome()).isEqualTo(ProbeOutcome.REFUSED);
         }
     }
@@ -70,7 +71,9 @@ class HealthProbeTest {
         readyz.custom(404, "");
         assertThat(probe.probe().outcome()).isEqualTo(ProbeOutcome.BAD_RESPONSE);
         readyz.custom(503, "<html>busy</html>");
-        assertThat(probe.probe().outcome()).as("a 503 never drains unless it says so").isEqualTo(ProbeOutcome.DOWN);
+        assertThat(probe.probe().outcome())
+                .as("a 503 never drains unless it says so")
+                .isEqualTo(ProbeOutcome.DOWN);
         readyz.custom(200, "{\"status\":\"UP\",\"pad\":\"" + "x".repeat(HealthProbe.MAX_BODY_BYTES) + "\"}");
         HealthProbe.Result tooLong = probe.probe();
         assertThat(tooLong.outcome()).isEqualTo(ProbeOutcome.BAD_RESPONSE);
@@ -82,11 +85,14 @@ class HealthProbeTest {
         byte[] up = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
         assertThat(HealthProbe.classify(200, up).outcome()).isEqualTo(ProbeOutcome.UP);
         assertThat(HealthProbe.classify(503, up).outcome()).isEqualTo(ProbeOutcome.DOWN);
-        assertThat(HealthProbe.classify(503, "{\"status\":\"DRAINING\"}".getBytes(StandardCharsets.UTF_8)).outcome())
+        assertThat(HealthProbe.classify(503, "{\"status\":\"DRAINING\"}".getBytes(StandardCharsets.UTF_8))
+                        .outcome())
                 .isEqualTo(ProbeOutcome.DRAINING);
-        assertThat(HealthProbe.classify(200, "{\"status\":\"up\"}".getBytes(StandardCharsets.UTF_8)).outcome())
+        assertThat(HealthProbe.classify(200, "{\"status\":\"up\"}".getBytes(StandardCharsets.UTF_8))
+                        .outcome())
                 .isEqualTo(ProbeOutcome.BAD_RESPONSE);
-        assertThat(HealthProbe.classify(200, "[]".getBytes(StandardCharsets.UTF_8)).outcome())
+        assertThat(HealthProbe.classify(200, "[]".getBytes(StandardCharsets.UTF_8))
+                        .outcome())
                 .isEqualTo(ProbeOutcome.BAD_RESPONSE);
         assertThat(HealthProbe.classify(500, up).outcome()).isEqualTo(ProbeOutcome.BAD_RESPONSE);
     }

@@ -20,7 +20,13 @@ import java.util.concurrent.Executors;
  */
 final class ReadyzDouble implements AutoCloseable {
 
-    enum Mode { UP, DOWN, DRAINING, HANG, CUSTOM }
+    enum Mode {
+        UP,
+        DOWN,
+        DRAINING,
+        HANG,
+        CUSTOM
+    }
 
     record Served(long nanos, Mode mode) {}
 

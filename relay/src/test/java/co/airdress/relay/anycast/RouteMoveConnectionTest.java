@@ -90,8 +90,10 @@ class RouteMoveConnectionTest {
         Prerequisites.tool("python3");
         lab = BirdLab.start(true);
         readyz = new ReadyzDouble();
-        server1 = lab.pop().start("server-pop1", "python3", "-c", SERVER, "pop1").awaitOutput("LISTENING", WAIT);
-        server2 = lab.pop2().start("server-pop2", "python3", "-c", SERVER, "pop2").awaitOutput("LISTENING", WAIT);
+        server1 =
+                lab.pop().start("server-pop1", "python3", "-c", SERVER, "pop1").awaitOutput("LISTENING", WAIT);
+        server2 =
+                lab.pop2().start("server-pop2", "python3", "-c", SERVER, "pop2").awaitOutput("LISTENING", WAIT);
         // The inter-PoP link flow rescue uses; unused (no route over it) until a test installs rescue.
         lab.pop().link("p1-p2", "10.0.99.1/30", lab.pop2(), "p2-p1", "10.0.99.2/30");
     }
@@ -139,8 +141,12 @@ class RouteMoveConnectionTest {
     private void installFlowRescue() {
         Prerequisites.tool("nft");
         rescue = true;
-        lab.pop().exec(flowRescue("up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p1-p2", "--via", "10.0.99.2"));
-        lab.pop2().exec(flowRescue("up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p2-p1", "--via", "10.0.99.1"));
+        lab.pop()
+                .exec(flowRescue(
+                        "up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p1-p2", "--via", "10.0.99.2"));
+        lab.pop2()
+                .exec(flowRescue(
+                        "up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p2-p1", "--via", "10.0.99.1"));
     }
 
     /** {@code flow-rescue.sh show}'s counter {@code name} in pop2. */
@@ -171,10 +177,21 @@ class RouteMoveConnectionTest {
     }
 
     private void startController() throws IOException {
-        AnycastController c = new AnycastController(new AnycastController.Config(readyz.uri(), lab.popSocket(), "vip",
-                lab.stateFile(), Duration.ofMillis(100), Duration.ofMillis(80), Duration.ofSeconds(2),
-                new AnnouncementPolicy.Settings(2, 3, Duration.ofSeconds(2), Duration.ofSeconds(1),
-                        Duration.ofSeconds(8), Duration.ofMinutes(1)),
+        AnycastController c = new AnycastController(new AnycastController.Config(
+                readyz.uri(),
+                lab.popSocket(),
+                "vip",
+                lab.stateFile(),
+                Duration.ofMillis(100),
+                Duration.ofMillis(80),
+                Duration.ofSeconds(2),
+                new AnnouncementPolicy.Settings(
+                        2,
+                        3,
+                        Duration.ofSeconds(2),
+                        Duration.ofSeconds(1),
+                        Duration.ofSeconds(8),
+                        Duration.ofMinutes(1)),
                 new InetSocketAddress("127.0.0.1", 0)));
         controller = c;
         c.start();
@@ -194,15 +211,22 @@ class RouteMoveConnectionTest {
     /** Requires a new connection to be served by pop2, where the route now leads. */
     private static void awaitNewConnectionOnPop2() {
         try (ExternalProcess fresh = lab.client().start("client2", "python3", "-c", CLIENT)) {
-            Await.until(WAIT, "a new connection is served by pop2", () -> fresh.output().contains("pop2"));
+            Await.until(
+                    WAIT,
+                    "a new connection is served by pop2",
+                    () -> fresh.output().contains("pop2"));
         }
     }
 
     /** Requires {@code c} to go on being answered by pop1 after the move at {@code fibAt}; returns the answers. */
     private static int assertStillServedByPop1(ExternalProcess c, long fibAt) {
-        Await.until(WAIT, ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
+        Await.until(
+                WAIT,
+                ANSWERS_AFTER_MOVE + " answers after the move, or a broken connection: " + c,
                 () -> answersAfter(c, fibAt).size() >= ANSWERS_AFTER_MOVE || errorAt(c) > 0);
-        assertThat(errorLine(c)).as("the established connection across the move").isEmpty();
+        assertThat(errorLine(c))
+                .as("the established connection across the move")
+                .isEmpty();
         List<String> answers = answersAfter(c, fibAt);
         assertThat(answers).as("who answered after the move").containsOnly("pop1");
         return answers.size();
@@ -240,9 +264,14 @@ class RouteMoveConnectionTest {
 
         readyz.set(Mode.DRAINING);
         long t0 = System.nanoTime();
-        Await.until(WAIT, "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)", () -> fib().contains("via 10.0.2.2"));
+        Await.until(
+                WAIT,
+                "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)",
+                () -> fib().contains("via 10.0.2.2"));
         long fibAt = System.nanoTime();
-        assertThat(lab.routeAtRouter()).as("pop1's path is still there, de-preferred").contains("(65535,0)");
+        assertThat(lab.routeAtRouter())
+                .as("pop1's path is still there, de-preferred")
+                .contains("(65535,0)");
         Await.until(WAIT, "client connection broken", () -> errorAt(c) > 0);
         String how = errorLine(c);
         record("drain (GRACEFUL_SHUTDOWN)", t0, fibAt, errorAt(c), how);
@@ -273,12 +302,18 @@ class RouteMoveConnectionTest {
 
         readyz.set(Mode.DRAINING);
         long t0 = System.nanoTime();
-        Await.until(WAIT, "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)", () -> fib().contains("via 10.0.2.2"));
+        Await.until(
+                WAIT,
+                "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)",
+                () -> fib().contains("via 10.0.2.2"));
         long fibAt = System.nanoTime();
         int answers = assertStillServedByPop1(c, fibAt);
-        assertThat(pop2Counter("rescued") - rescuedBefore).as("packets pop2 handed to pop1")
+        assertThat(pop2Counter("rescued") - rescuedBefore)
+                .as("packets pop2 handed to pop1")
                 .isGreaterThanOrEqualTo(ANSWERS_AFTER_MOVE);
-        assertThat(pop2Counter("not_forwarded")).as("forwarded packets pop2 dropped").isZero();
+        assertThat(pop2Counter("not_forwarded"))
+                .as("forwarded packets pop2 dropped")
+                .isZero();
         timings.add("TIMING drain (GRACEFUL_SHUTDOWN) with flow rescue: router FIB moved to pop2 after "
                 + (fibAt - t0) / 1_000_000 + " ms; established connection still answered by pop1 "
                 + answers + " times after the move");
@@ -291,7 +326,7 @@ class RouteMoveConnectionTest {
         installFlowRescue();
         ExternalProcess c = connectToPop1();
 
-        readyz.set(Mode.DOWN);  // the health check fails; pop1's server itself still runs
+        readyz.set(Mode.DOWN); // the health check fails; pop1's server itself still runs
         Await.until(WAIT, "router routes to pop2 after pop1's withdrawal", () -> fib().contains("via 10.0.2.2"));
         assertStillServedByPop1(c, System.nanoTime());
         awaitNewConnectionOnPop2();

@@ -22,11 +22,14 @@ class VipStateFileTest {
     @Test
     void rendersBothConstantsForEachAction() {
         assertThat(VipStateFile.render(BirdAction.ANNOUNCE))
-                .contains("define VIP_STATE = 0;\n").contains("define VIP_DISABLED = 0;\n");
+                .contains("define VIP_STATE = 0;\n")
+                .contains("define VIP_DISABLED = 0;\n");
         assertThat(VipStateFile.render(BirdAction.ANNOUNCE_GRACEFUL_SHUTDOWN))
-                .contains("define VIP_STATE = 1;\n").contains("define VIP_DISABLED = 0;\n");
+                .contains("define VIP_STATE = 1;\n")
+                .contains("define VIP_DISABLED = 0;\n");
         assertThat(VipStateFile.render(BirdAction.WITHDRAW))
-                .contains("define VIP_STATE = 2;\n").contains("define VIP_DISABLED = 1;\n");
+                .contains("define VIP_STATE = 2;\n")
+                .contains("define VIP_DISABLED = 1;\n");
     }
 
     @Test
@@ -45,11 +48,22 @@ class VipStateFileTest {
     @EnumSource(BirdAction.class)
     void shippedPopConfigParsesWithEveryState(BirdAction action) throws IOException {
         Prerequisites.tool("bird");
-        Path source = Files.isDirectory(Path.of("..", "docker", "bird")) ? Path.of("..", "docker", "bird") : Path.of("docker", "bird");
+        Path source = Files.isDirectory(Path.of("..", "docker", "bird"))
+                ? Path.of("..", "docker", "bird")
+                : Path.of("docker", "bird");
         Files.copy(source.resolve("pop.conf"), dir.resolve("pop.conf"));
-        Files.writeString(dir.resolve("pop-site.conf"), Files.readString(source.resolve("pop-site.conf.example"))
-                .replace("/run/bird/vip-state.conf", dir.resolve("vip-state.conf").toString()));
+        Files.writeString(
+                dir.resolve("pop-site.conf"),
+                Files.readString(source.resolve("pop-site.conf.example"))
+                        .replace(
+                                "/run/bird/vip-state.conf",
+                                dir.resolve("vip-state.conf").toString()));
         new VipStateFile(dir.resolve("vip-state.conf")).write(action);
-        ExternalProcess.run(Duration.ofSeconds(10), "bird", "-p", "-c", dir.resolve("pop.conf").toString());
+        ExternalProcess.run(
+                Duration.ofSeconds(10),
+                "bird",
+                "-p",
+                "-c",
+                dir.resolve("pop.conf").toString());
     }
 }

@@ -60,8 +60,8 @@ class KeyCommandsTest {
     }
 
     @Test
-    void checkValidatesWireguardOperatorsAgainstTheTunnelPrefixes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-            throws Exception {
+    void checkValidatesWireguardOperatorsAgainstTheTunnelPrefixes(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.nio.file.Files.writeString(dir.resolve("relay.yaml"), """
                 pop: ams1
                 listen: { tls: "[::]:443" }
@@ -81,7 +81,9 @@ class KeyCommandsTest {
                 """.formatted(pub));
         Run bad = relay("", "check", "--config", dir.resolve("relay.yaml").toString());
         assertThat(bad.status()).isEqualTo(RelayCommand.INVALID);
-        assertThat(bad.err()).contains("operators[0].wireguard.address: \"10.0.0.1\" (expected: inside one of the relay's tunnel prefixes");
+        assertThat(bad.err())
+                .contains(
+                        "operators[0].wireguard.address: \"10.0.0.1\" (expected: inside one of the relay's tunnel prefixes");
     }
 
     @Test

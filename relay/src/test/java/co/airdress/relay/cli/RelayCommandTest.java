@@ -24,38 +24,48 @@ class RelayCommandTest {
     @Test
     void checkAcceptsAValidConfigAndOperatorsFile() throws Exception {
         Files.writeString(dir.resolve("relay.yaml"), "pop: ams1\nlisten: { tls: \"[::]:443\" }\n");
-        Files.writeString(dir.resolve("operators.yaml"),
+        Files.writeString(
+                dir.resolve("operators.yaml"),
                 "operators:\n  - { name: alice, hosts: [alice.example.test], upstream: { tls: \"127.0.0.1:8443\" } }\n");
-        assertThat(run("check", "--config", dir.resolve("relay.yaml").toString())).isZero();
+        assertThat(run("check", "--config", dir.resolve("relay.yaml").toString()))
+                .isZero();
         assertThat(out.toString()).contains("ok:").contains("1 operators, 1 hosts");
         assertThat(err.toString()).isEmpty();
     }
 
     @Test
     void checkPrintsEveryProblemWithItsPath() throws Exception {
-        Files.writeString(dir.resolve("relay.yaml"), "pop: ams1\nlisten: { tls: \"[::]:99999\" }\nlimits: { max_client_hello: 16Kb }\n");
+        Files.writeString(
+                dir.resolve("relay.yaml"),
+                "pop: ams1\nlisten: { tls: \"[::]:99999\" }\nlimits: { max_client_hello: 16Kb }\n");
         assertThat(run("check", "-c", dir.resolve("relay.yaml").toString())).isEqualTo(RelayCommand.INVALID);
-        assertThat(err.toString()).contains("2 problems")
+        assertThat(err.toString())
+                .contains("2 problems")
                 .contains("\nlisten.tls: \"[::]:99999\" (expected: host:port")
                 .contains("\nlimits.max_client_hello: \"16Kb\" (expected: a size like 16KiB");
     }
 
     @Test
     void checkValidatesTheOperatorsFileTheConfigNames() throws Exception {
-        Files.writeString(dir.resolve("relay.yaml"), "pop: ams1\nlisten: { tls: \"[::]:443\" }\noperators_file: ops.yaml\n");
+        Files.writeString(
+                dir.resolve("relay.yaml"), "pop: ams1\nlisten: { tls: \"[::]:443\" }\noperators_file: ops.yaml\n");
         Files.writeString(dir.resolve("ops.yaml"), """
                 operators:
                   - { name: a, hosts: [a.example], upstream: { tls: "127.0.0.1:1" } }
                   - { name: b, hosts: [b.example], upstream: { tls: "127.0.0.1:1" } }
                   - { name: c, hosts: ["*.com"], upstream: { tls: "127.0.0.1:1" } }
                 """);
-        assertThat(run("check", "--config", dir.resolve("relay.yaml").toString())).isEqualTo(RelayCommand.INVALID);
-        assertThat(err.toString()).contains("operators[2].hosts[0]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")");
+        assertThat(run("check", "--config", dir.resolve("relay.yaml").toString()))
+                .isEqualTo(RelayCommand.INVALID);
+        assertThat(err.toString())
+                .contains(
+                        "operators[2].hosts[0]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")");
     }
 
     @Test
     void checkReportsAMissingFile() {
-        assertThat(run("check", "--config", dir.resolve("nope.yaml").toString())).isEqualTo(RelayCommand.INVALID);
+        assertThat(run("check", "--config", dir.resolve("nope.yaml").toString()))
+                .isEqualTo(RelayCommand.INVALID);
         assertThat(err.toString()).contains("(file): cannot read");
     }
 

@@ -28,18 +28,27 @@ class OperatorsFileTest {
     private static List<String> problems(String yaml) {
         Parsed<List<Operator>> p = OperatorsFile.parse(yaml, "ops.yaml");
         assertThat(p).isInstanceOf(Parsed.Invalid.class);
-        return ((Parsed.Invalid<List<Operator>>) p).problems().stream().map(ConfigProblem::toString).toList();
+        return ((Parsed.Invalid<List<Operator>>) p)
+                .problems().stream().map(ConfigProblem::toString).toList();
     }
 
     @Test
     void readsTheExampleAndNormalisesHosts() {
         List<Operator> ops = ok(EXAMPLE);
-        assertThat(ops).containsExactly(
-                new Operator("alice", List.of("alice.example.test", "*.alice.example.test"),
-                        new Upstream(new InetSocketAddress("127.0.0.1", 8080), new InetSocketAddress("127.0.0.1", 8443)),
-                        ProxyProtocol.V2),
-                new Operator("bob", List.of("bob.example.test"),
-                        new Upstream(null, new InetSocketAddress("::1", 9443)), ProxyProtocol.NONE));
+        assertThat(ops)
+                .containsExactly(
+                        new Operator(
+                                "alice",
+                                List.of("alice.example.test", "*.alice.example.test"),
+                                new Upstream(
+                                        new InetSocketAddress("127.0.0.1", 8080),
+                                        new InetSocketAddress("127.0.0.1", 8443)),
+                                ProxyProtocol.V2),
+                        new Operator(
+                                "bob",
+                                List.of("bob.example.test"),
+                                new Upstream(null, new InetSocketAddress("::1", 9443)),
+                                ProxyProtocol.NONE));
     }
 
     @Test
@@ -65,17 +74,18 @@ class OperatorsFileTest {
                 "x..example", "10.0.0.1", "bücher.example", "", "*.*.example"]
                     upstream: { http: "127.0.0.1:80" }
                 """);
-        assertThat(p).containsExactly(
-                "operators[0].hosts[1]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")",
-                "operators[0].hosts[2]: \"a.*.example\" (expected: a wildcard only as the whole first label, like *.example.com)",
-                "operators[0].hosts[3]: \"*example.com\" (expected: a wildcard only as the whole first label, like *.example.com)",
-                "operators[0].hosts[4]: \"under_score.example\" (expected: a host name of letters, digits, '-' and '.')",
-                "operators[0].hosts[5]: \"-x.example\" (expected: a host name whose labels do not start or end with '-')",
-                "operators[0].hosts[6]: \"x..example\" (expected: a host name without empty labels)",
-                "operators[0].hosts[7]: \"10.0.0.1\" (expected: a host name, not an IP address (the last label is not all digits))",
-                "operators[0].hosts[8]: \"bücher.example\" (expected: an ASCII host name (internationalised names as A-labels, xn--...))",
-                "operators[0].hosts[9]: \"\" (expected: a host name or a wildcard like *.example.com)",
-                "operators[0].hosts[10]: \"*.*.example\" (expected: a wildcard only as the whole first label, like *.example.com)");
+        assertThat(p)
+                .containsExactly(
+                        "operators[0].hosts[1]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")",
+                        "operators[0].hosts[2]: \"a.*.example\" (expected: a wildcard only as the whole first label, like *.example.com)",
+                        "operators[0].hosts[3]: \"*example.com\" (expected: a wildcard only as the whole first label, like *.example.com)",
+                        "operators[0].hosts[4]: \"under_score.example\" (expected: a host name of letters, digits, '-' and '.')",
+                        "operators[0].hosts[5]: \"-x.example\" (expected: a host name whose labels do not start or end with '-')",
+                        "operators[0].hosts[6]: \"x..example\" (expected: a host name without empty labels)",
+                        "operators[0].hosts[7]: \"10.0.0.1\" (expected: a host name, not an IP address (the last label is not all digits))",
+                        "operators[0].hosts[8]: \"bücher.example\" (expected: an ASCII host name (internationalised names as A-labels, xn--...))",
+                        "operators[0].hosts[9]: \"\" (expected: a host name or a wildcard like *.example.com)",
+                        "operators[0].hosts[10]: \"*.*.example\" (expected: a wildcard only as the whole first label, like *.example.com)");
     }
 
     @Test
@@ -103,17 +113,21 @@ class OperatorsFileTest {
                     hosts: [c.example]
                     upstream: {}
                 """);
-        assertThat(p).contains(
-                "operators[0].weight: unknown key (expected: one of hosts, name, proxy_protocol, upstream, wireguard)",
-                "operators[0].name: \"Alice\" (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')",
-                "operators[0].hosts: empty (expected: at least one host)",
-                "operators[0].upstream.quic: unknown key (expected: one of http, tls)",
-                "operators[0].proxy_protocol: \"v3\" (expected: none, v1 or v2)",
-                "operators[1].name: missing (required)",
-                "operators[1].hosts: \"x.example\" (expected: a list of host names or wildcards)",
-                "operators[1].upstream: missing (expected: exactly one of upstream, wireguard)",
-                "operators[2].upstream: no address (expected: at least one of http, tls)");
-        assertThat(p).anyMatch(s -> s.startsWith("operators[0].upstream.http: \"app.internal:8080\" (expected: host:port with an IP literal host (no DNS"));
+        assertThat(p)
+                .contains(
+                        "operators[0].weight: unknown key (expected: one of hosts, name, proxy_protocol, upstream, wireguard)",
+                        "operators[0].name: \"Alice\" (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')",
+                        "operators[0].hosts: empty (expected: at least one host)",
+                        "operators[0].upstream.quic: unknown key (expected: one of http, tls)",
+                        "operators[0].proxy_protocol: \"v3\" (expected: none, v1 or v2)",
+                        "operators[1].name: missing (required)",
+                        "operators[1].hosts: \"x.example\" (expected: a list of host names or wildcards)",
+                        "operators[1].upstream: missing (expected: exactly one of upstream, wireguard)",
+                        "operators[2].upstream: no address (expected: at least one of http, tls)");
+        assertThat(p)
+                .anyMatch(
+                        s -> s.startsWith(
+                                "operators[0].upstream.http: \"app.internal:8080\" (expected: host:port with an IP literal host (no DNS"));
         assertThat(p).anyMatch(s -> s.startsWith("operators[0].upstream.tls: \"127.0.0.1:0\" (expected:"));
         assertThat(p).hasSize(11);
     }
@@ -126,26 +140,29 @@ class OperatorsFileTest {
                   - { name: a, hosts: [z.example], upstream: { http: "127.0.0.1:1" } }
                   - { name: b, hosts: [X.example, "*.Y.example", w.example, w.example], upstream: { http: "127.0.0.1:1" } }
                 """);
-        assertThat(p).containsExactlyInAnyOrder(
-                "operators[1].name: \"a\" (expected: a name not already used by operators[0])",
-                "operators[2].hosts[0]: \"x.example\" (expected: a host not already owned by operator \"a\")",
-                "operators[2].hosts[1]: \"*.y.example\" (expected: a host not already owned by operator \"a\")",
-                "operators[2].hosts[3]: \"w.example\" (expected: each host once)",
-                "operators[2].hosts[3]: \"w.example\" (expected: a host not already owned by operator \"b\")");
+        assertThat(p)
+                .containsExactlyInAnyOrder(
+                        "operators[1].name: \"a\" (expected: a name not already used by operators[0])",
+                        "operators[2].hosts[0]: \"x.example\" (expected: a host not already owned by operator \"a\")",
+                        "operators[2].hosts[1]: \"*.y.example\" (expected: a host not already owned by operator \"a\")",
+                        "operators[2].hosts[3]: \"w.example\" (expected: each host once)",
+                        "operators[2].hosts[3]: \"w.example\" (expected: a host not already owned by operator \"b\")");
     }
 
     @Test
     void validatesOneOperatorForTheAdminApi() {
         Operator op = new Operator("ok", List.of("Upper.example", "*.com"), null, ProxyProtocol.NONE);
-        assertThat(OperatorsFile.validate(op, "body").stream().map(ConfigProblem::toString)).containsExactly(
-                "body.hosts[0]: \"Upper.example\" (expected: lowercase, no trailing dot: \"upper.example\")",
-                "body.hosts[1]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")",
-                "body.upstream: missing (expected: exactly one of upstream, wireguard)");
+        assertThat(OperatorsFile.validate(op, "body").stream().map(ConfigProblem::toString))
+                .containsExactly(
+                        "body.hosts[0]: \"Upper.example\" (expected: lowercase, no trailing dot: \"upper.example\")",
+                        "body.hosts[1]: \"*.com\" (expected: a wildcard with at least two labels after \"*.\")",
+                        "body.upstream: missing (expected: exactly one of upstream, wireguard)");
     }
 
     @Test
     void reportsARootThatIsNotAMapping() {
-        assertThat(problems("operators: {a: 1}\n")).containsExactly("operators: a mapping (expected: a list of operators)");
+        assertThat(problems("operators: {a: 1}\n"))
+                .containsExactly("operators: a mapping (expected: a list of operators)");
         assertThat(problems("operator: []\n")).containsExactly("operator: unknown key (expected: one of operators)");
     }
 }

@@ -33,7 +33,8 @@ class RelayConfigFileTest {
     private static List<String> problems(String yaml) {
         Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "test.yaml", Path.of("/etc/relay"));
         assertThat(p).isInstanceOf(Parsed.Invalid.class);
-        return ((Parsed.Invalid<RelayConfig>) p).problems().stream().map(ConfigProblem::toString).toList();
+        return ((Parsed.Invalid<RelayConfig>) p)
+                .problems().stream().map(ConfigProblem::toString).toList();
     }
 
     @Test
@@ -46,7 +47,9 @@ class RelayConfigFileTest {
         assertThat(c.management().tokenFile()).isEqualTo(Path.of("/etc/relay/admin.token"));
         assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
         assertThat(c.limits()).isEqualTo(new RelayConfig.Limits(100000, 256, 32, 16384, 16384));
-        assertThat(c.timeouts()).isEqualTo(new RelayConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(5)));
+        assertThat(c.timeouts())
+                .isEqualTo(
+                        new RelayConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofMinutes(5)));
         assertThat(c.drain()).isEqualTo(new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5)));
     }
 
@@ -64,14 +67,16 @@ class RelayConfigFileTest {
 
     @Test
     void resolvesRelativePathsAgainstTheConfigDirectory() {
-        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\noperators_file: ops/o.yaml\nmanagement: { token_file: t }\n");
+        RelayConfig c = ok(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\" }\noperators_file: ops/o.yaml\nmanagement: { token_file: t }\n");
         assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/ops/o.yaml"));
         assertThat(c.management().tokenFile()).isEqualTo(Path.of("/etc/relay/t"));
     }
 
     @Test
     void acceptsSizesInBytesKibAndMib() {
-        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_http_head: 1KiB }\n");
+        RelayConfig c = ok(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_http_head: 1KiB }\n");
         assertThat(c.limits().maxClientHello()).isEqualTo(4096);
         assertThat(c.limits().maxHttpHead()).isEqualTo(1024);
     }
@@ -86,13 +91,17 @@ class RelayConfigFileTest {
                 timeouts: { peek: 10, connect: 0s, idle: 5 minutes }
                 drain: { delay: 2d }
                 """);
-        assertThat(p).contains(
-                "pop: \"AMS_1\" (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')",
-                "limits.max_client_hello: \"16Kb\" (expected: a size like 16KiB (B, KiB or MiB) between 512 and 65536 bytes)",
-                "limits.max_connections: 0 (expected: an integer from 1 to 10000000)",
-                "limits.max_peeking_per_ip: \"x\" (expected: an integer from 1 to 10000000)");
-        assertThat(p).anyMatch(s -> s.startsWith("listen.tls: \"[::]:99999\" (expected: host:port with an IP literal host"));
-        assertThat(p).anyMatch(s -> s.startsWith("listen.http: \"example.com:80\" (expected: host:port with an IP literal host"));
+        assertThat(p)
+                .contains(
+                        "pop: \"AMS_1\" (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')",
+                        "limits.max_client_hello: \"16Kb\" (expected: a size like 16KiB (B, KiB or MiB) between 512 and 65536 bytes)",
+                        "limits.max_connections: 0 (expected: an integer from 1 to 10000000)",
+                        "limits.max_peeking_per_ip: \"x\" (expected: an integer from 1 to 10000000)");
+        assertThat(p)
+                .anyMatch(s -> s.startsWith("listen.tls: \"[::]:99999\" (expected: host:port with an IP literal host"));
+        assertThat(p)
+                .anyMatch(s ->
+                        s.startsWith("listen.http: \"example.com:80\" (expected: host:port with an IP literal host"));
         assertThat(p).anyMatch(s -> s.startsWith("management.listen: \"127.0.0.1\" (expected: host:port"));
         assertThat(p).anyMatch(s -> s.startsWith("timeouts.peek: 10 (expected: a duration like 500ms"));
         assertThat(p).anyMatch(s -> s.startsWith("timeouts.connect: \"0s\" (expected: a duration"));
@@ -103,25 +112,31 @@ class RelayConfigFileTest {
 
     @Test
     void rejectsUnknownKeysWithTheirPath() {
-        List<String> p = problems("pop: a\nlisten: { http: \"127.0.0.1:0\", https: \"x\" }\nlimit: {}\ntimeouts: { peak: 1s }\n");
-        assertThat(p).containsExactlyInAnyOrder(
-                "listen.https: unknown key (expected: one of http, tls)",
-                "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
-                "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
+        List<String> p = problems(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\", https: \"x\" }\nlimit: {}\ntimeouts: { peak: 1s }\n");
+        assertThat(p)
+                .containsExactlyInAnyOrder(
+                        "listen.https: unknown key (expected: one of http, tls)",
+                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
+                        "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 
     @Test
     void requiresPopAndAListener() {
-        assertThat(problems("listen: {}\n")).containsExactlyInAnyOrder(
-                "pop: missing (required)", "listen: no listener (expected: at least one of http, tls)");
+        assertThat(problems("listen: {}\n"))
+                .containsExactlyInAnyOrder(
+                        "pop: missing (required)", "listen: no listener (expected: at least one of http, tls)");
         assertThat(problems("pop: a\n")).containsExactly("listen: missing (required)");
     }
 
     @Test
     void reportsYamlSyntaxAndDuplicateKeys() {
         assertThat(problems("pop: [a\n")).singleElement().asString().startsWith("(root): not valid YAML at line");
-        assertThat(problems("pop: a\npop: b\nlisten: { http: \"127.0.0.1:0\" }\n")).singleElement().asString()
-                .contains("not valid YAML").contains("pop");
+        assertThat(problems("pop: a\npop: b\nlisten: { http: \"127.0.0.1:0\" }\n"))
+                .singleElement()
+                .asString()
+                .contains("not valid YAML")
+                .contains("pop");
         assertThat(problems("")).containsExactly("(root): the file is empty (expected: a YAML mapping)");
         assertThat(problems("- a\n")).singleElement().asString().startsWith("(root): a list (expected: a mapping");
     }

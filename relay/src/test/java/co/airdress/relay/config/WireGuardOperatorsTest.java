@@ -18,7 +18,8 @@ class WireGuardOperatorsTest {
     private static final String KEY_B = key();
 
     private static String key() {
-        return WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom())).toBase64();
+        return WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
+                .toBase64();
     }
 
     private static final String CONFIG = """
@@ -43,7 +44,8 @@ class WireGuardOperatorsTest {
     private static List<String> configProblems(String yaml) {
         Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "relay.yaml");
         assertThat(p).isInstanceOf(Parsed.Invalid.class);
-        return ((Parsed.Invalid<RelayConfig>) p).problems().stream().map(ConfigProblem::toString).toList();
+        return ((Parsed.Invalid<RelayConfig>) p)
+                .problems().stream().map(ConfigProblem::toString).toList();
     }
 
     private static Parsed<List<Operator>> operators(String entries) {
@@ -52,7 +54,8 @@ class WireGuardOperatorsTest {
 
     private static List<String> problems(Parsed<List<Operator>> p) {
         assertThat(p).as("%s", p).isInstanceOf(Parsed.Invalid.class);
-        return ((Parsed.Invalid<List<Operator>>) p).problems().stream().map(ConfigProblem::toString).toList();
+        return ((Parsed.Invalid<List<Operator>>) p)
+                .problems().stream().map(ConfigProblem::toString).toList();
     }
 
     private static List<Operator> ok(Parsed<List<Operator>> p) {
@@ -69,19 +72,23 @@ class WireGuardOperatorsTest {
         assertThat(wg.mtu()).isEqualTo(1420);
         assertThat(wg.addresses()).hasToString("[fd00:a1d:0:0:0:0:0:1/64, 100.96.0.1/16]");
         assertThat(((Parsed.Ok<RelayConfig>) RelayConfigFile.parse("pop: a\nlisten: { tls: \"[::]:443\" }\n", "x"))
-                .value().wireguard()).isNull();
+                        .value()
+                        .wireguard())
+                .isNull();
     }
 
     @Test
     void stateFileDefaultsToNoneAndIsResolvedBesideTheConfig() {
         assertThat(tunnel().stateFile()).isNull();
-        Parsed<RelayConfig> p = RelayConfigFile.parse(CONFIG + "  state_file: state/relay0.endpoints\n", "relay.yaml",
-                Path.of("/etc/relay"));
+        Parsed<RelayConfig> p = RelayConfigFile.parse(
+                CONFIG + "  state_file: state/relay0.endpoints\n", "relay.yaml", Path.of("/etc/relay"));
         assertThat(p).as("%s", p).isInstanceOf(Parsed.Ok.class);
         assertThat(((Parsed.Ok<RelayConfig>) p).value().wireguard().stateFile())
                 .isEqualTo(Path.of("/etc/relay/state/relay0.endpoints"));
         assertThat(configProblems(CONFIG + "  state_file: \"\"\n"))
-                .singleElement().asString().startsWith("wireguard.state_file: ");
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.state_file: ");
     }
 
     @Test
@@ -89,11 +96,17 @@ class WireGuardOperatorsTest {
         assertThat(configProblems(CONFIG.replace("mtu: 1420", "mtu: 70000")))
                 .containsExactly("wireguard.mtu: 70000 (expected: 1280..9000)");
         assertThat(configProblems(CONFIG.replace("listen_port: 51820", "listen_port: 51820\n  peers: []")))
-                .singleElement().asString().startsWith("wireguard.peers: unknown setting");
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.peers: unknown setting");
         assertThat(configProblems(CONFIG.replace("\"100.96.0.1/16\"", "\"100.96.0.1/40\"")))
-                .singleElement().asString().startsWith("wireguard.addresses[1]:");
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.addresses[1]:");
         assertThat(configProblems("pop: a\nlisten: { tls: \"[::]:443\" }\nwireguard: yes\n"))
-                .singleElement().asString().startsWith("wireguard: ");
+                .singleElement()
+                .asString()
+                .startsWith("wireguard: ");
     }
 
     @Test
@@ -108,7 +121,9 @@ class WireGuardOperatorsTest {
                 """.formatted(KEY_A, KEY_B)));
         WireGuardPeer bob = ops.get(0).wireguard();
         assertThat(ops.get(0).upstream()).isNull();
-        assertThat(bob).isEqualTo(new WireGuardPeer(WireGuardKey.fromBase64(KEY_A), InetAddress.ofLiteral("fd00:a1d::b0b"), 80, 443));
+        assertThat(bob)
+                .isEqualTo(new WireGuardPeer(
+                        WireGuardKey.fromBase64(KEY_A), InetAddress.ofLiteral("fd00:a1d::b0b"), 80, 443));
         assertThat(ops.get(1).wireguard().httpPort()).isEqualTo(8080);
         assertThat(ops.get(1).wireguard().tlsPort()).isEqualTo(8443);
         assertThat(OperatorsFile.validateTunnel(ops, tunnel())).isEmpty();
@@ -127,9 +142,10 @@ class WireGuardOperatorsTest {
                     wireguard: { public_key: "%s", address: "fd00:a1d::b" }
                   - name: neither
                     hosts: ["b.example.test"]
-                """.formatted(KEY_A)))).containsExactly(
-                "operators[0].wireguard: given with upstream (expected: exactly one of upstream, wireguard)",
-                "operators[1].upstream: missing (expected: exactly one of upstream, wireguard)");
+                """.formatted(KEY_A))))
+                .containsExactly(
+                        "operators[0].wireguard: given with upstream (expected: exactly one of upstream, wireguard)",
+                        "operators[1].upstream: missing (expected: exactly one of upstream, wireguard)");
     }
 
     @Test
@@ -138,17 +154,20 @@ class WireGuardOperatorsTest {
                   - name: bad
                     hosts: ["a.example.test"]
                     wireguard: { public_key: "AAAA", address: "fd00:a1d::b/128", ports: { http: 0 }, endpoint: "x" }
-                """))).containsExactlyInAnyOrder(
-                "operators[0].wireguard.endpoint: unknown key (expected: one of address, ports, public_key)",
-                "operators[0].wireguard.public_key: \"AAAA\" (expected: 44 characters of base64 encoding 32 bytes, as printed by 'wg pubkey')",
-                "operators[0].wireguard.address: \"fd00:a1d::b/128\" (expected: the operator's tunnel address, an IP literal without a prefix length)",
-                "operators[0].wireguard.ports.http: 0 (expected: an integer from 1 to 65535)");
+                """)))
+                .containsExactlyInAnyOrder(
+                        "operators[0].wireguard.endpoint: unknown key (expected: one of address, ports, public_key)",
+                        "operators[0].wireguard.public_key: \"AAAA\" (expected: 44 characters of base64 encoding 32 bytes, as printed by 'wg pubkey')",
+                        "operators[0].wireguard.address: \"fd00:a1d::b/128\" (expected: the operator's tunnel address, an IP literal without a prefix length)",
+                        "operators[0].wireguard.ports.http: 0 (expected: an integer from 1 to 65535)");
         // 44 characters of base64 that decode to 33 bytes are not a key either.
         assertThat(problems(operators("""
                   - name: bad
                     hosts: ["a.example.test"]
                     wireguard: { public_key: "%s", address: "fd00:a1d::b" }
-                """.formatted("A".repeat(44))))).singleElement().asString()
+                """.formatted("A".repeat(44)))))
+                .singleElement()
+                .asString()
                 .startsWith("operators[0].wireguard.public_key:");
     }
 
@@ -161,9 +180,11 @@ class WireGuardOperatorsTest {
                   - name: b
                     hosts: ["b.example.test"]
                     wireguard: { public_key: "%s", address: "fd00:a1d::A" }
-                """.formatted(KEY_A, KEY_A)))).containsExactly(
-                "operators[1].wireguard.public_key: \"" + KEY_A + "\" (expected: a key not already used by operator \"a\")",
-                "operators[1].wireguard.address: \"fd00:a1d::a\" (expected: an address not already used by operator \"a\")");
+                """.formatted(KEY_A, KEY_A))))
+                .containsExactly(
+                        "operators[1].wireguard.public_key: \"" + KEY_A
+                                + "\" (expected: a key not already used by operator \"a\")",
+                        "operators[1].wireguard.address: \"fd00:a1d::a\" (expected: an address not already used by operator \"a\")");
     }
 
     @Test
@@ -176,12 +197,16 @@ class WireGuardOperatorsTest {
                     hosts: ["b.example.test"]
                     wireguard: { public_key: "%s", address: "100.96.0.1" }
                 """.formatted(KEY_A, KEY_B)));
-        assertThat(OperatorsFile.validateTunnel(ops, tunnel())).extracting(ConfigProblem::toString).containsExactly(
-                "operators[0].wireguard.address: \"fd00:beef::a\" (expected: inside one of the relay's tunnel prefixes "
-                        + "[fd00:a1d:0:0:0:0:0:1/64, 100.96.0.1/16])",
-                "operators[1].wireguard.address: \"100.96.0.1\" (expected: not the relay's own tunnel address)");
-        assertThat(OperatorsFile.validateTunnel(ops, null)).extracting(ConfigProblem::toString).containsExactly(
-                "operators[0].wireguard: a WireGuard operator (expected: a wireguard: section in the relay config)",
-                "operators[1].wireguard: a WireGuard operator (expected: a wireguard: section in the relay config)");
+        assertThat(OperatorsFile.validateTunnel(ops, tunnel()))
+                .extracting(ConfigProblem::toString)
+                .containsExactly(
+                        "operators[0].wireguard.address: \"fd00:beef::a\" (expected: inside one of the relay's tunnel prefixes "
+                                + "[fd00:a1d:0:0:0:0:0:1/64, 100.96.0.1/16])",
+                        "operators[1].wireguard.address: \"100.96.0.1\" (expected: not the relay's own tunnel address)");
+        assertThat(OperatorsFile.validateTunnel(ops, null))
+                .extracting(ConfigProblem::toString)
+                .containsExactly(
+                        "operators[0].wireguard: a WireGuard operator (expected: a wireguard: section in the relay config)",
+                        "operators[1].wireguard: a WireGuard operator (expected: a wireguard: section in the relay config)");
     }
 }

@@ -27,8 +27,11 @@ import org.junit.jupiter.api.Test;
 /** What a client sends while its operator is being dialed (Netty reads it when the FIN comes). */
 class DialHandlerTest {
 
-    private static final Operator OPERATOR = new Operator("alice", List.of("alice.example.test"),
-            new Upstream(new InetSocketAddress("127.0.0.1", 1), null), ProxyProtocol.NONE);
+    private static final Operator OPERATOR = new Operator(
+            "alice",
+            List.of("alice.example.test"),
+            new Upstream(new InetSocketAddress("127.0.0.1", 1), null),
+            ProxyProtocol.NONE);
 
     /** A dialer whose connect completes when the test says so. */
     private static final class PendingDialer implements OperatorDialer {
@@ -46,10 +49,11 @@ class DialHandlerTest {
     private final PendingDialer dialer = new PendingDialer();
 
     private EmbeddedChannel client() {
-        ConnectionRecord record = new ConnectionRecord(Listener.HTTP, null, System.nanoTime(), System.currentTimeMillis());
+        ConnectionRecord record =
+                new ConnectionRecord(Listener.HTTP, null, System.nanoTime(), System.currentTimeMillis());
         record.operator(OPERATOR);
-        return new EmbeddedChannel(new DialHandler(record, dialer, new DataPathMetrics(new SimpleMeterRegistry()), "test-pop",
-                Duration.ofMinutes(1)));
+        return new EmbeddedChannel(new DialHandler(
+                record, dialer, new DataPathMetrics(new SimpleMeterRegistry()), "test-pop", Duration.ofMinutes(1)));
     }
 
     private static ByteBuf ascii(String s) {
@@ -73,7 +77,9 @@ class DialHandlerTest {
         client.writeInbound(ascii("body-1 "));
         client.writeInbound(ascii("body-2"));
         client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
-        assertThat(dialer.upstream.outboundMessages()).as("nothing before the connect").isEmpty();
+        assertThat(dialer.upstream.outboundMessages())
+                .as("nothing before the connect")
+                .isEmpty();
 
         dialer.connect.setSuccess();
 

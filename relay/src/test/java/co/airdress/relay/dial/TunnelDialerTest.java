@@ -35,14 +35,25 @@ class TunnelDialerTest {
         Set<WireGuardKey> reachable = ConcurrentHashMap.newKeySet();
         reachable.add(up);
         Counter refused = Counter.builder("refused").register(new SimpleMeterRegistry());
-        TunnelDialer dialer = new TunnelDialer(new DirectDialer(Duration.ofSeconds(5), new WriteBufferWaterMark(1, 2)),
-                reachable::contains, refused);
-        Operator live = new Operator("live", List.of("live.example.test"), null, ProxyProtocol.NONE,
+        TunnelDialer dialer = new TunnelDialer(
+                new DirectDialer(Duration.ofSeconds(5), new WriteBufferWaterMark(1, 2)), reachable::contains, refused);
+        Operator live = new Operator(
+                "live",
+                List.of("live.example.test"),
+                null,
+                ProxyProtocol.NONE,
                 new WireGuardPeer(up, InetAddress.ofLiteral("fd00:a1d::a")));
-        Operator dead = new Operator("dead", List.of("dead.example.test"), null, ProxyProtocol.NONE,
+        Operator dead = new Operator(
+                "dead",
+                List.of("dead.example.test"),
+                null,
+                ProxyProtocol.NONE,
                 new WireGuardPeer(down, InetAddress.ofLiteral("fd00:a1d::b")));
-        Operator direct = new Operator("direct", List.of("direct.example.test"),
-                new Upstream(new InetSocketAddress("127.0.0.1", 8080), null), ProxyProtocol.NONE);
+        Operator direct = new Operator(
+                "direct",
+                List.of("direct.example.test"),
+                new Upstream(new InetSocketAddress("127.0.0.1", 8080), null),
+                ProxyProtocol.NONE);
 
         assertThat(dialer.mayReach(live, Listener.TLS)).isTrue();
         assertThat(dialer.mayReach(direct, Listener.HTTP)).isTrue();

@@ -54,7 +54,8 @@ class DrainCoordinatorTest {
         assertThat(health.drainStartedAt()).isNotNull();
         assertThat(target.events).doesNotContain("stopAccepting");
 
-        Await.until(Duration.ofSeconds(5), "stopAccepting after the delay", () -> target.events.contains("stopAccepting"));
+        Await.until(
+                Duration.ofSeconds(5), "stopAccepting after the delay", () -> target.events.contains("stopAccepting"));
         assertThat(drain.done()).isNotDone();
 
         target.active.set(1);
@@ -103,8 +104,8 @@ class DrainCoordinatorTest {
     void noConnectionsCompletesRightAfterTheListenersStop() throws Exception {
         HealthState health = new HealthState("ams1");
         RecordingTarget target = new RecordingTarget(0);
-        DrainCoordinator drain = new DrainCoordinator(
-                new RelayConfig.Drain(Duration.ZERO, Duration.ofSeconds(30)), health, target);
+        DrainCoordinator drain =
+                new DrainCoordinator(new RelayConfig.Drain(Duration.ZERO, Duration.ofSeconds(30)), health, target);
 
         drain.start("test");
         drain.done().get(5, TimeUnit.SECONDS);

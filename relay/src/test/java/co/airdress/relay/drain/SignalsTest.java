@@ -17,9 +17,18 @@ class SignalsTest {
         // SIGINT back to its default: a build started in the background by a non-interactive shell
         // (`cmd &`) inherits it ignored, and a JVM never installs a handler for an ignored signal.
         // The relay under a terminal or systemd gets it as tested here.
-        return ExternalProcess.start("signals-" + mode, List.of("env", "--default-signal=INT", java, "-Xshare:auto",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), SignalsTestMain.class.getName(),
-                mode));
+        return ExternalProcess.start(
+                "signals-" + mode,
+                List.of(
+                        "env",
+                        "--default-signal=INT",
+                        java,
+                        "-Xshare:auto",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        SignalsTestMain.class.getName(),
+                        mode));
     }
 
     private static void kill(long pid, String signal) {
@@ -31,7 +40,9 @@ class SignalsTest {
         try (ExternalProcess child = startChild("finish")) {
             child.awaitOutput("READY", Duration.ofSeconds(30));
             kill(child.pid(), "TERM");
-            assertThat(child.process().waitFor(30, TimeUnit.SECONDS)).as("exited; output:\n%s", child.output()).isTrue();
+            assertThat(child.process().waitFor(30, TimeUnit.SECONDS))
+                    .as("exited; output:\n%s", child.output())
+                    .isTrue();
             assertThat(child.process().exitValue()).as(child.output()).isZero();
             String out = child.output();
             assertThat(out).containsSubsequence("READY", "DRAINING", "STOP_ACCEPTING", "DRAINED");
@@ -48,7 +59,9 @@ class SignalsTest {
             // The drain is waiting for a connection that never ends (timeout 5 minutes).
             assertThat(child.process().isAlive()).isTrue();
             kill(child.pid(), "TERM");
-            assertThat(child.process().waitFor(30, TimeUnit.SECONDS)).as("exited; output:\n%s", child.output()).isTrue();
+            assertThat(child.process().waitFor(30, TimeUnit.SECONDS))
+                    .as("exited; output:\n%s", child.output())
+                    .isTrue();
             assertThat(child.process().exitValue()).as(child.output()).isEqualTo(Signals.FORCED_EXIT);
             String out = child.output();
             assertThat(out).containsSubsequence("READY", "DRAINING", "STOP_ACCEPTING", "exiting at once");

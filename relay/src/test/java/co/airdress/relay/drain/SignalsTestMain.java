@@ -18,8 +18,10 @@ public final class SignalsTestMain {
         boolean finish = args.length > 0 && args[0].equals("finish");
         AtomicInteger active = new AtomicInteger(1);
         HealthState health = new HealthState("test");
-        DrainCoordinator drain = new DrainCoordinator(new RelayConfig.Drain(Duration.ofMillis(100), Duration.ofMinutes(5)),
-                health, new DrainCoordinator.Target() {
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ofMillis(100), Duration.ofMinutes(5)),
+                health,
+                new DrainCoordinator.Target() {
                     @Override
                     public void stopAccepting() {
                         System.out.println("STOP_ACCEPTING");

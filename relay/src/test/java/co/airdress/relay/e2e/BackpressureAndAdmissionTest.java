@@ -63,12 +63,19 @@ class BackpressureAndAdmissionTest {
     @Test
     void aSlowReaderPausesTheUpstreamInsteadOfFillingTheRelay() throws Exception {
         try (BulkUpstream up = new BulkUpstream();
-             RelayHarness relay = RelayHarness.start(RelayHarness.defaultConfig(), List.of(RelayHarness.operator("bulk",
-                     List.of("bulk.example.test"), (InetSocketAddress) up.server.getLocalSocketAddress(), null, ProxyProtocol.NONE)));
-             Socket client = new Socket()) {
+                RelayHarness relay = RelayHarness.start(
+                        RelayHarness.defaultConfig(),
+                        List.of(RelayHarness.operator(
+                                "bulk",
+                                List.of("bulk.example.test"),
+                                (InetSocketAddress) up.server.getLocalSocketAddress(),
+                                null,
+                                ProxyProtocol.NONE)));
+                Socket client = new Socket()) {
             client.setReceiveBufferSize(64 * 1024);
             client.connect(new InetSocketAddress("127.0.0.1", relay.httpPort()));
-            client.getOutputStream().write("GET / HTTP/1.1\r\nHost: bulk.example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            client.getOutputStream()
+                    .write("GET / HTTP/1.1\r\nHost: bulk.example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             // The client reads nothing; wait until the upstream's writes stop making progress.
             long[] last = {-1};
             long[] since = {System.nanoTime()};
@@ -79,7 +86,8 @@ class BackpressureAndAdmissionTest {
                     since[0] = System.nanoTime();
                     return false;
                 }
-                return now > 0 && System.nanoTime() - since[0] > Duration.ofMillis(500).toNanos();
+                return now > 0
+                        && System.nanoTime() - since[0] > Duration.ofMillis(500).toNanos();
             });
             long pending = relay.server.pendingOutboundBytes();
             long stalledAt = up.written.get();
@@ -95,7 +103,9 @@ class BackpressureAndAdmissionTest {
                 body += n;
             }
             assertThat(body).isEqualTo(BULK);
-            System.out.printf("slow reader: relay held %d bytes, upstream stalled after %d of %d bytes%n", pending, stalledAt, BULK);
+            System.out.printf(
+                    "slow reader: relay held %d bytes, upstream stalled after %d of %d bytes%n",
+                    pending, stalledAt, BULK);
         }
     }
 
@@ -105,8 +115,10 @@ class BackpressureAndAdmissionTest {
         try (HttpUpstream http = new HttpUpstream("fine")) {
             RelayConfig base = RelayHarness.defaultConfig();
             RelayConfig config = RelayHarness.config(base.limits(), Duration.ofSeconds(60), Duration.ofMinutes(1));
-            try (RelayHarness relay = RelayHarness.start(config, List.of(RelayHarness.operator("fine",
-                    List.of("fine.example.test"), http.address(), null, ProxyProtocol.NONE)))) {
+            try (RelayHarness relay = RelayHarness.start(
+                    config,
+                    List.of(RelayHarness.operator(
+                            "fine", List.of("fine.example.test"), http.address(), null, ProxyProtocol.NONE)))) {
                 List<SocketChannel> stalled = new ArrayList<>();
                 try {
                     // 100 source addresses x 20 connections: under the per-address peeking limit (32).
@@ -120,10 +132,19 @@ class BackpressureAndAdmissionTest {
                             stalled.add(ch);
                         }
                     }
-                    Await.until(Duration.ofSeconds(30), "2000 connections accepted",
+                    Await.until(
+                            Duration.ofSeconds(30),
+                            "2000 connections accepted",
                             () -> relay.server.activeConnections() >= 2000);
-                    String out = ExternalProcess.run(Duration.ofSeconds(20), Prerequisites.tool("curl").toString(), "-sS",
-                            "--max-time", "5", "-H", "Host: fine.example.test", "http://127.0.0.1:" + relay.httpPort() + "/");
+                    String out = ExternalProcess.run(
+                            Duration.ofSeconds(20),
+                            Prerequisites.tool("curl").toString(),
+                            "-sS",
+                            "--max-time",
+                            "5",
+                            "-H",
+                            "Host: fine.example.test",
+                            "http://127.0.0.1:" + relay.httpPort() + "/");
                     assertThat(out).startsWith("upstream=fine");
                     // Still all there: the client was not served by waiting for them to time out.
                     assertThat(relay.server.activeConnections()).isGreaterThanOrEqualTo(2000);
@@ -140,10 +161,15 @@ class BackpressureAndAdmissionTest {
     void overThePerAddressLimitIsClosedWithoutReading() throws Exception {
         RelayConfig base = RelayHarness.defaultConfig();
         RelayConfig.Limits l = base.limits();
-        RelayConfig config = RelayHarness.config(new RelayConfig.Limits(l.maxConnections(), 2, l.maxPeekingPerIp(),
-                l.maxClientHello(), l.maxHttpHead()), Duration.ofSeconds(30), Duration.ofMinutes(1));
+        RelayConfig config = RelayHarness.config(
+                new RelayConfig.Limits(l.maxConnections(), 2, l.maxPeekingPerIp(), l.maxClientHello(), l.maxHttpHead()),
+                Duration.ofSeconds(30),
+                Duration.ofMinutes(1));
         try (RelayHarness relay = RelayHarness.start(config, List.of());
-             Socket a = new Socket(); Socket b = new Socket(); Socket c = new Socket(); Socket other = new Socket()) {
+                Socket a = new Socket();
+                Socket b = new Socket();
+                Socket c = new Socket();
+                Socket other = new Socket()) {
             InetSocketAddress target = new InetSocketAddress("127.0.0.1", relay.tlsPort());
             for (Socket s : List.of(a, b, c)) {
                 s.bind(new InetSocketAddress("127.0.2.1", 0));
@@ -153,9 +179,13 @@ class BackpressureAndAdmissionTest {
             other.bind(new InetSocketAddress("127.0.2.2", 0));
             other.connect(target);
             // One of the three from 127.0.2.1 (whichever was accepted last) is closed unread.
-            Await.until(Duration.ofSeconds(10), "the refusal to be counted",
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "the refusal to be counted",
                     () -> relay.counter("relay.connections.closed", "listener", "tls", "outcome", "over_limit") == 1);
-            Await.until(Duration.ofSeconds(10), "two from 127.0.2.1 and one from 127.0.2.2 open",
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "two from 127.0.2.1 and one from 127.0.2.2 open",
                     () -> relay.server.activeConnections() == 3);
             int closed = 0;
             for (Socket s : List.of(a, b, c)) {

@@ -21,16 +21,31 @@ class ChromiumEndToEndTest {
         String chromium = Prerequisites.tool("chromium").toString();
         Path profile = Files.createTempDirectory("relay-chromium");
         try (TlsUpstream tls = new TlsUpstream("chromium-upstream", "alice.example.test");
-             RelayHarness relay = RelayHarness.start(RelayHarness.defaultConfig(), List.of(RelayHarness.operator("alice",
-                     List.of("alice.example.test"), null, tls.address(), ProxyProtocol.NONE)))) {
-            ExternalProcess.Result r = ExternalProcess.runAllowingFailure(Duration.ofSeconds(90), chromium, "--headless",
-                    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                    "--user-data-dir=" + profile, "--host-resolver-rules=MAP *.example.test 127.0.0.1",
-                    "--ignore-certificate-errors", "--dump-dom", "https://alice.example.test:" + relay.tlsPort() + "/");
+                RelayHarness relay = RelayHarness.start(
+                        RelayHarness.defaultConfig(),
+                        List.of(RelayHarness.operator(
+                                "alice", List.of("alice.example.test"), null, tls.address(), ProxyProtocol.NONE)))) {
+            ExternalProcess.Result r = ExternalProcess.runAllowingFailure(
+                    Duration.ofSeconds(90),
+                    chromium,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--user-data-dir=" + profile,
+                    "--host-resolver-rules=MAP *.example.test 127.0.0.1",
+                    "--ignore-certificate-errors",
+                    "--dump-dom",
+                    "https://alice.example.test:" + relay.tlsPort() + "/");
             // s_server -www answers with a page describing the TLS session it terminated.
             assertThat(r.output()).as(r.output()).contains("s_server").contains("Ciphers supported in s_server binary");
-            assertThat(relay.counter("relay.peek", "listener", "tls", "result", "sni_found")).isGreaterThanOrEqualTo(1);
+            assertThat(relay.counter("relay.peek", "listener", "tls", "result", "sni_found"))
+                    .isGreaterThanOrEqualTo(1);
         } finally {
             try (Stream<Path> files = Files.walk(profile)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -40,8 +40,10 @@ class DrainEndToEndTest {
     Path dir;
 
     private ExternalProcess startRelay(InetSocketAddress upstream) throws IOException {
-        Files.writeString(dir.resolve("operators.yaml"), OperatorsFile.write(List.of(new Operator("alice",
-                List.of("alice.example.test"), new Upstream(upstream, null), ProxyProtocol.NONE))));
+        Files.writeString(
+                dir.resolve("operators.yaml"),
+                OperatorsFile.write(List.of(new Operator(
+                        "alice", List.of("alice.example.test"), new Upstream(upstream, null), ProxyProtocol.NONE))));
         Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
         Path config = dir.resolve("relay.yaml");
         Files.writeString(config, """
@@ -55,14 +57,25 @@ class DrainEndToEndTest {
                 drain: { delay: 300ms, timeout: 1m }
                 """.formatted(dir.resolve("admin.token"), dir.resolve("operators.yaml")));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return ExternalProcess.start("relay-run", List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto",
-                "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "co.airdress.relay.cli.RelayCommand",
-                "run", "--config", config.toString()));
+        return ExternalProcess.start(
+                "relay-run",
+                List.of(
+                        java,
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-Xshare:auto",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "co.airdress.relay.cli.RelayCommand",
+                        "run",
+                        "--config",
+                        config.toString()));
     }
 
     private static int port(ExternalProcess relay, Pattern pattern) {
-        Await.until(Duration.ofSeconds(60), "relay to log " + pattern + "; output:\n" + relay.output(),
+        Await.until(
+                Duration.ofSeconds(60),
+                "relay to log " + pattern + "; output:\n" + relay.output(),
                 () -> pattern.matcher(relay.output()).find() || !relay.process().isAlive());
         Matcher m = pattern.matcher(relay.output());
         assertThat(m.find()).as("relay exited early:\n%s", relay.output()).isTrue();
@@ -91,20 +104,27 @@ class DrainEndToEndTest {
     private void drain(boolean viaApi) throws Exception {
         try (StreamingEcho echo = new StreamingEcho();
                 ExternalProcess relay = startRelay(echo.address());
-                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                HttpClient client = HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .build()) {
             int management = port(relay, MANAGEMENT);
             int http = port(relay, HTTP);
             String base = "http://127.0.0.1:" + management;
-            HttpRequest readyz = HttpRequest.newBuilder(URI.create(base + "/readyz")).build();
-            assertThat(client.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            HttpRequest readyz =
+                    HttpRequest.newBuilder(URI.create(base + "/readyz")).build();
+            assertThat(client.send(readyz, HttpResponse.BodyHandlers.ofString()).statusCode())
+                    .isEqualTo(200);
 
             try (EchoStream stream = new EchoStream(http, "alice.example.test", 1)) {
                 stream.exchange();
 
                 if (viaApi) {
-                    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(base + "/v1/drain"))
-                            .header("Authorization", "Bearer " + TOKEN)
-                            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> r = client.send(
+                            HttpRequest.newBuilder(URI.create(base + "/v1/drain"))
+                                    .header("Authorization", "Bearer " + TOKEN)
+                                    .POST(HttpRequest.BodyPublishers.noBody())
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
                     assertThat(r.statusCode()).isEqualTo(202);
                     // DRAINING before the call returned.
                     HttpResponse<String> ready = client.send(readyz, HttpResponse.BodyHandlers.ofString());
@@ -114,7 +134,8 @@ class DrainEndToEndTest {
                     ExternalProcess.run(Duration.ofSeconds(10), "kill", "-TERM", Long.toString(relay.pid()));
                     Await.until(Duration.ofSeconds(10), "readyz DRAINING", () -> {
                         try {
-                            return client.send(readyz, HttpResponse.BodyHandlers.ofString()).body()
+                            return client.send(readyz, HttpResponse.BodyHandlers.ofString())
+                                    .body()
                                     .contains("\"status\":\"DRAINING\"");
                         } catch (IOException | InterruptedException e) {
                             return false;
@@ -125,17 +146,22 @@ class DrainEndToEndTest {
                 // After drain.delay the listener stops accepting; the open connection keeps working.
                 Await.until(Duration.ofSeconds(15), "listener closed", () -> !accepts(http));
                 stream.exchange();
-                assertThat(relay.process().isAlive()).as("still serving the open connection").isTrue();
+                assertThat(relay.process().isAlive())
+                        .as("still serving the open connection")
+                        .isTrue();
                 stream.finish();
             }
 
-            assertThat(relay.process().waitFor(30, TimeUnit.SECONDS)).as("exited; output:\n%s", relay.output()).isTrue();
+            assertThat(relay.process().waitFor(30, TimeUnit.SECONDS))
+                    .as("exited; output:\n%s", relay.output())
+                    .isTrue();
             assertThat(relay.process().exitValue()).as(relay.output()).isZero();
-            assertThat(relay.output()).containsSubsequence(
-                    "drain started by " + (viaApi ? "POST /v1/drain" : "SIGTERM"),
-                    "listeners stopped accepting",
-                    "all connections finished",
-                    "drain complete, exiting");
+            assertThat(relay.output())
+                    .containsSubsequence(
+                            "drain started by " + (viaApi ? "POST /v1/drain" : "SIGTERM"),
+                            "listeners stopped accepting",
+                            "all connections finished",
+                            "drain complete, exiting");
         }
     }
 }

@@ -22,8 +22,9 @@ final class EchoStream implements AutoCloseable {
         socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(15_000);
-        socket.getOutputStream().write(("GET /stream/" + id + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream()
+                .write(("GET /stream/" + id + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Sends one chunk and checks that exactly it comes back. */

@@ -11,9 +11,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class HalfCloseTest {
 
-    private static final byte[] HEAD = "GET / HTTP/1.0\r\nHost: half.example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HEAD =
+            "GET / HTTP/1.0\r\nHost: half.example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private ServerSocket upstream;
     private RelayHarness relay;
@@ -38,8 +39,14 @@ class HalfCloseTest {
 
     private void start(int backlog) throws Exception {
         upstream = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
-        relay = RelayHarness.start(RelayHarness.defaultConfig(), List.of(RelayHarness.operator("half", List.of("half.example.test"),
-                new InetSocketAddress("127.0.0.1", upstream.getLocalPort()), null, ProxyProtocol.NONE)));
+        relay = RelayHarness.start(
+                RelayHarness.defaultConfig(),
+                List.of(RelayHarness.operator(
+                        "half",
+                        List.of("half.example.test"),
+                        new InetSocketAddress("127.0.0.1", upstream.getLocalPort()),
+                        null,
+                        ProxyProtocol.NONE)));
     }
 
     @AfterEach
@@ -118,7 +125,9 @@ class HalfCloseTest {
             // connections are taken, and its next SYN gets through.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (listenOverflows() == overflows) {
-                assertThat(System.nanoTime()).as("the relay's SYN to a full accept queue").isLessThan(deadline);
+                assertThat(System.nanoTime())
+                        .as("the relay's SYN to a full accept queue")
+                        .isLessThan(deadline);
                 Thread.onSpinWait();
             }
             CompletableFuture<String> upstreamRead = upstreamConnection(queued.size(), s -> {
@@ -127,7 +136,8 @@ class HalfCloseTest {
                 return got;
             });
             assertThat(readToEnd(c.getInputStream())).isEqualTo("got " + request.length + "\n");
-            assertThat(upstreamRead.get(10, TimeUnit.SECONDS)).isEqualTo(new String(request, StandardCharsets.US_ASCII));
+            assertThat(upstreamRead.get(10, TimeUnit.SECONDS))
+                    .isEqualTo(new String(request, StandardCharsets.US_ASCII));
         } finally {
             for (Socket q : queued) {
                 q.close();
@@ -190,7 +200,8 @@ class HalfCloseTest {
                 return queued;
             }
         }
-        throw new IllegalStateException("accept queue: " + queued.size() + " connections completed (expected: full after 2)");
+        throw new IllegalStateException(
+                "accept queue: " + queued.size() + " connections completed (expected: full after 2)");
     }
 
     private static String readToEnd(InputStream in) throws IOException {

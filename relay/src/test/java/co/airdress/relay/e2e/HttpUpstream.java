@@ -15,8 +15,10 @@ final class HttpUpstream implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.createContext("/", exchange -> {
             exchange.getRequestBody().readAllBytes();
-            byte[] body = ("upstream=" + name + " host=" + exchange.getRequestHeaders().getFirst("Host")
-                    + " path=" + exchange.getRequestURI().getPath() + "\n").getBytes(StandardCharsets.UTF_8);
+            byte[] body = ("upstream=" + name + " host="
+                            + exchange.getRequestHeaders().getFirst("Host") + " path="
+                            + exchange.getRequestURI().getPath() + "\n")
+                    .getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "text/plain");
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);

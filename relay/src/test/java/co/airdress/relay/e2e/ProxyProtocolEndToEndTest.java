@@ -51,11 +51,24 @@ class ProxyProtocolEndToEndTest {
                   bind 127.0.0.1:%d accept-proxy
                   %s
                 """.formatted(v1, answer, v2, answer));
-        haproxy = ExternalProcess.start("haproxy", List.of(bin, "-db", "-f", dir.resolve("haproxy.cfg").toString()));
+        haproxy = ExternalProcess.start(
+                "haproxy", List.of(bin, "-db", "-f", dir.resolve("haproxy.cfg").toString()));
         haproxy.awaitPort("127.0.0.1", v1, Duration.ofSeconds(20)).awaitPort("127.0.0.1", v2, Duration.ofSeconds(20));
-        relay = RelayHarness.start(RelayHarness.defaultConfig(), List.of(
-                RelayHarness.operator("one", List.of("v1.example.test"), new InetSocketAddress("127.0.0.1", v1), null, ProxyProtocol.V1),
-                RelayHarness.operator("two", List.of("v2.example.test"), new InetSocketAddress("127.0.0.1", v2), null, ProxyProtocol.V2)));
+        relay = RelayHarness.start(
+                RelayHarness.defaultConfig(),
+                List.of(
+                        RelayHarness.operator(
+                                "one",
+                                List.of("v1.example.test"),
+                                new InetSocketAddress("127.0.0.1", v1),
+                                null,
+                                ProxyProtocol.V1),
+                        RelayHarness.operator(
+                                "two",
+                                List.of("v2.example.test"),
+                                new InetSocketAddress("127.0.0.1", v2),
+                                null,
+                                ProxyProtocol.V2)));
     }
 
     @AfterAll
@@ -73,8 +86,18 @@ class ProxyProtocolEndToEndTest {
     }
 
     private String[] curl(String host) {
-        String out = ExternalProcess.run(Duration.ofSeconds(30), Prerequisites.tool("curl").toString(), "-sS", "--max-time", "15",
-                "--interface", "127.0.0.5", "-H", "Host: " + host, "-w", "client=%{local_ip}:%{local_port}",
+        String out = ExternalProcess.run(
+                Duration.ofSeconds(30),
+                Prerequisites.tool("curl").toString(),
+                "-sS",
+                "--max-time",
+                "15",
+                "--interface",
+                "127.0.0.5",
+                "-H",
+                "Host: " + host,
+                "-w",
+                "client=%{local_ip}:%{local_port}",
                 "http://127.0.0.1:" + relay.httpPort() + "/");
         return out.split("\n");
     }
@@ -90,6 +113,7 @@ class ProxyProtocolEndToEndTest {
     void haproxyReadsTheRealClientAndAuthorityFromOurV2Header() {
         String[] lines = curl("v2.example.test");
         String client = lines[1].substring("client=".length());
-        assertThat(lines[0]).isEqualTo("src=" + client + " dst=127.0.0.1:" + relay.httpPort() + " authority=v2.example.test");
+        assertThat(lines[0])
+                .isEqualTo("src=" + client + " dst=127.0.0.1:" + relay.httpPort() + " authority=v2.example.test");
     }
 }

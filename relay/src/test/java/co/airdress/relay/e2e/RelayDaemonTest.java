@@ -33,7 +33,8 @@ class RelayDaemonTest {
     Path dir;
 
     private static String operators(String host, InetSocketAddress http) {
-        return "operators:\n  - { name: alice, hosts: [\"" + host + "\"], upstream: { http: \"127.0.0.1:" + http.getPort() + "\" } }\n";
+        return "operators:\n  - { name: alice, hosts: [\"" + host + "\"], upstream: { http: \"127.0.0.1:"
+                + http.getPort() + "\" } }\n";
     }
 
     private static String get(Socket s, String host) throws Exception {
@@ -70,32 +71,43 @@ class RelayDaemonTest {
             Parsed<RelayConfig> parsed = RelayConfigFile.read(dir.resolve("relay.yaml"));
             RelayConfig config = ((Parsed.Ok<RelayConfig>) parsed).value();
             try (RelayDaemon daemon = RelayDaemon.start(config);
-                 Socket kept = new Socket()) {
+                    Socket kept = new Socket()) {
                 int port = daemon.address(Listener.HTTP).getPort();
                 kept.connect(new InetSocketAddress("127.0.0.1", port));
                 kept.setSoTimeout(10_000);
-                assertThat(get(kept, "alice.example.test")).isEqualTo("HTTP/1.1 200 OK upstream=daemon host=alice.example.test path=/k\n");
+                assertThat(get(kept, "alice.example.test"))
+                        .isEqualTo("HTTP/1.1 200 OK upstream=daemon host=alice.example.test path=/k\n");
 
                 // Hot reload: alice now owns another host; the established connection stays routed.
                 Path tmp = dir.resolve("operators.yaml.tmp");
                 Files.writeString(tmp, operators("bob.example.test", http.address()));
                 Files.move(tmp, ops, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                Await.until(Duration.ofSeconds(20), "the reload", () -> daemon.routes().current().lookup("bob.example.test") != null);
-                assertThat(daemon.routes().current().lookup("alice.example.test")).isNull();
+                Await.until(
+                        Duration.ofSeconds(20),
+                        "the reload",
+                        () -> daemon.routes().current().lookup("bob.example.test") != null);
+                assertThat(daemon.routes().current().lookup("alice.example.test"))
+                        .isNull();
                 assertThat(get(kept, "alice.example.test")).endsWith("host=alice.example.test path=/k\n");
 
                 HttpClient client = HttpClient.newHttpClient();
-                URI metrics = URI.create("http://127.0.0.1:" + daemon.managementAddress().getPort() + "/metrics");
-                String scrape = client.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
-                assertThat(scrape).contains("relay_connections_accepted_total{listener=\"http\",pop=\"test1\"} 1.0")
+                URI metrics = URI.create(
+                        "http://127.0.0.1:" + daemon.managementAddress().getPort() + "/metrics");
+                String scrape = client.send(
+                                HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString())
+                        .body();
+                assertThat(scrape)
+                        .contains("relay_connections_accepted_total{listener=\"http\",pop=\"test1\"} 1.0")
                         .contains("relay_peek_total{listener=\"http\",pop=\"test1\",result=\"host_found\"} 1.0")
                         .contains("relay_upstream_connect_seconds_bucket")
                         .contains("relay_operator_active_connections{operator=\"alice\",pop=\"test1\"} 1.0");
 
                 // Drain: readiness turns, the listener stops, the kept connection ends the drain when it closes.
                 daemon.drain().start("test");
-                URI readyz = URI.create("http://127.0.0.1:" + daemon.managementAddress().getPort() + "/readyz");
-                HttpResponse<String> ready = client.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
+                URI readyz = URI.create(
+                        "http://127.0.0.1:" + daemon.managementAddress().getPort() + "/readyz");
+                HttpResponse<String> ready =
+                        client.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(ready.statusCode()).isEqualTo(503);
                 assertThat(ready.body()).contains("DRAINING");
                 Await.until(Duration.ofSeconds(10), "the listener to close", () -> {

@@ -27,12 +27,23 @@ class RelayEndToEndTest {
         http = new HttpUpstream("alice-http");
         tls = new TlsUpstream("alice-upstream-cert", "alice.example.test", "*.alice.example.test");
         int closed = RelayHarness.freePort();
-        relay = RelayHarness.start(RelayHarness.defaultConfig(), List.of(
-                RelayHarness.operator("alice", List.of("alice.example.test", "*.alice.example.test"),
-                        http.address(), tls.address(), ProxyProtocol.NONE),
-                RelayHarness.operator("gone", List.of("gone.example.test"),
-                        new InetSocketAddress("127.0.0.1", closed), new InetSocketAddress("127.0.0.1", closed), ProxyProtocol.NONE),
-                RelayHarness.operator("tlsonly", List.of("tlsonly.example.test"), null, tls.address(), ProxyProtocol.NONE)));
+        relay = RelayHarness.start(
+                RelayHarness.defaultConfig(),
+                List.of(
+                        RelayHarness.operator(
+                                "alice",
+                                List.of("alice.example.test", "*.alice.example.test"),
+                                http.address(),
+                                tls.address(),
+                                ProxyProtocol.NONE),
+                        RelayHarness.operator(
+                                "gone",
+                                List.of("gone.example.test"),
+                                new InetSocketAddress("127.0.0.1", closed),
+                                new InetSocketAddress("127.0.0.1", closed),
+                                ProxyProtocol.NONE),
+                        RelayHarness.operator(
+                                "tlsonly", List.of("tlsonly.example.test"), null, tls.address(), ProxyProtocol.NONE)));
     }
 
     @AfterAll
@@ -79,7 +90,10 @@ class RelayEndToEndTest {
     @Test
     void curlGets404ForAnUnknownHost() {
         String out = curl("-i", "-H", "Host: nobody.example.test", "http://127.0.0.1:" + relay.httpPort() + "/");
-        assertThat(out).startsWith("HTTP/1.1 404 Not Found\r\n").contains("Connection: close\r\n").endsWith("no route for this host\n");
+        assertThat(out)
+                .startsWith("HTTP/1.1 404 Not Found\r\n")
+                .contains("Connection: close\r\n")
+                .endsWith("no route for this host\n");
     }
 
     @Test
@@ -97,22 +111,29 @@ class RelayEndToEndTest {
     @Test
     void curlGets431ForAHeadOverTheLimit() {
         String big = "X-Big: " + "a".repeat(20_000);
-        String out = curl("-i", "-H", "Host: alice.example.test", "-H", big, "http://127.0.0.1:" + relay.httpPort() + "/");
+        String out =
+                curl("-i", "-H", "Host: alice.example.test", "-H", big, "http://127.0.0.1:" + relay.httpPort() + "/");
         assertThat(out).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
     }
 
     @Test
     void malformedRequestsGet400() throws Exception {
-        byte[] answer = Raw.exchange(relay.httpPort(),
-                "GET / HTTP/1.1\r\nHost: a\u0001b.example\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), false);
-        assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400 Bad Request\r\n").contains("Connection: close");
-        byte[] notHttp = Raw.exchange(relay.httpPort(), "\u0016\u0003\u0001 hello".getBytes(StandardCharsets.ISO_8859_1), false);
+        byte[] answer = Raw.exchange(
+                relay.httpPort(),
+                "GET / HTTP/1.1\r\nHost: a\u0001b.example\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1),
+                false);
+        assertThat(new String(answer, StandardCharsets.US_ASCII))
+                .startsWith("HTTP/1.1 400 Bad Request\r\n")
+                .contains("Connection: close");
+        byte[] notHttp =
+                Raw.exchange(relay.httpPort(), "\u0016\u0003\u0001 hello".getBytes(StandardCharsets.ISO_8859_1), false);
         assertThat(new String(notHttp, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400 Bad Request\r\n");
     }
 
     @Test
     void aSilentHttpClientGets408AfterThePeekTimeout() throws Exception {
-        byte[] answer = Raw.exchange(relay.httpPort(), "GET / HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII), false);
+        byte[] answer =
+                Raw.exchange(relay.httpPort(), "GET / HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII), false);
         assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 408 Request Timeout\r\n");
     }
 
@@ -130,7 +151,11 @@ class RelayEndToEndTest {
 
     @Test
     void curlVerifiesTheUpstreamCertificateThroughTheRelay() {
-        String out = curl("--cacert", tls.cert.toString(), "--resolve", "www.alice.example.test:" + relay.tlsPort() + ":127.0.0.1",
+        String out = curl(
+                "--cacert",
+                tls.cert.toString(),
+                "--resolve",
+                "www.alice.example.test:" + relay.tlsPort() + ":127.0.0.1",
                 "https://www.alice.example.test:" + relay.tlsPort() + "/");
         assertThat(out).contains("s_server");
     }
@@ -146,8 +171,8 @@ class RelayEndToEndTest {
                         subject = dict(x[0] for x in s.getpeercert()["subject"])
                         print("subject", subject["commonName"], s.version())
                 """;
-        String out = ExternalProcess.run(Duration.ofSeconds(30), python, "-c", script, tls.cert.toString(),
-                Integer.toString(relay.tlsPort()));
+        String out = ExternalProcess.run(
+                Duration.ofSeconds(30), python, "-c", script, tls.cert.toString(), Integer.toString(relay.tlsPort()));
         assertThat(out).startsWith("subject alice-upstream-cert TLS");
     }
 
@@ -175,8 +200,55 @@ class RelayEndToEndTest {
     @Test
     void aMalformedHelloGetsDecodeError() throws Exception {
         // A handshake record whose ClientHello declares a session id longer than the record.
-        byte[] hello = {0x16, 0x03, 0x01, 0x00, 0x2e, 0x01, 0x00, 0x00, 0x2a, 0x03, 0x03,
-            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, 0, 0, 0};
+        byte[] hello = {
+            0x16,
+            0x03,
+            0x01,
+            0x00,
+            0x2e,
+            0x01,
+            0x00,
+            0x00,
+            0x2a,
+            0x03,
+            0x03,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            (byte) 0xff,
+            0,
+            0,
+            0
+        };
         byte[] answer = Raw.exchange(relay.tlsPort(), hello, false);
         assertThat(answer).containsExactly(21, 3, 1, 0, 2, 2, 50);
     }
@@ -191,8 +263,12 @@ class RelayEndToEndTest {
 
     @Test
     void halfCloseReachesTheUpstreamAndTheAnswerStillComesBack() throws Exception {
-        byte[] answer = Raw.exchange(relay.httpPort(),
-                "GET /half HTTP/1.0\r\nHost: alice.example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII), true);
-        assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200").endsWith("path=/half\n");
+        byte[] answer = Raw.exchange(
+                relay.httpPort(),
+                "GET /half HTTP/1.0\r\nHost: alice.example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
+                true);
+        assertThat(new String(answer, StandardCharsets.US_ASCII))
+                .startsWith("HTTP/1.1 200")
+                .endsWith("path=/half\n");
     }
 }

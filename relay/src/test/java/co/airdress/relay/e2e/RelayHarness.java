@@ -42,8 +42,14 @@ final class RelayHarness implements AutoCloseable {
         this.routes = new Routes(RouteTable.of(operators, 1));
         this.metrics = new RelayMetrics(config.pop());
         this.dataPath = new DataPathMetrics(metrics.registry());
-        this.server = new RelayServer(config, routes, new DirectDialer(config.timeouts().connect(), RelayServer.WATER_MARK),
-                dataPath, new HealthState(config.pop()), group, transport);
+        this.server = new RelayServer(
+                config,
+                routes,
+                new DirectDialer(config.timeouts().connect(), RelayServer.WATER_MARK),
+                dataPath,
+                new HealthState(config.pop()),
+                group,
+                transport);
         try {
             server.start();
         } catch (RuntimeException | InterruptedException e) {
@@ -54,9 +60,14 @@ final class RelayHarness implements AutoCloseable {
 
     static RelayConfig config(RelayConfig.Limits limits, Duration peekTimeout, Duration idle) {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        return new RelayConfig("test-pop", new RelayConfig.Listen(any, any), new RelayConfig.Management(any, null),
-                Path.of("operators.yaml"), limits,
-                new RelayConfig.Timeouts(peekTimeout, Duration.ofSeconds(2), idle), RelayConfigFile.DEFAULT_DRAIN);
+        return new RelayConfig(
+                "test-pop",
+                new RelayConfig.Listen(any, any),
+                new RelayConfig.Management(any, null),
+                Path.of("operators.yaml"),
+                limits,
+                new RelayConfig.Timeouts(peekTimeout, Duration.ofSeconds(2), idle),
+                RelayConfigFile.DEFAULT_DRAIN);
     }
 
     static RelayConfig defaultConfig() {
@@ -67,8 +78,12 @@ final class RelayHarness implements AutoCloseable {
         return new RelayHarness(config, operators);
     }
 
-    static Operator operator(String name, List<String> hosts, @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls,
-                             ProxyProtocol proxy) {
+    static Operator operator(
+            String name,
+            List<String> hosts,
+            @Nullable InetSocketAddress http,
+            @Nullable InetSocketAddress tls,
+            ProxyProtocol proxy) {
         return new Operator(name, hosts, new Upstream(http, tls), proxy);
     }
 

@@ -48,19 +48,25 @@ class ReloadUnderLoadTest {
     void hotReloadAndApiChangesUnderLoadLoseNoEstablishedConnection() throws Exception {
         try (StreamingEcho echo = new StreamingEcho()) {
             Path operatorsFile = dir.resolve("operators.yaml");
-            Operator alice = new Operator("alice", List.of("alice.example.test"), new Upstream(echo.address(), null),
-                    ProxyProtocol.NONE);
+            Operator alice = new Operator(
+                    "alice", List.of("alice.example.test"), new Upstream(echo.address(), null), ProxyProtocol.NONE);
             Files.writeString(operatorsFile, OperatorsFile.write(List.of(alice)));
             Path tokenFile = dir.resolve("admin.token");
             Files.writeString(tokenFile, TOKEN);
             InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-            RelayConfig config = new RelayConfig("e2e", new RelayConfig.Listen(any, null),
-                    new RelayConfig.Management(any, tokenFile), operatorsFile, RelayConfigFile.DEFAULT_LIMITS,
+            RelayConfig config = new RelayConfig(
+                    "e2e",
+                    new RelayConfig.Listen(any, null),
+                    new RelayConfig.Management(any, tokenFile),
+                    operatorsFile,
+                    RelayConfigFile.DEFAULT_LIMITS,
                     new RelayConfig.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(1)),
                     RelayConfigFile.DEFAULT_DRAIN);
 
             try (RelayDaemon daemon = RelayDaemon.start(config);
-                    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
+                    HttpClient client = HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .build()) {
                 int port = daemon.address(Listener.HTTP).getPort();
                 String api = "http://127.0.0.1:" + daemon.managementAddress().getPort() + "/v1/operators/";
 
@@ -74,19 +80,21 @@ class ReloadUnderLoadTest {
                 AtomicBoolean stop = new AtomicBoolean();
                 List<CompletableFuture<Long>> running = new ArrayList<>();
                 for (EchoStream s : streams) {
-                    running.add(CompletableFuture.supplyAsync(() -> {
-                        try (s) {
-                            while (!stop.get()) {
-                                s.exchange();
-                                Thread.sleep(5); // a steady trickle, not a flood: 2 cores are shared
-                            }
-                            s.exchange();
-                            s.finish();
-                            return s.sent();
-                        } catch (Exception e) {
-                            throw new AssertionError(e);
-                        }
-                    }, runnable -> Thread.ofVirtual().start(runnable)));
+                    running.add(CompletableFuture.supplyAsync(
+                            () -> {
+                                try (s) {
+                                    while (!stop.get()) {
+                                        s.exchange();
+                                        Thread.sleep(5); // a steady trickle, not a flood: 2 cores are shared
+                                    }
+                                    s.exchange();
+                                    s.finish();
+                                    return s.sent();
+                                } catch (Exception e) {
+                                    throw new AssertionError(e);
+                                }
+                            },
+                            runnable -> Thread.ofVirtual().start(runnable)));
                 }
 
                 for (int round = 1; round <= ROUNDS; round++) {
@@ -97,7 +105,9 @@ class ReloadUnderLoadTest {
                             """.formatted(bob, bob));
                     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
                     if (round > 1) {
-                        assertThat(send(client, "DELETE", api + "bob-" + (round - 1), null).statusCode()).isEqualTo(204);
+                        assertThat(send(client, "DELETE", api + "bob-" + (round - 1), null)
+                                        .statusCode())
+                                .isEqualTo(204);
                     }
 
                     // The file is rewritten behind the store's back: a new operator, and the streams'
@@ -105,20 +115,30 @@ class ReloadUnderLoadTest {
                     List<Operator> current = new ArrayList<>(read(operatorsFile));
                     String aliceHost = "r" + round + ".alice.example.test";
                     current.replaceAll(op -> op.name().equals("alice") ? withHost(op, aliceHost) : op);
-                    current.add(new Operator("file-" + round, List.of("file-" + round + ".example.test"),
-                            new Upstream(new InetSocketAddress("127.0.0.1", 9), null), ProxyProtocol.V1));
+                    current.add(new Operator(
+                            "file-" + round,
+                            List.of("file-" + round + ".example.test"),
+                            new Upstream(new InetSocketAddress("127.0.0.1", 9), null),
+                            ProxyProtocol.V1));
                     String yaml = OperatorsFile.write(current);
                     if (round % 2 == 0) {
                         Files.writeString(operatorsFile, yaml); // in place
                     } else {
                         Path tmp = dir.resolve(".operators.yaml.new");
                         Files.writeString(tmp, yaml);
-                        Files.move(tmp, operatorsFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                        Files.move(
+                                tmp,
+                                operatorsFile,
+                                StandardCopyOption.ATOMIC_MOVE,
+                                StandardCopyOption.REPLACE_EXISTING);
                     }
                     String host = "file-" + round + ".example.test";
-                    Await.until(Duration.ofSeconds(10), "reload with " + host,
+                    Await.until(
+                            Duration.ofSeconds(10),
+                            "reload with " + host,
                             () -> daemon.routes().current().lookup(host) != null);
-                    assertThat(daemon.routes().current().lookup("bob-" + round + ".example.test")).isNotNull();
+                    assertThat(daemon.routes().current().lookup("bob-" + round + ".example.test"))
+                            .isNotNull();
                 }
                 // A new connection sees the latest table (alice with her new host).
                 try (EchoStream fresh = new EchoStream(port, "r" + ROUNDS + ".alice.example.test", 999)) {
@@ -145,14 +165,19 @@ class ReloadUnderLoadTest {
     private static List<Operator> read(Path file) {
         return switch (OperatorsFile.read(file)) {
             case Parsed.Ok<List<Operator>> ok -> ok.value();
-            case Parsed.Invalid<List<Operator>> invalid -> throw new AssertionError(invalid.problems().toString());
+            case Parsed.Invalid<List<Operator>> invalid ->
+                throw new AssertionError(invalid.problems().toString());
         };
     }
 
-    private static HttpResponse<String> send(HttpClient client, String method, String uri, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(10))
+    private static HttpResponse<String> send(HttpClient client, String method, String uri, String body)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri))
+                .timeout(Duration.ofSeconds(10))
                 .header("Authorization", "Bearer " + TOKEN)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

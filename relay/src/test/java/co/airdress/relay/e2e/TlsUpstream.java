@@ -31,12 +31,41 @@ final class TlsUpstream implements AutoCloseable {
         for (int i = 0; i < sans.length; i++) {
             san.append(i == 0 ? "" : ",").append("DNS:").append(sans[i]);
         }
-        ExternalProcess.run(Duration.ofSeconds(30), openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=" + cn, "-addext", san.toString(),
-                "-keyout", key.toString(), "-out", cert.toString());
+        ExternalProcess.run(
+                Duration.ofSeconds(30),
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=" + cn,
+                "-addext",
+                san.toString(),
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString());
         port = RelayHarness.freePort();
-        process = ExternalProcess.start("s_server", List.of(openssl, "s_server", "-accept", "127.0.0.1:" + port,
-                "-cert", cert.toString(), "-key", key.toString(), "-www", "-naccept", "1000"));
+        process = ExternalProcess.start(
+                "s_server",
+                List.of(
+                        openssl,
+                        "s_server",
+                        "-accept",
+                        "127.0.0.1:" + port,
+                        "-cert",
+                        cert.toString(),
+                        "-key",
+                        key.toString(),
+                        "-www",
+                        "-naccept",
+                        "1000"));
         process.awaitPort("127.0.0.1", port, Duration.ofSeconds(20));
     }
 

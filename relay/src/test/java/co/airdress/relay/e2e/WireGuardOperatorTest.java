@@ -106,106 +106,171 @@ class WireGuardOperatorTest {
                   listen_port: 51820
                   addresses: ["fd00:a1d::1/64", "100.96.0.1/16"]
                   mtu: 1420
-                """.formatted(RELAY_CLIENT_SIDE, RELAY_CLIENT_SIDE, CONNECT_TIMEOUT.toSeconds(), id));
+                """.formatted(
+                        RELAY_CLIENT_SIDE, RELAY_CLIENT_SIDE, CONNECT_TIMEOUT.toSeconds(), id));
 
         try (RelayTopology topology = RelayTopology.create("wgrl");
-             NetworkNamespace client = NetworkNamespace.create("wgrl-client")) {
+                NetworkNamespace client = NetworkNamespace.create("wgrl-client")) {
             NetworkNamespace relayNs = topology.relay();
             relayNs.link("rvc" + id, RELAY_CLIENT_SIDE + "/24", client, "cvc" + id, CLIENT_ADDRESS + "/24");
             relayNs.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
 
-            try (WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51821, 1420, A_ADDRESS + "/64");
-                 WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51822, 1420, B_ADDRESS + "/64");
-                 OperatorServices servicesA = OperatorServices.start(topology.operatorA(), A_ADDRESS, "operator-a", BIG_MB);
-                 OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B_ADDRESS, "operator-b", 1)) {
+            try (WireGuardGoPeer a =
+                            WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51821, 1420, A_ADDRESS + "/64");
+                    WireGuardGoPeer b =
+                            WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51822, 1420, B_ADDRESS + "/64");
+                    OperatorServices servicesA =
+                            OperatorServices.start(topology.operatorA(), A_ADDRESS, "operator-a", BIG_MB);
+                    OperatorServices servicesB =
+                            OperatorServices.start(topology.operatorB(), B_ADDRESS, "operator-b", 1)) {
                 // Each operator routes the whole tunnel prefix to the relay, so A *tries* to reach B through it.
                 a.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_A + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
                 b.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_B + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
-                String cKey = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom())).toBase64();
+                String cKey = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
+                        .toBase64();
                 // B comes later, by a reload; C never runs (no session, no endpoint).
                 writeOperators(operatorA(a) + operatorC(cKey));
 
-                String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-                try (ExternalProcess relay = relayNs.start("relay-wg", java, "--enable-native-access=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand", "run", "--config", dir.resolve("relay.yaml").toString())) {
+                String java =
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                try (ExternalProcess relay = relayNs.start(
+                        "relay-wg",
+                        java,
+                        "--enable-native-access=ALL-UNNAMED",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "co.airdress.relay.cli.RelayCommand",
+                        "run",
+                        "--config",
+                        dir.resolve("relay.yaml").toString())) {
                     Await.until(Duration.ofSeconds(60), "relay ready; output:\n" + relay, () -> {
                         if (!relay.process().isAlive()) {
                             throw new AssertionError("relay exited: " + relay.output());
                         }
-                        return relayNs.execAllowingFailure(Duration.ofSeconds(5), "curl", "-sf",
-                                "http://127.0.0.1:9090/readyz").output().contains("\"tunnel\":{\"status\":\"UP\"}");
+                        return relayNs.execAllowingFailure(
+                                        Duration.ofSeconds(5), "curl", "-sf", "http://127.0.0.1:9090/readyz")
+                                .output()
+                                .contains("\"tunnel\":{\"status\":\"UP\"}");
                     });
-                    Await.until(Duration.ofSeconds(20), "A's handshake with the relay",
+                    Await.until(
+                            Duration.ofSeconds(20),
+                            "A's handshake with the relay",
                             () -> a.latestHandshake(relayPublic) > 0);
 
                     // HTTP by Host through the relay and the tunnel (the operator's port 8080).
-                    assertThat(curl(client, "-H", "Host: a.example.test", "http://" + RELAY_CLIENT_SIDE + "/").output())
+                    assertThat(curl(client, "-H", "Host: a.example.test", "http://" + RELAY_CLIENT_SIDE + "/")
+                                    .output())
                             .isEqualTo("hello from operator operator-a\n");
 
                     // Fail fast: C never connected, so no session and no endpoint: 502 at once.
                     long start = System.nanoTime();
-                    ExternalProcess.Result c = curl(client, "-o", "/dev/null", "-w", "%{http_code}",
-                            "-H", "Host: c.example.test", "http://" + RELAY_CLIENT_SIDE + "/");
+                    ExternalProcess.Result c = curl(
+                            client,
+                            "-o",
+                            "/dev/null",
+                            "-w",
+                            "%{http_code}",
+                            "-H",
+                            "Host: c.example.test",
+                            "http://" + RELAY_CLIENT_SIDE + "/");
                     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
                     assertThat(c.output()).isEqualTo("502");
-                    assertThat(elapsed).as("answered well under the connect timeout").isLessThan(CONNECT_TIMEOUT.dividedBy(4));
-                    ExternalProcess.Result cTls = client.execAllowingFailure(Duration.ofSeconds(20), "sh", "-c",
-                            "openssl s_client -servername c.example.test -connect " + RELAY_CLIENT_SIDE + ":443 </dev/null 2>&1");
+                    assertThat(elapsed)
+                            .as("answered well under the connect timeout")
+                            .isLessThan(CONNECT_TIMEOUT.dividedBy(4));
+                    ExternalProcess.Result cTls = client.execAllowingFailure(
+                            Duration.ofSeconds(20),
+                            "sh",
+                            "-c",
+                            "openssl s_client -servername c.example.test -connect " + RELAY_CLIENT_SIDE
+                                    + ":443 </dev/null 2>&1");
                     assertThat(cTls.output()).containsIgnoringCase("alert internal error");
 
                     // A 20 MB download from A that the client holds open across a reload adding B: it
                     // reads part of the body, stops reading until told to go on, then reads the rest.
                     // Holding it is the client's choice, not a pace, so no machine is too slow for it.
                     Path download = dir.resolve("big.bin");
-                    try (ExternalProcess streaming = client.start("download-a", "python3", "-c", HELD_DOWNLOAD,
-                            RELAY_CLIENT_SIDE, "a.example.test", "/big.bin", download.toString())) {
+                    try (ExternalProcess streaming = client.start(
+                            "download-a",
+                            "python3",
+                            "-c",
+                            HELD_DOWNLOAD,
+                            RELAY_CLIENT_SIDE,
+                            "a.example.test",
+                            "/big.bin",
+                            download.toString())) {
                         streaming.awaitOutput("HELD", Duration.ofSeconds(20));
                         writeOperators(operatorA(a) + operatorB(b) + operatorC(cKey));
-                        Await.until(Duration.ofSeconds(20), "B's handshake with the relay",
+                        Await.until(
+                                Duration.ofSeconds(20),
+                                "B's handshake with the relay",
                                 () -> b.latestHandshake(relayPublic) > 0);
 
                         // TLS by SNI to B: the client sees B's own certificate.
-                        ExternalProcess.Result tls = client.execAllowingFailure(Duration.ofSeconds(20), "sh", "-c",
+                        ExternalProcess.Result tls = client.execAllowingFailure(
+                                Duration.ofSeconds(20),
+                                "sh",
+                                "-c",
                                 "openssl s_client -servername b.example.test -connect " + RELAY_CLIENT_SIDE
                                         + ":443 </dev/null 2>&1");
                         assertThat(tls.output()).as(tls.output()).containsPattern("subject=\\s*CN\\s*=\\s*operator-b");
                         assertThat(tls.output()).contains("Verify return code: 18");
 
-                        assertThat(streaming.process().isAlive()).as("A's download held open across the reload: %s", streaming).isTrue();
+                        assertThat(streaming.process().isAlive())
+                                .as("A's download held open across the reload: %s", streaming)
+                                .isTrue();
                         streaming.process().getOutputStream().write('\n');
                         streaming.process().getOutputStream().flush();
-                        assertThat(streaming.process().waitFor(60, TimeUnit.SECONDS)).as("download finished: %s", streaming).isTrue();
-                        assertThat(streaming.process().exitValue()).as(streaming.output()).isZero();
+                        assertThat(streaming.process().waitFor(60, TimeUnit.SECONDS))
+                                .as("download finished: %s", streaming)
+                                .isTrue();
+                        assertThat(streaming.process().exitValue())
+                                .as(streaming.output())
+                                .isZero();
                     }
                     assertThat(Files.size(download)).isEqualTo(BIG_MB * 1024L * 1024L);
                     assertThat(sha256(download)).isEqualTo(servicesA.bigFileSha256());
 
                     // Isolation: A cannot reach B's tunnel address through the relay, forwarding on.
-                    ExternalProcess.Result toB = topology.operatorA().execAllowingFailure(Duration.ofSeconds(20),
-                            "curl", "-s", "-m", "3", "http://[" + B_ADDRESS + "]:" + OperatorServices.HTTP_PORT + "/");
+                    ExternalProcess.Result toB = topology.operatorA()
+                            .execAllowingFailure(
+                                    Duration.ofSeconds(20),
+                                    "curl",
+                                    "-s",
+                                    "-m",
+                                    "3",
+                                    "http://[" + B_ADDRESS + "]:" + OperatorServices.HTTP_PORT + "/");
                     assertThat(toB.exitCode()).as("A -> B: %s", toB.output()).isNotZero();
                     assertThat(toB.output()).doesNotContain("operator-b");
                     String peers = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/v1/peers");
                     assertThat(peers).containsPattern("\"operator\":\"a\".*\"destination_not_allowed\":[1-9]");
                     String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
-                    assertThat(metrics).containsPattern(
-                            "relay_wireguard_peer_drops\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
-                    assertThat(metrics).containsPattern("relay_wireguard_peer_rx_bytes\\{[^}]*operator=\"b\"[^}]*} [1-9]");
+                    assertThat(metrics)
+                            .containsPattern(
+                                    "relay_wireguard_peer_drops\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
+                    assertThat(metrics)
+                            .containsPattern("relay_wireguard_peer_rx_bytes\\{[^}]*operator=\"b\"[^}]*} [1-9]");
                     assertThat(metrics).containsPattern("relay_wireguard_unreachable_total\\{[^}]*} [1-9]");
 
                     // `wg show` reads the relay's read-only UAPI socket.
                     String show = relayNs.exec("wg", "show", "rwg" + id);
-                    assertThat(show).contains("peer: " + a.publicKey()).contains("peer: " + b.publicKey())
-                            .contains("allowed ips: fd00:a1d::a/128").contains("latest handshake:")
+                    assertThat(show)
+                            .contains("peer: " + a.publicKey())
+                            .contains("peer: " + b.publicKey())
+                            .contains("allowed ips: fd00:a1d::a/128")
+                            .contains("latest handshake:")
                             .doesNotContain(relayKey.toBase64());
 
                     // Shutdown leaves no interface (and no UAPI socket) behind.
                     ExternalProcess.run(Duration.ofSeconds(10), "kill", "-TERM", Long.toString(relay.pid()));
-                    assertThat(relay.process().waitFor(30, TimeUnit.SECONDS)).as(relay.output()).isTrue();
+                    assertThat(relay.process().waitFor(30, TimeUnit.SECONDS))
+                            .as(relay.output())
+                            .isTrue();
                     assertThat(relay.process().exitValue()).as(relay.output()).isZero();
                     assertThat(relayNs.execAllowingFailure(Duration.ofSeconds(10), "ip", "link", "show", "rwg" + id)
-                            .exitCode()).isNotZero();
+                                    .exitCode())
+                            .isNotZero();
                     assertThat(relay.output()).doesNotContain(relayKey.toBase64());
                     assertThat(Path.of("/var/run/wireguard/rwg" + id + ".sock")).doesNotExist();
                 }
@@ -247,7 +312,11 @@ class WireGuardOperatorTest {
     private void writeOperators(String entries) throws Exception {
         Path tmp = dir.resolve("operators.yaml.tmp");
         Files.writeString(tmp, "operators:\n" + entries);
-        Files.move(tmp, dir.resolve("operators.yaml"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+                tmp,
+                dir.resolve("operators.yaml"),
+                StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static String sha256(Path file) throws Exception {

@@ -59,29 +59,38 @@ class WireGuardRelayRestartTest {
                 """.formatted(RELAY_CLIENT_SIDE, id));
 
         try (RelayTopology topology = RelayTopology.create("wgrr");
-             NetworkNamespace client = NetworkNamespace.create("wgrr-client")) {
+                NetworkNamespace client = NetworkNamespace.create("wgrr-client")) {
             NetworkNamespace relayNs = topology.relay();
             relayNs.link("rrc" + id, RELAY_CLIENT_SIDE + "/24", client, "crc" + id, CLIENT_ADDRESS + "/24");
 
-            try (WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wra" + id, 51821, 1420, A_ADDRESS + "/64");
-                 OperatorServices services = OperatorServices.start(topology.operatorA(), A_ADDRESS, "operator-a", 1)) {
+            try (WireGuardGoPeer a =
+                            WireGuardGoPeer.start(topology.operatorA(), "wra" + id, 51821, 1420, A_ADDRESS + "/64");
+                    OperatorServices services =
+                            OperatorServices.start(topology.operatorA(), A_ADDRESS, "operator-a", 1)) {
                 a.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_A + ":51820", 1, "fd00:a1d::1/128");
                 Files.writeString(dir.resolve("operators.yaml"), """
                         operators:
                           - name: a
                             hosts: ["a.example.test"]
                             wireguard: { public_key: "%s", address: "%s", ports: { http: %d } }
-                        """.formatted(a.publicKey(), A_ADDRESS, OperatorServices.HTTP_PORT));
+                        """.formatted(
+                                a.publicKey(), A_ADDRESS, OperatorServices.HTTP_PORT));
                 Path endpoints = dir.resolve("rwr" + id + ".endpoints");
 
                 try (ExternalProcess first = startRelay(relayNs, "relay-first")) {
                     awaitReady(relayNs, first);
-                    Await.until(Duration.ofSeconds(20), "A's handshake with the relay",
+                    Await.until(
+                            Duration.ofSeconds(20),
+                            "A's handshake with the relay",
                             () -> a.latestHandshake(relayPublic) > 0);
                     assertThat(curlA(client).output()).isEqualTo("hello from operator operator-a\n");
-                    Await.until(Duration.ofSeconds(10), "A's endpoint saved in " + endpoints, () ->
-                            Files.exists(endpoints) && read(endpoints).contains(a.publicKey() + " "
-                                    + RelayTopology.OPERATOR_A_UNDERLAY + ":51821"));
+                    Await.until(
+                            Duration.ofSeconds(10),
+                            "A's endpoint saved in " + endpoints,
+                            () -> Files.exists(endpoints)
+                                    && read(endpoints)
+                                            .contains(a.publicKey() + " " + RelayTopology.OPERATOR_A_UNDERLAY
+                                                    + ":51821"));
 
                     ExternalProcess.run(Duration.ofSeconds(10), "kill", "-KILL", Long.toString(first.pid()));
                     assertThat(first.process().waitFor(20, TimeUnit.SECONDS)).isTrue();
@@ -93,15 +102,21 @@ class WireGuardRelayRestartTest {
                     long readyAt = System.nanoTime();
                     // Without the remembered endpoint this takes up to ~120 s: the new relay cannot
                     // decrypt A's keepalives and waits until wireguard-go's session ages out.
-                    Await.until(Duration.ofSeconds(15), "a curl through the restarted relay reaches A; output:\n"
-                            + second, () -> curlA(client).output().equals("hello from operator operator-a\n"));
+                    Await.until(
+                            Duration.ofSeconds(15),
+                            "a curl through the restarted relay reaches A; output:\n" + second,
+                            () -> curlA(client).output().equals("hello from operator operator-a\n"));
                     Duration back = Duration.ofNanos(System.nanoTime() - readyAt);
-                    assertThat(a.latestHandshake(relayPublic)).as("a new handshake").isGreaterThanOrEqualTo(handshakeBefore);
+                    assertThat(a.latestHandshake(relayPublic))
+                            .as("a new handshake")
+                            .isGreaterThanOrEqualTo(handshakeBefore);
                     assertThat(second.output()).contains("handshake initiated to 1 operator(s)");
                     System.out.println("restart: A reachable " + back.toMillis() + " ms after /readyz");
 
                     ExternalProcess.run(Duration.ofSeconds(10), "kill", "-TERM", Long.toString(second.pid()));
-                    assertThat(second.process().waitFor(30, TimeUnit.SECONDS)).as(second.output()).isTrue();
+                    assertThat(second.process().waitFor(30, TimeUnit.SECONDS))
+                            .as(second.output())
+                            .isTrue();
                 }
             }
         }
@@ -109,9 +124,17 @@ class WireGuardRelayRestartTest {
 
     private ExternalProcess startRelay(NetworkNamespace relayNs, String name) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return relayNs.start(name, java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "co.airdress.relay.cli.RelayCommand", "run",
-                "--config", dir.resolve("relay.yaml").toString());
+        return relayNs.start(
+                name,
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "co.airdress.relay.cli.RelayCommand",
+                "run",
+                "--config",
+                dir.resolve("relay.yaml").toString());
     }
 
     private static void awaitReady(NetworkNamespace relayNs, ExternalProcess relay) {
@@ -119,14 +142,22 @@ class WireGuardRelayRestartTest {
             if (!relay.process().isAlive()) {
                 throw new AssertionError("relay exited: " + relay.output());
             }
-            return relayNs.execAllowingFailure(Duration.ofSeconds(5), "curl", "-sf",
-                    "http://127.0.0.1:9090/readyz").output().contains("\"tunnel\":{\"status\":\"UP\"}");
+            return relayNs.execAllowingFailure(Duration.ofSeconds(5), "curl", "-sf", "http://127.0.0.1:9090/readyz")
+                    .output()
+                    .contains("\"tunnel\":{\"status\":\"UP\"}");
         });
     }
 
     private static ExternalProcess.Result curlA(NetworkNamespace client) {
-        return client.execAllowingFailure(Duration.ofSeconds(10), "curl", "-s", "-m", "3",
-                "-H", "Host: a.example.test", "http://" + RELAY_CLIENT_SIDE + "/");
+        return client.execAllowingFailure(
+                Duration.ofSeconds(10),
+                "curl",
+                "-s",
+                "-m",
+                "3",
+                "-H",
+                "Host: a.example.test",
+                "http://" + RELAY_CLIENT_SIDE + "/");
     }
 
     private static String read(Path path) {

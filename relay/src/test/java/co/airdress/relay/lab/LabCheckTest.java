@@ -34,19 +34,23 @@ import org.junit.jupiter.api.Test;
 class LabCheckTest {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(8);
-    private static final List<String> NAMESPACES = List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op");
+    private static final List<String> NAMESPACES =
+            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op");
     /** The lab's fixed WireGuard interfaces: the relays' TUNs and the operator's wireguard-go. */
     private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-op-p1", "lab-op-p2");
 
     @Test
     void labCheckPasses() throws Exception {
         Prerequisites.networkNamespaces();
-        for (String tool : List.of("bird", "birdc", "python3", "curl", "openssl", "bash", "wireguard-go", "wg", "nft")) {
+        for (String tool :
+                List.of("bird", "birdc", "python3", "curl", "openssl", "bash", "wireguard-go", "wg", "nft")) {
             Prerequisites.tool(tool);
         }
         List<String> existing = labNamespaces();
-        Prerequisites.require(existing.isEmpty(),
-                "no lab running (lab namespaces exist: " + existing + "; stop lab/run.sh, or delete them if it crashed)");
+        Prerequisites.require(
+                existing.isEmpty(),
+                "no lab running (lab namespaces exist: " + existing
+                        + "; stop lab/run.sh, or delete them if it crashed)");
 
         Path script = Path.of("..", "lab", "run.sh").toAbsolutePath().normalize();
         assertThat(script).isExecutable();
@@ -72,13 +76,21 @@ class LabCheckTest {
         String out = Files.readString(output, StandardCharsets.UTF_8);
         System.out.println(out);
 
-        assertThat(finished).as("lab/run.sh --check finished within %s; output:\n%s", TIMEOUT, out).isTrue();
-        assertThat(lab.exitValue()).as("lab/run.sh --check exit status; output:\n%s", out).isZero();
+        assertThat(finished)
+                .as("lab/run.sh --check finished within %s; output:\n%s", TIMEOUT, out)
+                .isTrue();
+        assertThat(lab.exitValue())
+                .as("lab/run.sh --check exit status; output:\n%s", out)
+                .isZero();
         assertThat(out).contains("CHECK PASSED");
         assertThat(out).contains("operator path: WireGuard");
         assertThat(out).as("flow rescue on in the drain step").contains("pop2 handed");
-        assertThat(labNamespaces()).as("namespaces left behind; output:\n%s", out).isEmpty();
-        assertThat(INTERFACES.stream().map(i -> Path.of("/var/run/wireguard", i + ".sock")).filter(Files::exists))
+        assertThat(labNamespaces())
+                .as("namespaces left behind; output:\n%s", out)
+                .isEmpty();
+        assertThat(INTERFACES.stream()
+                        .map(i -> Path.of("/var/run/wireguard", i + ".sock"))
+                        .filter(Files::exists))
                 .as("UAPI sockets left behind; output:\n%s", out)
                 .isEmpty();
     }

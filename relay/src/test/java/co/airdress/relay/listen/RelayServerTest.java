@@ -29,15 +29,27 @@ class RelayServerTest {
     @Test
     void eachLoopHasItsOwnListeningSocketAndKeepsTheConnectionsItAccepts() throws Exception {
         Transport transport = Transport.select();
-        assertThat(transport.reusePort()).as("a native transport (%s)", transport).isTrue();
+        assertThat(transport.reusePort())
+                .as("a native transport (%s)", transport)
+                .isTrue();
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        RelayConfig config = new RelayConfig("test-pop", new RelayConfig.Listen(null, any), new RelayConfig.Management(any, null),
-                Path.of("operators.yaml"), new RelayConfig.Limits(1000, 1000, 1000, 16 * 1024, 16 * 1024),
-                new RelayConfig.Timeouts(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMinutes(1)), RelayConfigFile.DEFAULT_DRAIN);
+        RelayConfig config = new RelayConfig(
+                "test-pop",
+                new RelayConfig.Listen(null, any),
+                new RelayConfig.Management(any, null),
+                Path.of("operators.yaml"),
+                new RelayConfig.Limits(1000, 1000, 1000, 16 * 1024, 16 * 1024),
+                new RelayConfig.Timeouts(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMinutes(1)),
+                RelayConfigFile.DEFAULT_DRAIN);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport.ioHandlerFactory());
-        RelayServer server = new RelayServer(config, new Routes(RouteTable.of(List.of(), 1)),
+        RelayServer server = new RelayServer(
+                config,
+                new Routes(RouteTable.of(List.of(), 1)),
                 new DirectDialer(Duration.ofSeconds(2), RelayServer.WATER_MARK),
-                new DataPathMetrics(new RelayMetrics("test-pop").registry()), new HealthState("test-pop"), group, transport);
+                new DataPathMetrics(new RelayMetrics("test-pop").registry()),
+                new HealthState("test-pop"),
+                group,
+                transport);
         List<Socket> clients = new ArrayList<>();
         try {
             int port = server.start().get(Listener.TLS).getPort();
@@ -49,12 +61,16 @@ class RelayServerTest {
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (server.activeConnections() < clients.size()) {
-                assertThat(System.nanoTime()).as("all %d connections accepted", clients.size()).isLessThan(deadline);
+                assertThat(System.nanoTime())
+                        .as("all %d connections accepted", clients.size())
+                        .isLessThan(deadline);
                 Thread.onSpinWait();
             }
             Set<Object> acceptingLoops = new HashSet<>();
             for (Channel ch : server.connections()) {
-                assertThat(ch.eventLoop()).as("the loop of %s", ch).isSameAs(ch.parent().eventLoop());
+                assertThat(ch.eventLoop())
+                        .as("the loop of %s", ch)
+                        .isSameAs(ch.parent().eventLoop());
                 acceptingLoops.add(ch.eventLoop());
             }
             assertThat(acceptingLoops).as("loops that accepted").hasSize(2);

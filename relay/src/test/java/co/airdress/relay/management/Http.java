@@ -35,7 +35,8 @@ final class Http implements AutoCloseable {
         if (body != null) {
             b.header("Content-Type", "application/json");
         }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.method(
+                method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         try {
             return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {

@@ -14,6 +14,9 @@ import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.testing.Await;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -25,9 +28,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -69,7 +69,8 @@ class ManagementServerTest {
             this(withToken, startStore, ManagementServer.IDLE_TIMEOUT, null);
         }
 
-        Fixture(boolean withToken, boolean startStore, Duration idle, @Nullable EventLoopGroup loops) throws IOException {
+        Fixture(boolean withToken, boolean startStore, Duration idle, @Nullable EventLoopGroup loops)
+                throws IOException {
             Files.writeString(operatorsFile, ALICE_YAML);
             Path tokenFile = null;
             if (withToken) {
@@ -80,7 +81,9 @@ class ManagementServerTest {
             if (startStore) {
                 store.start();
             }
-            drain = new DrainCoordinator(new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)), health,
+            drain = new DrainCoordinator(
+                    new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
+                    health,
                     new DrainCoordinator.Target() {
                         @Override
                         public void stopAccepting() {}
@@ -95,7 +98,11 @@ class ManagementServerTest {
                     });
             server = new ManagementServer(
                     new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), tokenFile),
-                    health, metrics, store, drain, idle);
+                    health,
+                    metrics,
+                    store,
+                    drain,
+                    idle);
             if (loops != null) {
                 server.watchEventLoops(loops);
             }
@@ -160,10 +167,15 @@ class ManagementServerTest {
             r = fixture.http.get("/livez");
             assertThat(r.statusCode()).isEqualTo(503);
             assertThat(body(r).get("status").asString()).isEqualTo("DOWN");
-            assertThat(body(r).get("stuck").values()).extracting(JsonNode::asString).containsExactly("event-loop-1");
+            assertThat(body(r).get("stuck").values())
+                    .extracting(JsonNode::asString)
+                    .containsExactly("event-loop-1");
 
             release.countDown();
-            Await.until(Duration.ofSeconds(10), "livez UP again", () -> fixture.http.get("/livez").statusCode() == 200);
+            Await.until(
+                    Duration.ofSeconds(10),
+                    "livez UP again",
+                    () -> fixture.http.get("/livez").statusCode() == 200);
         } finally {
             release.countDown();
             loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -206,7 +218,8 @@ class ManagementServerTest {
         assertThat(b.get("active_connections").asInt()).isEqualTo(7);
         assertThat(b.at("/checks/listeners/http").asString()).isEqualTo("UP");
         assertThat(b.at("/checks/listeners/tls").asString()).isEqualTo("UP");
-        assertThat(b.at("/checks/operators/route_version").asLong()).isEqualTo(f.routes.current().version());
+        assertThat(b.at("/checks/operators/route_version").asLong())
+                .isEqualTo(f.routes.current().version());
         assertThat(b.at("/checks/draining/status").asString()).isEqualTo("UP");
 
         f.health.listener("tls", false);
@@ -286,7 +299,8 @@ class ManagementServerTest {
     void malformedAndOversizedHeadsAreRefused() throws Exception {
         Fixture f = fixture(false);
         assertThat(rawStatus(f, "GARBAGE\r\n\r\n")).isEqualTo(400);
-        assertThat(rawStatus(f, "GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n")).isEqualTo(414);
+        assertThat(rawStatus(f, "GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+                .isEqualTo(414);
         assertThat(rawStatus(f, "GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n"))
                 .isEqualTo(431);
     }
@@ -336,7 +350,8 @@ class ManagementServerTest {
         Fixture f = fixture(true);
         String body = bob("bob.example.test");
         String put = "PUT /v1/operators/bob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+                + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length
                 + "\r\n\r\n" + body;
         String get = "GET /v1/operators/bob HTTP/1.1\r\nHost: x\r\n\r\n";
         String last = "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -347,8 +362,13 @@ class ManagementServerTest {
             s.getOutputStream().flush();
             String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             // The GET sees the PUT's effect: it was not answered before the change completed.
-            assertThat(all).containsSubsequence("HTTP/1.1 201 Created", "HTTP/1.1 200 OK", "\"bob.example.test\"",
-                    "HTTP/1.1 200 OK", "\"status\":\"UP\"");
+            assertThat(all)
+                    .containsSubsequence(
+                            "HTTP/1.1 201 Created",
+                            "HTTP/1.1 200 OK",
+                            "\"bob.example.test\"",
+                            "HTTP/1.1 200 OK",
+                            "\"status\":\"UP\"");
         }
     }
 
@@ -360,8 +380,11 @@ class ManagementServerTest {
         HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", "anything", bob("bob.example.test"));
         assertThat(r.statusCode()).isEqualTo(403);
         assertThat(body(r).get("error").asString()).contains("token_file");
-        assertThat(f.http.send("DELETE", "/v1/operators/alice", "anything", null).statusCode()).isEqualTo(403);
-        assertThat(f.http.send("POST", "/v1/drain", "anything", null).statusCode()).isEqualTo(403);
+        assertThat(f.http.send("DELETE", "/v1/operators/alice", "anything", null)
+                        .statusCode())
+                .isEqualTo(403);
+        assertThat(f.http.send("POST", "/v1/drain", "anything", null).statusCode())
+                .isEqualTo(403);
         assertThat(f.health.isDraining()).isFalse();
         // Reads stay open.
         assertThat(f.http.get("/v1/operators").statusCode()).isEqualTo(200);
@@ -372,10 +395,12 @@ class ManagementServerTest {
         Fixture f = fixture(true);
         HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", null, bob("bob.example.test"));
         assertThat(r.statusCode()).isEqualTo(401);
-        assertThat(r.headers().firstValue("www-authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+        assertThat(r.headers().firstValue("www-authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
         r = f.http.send("PUT", "/v1/operators/bob", TOKEN + "x", bob("bob.example.test"));
         assertThat(r.statusCode()).isEqualTo(401);
-        assertThat(r.headers().firstValue("www-authenticate")).hasValueSatisfying(v -> assertThat(v).contains("invalid_token"));
+        assertThat(r.headers().firstValue("www-authenticate"))
+                .hasValueSatisfying(v -> assertThat(v).contains("invalid_token"));
         assertThat(r.body()).doesNotContain(TOKEN);
         assertThat(f.store.get("bob")).isNull();
     }
@@ -414,7 +439,8 @@ class ManagementServerTest {
 
         r = f.http.get("/v1/operators");
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(body(r).get("operators").values()).extracting(n -> n.get("name").asString())
+        assertThat(body(r).get("operators").values())
+                .extracting(n -> n.get("name").asString())
                 .containsExactly("alice", "bob");
 
         // The file on disk says the same as the store: a restart loses nothing.
@@ -424,14 +450,16 @@ class ManagementServerTest {
         assertThat(r.statusCode()).isEqualTo(204);
         assertThat(f.routes.current().lookup("bob.example.test")).isNull();
         assertThat(f.http.get("/v1/operators/bob").statusCode()).isEqualTo(404);
-        assertThat(f.http.send("DELETE", "/v1/operators/bob", TOKEN, null).statusCode()).isEqualTo(404);
+        assertThat(f.http.send("DELETE", "/v1/operators/bob", TOKEN, null).statusCode())
+                .isEqualTo(404);
         assertThat(reread(f.operatorsFile)).extracting(Operator::name).containsExactly("alice");
     }
 
     @Test
     void aHostOwnedByAnotherOperatorIs409NamingHostAndOwner() throws IOException {
         Fixture f = fixture(true);
-        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("bob.example.test", "alice.example.test"));
+        HttpResponse<String> r =
+                f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("bob.example.test", "alice.example.test"));
         assertThat(r.statusCode()).isEqualTo(409);
         JsonNode b = body(r);
         assertThat(b.get("host").asString()).isEqualTo("alice.example.test");
@@ -443,10 +471,15 @@ class ManagementServerTest {
     @Test
     void invalidInputIs400WithEveryProblemsPath() throws IOException {
         Fixture f = fixture(true);
-        HttpResponse<String> r = f.http.send("PUT", "/v1/operators/bob", TOKEN,
+        HttpResponse<String> r = f.http.send(
+                "PUT",
+                "/v1/operators/bob",
+                TOKEN,
                 "{\"name\":\"bob\",\"hosts\":[\"*.com\"],\"upstream\":{\"http\":\"not-an-address\"},\"proxy_protocol\":\"v9\"}");
         assertThat(r.statusCode()).isEqualTo(400);
-        List<String> problems = body(r).get("problems").values().stream().map(JsonNode::asString).toList();
+        List<String> problems = body(r).get("problems").values().stream()
+                .map(JsonNode::asString)
+                .toList();
         assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("operator.hosts[0]: "));
         assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("operator.upstream.http"));
         assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("operator.proxy_protocol"));
@@ -480,12 +513,15 @@ class ManagementServerTest {
     static List<Operator> reread(Path file) {
         return switch (OperatorsFile.read(file)) {
             case Parsed.Ok<List<Operator>> ok -> ok.value();
-            case Parsed.Invalid<List<Operator>> invalid -> throw new AssertionError(invalid.problems().toString());
+            case Parsed.Invalid<List<Operator>> invalid ->
+                throw new AssertionError(invalid.problems().toString());
         };
     }
 
     static Operator operator(String name, int port, String... hosts) {
-        return new Operator(name, List.of(hosts),
+        return new Operator(
+                name,
+                List.of(hosts),
                 new Upstream(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("127.0.0.1", port + 1)),
                 ProxyProtocol.NONE);
     }

@@ -60,7 +60,11 @@ class OperatorStoreTest {
     }
 
     private double reloads(String result) {
-        return metrics.registry().get("relay.operators.reload").tag("result", result).counter().count();
+        return metrics.registry()
+                .get("relay.operators.reload")
+                .tag("result", result)
+                .counter()
+                .count();
     }
 
     private @Nullable String owner(String host) {
@@ -81,7 +85,9 @@ class OperatorStoreTest {
 
     @Test
     void anInvalidFileFailsStartupNamingEveryProblem() throws IOException {
-        Files.writeString(file(), "operators:\n  - name: -bad\n    hosts: [\"*.com\"]\n    upstream: { http: \"127.0.0.1:1\" }\n");
+        Files.writeString(
+                file(),
+                "operators:\n  - name: -bad\n    hosts: [\"*.com\"]\n    upstream: { http: \"127.0.0.1:1\" }\n");
         store = new OperatorStore(file(), routes, health, metrics, DEBOUNCE);
         assertThatThrownBy(store::start)
                 .isInstanceOf(IllegalStateException.class)
@@ -95,8 +101,10 @@ class OperatorStoreTest {
     void anEditorsRenameIntoPlaceIsReloaded() throws IOException {
         start(List.of(operator("alice", 8080, "alice.example.test")));
         Path tmp = dir.resolve(".operators.yaml.swp");
-        Files.writeString(tmp, OperatorsFile.write(List.of(
-                operator("alice", 8080, "alice.example.test"), operator("bob", 9080, "bob.example.test"))));
+        Files.writeString(
+                tmp,
+                OperatorsFile.write(List.of(
+                        operator("alice", 8080, "alice.example.test"), operator("bob", 9080, "bob.example.test"))));
         Files.move(tmp, file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
 
         Await.until(WAIT, "bob routed after rename", () -> "bob".equals(owner("bob.example.test")));
@@ -107,8 +115,11 @@ class OperatorStoreTest {
     @Test
     void anInPlaceWriteIsReloaded() throws IOException {
         start(List.of(operator("alice", 8080, "alice.example.test")));
-        Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice2.example.test"))),
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        Files.writeString(
+                file(),
+                OperatorsFile.write(List.of(operator("alice", 8080, "alice2.example.test"))),
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
 
         Await.until(WAIT, "alice2 routed after in-place write", () -> "alice".equals(owner("alice2.example.test")));
         assertThat(owner("alice.example.test")).isNull();
@@ -118,7 +129,9 @@ class OperatorStoreTest {
     void anInvalidFileKeepsTheOldTableAndIsReportedInHealthAndMetrics() throws IOException {
         start(List.of(operator("alice", 8080, "alice.example.test")));
         RouteTable before = routes.current();
-        Files.writeString(file(), "operators:\n  - name: alice\n    hosts: [\"*.com\"]\n    upstream: { http: \"localhost:1\" }\n");
+        Files.writeString(
+                file(),
+                "operators:\n  - name: alice\n    hosts: [\"*.com\"]\n    upstream: { http: \"localhost:1\" }\n");
 
         Await.until(WAIT, "invalid reload counted", () -> reloads("invalid") == 1);
         assertThat(routes.current()).isSameAs(before);
@@ -155,7 +168,8 @@ class OperatorStoreTest {
                 .isInstanceOf(OperatorStore.Put.Updated.class);
         long beforeRetry = routes.current().version();
         assertThat(s.put(operator("bob", 9090, "bob.example.test", "*.bob.example.test")))
-                .as("an identical put is a no-op").isInstanceOf(OperatorStore.Put.Updated.class);
+                .as("an identical put is a no-op")
+                .isInstanceOf(OperatorStore.Put.Updated.class);
         assertThat(routes.current().version()).isEqualTo(beforeRetry);
         assertThat(s.delete("alice")).isTrue();
         assertThat(s.delete("alice")).isFalse();
@@ -179,8 +193,10 @@ class OperatorStoreTest {
         // A debounce so long the watcher never gets to it in this test.
         store = new OperatorStore(file(), routes, health, metrics, Duration.ofHours(1));
         store.start();
-        Files.writeString(file(), OperatorsFile.write(List.of(
-                operator("alice", 8080, "alice.example.test"), operator("carol", 7080, "carol.example.test"))));
+        Files.writeString(
+                file(),
+                OperatorsFile.write(List.of(
+                        operator("alice", 8080, "alice.example.test"), operator("carol", 7080, "carol.example.test"))));
 
         assertThat(store.put(operator("bob", 9080, "bob.example.test"))).isInstanceOf(OperatorStore.Put.Created.class);
 
@@ -210,9 +226,12 @@ class OperatorStoreTest {
         assertThat(s.put(operator("bob", 9080, "bob.example.test", "alice.example.test")))
                 .isEqualTo(new OperatorStore.Put.Conflict("alice.example.test", "alice"));
         OperatorStore.Put invalid = s.put(operator("Bob", 9080, "*.com"));
-        assertThat(invalid).isInstanceOfSatisfying(OperatorStore.Put.Invalid.class, i -> assertThat(i.problems())
-                .extracting(p -> p.path())
-                .contains("operator.name", "operator.hosts[0]"));
+        assertThat(invalid)
+                .isInstanceOfSatisfying(
+                        OperatorStore.Put.Invalid.class,
+                        i -> assertThat(i.problems())
+                                .extracting(p -> p.path())
+                                .contains("operator.name", "operator.hosts[0]"));
         assertThat(s.list()).extracting(Operator::name).containsExactly("alice");
         assertThat(reread(file())).extracting(Operator::name).containsExactly("alice");
     }
@@ -227,7 +246,8 @@ class OperatorStoreTest {
             while (writing.get() && bad.get() == null) {
                 switch (OperatorsFile.read(file())) {
                     case Parsed.Ok<List<Operator>> ok -> reads.incrementAndGet();
-                    case Parsed.Invalid<List<Operator>> invalid -> bad.set(invalid.problems().toString());
+                    case Parsed.Invalid<List<Operator>> invalid ->
+                        bad.set(invalid.problems().toString());
                 }
             }
         });

@@ -40,19 +40,22 @@ class WireGuardApiTest {
         HealthState health = new HealthState("ams1");
         RelayMetrics metrics = new RelayMetrics("ams1");
         Routes routes = new Routes(RouteTable.empty());
-        WireGuardConfig tunnel = new WireGuardConfig("relay0", dir.resolve("wg.key"), 51820,
-                List.of(InterfaceAddress.parse("fd00:a1d::1/64")), 1420);
+        WireGuardConfig tunnel = new WireGuardConfig(
+                "relay0", dir.resolve("wg.key"), 51820, List.of(InterfaceAddress.parse("fd00:a1d::1/64")), 1420);
         List<String> applied = new CopyOnWriteArrayList<>();
         List<Long> routeVersionsSeen = new CopyOnWriteArrayList<>();
-        OperatorStore store = new OperatorStore(dir.resolve("operators.yaml"), routes, health, metrics, Duration.ofMillis(50))
+        OperatorStore store = new OperatorStore(
+                        dir.resolve("operators.yaml"), routes, health, metrics, Duration.ofMillis(50))
                 .tunnel(tunnel)
                 .beforeApply(ops -> {
                     applied.add(ops.stream().map(Operator::name).toList().toString());
                     routeVersionsSeen.add(routes.current().version());
                 });
         store.start();
-        DrainCoordinator drain = new DrainCoordinator(new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
-                health, new DrainCoordinator.Target() {
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
+                health,
+                new DrainCoordinator.Target() {
                     @Override
                     public void stopAccepting() {}
 
@@ -64,10 +67,15 @@ class WireGuardApiTest {
                     @Override
                     public void closeAll() {}
                 });
-        ManagementServer server = new ManagementServer(new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0),
-                dir.resolve("admin.token")), health, metrics, store, drain);
+        ManagementServer server = new ManagementServer(
+                new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), dir.resolve("admin.token")),
+                health,
+                metrics,
+                store,
+                drain);
         try (Http http = new Http(server.start())) {
-            String key = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom())).toBase64();
+            String key = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
+                    .toBase64();
             String body = "{\"name\":\"bob\",\"hosts\":[\"bob.example.test\"],\"wireguard\":{\"public_key\":\"" + key
                     + "\",\"address\":\"fd00:a1d::b0b\"},\"proxy_protocol\":\"none\"}";
             HttpResponse<String> created = http.send("PUT", "/v1/operators/bob", TOKEN, body);
@@ -75,16 +83,26 @@ class WireGuardApiTest {
             JsonMapper json = JsonMapper.shared();
             assertThat(json.readTree(created.body())).isEqualTo(json.readTree(body));
             assertThat(json.readTree(http.get("/v1/operators/bob").body())).isEqualTo(json.readTree(body));
-            assertThat(Files.readString(dir.resolve("operators.yaml"))).contains("wireguard:").contains(key);
+            assertThat(Files.readString(dir.resolve("operators.yaml")))
+                    .contains("wireguard:")
+                    .contains(key);
             assertThat(applied).last().isEqualTo("[bob]");
             // The hook ran while the previous table was still in force.
             assertThat(routeVersionsSeen.getLast()).isLessThan(routes.current().version());
 
-            HttpResponse<String> outside = http.send("PUT", "/v1/operators/eve", TOKEN,
-                    body.replace("bob", "eve").replace("fd00:a1d::b0b", "fd00:beef::1").replace(key,
-                            WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom())).toBase64()));
+            HttpResponse<String> outside = http.send(
+                    "PUT",
+                    "/v1/operators/eve",
+                    TOKEN,
+                    body.replace("bob", "eve")
+                            .replace("fd00:a1d::b0b", "fd00:beef::1")
+                            .replace(
+                                    key,
+                                    WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
+                                            .toBase64()));
             assertThat(outside.statusCode()).isEqualTo(400);
-            assertThat(outside.body()).contains("operator.wireguard.address: \\\"fd00:beef::1\\\" (expected: inside one of");
+            assertThat(outside.body())
+                    .contains("operator.wireguard.address: \\\"fd00:beef::1\\\" (expected: inside one of");
 
             // No tunnel wired into this server: an empty list, not an error.
             JsonNode peers = json.readTree(http.get("/v1/peers").body());
@@ -96,7 +114,8 @@ class WireGuardApiTest {
             health.tunnel(false);
             HttpResponse<String> down = http.get("/readyz");
             assertThat(down.statusCode()).isEqualTo(503);
-            assertThat(json.readTree(down.body()).at("/checks/tunnel/status").stringValue()).isEqualTo("DOWN");
+            assertThat(json.readTree(down.body()).at("/checks/tunnel/status").stringValue())
+                    .isEqualTo("DOWN");
         } finally {
             server.close();
             store.close();

@@ -39,7 +39,10 @@ class PeekHandlerTest {
     }
 
     private double peeks(String listener, String result) {
-        return registry.get("relay.peek").tags("listener", listener, "result", result).counter().count();
+        return registry.get("relay.peek")
+                .tags("listener", listener, "result", result)
+                .counter()
+                .count();
     }
 
     @Test
@@ -73,7 +76,8 @@ class PeekHandlerTest {
         byte[] hello = Fixtures.clientHello("curl-openssl3").bytes();
         byte[] more = new byte[hello.length + 5];
         System.arraycopy(hello, 0, more, 0, hello.length);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(record(Listener.TLS), metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch =
+                channel(new TlsPeekHandler(record(Listener.TLS), metrics, peeking, Duration.ofSeconds(10), 16384));
         ch.writeInbound(Unpooled.wrappedBuffer(more));
         Peeked p = ch.readInbound();
         assertThat(p.content().readableBytes()).isEqualTo(more.length);
@@ -85,7 +89,8 @@ class PeekHandlerTest {
     void noSniIsAnsweredWithHandshakeFailureAndClosed() {
         ConnectionRecord r = record(Listener.TLS);
         EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 16384));
-        ch.writeInbound(Unpooled.wrappedBuffer(Fixtures.clientHello("openssl-s_client-nosni").bytes()));
+        ch.writeInbound(Unpooled.wrappedBuffer(
+                Fixtures.clientHello("openssl-s_client-nosni").bytes()));
         ByteBuf alert = ch.readOutbound();
         assertThat(ByteBufUtil.getBytes(alert)).containsExactly(21, 3, 1, 0, 2, 2, 40);
         alert.release();
@@ -162,9 +167,12 @@ class PeekHandlerTest {
     void aHeadOverTheLimitGets431() {
         ConnectionRecord r = record(Listener.HTTP);
         EmbeddedChannel ch = channel(new HttpPeekHandler(r, metrics, peeking, Duration.ofSeconds(3), 1024));
-        ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nX: " + "a".repeat(2000) + "\r\n", StandardCharsets.US_ASCII));
+        ch.writeInbound(
+                Unpooled.copiedBuffer("GET / HTTP/1.1\r\nX: " + "a".repeat(2000) + "\r\n", StandardCharsets.US_ASCII));
         ByteBuf answer = ch.readOutbound();
-        assertThat(answer.toString(StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 431 ").contains("Connection: close\r\n");
+        assertThat(answer.toString(StandardCharsets.US_ASCII))
+                .startsWith("HTTP/1.1 431 ")
+                .contains("Connection: close\r\n");
         answer.release();
         assertThat(r.outcome()).isEqualTo(Outcome.TOO_LARGE);
         assertThat(peeks("http", "too_large")).isEqualTo(1);
@@ -215,7 +223,9 @@ class PeekHandlerTest {
             String http = new String(Answers.http(refusal), StandardCharsets.US_ASCII);
             int split = http.indexOf("\r\n\r\n");
             String body = http.substring(split + 4);
-            assertThat(http).startsWith("HTTP/1.1 " + refusal.status() + " ").contains("Connection: close\r\n")
+            assertThat(http)
+                    .startsWith("HTTP/1.1 " + refusal.status() + " ")
+                    .contains("Connection: close\r\n")
                     .contains("Content-Length: " + body.length() + "\r\n");
         }
     }

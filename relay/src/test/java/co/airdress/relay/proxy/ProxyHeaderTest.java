@@ -52,8 +52,8 @@ class ProxyHeaderTest {
     @Test
     void v2CarriesTheClientAddressAuthorityAlpnAndPop() {
         Channel c = client(new InetSocketAddress("198.51.100.7", 40123), new InetSocketAddress("203.0.113.1", 443));
-        HAProxyMessage m = ProxyHeader.message(ProxyProtocol.V2, c, "alice.example.test", List.of("h2", "http/1.1"), "ams1",
-                ByteBufAllocator.DEFAULT);
+        HAProxyMessage m = ProxyHeader.message(
+                ProxyProtocol.V2, c, "alice.example.test", List.of("h2", "http/1.1"), "ams1", ByteBufAllocator.DEFAULT);
         HAProxyMessage d = roundTrip(m);
         try {
             assertThat(d.proxiedProtocol()).isEqualTo(HAProxyProxiedProtocol.TCP4);
@@ -61,10 +61,14 @@ class ProxyHeaderTest {
             assertThat(d.sourcePort()).isEqualTo(40123);
             assertThat(d.destinationAddress()).isEqualTo("203.0.113.1");
             assertThat(d.destinationPort()).isEqualTo(443);
-            assertThat(d.tlvs()).extracting(HAProxyTLV::typeByteValue).containsExactly((byte) 0x02, (byte) 0x01, (byte) 0xE0);
-            assertThat(d.tlvs().get(0).content().toString(StandardCharsets.US_ASCII)).isEqualTo("alice.example.test");
-            assertThat(d.tlvs().get(1).content().toString(StandardCharsets.US_ASCII)).isEqualTo("h2,http/1.1");
-            assertThat(d.tlvs().get(2).content().toString(StandardCharsets.US_ASCII)).isEqualTo("ams1");
+            assertThat(d.tlvs()).extracting(HAProxyTLV::typeByteValue).containsExactly((byte) 0x02, (byte) 0x01, (byte)
+                    0xE0);
+            assertThat(d.tlvs().get(0).content().toString(StandardCharsets.US_ASCII))
+                    .isEqualTo("alice.example.test");
+            assertThat(d.tlvs().get(1).content().toString(StandardCharsets.US_ASCII))
+                    .isEqualTo("h2,http/1.1");
+            assertThat(d.tlvs().get(2).content().toString(StandardCharsets.US_ASCII))
+                    .isEqualTo("ams1");
         } finally {
             d.release();
             c.close();
@@ -74,7 +78,8 @@ class ProxyHeaderTest {
     @Test
     void v2WithoutAlpnOmitsThatTlvAndMixedFamiliesBecomeIpv6() {
         Channel c = client(new InetSocketAddress("198.51.100.7", 1), new InetSocketAddress("2001:db8::1", 80));
-        HAProxyMessage d = roundTrip(ProxyHeader.message(ProxyProtocol.V2, c, "h.example", List.of(), "p", ByteBufAllocator.DEFAULT));
+        HAProxyMessage d = roundTrip(
+                ProxyHeader.message(ProxyProtocol.V2, c, "h.example", List.of(), "p", ByteBufAllocator.DEFAULT));
         try {
             assertThat(d.proxiedProtocol()).isEqualTo(HAProxyProxiedProtocol.TCP6);
             assertThat(d.sourceAddress()).isEqualTo("0:0:0:0:0:ffff:c633:6407");
@@ -88,14 +93,17 @@ class ProxyHeaderTest {
     @Test
     void v1CarriesTheAddressesOnly() {
         Channel c = client(new InetSocketAddress("2001:db8::7", 5555), new InetSocketAddress("2001:db8::1", 443));
-        HAProxyMessage m = ProxyHeader.message(ProxyProtocol.V1, c, "h.example", List.of("h2"), "p", ByteBufAllocator.DEFAULT);
+        HAProxyMessage m =
+                ProxyHeader.message(ProxyProtocol.V1, c, "h.example", List.of("h2"), "p", ByteBufAllocator.DEFAULT);
         EmbeddedChannel upstream = new EmbeddedChannel();
         ProxyHeader.write(upstream, m);
         upstream.flush();
         ByteBuf wire = upstream.readOutbound();
-        assertThat(wire.toString(StandardCharsets.US_ASCII)).isEqualTo("PROXY TCP6 2001:db8:0:0:0:0:0:7 2001:db8:0:0:0:0:0:1 5555 443\r\n");
+        assertThat(wire.toString(StandardCharsets.US_ASCII))
+                .isEqualTo("PROXY TCP6 2001:db8:0:0:0:0:0:7 2001:db8:0:0:0:0:0:1 5555 443\r\n");
         wire.release();
-        assertThat(ProxyHeader.message(ProxyProtocol.NONE, c, "h", List.of(), "p", ByteBufAllocator.DEFAULT)).isNull();
+        assertThat(ProxyHeader.message(ProxyProtocol.NONE, c, "h", List.of(), "p", ByteBufAllocator.DEFAULT))
+                .isNull();
         upstream.finishAndReleaseAll();
         c.close();
     }

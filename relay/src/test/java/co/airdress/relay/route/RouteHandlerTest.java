@@ -19,8 +19,11 @@ import org.junit.jupiter.api.Test;
 
 class RouteHandlerTest {
 
-    private final Operator alice = new Operator("alice", List.of("*.alice.example.test"),
-            new Upstream(null, new InetSocketAddress("127.0.0.1", 8443)), ProxyProtocol.NONE);
+    private final Operator alice = new Operator(
+            "alice",
+            List.of("*.alice.example.test"),
+            new Upstream(null, new InetSocketAddress("127.0.0.1", 8443)),
+            ProxyProtocol.NONE);
     private final Routes routes = new Routes(RouteTable.of(List.of(alice), 1));
 
     private static ConnectionRecord record(Listener l) {
@@ -31,7 +34,8 @@ class RouteHandlerTest {
     void aKnownHostIsPassedOnWithItsOperator() {
         ConnectionRecord r = record(Listener.TLS);
         EmbeddedChannel ch = new EmbeddedChannel(new RouteHandler(r, routes));
-        ch.writeInbound(new Peeked("www.alice.example.test", List.of(), 0x0301, Unpooled.wrappedBuffer(new byte[] {1, 2})));
+        ch.writeInbound(
+                new Peeked("www.alice.example.test", List.of(), 0x0301, Unpooled.wrappedBuffer(new byte[] {1, 2})));
         Peeked p = ch.readInbound();
         assertThat(ByteBufUtil.getBytes(p.content())).containsExactly(1, 2);
         p.release();
@@ -70,7 +74,8 @@ class RouteHandlerTest {
         ConnectionRecord r = record(Listener.TLS);
         EmbeddedChannel ch = new EmbeddedChannel(new RouteHandler(r, routes));
         routes.replace(RouteTable.empty());
-        ch.writeInbound(new Peeked("www.alice.example.test", List.of(), 0x0303, Unpooled.wrappedBuffer(new byte[] {1})));
+        ch.writeInbound(
+                new Peeked("www.alice.example.test", List.of(), 0x0303, Unpooled.wrappedBuffer(new byte[] {1})));
         assertThat(r.outcome()).isEqualTo(Outcome.UNKNOWN_HOST);
         ch.finishAndReleaseAll();
     }

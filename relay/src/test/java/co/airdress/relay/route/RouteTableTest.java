@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class RouteTableTest {
 
     private static Operator op(String name, String... hosts) {
-        return new Operator(name, List.of(hosts), new Upstream(new InetSocketAddress("127.0.0.1", 1), null), ProxyProtocol.NONE);
+        return new Operator(
+                name, List.of(hosts), new Upstream(new InetSocketAddress("127.0.0.1", 1), null), ProxyProtocol.NONE);
     }
 
     private final Operator alice = op("alice", "alice.example.test", "*.alice.example.test");
@@ -82,7 +83,9 @@ class RouteTableTest {
                 if (p.equals(host)) {
                     return op;
                 }
-                if (p.startsWith("*.") && host.endsWith(p.substring(1)) && p.length() - 1 < host.length()
+                if (p.startsWith("*.")
+                        && host.endsWith(p.substring(1))
+                        && p.length() - 1 < host.length()
                         && p.length() - 2 > bestLength) {
                     best = op;
                     bestLength = p.length() - 2;
@@ -109,7 +112,9 @@ class RouteTableTest {
             for (int o = 0; o < 10; o++) {
                 List<String> hosts = new java.util.ArrayList<>();
                 for (int h = 0; h < 10; h++) {
-                    String p = random.nextBoolean() ? name.apply(1 + random.nextInt(4)) : "*." + name.apply(2 + random.nextInt(3));
+                    String p = random.nextBoolean()
+                            ? name.apply(1 + random.nextInt(4))
+                            : "*." + name.apply(2 + random.nextInt(3));
                     if (taken.add(p)) {
                         hosts.add(p);
                     }

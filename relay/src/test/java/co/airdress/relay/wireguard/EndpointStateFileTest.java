@@ -36,7 +36,8 @@ class EndpointStateFileTest {
 
         file.write(endpoints);
 
-        assertThat(new EndpointStateFile(dir.resolve("relay0.endpoints")).load()).isEqualTo(endpoints);
+        assertThat(new EndpointStateFile(dir.resolve("relay0.endpoints")).load())
+                .isEqualTo(endpoints);
         assertThat(Files.readString(dir.resolve("relay0.endpoints"))).containsPattern("\\[2001:db8:[0-9a-f:]+]:40000");
     }
 
@@ -65,13 +66,13 @@ class EndpointStateFileTest {
         Path path = dir.resolve("relay0.endpoints");
         String good = key().toBase64() + " 192.0.2.1:51820\n";
         for (String bad : new String[] {
-                "not a key 192.0.2.1:51820\n",
-                key().toBase64() + " example.com:51820\n",
-                key().toBase64() + " 192.0.2.1:70000\n",
-                key().toBase64() + " 192.0.2.1\n",
-                key().toBase64() + " 2001:db8::1:51820\n",
-                key().toBase64() + "\n",
-                "\u0000\u0001\u00ff garbage",
+            "not a key 192.0.2.1:51820\n",
+            key().toBase64() + " example.com:51820\n",
+            key().toBase64() + " 192.0.2.1:70000\n",
+            key().toBase64() + " 192.0.2.1\n",
+            key().toBase64() + " 2001:db8::1:51820\n",
+            key().toBase64() + "\n",
+            "\u0000\u0001\u00ff garbage",
         }) {
             Files.writeString(path, good + bad);
             assertThat(new EndpointStateFile(path).load()).as(bad).isEmpty();

@@ -43,6 +43,7 @@ public final class ClientHelloPeek {
     private static final int MAX_CAP = 4 + 0xFFFFFF;
     /** RFC 8446 §5.1: TLSPlaintext.length MUST NOT exceed 2^14. */
     private static final int MAX_RECORD_PAYLOAD = 1 << 14;
+
     private static final int CONTENT_TYPE_HANDSHAKE = 22;
     private static final int HANDSHAKE_CLIENT_HELLO = 1;
     private static final int EXT_SERVER_NAME = 0x0000;
@@ -51,9 +52,12 @@ public final class ClientHelloPeek {
     private static final int EXT_ECH = 0xfe0d;
     private static final int MAX_HOST_BYTES = HostnameRules.MAX_NAME_LENGTH + 1;
     private static final int MAX_VERSIONS = 127;
-    private static final VarHandle LONG_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final VarHandle INT_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
-    private static final VarHandle SHORT_BIG_ENDIAN = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG_BIG_ENDIAN =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT_BIG_ENDIAN =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle SHORT_BIG_ENDIAN =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
     // How the bytes of the current field are consumed.
     private static final int MODE_INT = 0;
@@ -154,8 +158,7 @@ public final class ClientHelloPeek {
     /** @param maxHelloLength cap on the handshake message (4-byte header + body) */
     public ClientHelloPeek(int maxHelloLength) {
         if (maxHelloLength < 4 || maxHelloLength > MAX_CAP) {
-            throw new IllegalArgumentException(
-                    "maxHelloLength: " + maxHelloLength + " (expected: 4.." + MAX_CAP + ")");
+            throw new IllegalArgumentException("maxHelloLength: " + maxHelloLength + " (expected: 4.." + MAX_CAP + ")");
         }
         this.maxHelloLength = maxHelloLength;
         reset();
@@ -535,8 +538,12 @@ public final class ClientHelloPeek {
             i += 4;
             pos += 4;
             extensionType = type;
-            if (type == EXT_SERVER_NAME || type == EXT_ALPN || type == EXT_SUPPORTED_VERSIONS || type == EXT_ECH
-                    || length > end - i || length > extensionsEnd - pos) {
+            if (type == EXT_SERVER_NAME
+                    || type == EXT_ALPN
+                    || type == EXT_SUPPORTED_VERSIONS
+                    || type == EXT_ECH
+                    || length > end - i
+                    || length > extensionsEnd - pos) {
                 field = F_EXT_LENGTH; // as if its length had just been read
                 mode = MODE_INT;
                 need = 0;

@@ -39,7 +39,8 @@ final class HostnameRules {
     static {
         for (int c = 0; c < 256; c++) {
             final int lower = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-            final boolean valid = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+            final boolean valid =
+                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
             LOWERCASE_OR_INVALID[c] = valid ? lower : lower | INVALID_BIT;
         }
     }

@@ -32,11 +32,13 @@ class AllocationTest {
         return List.of(
                 Arguments.of("heap", (Function<byte[], ByteBuf>) Unpooled::wrappedBuffer),
                 Arguments.of("direct", (Function<byte[], ByteBuf>) AllocationTest::direct),
-                Arguments.of("read-only direct", (Function<byte[], ByteBuf>) b -> direct(b).asReadOnly()));
+                Arguments.of("read-only direct", (Function<byte[], ByteBuf>)
+                        b -> direct(b).asReadOnly()));
     }
 
     static ByteBuf direct(byte[] bytes) {
-        return Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip());
+        return Unpooled.wrappedBuffer(
+                ByteBuffer.allocateDirect(bytes.length).put(bytes).flip());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -63,7 +65,9 @@ class AllocationTest {
             }
             long after = allocated();
             if (warm == 1) {
-                assertThat(after - before).as("bytes allocated by %d rounds", ROUNDS).isLessThan(NOISE);
+                assertThat(after - before)
+                        .as("bytes allocated by %d rounds", ROUNDS)
+                        .isLessThan(NOISE);
             }
         }
         assertThat(checksum).isNotZero();
@@ -85,7 +89,9 @@ class AllocationTest {
             }
             long after = allocated();
             if (warm == 1) {
-                assertThat(after - before).as("bytes allocated by %d rounds", ROUNDS).isLessThan(NOISE);
+                assertThat(after - before)
+                        .as("bytes allocated by %d rounds", ROUNDS)
+                        .isLessThan(NOISE);
             }
         }
         assertThat(checksum).isNotZero();

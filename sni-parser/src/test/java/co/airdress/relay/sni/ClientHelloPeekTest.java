@@ -19,7 +19,10 @@ class ClientHelloPeekTest {
 
     @Test
     void findsHostAlpnVersionsAndLength() {
-        byte[] hs = hello().sni("Example.COM.").alpn("h2", "http/1.1").supportedVersions(0x0304, 0x0303).handshake();
+        byte[] hs = hello().sni("Example.COM.")
+                .alpn("h2", "http/1.1")
+                .supportedVersions(0x0304, 0x0303)
+                .handshake();
         ClientHelloPeek peek = peek(HelloBuilder.records(hs, 16384));
 
         assertThat(peek.status()).isEqualTo(Status.FOUND);
@@ -136,7 +139,8 @@ class ClientHelloPeekTest {
     void otherNameTypesAreSkipped() {
         // server_name_list: an unknown name_type 7 entry, then host_name
         byte[] list = {7, 0, 2, 'x', 'y', 0, 0, 9, 'a', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e'};
-        ClientHelloPeek peek = peek(hello().extension(0, HelloBuilder.vector16(list)).bytes());
+        ClientHelloPeek peek =
+                peek(hello().extension(0, HelloBuilder.vector16(list)).bytes());
         assertThat(peek.status()).isEqualTo(Status.FOUND);
         assertThat(peek.host()).isEqualTo("a.example");
     }

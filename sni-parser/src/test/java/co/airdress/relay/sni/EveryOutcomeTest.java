@@ -22,7 +22,8 @@ class EveryOutcomeTest {
     private static final byte[] PREFIX = ClientHelloHostileTest.PREFIX;
 
     static byte[] withExtensions(byte[] extensions) {
-        return ClientHelloHostileTest.record(ClientHelloHostileTest.clientHello(ClientHelloHostileTest.withExtensions(extensions)));
+        return ClientHelloHostileTest.record(
+                ClientHelloHostileTest.clientHello(ClientHelloHostileTest.withExtensions(extensions)));
     }
 
     static Map<String, byte[]> helloExamples() {
@@ -38,7 +39,9 @@ class EveryOutcomeTest {
         m.put("RECORD_LENGTH", of(22, 3, 1, u16(0)));
         m.put("NOT_CLIENT_HELLO", ClientHelloHostileTest.record(HelloBuilder.handshake(2, PREFIX)));
         m.put("LENGTH_OVERRUN", withExtensions(of(u16(21), u16(1000))));
-        m.put("LENGTH_MISMATCH", ClientHelloHostileTest.record(ClientHelloHostileTest.clientHello(of(PREFIX, u16(0), 0))));
+        m.put(
+                "LENGTH_MISMATCH",
+                ClientHelloHostileTest.record(ClientHelloHostileTest.clientHello(of(PREFIX, u16(0), 0))));
         HelloBuilder sid = hello();
         sid.sessionId = new byte[33];
         m.put("SESSION_ID_TOO_LONG", sid.bytes());
@@ -54,7 +57,9 @@ class EveryOutcomeTest {
         m.put("EMPTY_HOST", hello().sni("").bytes());
         m.put("INVALID_HOST", hello().sni("a_b.example").bytes());
         m.put("INVALID_ALPN", hello().alpn("").bytes());
-        m.put("INVALID_SUPPORTED_VERSIONS", hello().extension(0x2b, of(3, 3, 4, 3)).bytes());
+        m.put(
+                "INVALID_SUPPORTED_VERSIONS",
+                hello().extension(0x2b, of(3, 3, 4, 3)).bytes());
         return m;
     }
 

@@ -102,7 +102,9 @@ public final class Fixtures {
                     Integer.parseInt(row[5], 16),
                     dash(row[6])
                             ? List.of()
-                            : Arrays.stream(row[6].split(",")).map(v -> Integer.parseInt(v, 16)).toList()));
+                            : Arrays.stream(row[6].split(","))
+                                    .map(v -> Integer.parseInt(v, 16))
+                                    .toList()));
         }
         return List.copyOf(fixtures);
     }

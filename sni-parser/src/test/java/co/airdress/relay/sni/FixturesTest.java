@@ -42,7 +42,9 @@ class FixturesTest {
                     .isTrue();
             assertThat(bytes.length - offset).as("record header at %d", offset).isGreaterThanOrEqualTo(5);
             assertThat(bytes[offset]).as("content type at %d", offset).isEqualTo((byte) 0x16);
-            assertThat(bytes[offset + 1]).as("record version major at %d", offset).isEqualTo((byte) 0x03);
+            assertThat(bytes[offset + 1])
+                    .as("record version major at %d", offset)
+                    .isEqualTo((byte) 0x03);
             int length = u16(bytes, offset + 3);
             assertThat(length).as("record length at %d", offset).isBetween(1, 16_384);
             assertThat(offset + 5 + length).as("record at %d fits", offset).isLessThanOrEqualTo(bytes.length);
@@ -57,7 +59,9 @@ class FixturesTest {
             }
             offset += 5 + length;
         }
-        assertThat(handshakeBytes).as("handshake bytes = declared ClientHello length").isEqualTo(helloLength);
+        assertThat(handshakeBytes)
+                .as("handshake bytes = declared ClientHello length")
+                .isEqualTo(helloLength);
     }
 
     @ParameterizedTest
@@ -83,32 +87,51 @@ class FixturesTest {
         assertThat(head.indexOf("\r\n\r\n")).isEqualTo(head.length() - 4);
         assertThat(head).matches("(?s)GET \\S+ HTTP/1\\.[01]\r\n.*");
         assertThat(head.toLowerCase(Locale.ROOT)).contains(fixture.host());
-        assertThat(fixture.host()).isEqualTo(fixture.host().toLowerCase(Locale.ROOT)).doesNotContain(":");
+        assertThat(fixture.host())
+                .isEqualTo(fixture.host().toLowerCase(Locale.ROOT))
+                .doesNotContain(":");
     }
 
     @Test
     void manifestsListEveryCapturedFileAndTheRequiredClients() throws Exception {
-        assertThat(Fixtures.clientHellos()).extracting(f -> f.name() + ".bin")
+        assertThat(Fixtures.clientHellos())
+                .extracting(f -> f.name() + ".bin")
                 .containsExactlyInAnyOrderElementsOf(files("/fixtures/clienthello/", ".bin"));
-        assertThat(Fixtures.httpHeads()).extracting(f -> f.name() + ".http")
+        assertThat(Fixtures.httpHeads())
+                .extracting(f -> f.name() + ".http")
                 .containsExactlyInAnyOrderElementsOf(files("/fixtures/httphead/", ".http"));
 
-        assertThat(Fixtures.clientHellos()).extracting(ClientHelloFixture::name).contains(
-                "curl-openssl3", "openssl-s_client-tls12", "openssl-s_client-tls13", "openssl-s_client-nosni",
-                "gnutls-cli", "jdk17", "jdk25", "node", "python-ssl", "chromium");
+        assertThat(Fixtures.clientHellos())
+                .extracting(ClientHelloFixture::name)
+                .contains(
+                        "curl-openssl3",
+                        "openssl-s_client-tls12",
+                        "openssl-s_client-tls13",
+                        "openssl-s_client-nosni",
+                        "gnutls-cli",
+                        "jdk17",
+                        "jdk25",
+                        "node",
+                        "python-ssl",
+                        "chromium");
         assertThat(Fixtures.clientHellos()).anyMatch(f -> f.sni() == null);
         assertThat(Fixtures.clientHellos()).anyMatch(f -> f.alpn().size() > 1);
 
         ClientHelloFixture chromium = Fixtures.clientHello("chromium");
         assertThat(chromium.ech()).isTrue();
-        assertThat(chromium.bytes().length).as("X25519MLKEM768 key share makes it big").isGreaterThan(1_500);
+        assertThat(chromium.bytes().length)
+                .as("X25519MLKEM768 key share makes it big")
+                .isGreaterThan(1_500);
         assertThat(Fixtures.httpHead("chromium").host()).isEqualTo("chromium.fixtures.airdress.test");
     }
 
     private static List<String> files(String dir, String suffix) throws IOException, URISyntaxException {
-        Path path = Path.of(Objects.requireNonNull(Fixtures.class.getResource(dir), dir).toURI());
+        Path path = Path.of(
+                Objects.requireNonNull(Fixtures.class.getResource(dir), dir).toURI());
         try (Stream<Path> list = Files.list(path)) {
-            return list.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(suffix)).toList();
+            return list.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(suffix))
+                    .toList();
         }
     }
 

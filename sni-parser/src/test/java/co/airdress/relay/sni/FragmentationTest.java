@@ -26,14 +26,25 @@ class FragmentationTest {
         for (ClientHelloFixture f : Fixtures.clientHellos()) {
             cases.add(Arguments.of("fixture " + f.name(), f.bytes()));
         }
-        cases.add(Arguments.of("found with alpn and versions", hello().sni("a.example").alpn("h2", "http/1.1").supportedVersions(0x0304, 0x0303).bytes()));
+        cases.add(Arguments.of(
+                "found with alpn and versions",
+                hello().sni("a.example")
+                        .alpn("h2", "http/1.1")
+                        .supportedVersions(0x0304, 0x0303)
+                        .bytes()));
         cases.add(Arguments.of("no sni", hello().alpn("acme-tls/1").bytes()));
         cases.add(Arguments.of("ech outer", hello().sni("public.example").ech().bytes()));
-        cases.add(Arguments.of("big padded hello over several records", HelloBuilder.records(hello().sni("big.example").padding(5000).handshake(), 1500)));
-        cases.add(Arguments.of("duplicate sni", hello().sni("a.example", "b.example").bytes()));
+        cases.add(Arguments.of(
+                "big padded hello over several records",
+                HelloBuilder.records(hello().sni("big.example").padding(5000).handshake(), 1500)));
+        cases.add(Arguments.of(
+                "duplicate sni", hello().sni("a.example", "b.example").bytes()));
         cases.add(Arguments.of("invalid host", hello().sni("a_b.example").bytes()));
-        cases.add(Arguments.of("empty alpn name", hello().sni("a.example").alpn("h2", "").bytes()));
-        cases.add(Arguments.of("too large", HelloBuilder.records(hello().sni("a.example").padding(20000).handshake(), 16384)));
+        cases.add(Arguments.of(
+                "empty alpn name", hello().sni("a.example").alpn("h2", "").bytes()));
+        cases.add(Arguments.of(
+                "too large",
+                HelloBuilder.records(hello().sni("a.example").padding(20000).handshake(), 16384)));
         cases.add(Arguments.of("not tls", "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
         return cases;
     }
@@ -72,7 +83,9 @@ class FragmentationTest {
             // and the re-framed stream cut into odd TCP segments
             peek.reset();
             Feeding.feedInChunks(reframed, 1 + size % 97, peek::feed, ClientHelloPeek.Status.NEED_MORE);
-            assertThat(Outcomes.of(peek)).as("records of %d bytes in %d-byte segments", size, 1 + size % 97).isEqualTo(expected);
+            assertThat(Outcomes.of(peek))
+                    .as("records of %d bytes in %d-byte segments", size, 1 + size % 97)
+                    .isEqualTo(expected);
         }
     }
 
@@ -80,7 +93,8 @@ class FragmentationTest {
     @MethodSource("co.airdress.relay.sni.Fixtures#clientHellos")
     void fixtureMatchesItsManifest(ClientHelloFixture f) {
         HelloOutcome outcome = Outcomes.hello(f.bytes());
-        assertThat(outcome.status()).isEqualTo(f.sni() == null ? ClientHelloPeek.Status.NO_SNI : ClientHelloPeek.Status.FOUND);
+        assertThat(outcome.status())
+                .isEqualTo(f.sni() == null ? ClientHelloPeek.Status.NO_SNI : ClientHelloPeek.Status.FOUND);
         assertThat(outcome.host()).isEqualTo(f.sni());
         assertThat(outcome.alpn()).isEqualTo(f.alpn());
         assertThat(outcome.ech()).isEqualTo(f.ech());

@@ -12,7 +12,9 @@ class HostnameRulesTest {
     static String normalize(String name) {
         byte[] b = name.getBytes(StandardCharsets.ISO_8859_1);
         int n = HostnameRules.normalize(b, 0, b.length);
-        return n == HostnameRules.EMPTY ? "<empty>" : n == HostnameRules.INVALID ? "<invalid>" : new String(b, 0, n, StandardCharsets.US_ASCII);
+        return n == HostnameRules.EMPTY
+                ? "<empty>"
+                : n == HostnameRules.INVALID ? "<invalid>" : new String(b, 0, n, StandardCharsets.US_ASCII);
     }
 
     @ParameterizedTest
@@ -32,10 +34,29 @@ class HostnameRulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "under_score.example", "a..b", ".a", "a.b..", "-a.example", "a-.example", "a.-b", "1.2.3.4", "10.0.0.1.",
-        "a.123", "[::1]", "::1", "a b", "a\u0000b", "\u00e9.example", "host:443", "a@b", "a/b", "*.example", "a%2e",
-    })
+    @ValueSource(
+            strings = {
+                "under_score.example",
+                "a..b",
+                ".a",
+                "a.b..",
+                "-a.example",
+                "a-.example",
+                "a.-b",
+                "1.2.3.4",
+                "10.0.0.1.",
+                "a.123",
+                "[::1]",
+                "::1",
+                "a b",
+                "a\u0000b",
+                "\u00e9.example",
+                "host:443",
+                "a@b",
+                "a/b",
+                "*.example",
+                "a%2e",
+            })
     void rejects(String in) {
         assertThat(normalize(in)).isEqualTo("<invalid>");
     }
@@ -53,8 +74,18 @@ class HostnameRulesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1.2.3.4, true", "255.255.255.255, true", "0.0.0.0, true", "256.1.1.1, false", "01.1.1.1, false",
-        "1.2.3, false", "1.2.3.4.5, false", "1..3.4, false", "a.b.c.d, false", "1.2.3.4., false"})
+    @CsvSource({
+        "1.2.3.4, true",
+        "255.255.255.255, true",
+        "0.0.0.0, true",
+        "256.1.1.1, false",
+        "01.1.1.1, false",
+        "1.2.3, false",
+        "1.2.3.4.5, false",
+        "1..3.4, false",
+        "a.b.c.d, false",
+        "1.2.3.4., false"
+    })
     void ipv4Literals(String in, boolean literal) {
         byte[] b = in.getBytes(StandardCharsets.US_ASCII);
         assertThat(HostnameRules.isIpv4Literal(b, 0, b.length)).isEqualTo(literal);

@@ -19,7 +19,8 @@ class HttpHeadPeekTest {
 
     @Test
     void findsHostHeader() {
-        HttpHeadPeek peek = peek("GET /index.html HTTP/1.1\r\nUser-Agent: curl\r\nHost: Example.COM.:8080\r\nAccept: */*\r\n\r\n");
+        HttpHeadPeek peek =
+                peek("GET /index.html HTTP/1.1\r\nUser-Agent: curl\r\nHost: Example.COM.:8080\r\nAccept: */*\r\n\r\n");
         assertThat(peek.status()).isEqualTo(Status.FOUND);
         assertThat(peek.host()).isEqualTo("example.com");
         assertThat(peek.hostLength()).isEqualTo(11);
@@ -29,16 +30,18 @@ class HttpHeadPeekTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "host: a.example|a.example",
-        "HOST:a.example|a.example",
-        "hOsT: \t a.example \t |a.example",
-        "Host: a.example:|a.example",
-        "Host: [::1]:443|[::1]",
-        "Host: [2001:DB8::1]|[2001:db8::1]",
-        "Host: 192.0.2.1:80|192.0.2.1",
-        "Host: xn--bcher-kva.example|xn--bcher-kva.example",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "host: a.example|a.example",
+                "HOST:a.example|a.example",
+                "hOsT: \t a.example \t |a.example",
+                "Host: a.example:|a.example",
+                "Host: [::1]:443|[::1]",
+                "Host: [2001:DB8::1]|[2001:db8::1]",
+                "Host: 192.0.2.1:80|192.0.2.1",
+                "Host: xn--bcher-kva.example|xn--bcher-kva.example",
+            })
     void hostValueForms(String header, String host) {
         HttpHeadPeek peek = peek("GET / HTTP/1.1\r\n" + header + "\r\n\r\n");
         assertThat(peek.status()).isEqualTo(Status.FOUND);
@@ -63,7 +66,9 @@ class HttpHeadPeekTest {
         assertThat(peek.malformed()).isEqualTo(MalformedHead.DUPLICATE_HOST);
 
         peek = peek("GET http://a.example/ HTTP/1.1\r\nHost: a_b\r\n\r\n");
-        assertThat(peek.malformed()).as("an invalid Host is a 400 even when the target wins").isEqualTo(MalformedHead.INVALID_HOST);
+        assertThat(peek.malformed())
+                .as("an invalid Host is a 400 even when the target wins")
+                .isEqualTo(MalformedHead.INVALID_HOST);
 
         peek = peek("GET http://user@a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n");
         assertThat(peek.malformed()).as("userinfo").isEqualTo(MalformedHead.INVALID_HOST);
@@ -83,11 +88,22 @@ class HttpHeadPeekTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "Host: [::1%25eth0]", "Host: [zz::1]", "Host: [::1", "Host: ::1", "Host: [1]", "Host: a.example:8o",
-        "Host: a.example:123456", "Host: a.example:1:2", "Host: 999.1.1.1", "Host: a..example", "Host: \u00e9.example",
-        "Host: a.example x",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "Host: [::1%25eth0]",
+                "Host: [zz::1]",
+                "Host: [::1",
+                "Host: ::1",
+                "Host: [1]",
+                "Host: a.example:8o",
+                "Host: a.example:123456",
+                "Host: a.example:1:2",
+                "Host: 999.1.1.1",
+                "Host: a..example",
+                "Host: \u00e9.example",
+                "Host: a.example x",
+            })
     void invalidHostValues(String header) {
         HttpHeadPeek peek = peek("GET / HTTP/1.1\r\n" + header + "\r\n\r\n");
         assertThat(peek.status()).isEqualTo(Status.MALFORMED);
@@ -96,7 +112,8 @@ class HttpHeadPeekTest {
 
     @Test
     void hostValueOverTheInternalBufferIsInvalidNotTruncated() {
-        HttpHeadPeek peek = peek("GET / HTTP/1.1\r\nHost: " + "a".repeat(50) + ("." + "a".repeat(60)).repeat(5) + "\r\n\r\n");
+        HttpHeadPeek peek =
+                peek("GET / HTTP/1.1\r\nHost: " + "a".repeat(50) + ("." + "a".repeat(60)).repeat(5) + "\r\n\r\n");
         assertThat(peek.malformed()).isEqualTo(MalformedHead.INVALID_HOST);
         String name253 = ("a".repeat(63) + ".").repeat(3) + "b".repeat(61);
         peek = peek("GET / HTTP/1.1\r\nHost: " + name253 + ".:65535\r\n\r\n");
@@ -131,27 +148,32 @@ class HttpHeadPeekTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "GET / HTTP/1.1\\r\\nAccept: x\\r\\n\\r\\n|MISSING_HOST",
-        "GET / HTTP/1.1\\r\\nHost: a.example\\r\\nHost: a.example\\r\\n\\r\\n|DUPLICATE_HOST",
-        "GET / HTTP/1.1\\r\\nHost: a_b.example\\r\\n\\r\\n|INVALID_HOST",
-        "GET / HTTP/1.1\\r\\nHost: a.example:99999\\r\\n\\r\\n|INVALID_HOST",
-        "GET / HTTP/1.1\\r\\nHost: user@a.example\\r\\n\\r\\n|INVALID_HOST",
-        "GET / HTTP/1.1\\r\\nHost: a b\\r\\n\\r\\n|INVALID_HOST",
-        "GET http:///x HTTP/1.1\\r\\nHost: a.example\\r\\n\\r\\n|INVALID_HOST",
-        "GET  / HTTP/1.1\\r\\n\\r\\n|INVALID_REQUEST_LINE",
-        "GET / http/1.1\\r\\n\\r\\n|INVALID_REQUEST_LINE",
-        "GET /\\r\\n\\r\\n|INVALID_REQUEST_LINE",
-        "GET / HTTP/1.1\\r\\nHost : a.example\\r\\n\\r\\n|WHITESPACE_BEFORE_COLON",
-        "GET / HTTP/1.1\\r\\nHost: a.example\\r\\n folded\\r\\n\\r\\n|OBS_FOLD",
-        "GET / HTTP/1.1\\r\\nHost: a.ex\\u0000ample\\r\\n\\r\\n|NUL",
-        "GET / HTTP/1.1\\r\\nX: a\\u0001b\\r\\nHost: a.example\\r\\n\\r\\n|CONTROL_CHARACTER",
-        "GET / HTTP/1.1\\r\\nHost: a.example\\rX: y\\r\\n\\r\\n|BARE_CR",
-        "GET / HTTP/1.1\\nHost: a.example\\n\\n|BARE_LF",
-        "GET / HTTP/1.1\\r\\nBad[Name]: x\\r\\n\\r\\n|INVALID_HEADER_NAME",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "GET / HTTP/1.1\\r\\nAccept: x\\r\\n\\r\\n|MISSING_HOST",
+                "GET / HTTP/1.1\\r\\nHost: a.example\\r\\nHost: a.example\\r\\n\\r\\n|DUPLICATE_HOST",
+                "GET / HTTP/1.1\\r\\nHost: a_b.example\\r\\n\\r\\n|INVALID_HOST",
+                "GET / HTTP/1.1\\r\\nHost: a.example:99999\\r\\n\\r\\n|INVALID_HOST",
+                "GET / HTTP/1.1\\r\\nHost: user@a.example\\r\\n\\r\\n|INVALID_HOST",
+                "GET / HTTP/1.1\\r\\nHost: a b\\r\\n\\r\\n|INVALID_HOST",
+                "GET http:///x HTTP/1.1\\r\\nHost: a.example\\r\\n\\r\\n|INVALID_HOST",
+                "GET  / HTTP/1.1\\r\\n\\r\\n|INVALID_REQUEST_LINE",
+                "GET / http/1.1\\r\\n\\r\\n|INVALID_REQUEST_LINE",
+                "GET /\\r\\n\\r\\n|INVALID_REQUEST_LINE",
+                "GET / HTTP/1.1\\r\\nHost : a.example\\r\\n\\r\\n|WHITESPACE_BEFORE_COLON",
+                "GET / HTTP/1.1\\r\\nHost: a.example\\r\\n folded\\r\\n\\r\\n|OBS_FOLD",
+                "GET / HTTP/1.1\\r\\nHost: a.ex\\u0000ample\\r\\n\\r\\n|NUL",
+                "GET / HTTP/1.1\\r\\nX: a\\u0001b\\r\\nHost: a.example\\r\\n\\r\\n|CONTROL_CHARACTER",
+                "GET / HTTP/1.1\\r\\nHost: a.example\\rX: y\\r\\n\\r\\n|BARE_CR",
+                "GET / HTTP/1.1\\nHost: a.example\\n\\n|BARE_LF",
+                "GET / HTTP/1.1\\r\\nBad[Name]: x\\r\\n\\r\\n|INVALID_HEADER_NAME",
+            })
     void malformed(String escaped, MalformedHead reason) {
-        String head = escaped.replace("\\r", "\r").replace("\\n", "\n").replace("\\u0000", "\u0000").replace("\\u0001", "\u0001");
+        String head = escaped.replace("\\r", "\r")
+                .replace("\\n", "\n")
+                .replace("\\u0000", "\u0000")
+                .replace("\\u0001", "\u0001");
         HttpHeadPeek peek = peek(head);
         assertThat(peek.status()).isEqualTo(Status.MALFORMED);
         assertThat(peek.malformed()).isEqualTo(reason);

@@ -31,11 +31,14 @@ class NettyDifferentialTest {
     private static final int MUTATIONS_PER_SEED = 3_000;
 
     /** What Netty's handler made of some bytes. */
-    record NettyResult(boolean threw, boolean decided, @Nullable String host) {}
+    record NettyResult(
+            boolean threw, boolean decided, @Nullable String host) {}
 
     static final class CapturingSniHandler extends AbstractSniHandler<String> {
         boolean decided;
-        @Nullable String host;
+
+        @Nullable
+        String host;
 
         CapturingSniHandler() {
             super(ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH, 0L);
@@ -118,7 +121,9 @@ class NettyDifferentialTest {
             }
         }
         System.out.println("differential tally: " + tally + "; our statuses: " + ourStatuses);
-        assertThat(tally.getOrDefault("both found, same host", 0)).as("mutations keep many hellos valid").isGreaterThan(1000);
+        assertThat(tally.getOrDefault("both found, same host", 0))
+                .as("mutations keep many hellos valid")
+                .isGreaterThan(1000);
     }
 
     /**
@@ -128,14 +133,27 @@ class NettyDifferentialTest {
      */
     @Test
     void whereNettysExtractorThrowsWeAnswer() throws Throwable {
-        java.lang.invoke.MethodHandle extract = java.lang.invoke.MethodHandles
-                .privateLookupIn(AbstractSniHandler.class, java.lang.invoke.MethodHandles.lookup())
-                .findStatic(AbstractSniHandler.class, "extractSniHostname",
+        java.lang.invoke.MethodHandle extract = java.lang.invoke.MethodHandles.privateLookupIn(
+                        AbstractSniHandler.class, java.lang.invoke.MethodHandles.lookup())
+                .findStatic(
+                        AbstractSniHandler.class,
+                        "extractSniHostname",
                         java.lang.invoke.MethodType.methodType(String.class, io.netty.buffer.ByteBuf.class));
         byte[][] bodies = {
-            Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x20, Bytes.zeros(8)),          // session_id length 32, 8 bytes follow
+            Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x20, Bytes.zeros(8)), // session_id length 32, 8 bytes follow
             Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x00, 0xff, 0xf0, Bytes.zeros(6)), // cipher_suites length 65520
-            Bytes.of(0x03, 0x03, Bytes.zeros(32), 0x00, 0x00, 0x02, 0x13, 0x01, 0xff, 0x00, 0x00), // compression length 255
+            Bytes.of(
+                    0x03,
+                    0x03,
+                    Bytes.zeros(32),
+                    0x00,
+                    0x00,
+                    0x02,
+                    0x13,
+                    0x01,
+                    0xff,
+                    0x00,
+                    0x00), // compression length 255
         };
         int nettyThrew = 0;
         for (byte[] body : bodies) {
@@ -172,15 +190,20 @@ class NettyDifferentialTest {
         byte[] name = h.getBytes(StandardCharsets.ISO_8859_1);
         boolean validForUs = HostnameRules.normalize(name, 0, name.length) > 0;
         if (ours.status() == Status.FOUND) {
-            assertThat(validForUs).as("we accepted a host that breaks our rules: %s in %s", h, hex).isTrue();
+            assertThat(validForUs)
+                    .as("we accepted a host that breaks our rules: %s in %s", h, hex)
+                    .isTrue();
             String expected = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
             assertThat(ours.host()).as("host for %s", hex).isEqualTo(expected);
             return "both found, same host";
         }
-        assertThat(ours.status()).as("netty found %s, we said %s for %s", h, ours.status(), hex)
+        assertThat(ours.status())
+                .as("netty found %s, we said %s for %s", h, ours.status(), hex)
                 .isIn(Status.MALFORMED, Status.TOO_LARGE);
         if (ours.malformed() == MalformedHello.INVALID_HOST || ours.malformed() == MalformedHello.EMPTY_HOST) {
-            assertThat(validForUs).as("we rejected %s, which our rules accept, in %s", h, hex).isFalse();
+            assertThat(validForUs)
+                    .as("we rejected %s, which our rules accept, in %s", h, hex)
+                    .isFalse();
             return "netty found, host breaks our rules";
         }
         assertThat(ours.malformed()).isNotNull();

@@ -19,11 +19,22 @@ final class Outcomes {
             boolean ech,
             int helloLength) {}
 
-    record HeadOutcome(HttpHeadPeek.Status status, @Nullable String host, @Nullable MalformedHead malformed, int minorVersion, int headLength) {}
+    record HeadOutcome(
+            HttpHeadPeek.Status status,
+            @Nullable String host,
+            @Nullable MalformedHead malformed,
+            int minorVersion,
+            int headLength) {}
 
     static HelloOutcome of(ClientHelloPeek peek) {
-        return new HelloOutcome(peek.status(), peek.host(), peek.malformed(), peek.alpn(),
-                Arrays.stream(peek.supportedVersions()).boxed().toList(), peek.legacyVersion(), peek.echPresent(),
+        return new HelloOutcome(
+                peek.status(),
+                peek.host(),
+                peek.malformed(),
+                peek.alpn(),
+                Arrays.stream(peek.supportedVersions()).boxed().toList(),
+                peek.legacyVersion(),
+                peek.echPresent(),
                 peek.helloLength());
     }
 

@@ -82,7 +82,11 @@ class PeekFuzzTest {
     }
 
     private static void assertRoutable(String host) {
-        assertThat(host).isNotNull().hasSizeBetween(1, 253).matches("[a-z0-9.-]+").doesNotEndWith(".");
+        assertThat(host)
+                .isNotNull()
+                .hasSizeBetween(1, 253)
+                .matches("[a-z0-9.-]+")
+                .doesNotEndWith(".");
         byte[] b = host.getBytes(StandardCharsets.US_ASCII);
         assertThat(HostnameRules.normalize(b, 0, b.length)).isEqualTo(b.length);
     }

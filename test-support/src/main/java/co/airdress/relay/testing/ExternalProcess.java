@@ -51,8 +51,8 @@ public final class ExternalProcess implements AutoCloseable {
     public static String run(Duration timeout, String... command) {
         Result r = runAllowingFailure(timeout, command);
         if (r.exitCode() != 0) {
-            throw new AssertionError("command failed (exit " + r.exitCode() + "): "
-                    + String.join(" ", command) + "\n" + r.output());
+            throw new AssertionError(
+                    "command failed (exit " + r.exitCode() + "): " + String.join(" ", command) + "\n" + r.output());
         }
         return r.output();
     }
@@ -121,8 +121,8 @@ public final class ExternalProcess implements AutoCloseable {
                 return true;
             }
             if (!alive) {
-                throw new AssertionError(name + " exited with " + process.exitValue()
-                        + " without printing '" + text + "':\n" + out);
+                throw new AssertionError(
+                        name + " exited with " + process.exitValue() + " without printing '" + text + "':\n" + out);
             }
             return false;
         });

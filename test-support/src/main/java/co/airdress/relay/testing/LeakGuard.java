@@ -45,9 +45,8 @@ public final class LeakGuard implements LauncherSessionListener, AfterAllCallbac
     public void afterAll(ExtensionContext context) {
         List<String> leaks = collect();
         if (!leaks.isEmpty()) {
-            throw new AssertionError(
-                    leaks.size() + " Netty resource leak(s) reported while running "
-                            + context.getDisplayName() + ":\n" + String.join("\n\n", leaks));
+            throw new AssertionError(leaks.size() + " Netty resource leak(s) reported while running "
+                    + context.getDisplayName() + ":\n" + String.join("\n\n", leaks));
         }
     }
 

@@ -35,8 +35,21 @@ public final class NetworkNamespace implements AutoCloseable {
 
     /** Joins {@code this} and {@code other} with a veth pair and gives each end an address (CIDR form). */
     public void link(String ifHere, String cidrHere, NetworkNamespace other, String ifThere, String cidrThere) {
-        ExternalProcess.run(CMD_TIMEOUT, "ip", "link", "add", ifHere, "netns", name,
-                "type", "veth", "peer", "name", ifThere, "netns", other.name);
+        ExternalProcess.run(
+                CMD_TIMEOUT,
+                "ip",
+                "link",
+                "add",
+                ifHere,
+                "netns",
+                name,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                ifThere,
+                "netns",
+                other.name);
         exec("ip", "addr", "add", cidrHere, "dev", ifHere);
         exec("ip", "link", "set", ifHere, "up");
         other.exec("ip", "addr", "add", cidrThere, "dev", ifThere);

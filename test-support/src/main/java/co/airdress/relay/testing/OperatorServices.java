@@ -45,15 +45,48 @@ public final class OperatorServices implements AutoCloseable {
                 out.write(chunk);
             }
         }
-        ExternalProcess.run(Duration.ofSeconds(30), "openssl", "req", "-x509", "-newkey", "ec",
-                "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name, "-days", "1",
-                "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString());
-        ExternalProcess http = ns.start("http-" + name, "python3", "-m", "http.server", Integer.toString(HTTP_PORT),
-                "--bind", address, "--directory", dir.toString());
+        ExternalProcess.run(
+                Duration.ofSeconds(30),
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-subj",
+                "/CN=" + name,
+                "-days",
+                "1",
+                "-keyout",
+                dir.resolve("key.pem").toString(),
+                "-out",
+                dir.resolve("cert.pem").toString());
+        ExternalProcess http = ns.start(
+                "http-" + name,
+                "python3",
+                "-m",
+                "http.server",
+                Integer.toString(HTTP_PORT),
+                "--bind",
+                address,
+                "--directory",
+                dir.toString());
         String accept = address.contains(":") ? "[" + address + "]:" + HTTPS_PORT : address + ":" + HTTPS_PORT;
-        ExternalProcess https = ns.start("https-" + name, "openssl", "s_server", "-www", "-accept", accept,
-                "-cert", dir.resolve("cert.pem").toString(), "-key", dir.resolve("key.pem").toString());
-        OperatorServices services = new OperatorServices(dir, http, https, HexFormat.of().formatHex(sha.digest()));
+        ExternalProcess https = ns.start(
+                "https-" + name,
+                "openssl",
+                "s_server",
+                "-www",
+                "-accept",
+                accept,
+                "-cert",
+                dir.resolve("cert.pem").toString(),
+                "-key",
+                dir.resolve("key.pem").toString());
+        OperatorServices services =
+                new OperatorServices(dir, http, https, HexFormat.of().formatHex(sha.digest()));
         try {
             // Both listen inside the namespace; wait for them from there.
             awaitListening(ns, HTTP_PORT, http);

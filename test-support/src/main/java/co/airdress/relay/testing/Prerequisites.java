@@ -24,7 +24,8 @@ public final class Prerequisites {
     /** Returns the tool's path, or skips / fails the test. */
     public static Path tool(String name) {
         String path = System.getenv("PATH");
-        for (String dir : (path == null ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path).split(":")) {
+        for (String dir :
+                (path == null ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path).split(":")) {
             Path candidate = Path.of(dir, name);
             if (Files.isExecutable(candidate)) {
                 return candidate;
@@ -52,8 +53,14 @@ public final class Prerequisites {
         tool("ip");
         String name = "airdress-probe-" + ProcessHandle.current().pid();
         try {
-            int add = new ProcessBuilder("ip", "netns", "add", name).redirectErrorStream(true).start().waitFor();
-            new ProcessBuilder("ip", "netns", "del", name).redirectErrorStream(true).start().waitFor();
+            int add = new ProcessBuilder("ip", "netns", "add", name)
+                    .redirectErrorStream(true)
+                    .start()
+                    .waitFor();
+            new ProcessBuilder("ip", "netns", "del", name)
+                    .redirectErrorStream(true)
+                    .start()
+                    .waitFor();
             if (add != 0) {
                 missing("network namespaces ('ip netns add' failed)");
             }

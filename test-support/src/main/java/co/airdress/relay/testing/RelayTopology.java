@@ -1,6 +1,5 @@
 package co.airdress.relay.testing;
 
-
 /**
  * Three namespaces: the relay in the middle, operators A and B each joined to it by a veth pair
  * (A on 192.168.101.0/24, B on 192.168.102.0/24; the relay is .1 on both). Deleted on close.
@@ -17,8 +16,8 @@ public final class RelayTopology implements AutoCloseable {
     private final NetworkNamespace operatorB;
     private final String relayVethA;
 
-    private RelayTopology(NetworkNamespace relay, NetworkNamespace operatorA, NetworkNamespace operatorB,
-                          String relayVethA) {
+    private RelayTopology(
+            NetworkNamespace relay, NetworkNamespace operatorA, NetworkNamespace operatorB, String relayVethA) {
         this.relay = relay;
         this.operatorA = operatorA;
         this.operatorB = operatorB;

@@ -23,8 +23,13 @@ public final class WireGuardGoPeer implements AutoCloseable {
     private final String publicKey;
     private final int listenPort;
 
-    private WireGuardGoPeer(NetworkNamespace ns, String interfaceName, ExternalProcess process,
-                            String privateKey, String publicKey, int listenPort) {
+    private WireGuardGoPeer(
+            NetworkNamespace ns,
+            String interfaceName,
+            ExternalProcess process,
+            String privateKey,
+            String publicKey,
+            int listenPort) {
         this.ns = ns;
         this.interfaceName = interfaceName;
         this.process = process;
@@ -37,8 +42,9 @@ public final class WireGuardGoPeer implements AutoCloseable {
      * Starts {@code wireguard-go -f <interfaceName>} in {@code ns}, gives it a fresh key, the
      * listen port and the tunnel addresses (CIDR), and brings it up with {@code mtu}.
      */
-    public static WireGuardGoPeer start(NetworkNamespace ns, String interfaceName, int listenPort, int mtu,
-                                        String... addresses) throws IOException {
+    public static WireGuardGoPeer start(
+            NetworkNamespace ns, String interfaceName, int listenPort, int mtu, String... addresses)
+            throws IOException {
         String privateKey = ExternalProcess.run(TIMEOUT, "wg", "genkey").strip();
         String publicKey = pubkey(privateKey);
         Path socket = Path.of("/var/run/wireguard", interfaceName + ".sock");
@@ -55,8 +61,14 @@ public final class WireGuardGoPeer implements AutoCloseable {
             Path keyFile = Files.createTempFile("airdress-wg", ".key");
             try {
                 Files.writeString(keyFile, privateKey + "\n");
-                ns.exec("wg", "set", interfaceName, "private-key", keyFile.toString(),
-                        "listen-port", Integer.toString(listenPort));
+                ns.exec(
+                        "wg",
+                        "set",
+                        interfaceName,
+                        "private-key",
+                        keyFile.toString(),
+                        "listen-port",
+                        Integer.toString(listenPort));
             } finally {
                 Files.deleteIfExists(keyFile);
             }
@@ -77,7 +89,8 @@ public final class WireGuardGoPeer implements AutoCloseable {
 
     public static String pubkey(String privateKey) {
         try {
-            Process p = new ProcessBuilder("wg", "pubkey").redirectErrorStream(true).start();
+            Process p =
+                    new ProcessBuilder("wg", "pubkey").redirectErrorStream(true).start();
             p.getOutputStream().write((privateKey + "\n").getBytes());
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes()).strip();
@@ -94,9 +107,10 @@ public final class WireGuardGoPeer implements AutoCloseable {
     }
 
     /** {@code wg set <if> peer <key> allowed-ips ... [endpoint ...] [persistent-keepalive ...]}. */
-    public void setPeer(String peerPublicKey, @Nullable String endpoint, int persistentKeepalive, String... allowedIps) {
-        List<String> cmd = new ArrayList<>(List.of("wg", "set", interfaceName, "peer", peerPublicKey,
-                "allowed-ips", String.join(",", allowedIps)));
+    public void setPeer(
+            String peerPublicKey, @Nullable String endpoint, int persistentKeepalive, String... allowedIps) {
+        List<String> cmd = new ArrayList<>(List.of(
+                "wg", "set", interfaceName, "peer", peerPublicKey, "allowed-ips", String.join(",", allowedIps)));
         if (endpoint != null) {
             cmd.add("endpoint");
             cmd.add(endpoint);
@@ -114,7 +128,8 @@ public final class WireGuardGoPeer implements AutoCloseable {
 
     /** Seconds since the epoch of the latest handshake with that peer; 0 if none. */
     public long latestHandshake(String peerPublicKey) {
-        for (String line : ns.exec("wg", "show", interfaceName, "latest-handshakes").split("\n")) {
+        for (String line :
+                ns.exec("wg", "show", interfaceName, "latest-handshakes").split("\n")) {
             String[] f = line.trim().split("\\s+");
             if (f.length == 2 && f[0].equals(peerPublicKey)) {
                 return Long.parseLong(f[1]);

@@ -27,13 +27,15 @@ public record IpPrefix(InetAddress address, int prefixLength) {
         int slash = text.indexOf('/');
         String addr = slash < 0 ? text : text.substring(0, slash);
         if (addr.isEmpty() || !(addr.indexOf(':') >= 0 || Character.digit(addr.charAt(0), 16) >= 0)) {
-            throw new IllegalArgumentException("prefix: " + text + " (expected: an IP literal with an optional /length)");
+            throw new IllegalArgumentException(
+                    "prefix: " + text + " (expected: an IP literal with an optional /length)");
         }
         InetAddress address;
         try {
             address = InetAddress.ofLiteral(addr);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("prefix: " + text + " (expected: an IP literal with an optional /length)", e);
+            throw new IllegalArgumentException(
+                    "prefix: " + text + " (expected: an IP literal with an optional /length)", e);
         }
         int length = slash < 0 ? address.getAddress().length * 8 : Integer.parseInt(text.substring(slash + 1));
         return new IpPrefix(address, length);

@@ -30,12 +30,18 @@ final class PeerSession {
     volatile PeerConfig config;
     RawPrefix[] allowed;
 
-    @Nullable Keypair previous;
-    @Nullable Keypair current;
-    @Nullable Keypair next;
+    @Nullable
+    Keypair previous;
+
+    @Nullable
+    Keypair current;
+
+    @Nullable
+    Keypair next;
 
     /** The local index of the in-flight handshake while it is registered in the index table. */
     int handshakeIndex;
+
     boolean handshakeIndexed;
     boolean sentHandshake;
     long lastSentHandshakeNanos;
@@ -45,10 +51,12 @@ final class PeerSession {
     volatile @Nullable Instant lastHandshake;
     /** Creation time of {@link #current}, valid when {@link #hasCurrent}. */
     volatile long currentCreatedNanos;
+
     volatile boolean hasCurrent;
     volatile boolean gaveUp;
     /** Set when data is sent with nothing authenticated received since: when the wait began. */
     volatile boolean awaitingReply;
+
     volatile long awaitingReplySinceNanos;
     volatile long rxBytes;
     volatile long txBytes;
@@ -90,6 +98,7 @@ final class PeerSession {
                 byReason.put(drop, n);
             }
         }
-        return new PeerStats(publicKey, endpoint, lastHandshake, rxBytes, txBytes, handshakes, live, Map.copyOf(byReason));
+        return new PeerStats(
+                publicKey, endpoint, lastHandshake, rxBytes, txBytes, handshakes, live, Map.copyOf(byReason));
     }
 }

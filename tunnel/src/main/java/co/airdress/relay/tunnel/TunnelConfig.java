@@ -53,7 +53,8 @@ public record TunnelConfig(
             throw new IllegalArgumentException("mtu: " + mtu + " (expected: 576..65503)");
         }
         if (maxQueuedPacketsPerPeer < 0) {
-            throw new IllegalArgumentException("maxQueuedPacketsPerPeer: " + maxQueuedPacketsPerPeer + " (expected: >= 0)");
+            throw new IllegalArgumentException(
+                    "maxQueuedPacketsPerPeer: " + maxQueuedPacketsPerPeer + " (expected: >= 0)");
         }
         if (handshakesPerSecondBeforeCookies < 0) {
             throw new IllegalArgumentException(
@@ -63,34 +64,81 @@ public record TunnelConfig(
 
     /** Production defaults: MTU 1420, 16 queued packets, standard timers, pooled allocator, system clock. */
     public static TunnelConfig of(WireGuardKey privateKey, Set<InetAddress> tunnelAddresses) {
-        return new TunnelConfig(privateKey, tunnelAddresses, DEFAULT_MTU, DEFAULT_MAX_QUEUED_PACKETS,
-                DEFAULT_HANDSHAKES_PER_SECOND_BEFORE_COOKIES, ProtocolTimers.STANDARD, ByteBufAllocator.DEFAULT,
-                new SecureRandom(), InstantSource.system());
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                DEFAULT_MTU,
+                DEFAULT_MAX_QUEUED_PACKETS,
+                DEFAULT_HANDSHAKES_PER_SECOND_BEFORE_COOKIES,
+                ProtocolTimers.STANDARD,
+                ByteBufAllocator.DEFAULT,
+                new SecureRandom(),
+                InstantSource.system());
     }
 
     /** TEST ONLY when not {@link ProtocolTimers#STANDARD}. */
     public TunnelConfig withTimers(ProtocolTimers newTimers) {
-        return new TunnelConfig(privateKey, tunnelAddresses, mtu, maxQueuedPacketsPerPeer, handshakesPerSecondBeforeCookies,
-                newTimers, allocator, random, wallClock);
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                mtu,
+                maxQueuedPacketsPerPeer,
+                handshakesPerSecondBeforeCookies,
+                newTimers,
+                allocator,
+                random,
+                wallClock);
     }
 
     public TunnelConfig withHandshakesPerSecondBeforeCookies(int threshold) {
-        return new TunnelConfig(privateKey, tunnelAddresses, mtu, maxQueuedPacketsPerPeer, threshold, timers, allocator,
-                random, wallClock);
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                mtu,
+                maxQueuedPacketsPerPeer,
+                threshold,
+                timers,
+                allocator,
+                random,
+                wallClock);
     }
 
     public TunnelConfig withAllocator(ByteBufAllocator newAllocator) {
-        return new TunnelConfig(privateKey, tunnelAddresses, mtu, maxQueuedPacketsPerPeer, handshakesPerSecondBeforeCookies,
-                timers, newAllocator, random, wallClock);
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                mtu,
+                maxQueuedPacketsPerPeer,
+                handshakesPerSecondBeforeCookies,
+                timers,
+                newAllocator,
+                random,
+                wallClock);
     }
 
     public TunnelConfig withRandom(SecureRandom newRandom, InstantSource newWallClock) {
-        return new TunnelConfig(privateKey, tunnelAddresses, mtu, maxQueuedPacketsPerPeer, handshakesPerSecondBeforeCookies,
-                timers, allocator, newRandom, newWallClock);
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                mtu,
+                maxQueuedPacketsPerPeer,
+                handshakesPerSecondBeforeCookies,
+                timers,
+                allocator,
+                newRandom,
+                newWallClock);
     }
 
     public TunnelConfig withMaxQueuedPacketsPerPeer(int max) {
-        return new TunnelConfig(privateKey, tunnelAddresses, mtu, max, handshakesPerSecondBeforeCookies, timers, allocator,
-                random, wallClock);
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                mtu,
+                max,
+                handshakesPerSecondBeforeCookies,
+                timers,
+                allocator,
+                random,
+                wallClock);
     }
 }

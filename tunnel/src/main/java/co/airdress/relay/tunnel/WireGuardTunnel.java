@@ -82,6 +82,7 @@ public final class WireGuardTunnel implements AutoCloseable {
     private final IndexTable<RouteEntry[]> v6Hosts = new IndexTable<>();
     /** Every other allowed-IPs prefix, longest first. */
     private final List<RouteEntry> otherRoutes = new ArrayList<>();
+
     private final int[] ownV4;
     private final byte[][] ownV6;
     private final byte[] scratch4 = new byte[4];
@@ -97,7 +98,8 @@ public final class WireGuardTunnel implements AutoCloseable {
         this.protocol = config.timers();
         this.identity = new LocalIdentity(config.privateKey().unsafeBytes());
         this.publicKey = WireGuardKeys.publicKey(config.privateKey());
-        this.cookieChecker = new CookieChecker(publicKey.unsafeBytes(), protocol.cookieRefreshTime().toNanos());
+        this.cookieChecker = new CookieChecker(
+                publicKey.unsafeBytes(), protocol.cookieRefreshTime().toNanos());
         this.loadMonitor = new LoadMonitor(config.handshakesPerSecondBeforeCookies());
         this.alloc = config.allocator();
         this.rekeyAfterTime = protocol.rekeyAfterTime().toNanos();
@@ -135,11 +137,17 @@ public final class WireGuardTunnel implements AutoCloseable {
         if (key.equals(publicKey)) {
             throw new IllegalArgumentException("peer: " + key + " (expected: not this device's own key)");
         }
-        Handshake handshake = new Handshake(identity, key.unsafeBytes(),
-                peerConfig.presharedKey() == null ? null : peerConfig.presharedKey().unsafeBytes());
-        PeerSession peer = new PeerSession(peerConfig,
+        Handshake handshake = new Handshake(
+                identity,
+                key.unsafeBytes(),
+                peerConfig.presharedKey() == null
+                        ? null
+                        : peerConfig.presharedKey().unsafeBytes());
+        PeerSession peer = new PeerSession(
+                peerConfig,
                 handshake,
-                new CookieGenerator(key.unsafeBytes(), protocol.cookieRefreshTime().toNanos()),
+                new CookieGenerator(
+                        key.unsafeBytes(), protocol.cookieRefreshTime().toNanos()),
                 new PeerTimers(protocol, peerConfig.persistentKeepalive().toNanos(), config.random()));
         checkRoutes(peer, peerConfig.allowedIps());
         peers.put(key, peer);
@@ -161,7 +169,10 @@ public final class WireGuardTunnel implements AutoCloseable {
         peer.config = peerConfig;
         peer.allowed = peerConfig.allowedIps().stream().map(RawPrefix::new).toArray(RawPrefix[]::new);
         addRoutes(peer);
-        peer.handshake.setPresharedKey(peerConfig.presharedKey() == null ? null : peerConfig.presharedKey().unsafeBytes());
+        peer.handshake.setPresharedKey(
+                peerConfig.presharedKey() == null
+                        ? null
+                        : peerConfig.presharedKey().unsafeBytes());
         if (peerConfig.endpoint() != null) {
             peer.endpoint = peerConfig.endpoint();
         }
@@ -248,7 +259,9 @@ public final class WireGuardTunnel implements AutoCloseable {
                 int key = RawPrefix.low32(prefix.address);
                 RouteEntry[] bucket = v6Hosts.get(key);
                 if (bucket != null) {
-                    RouteEntry[] kept = java.util.Arrays.stream(bucket).filter(r -> r.peer() != peer).toArray(RouteEntry[]::new);
+                    RouteEntry[] kept = java.util.Arrays.stream(bucket)
+                            .filter(r -> r.peer() != peer)
+                            .toArray(RouteEntry[]::new);
                     if (kept.length == 0) {
                         v6Hosts.remove(key, bucket);
                     } else {
@@ -289,7 +302,8 @@ public final class WireGuardTunnel implements AutoCloseable {
     private boolean live(PeerSession session, long nowNanos) {
         return session.hasCurrent
                 && nowNanos - session.currentCreatedNanos < rejectAfterTime
-                && !(session.awaitingReply && nowNanos - session.awaitingReplySinceNanos >= keepaliveTimeout + rekeyTimeout);
+                && !(session.awaitingReply
+                        && nowNanos - session.awaitingReplySinceNanos >= keepaliveTimeout + rekeyTimeout);
     }
 
     public @Nullable PeerStats stats(WireGuardKey peer, long nowNanos) {
@@ -491,7 +505,8 @@ public final class WireGuardTunnel implements AutoCloseable {
         long counter = datagram.getLongLE(start + TRANSPORT_COUNTER);
         int plainLength = length - TRANSPORT_MIN_LENGTH;
         ByteBuf plain = alloc.buffer(Math.max(plainLength, 1));
-        boolean opened = keypair.receiver.open(counter,
+        boolean opened = keypair.receiver.open(
+                counter,
                 view(datagram, start + TRANSPORT_HEADER_LENGTH, length - TRANSPORT_HEADER_LENGTH),
                 plain.internalNioBuffer(0, plain.capacity()));
         if (!opened) {
@@ -767,7 +782,8 @@ public final class WireGuardTunnel implements AutoCloseable {
         }
         unindexHandshake(peer);
         int index = indices.insert(peer, config.random());
-        byte[] msg = peer.handshake.createInitiation(index, Tai64n.of(config.wallClock().instant()), config.random());
+        byte[] msg = peer.handshake.createInitiation(
+                index, Tai64n.of(config.wallClock().instant()), config.random());
         if (msg == null) {
             indices.remove(index, peer);
             return;
@@ -833,7 +849,8 @@ public final class WireGuardTunnel implements AutoCloseable {
             return;
         }
         Keypair keypair = peer.current;
-        if (keypair != null && keypair.initiator
+        if (keypair != null
+                && keypair.initiator
                 && now - keypair.createdNanos > rejectAfterTime - keepaliveTimeout - rekeyTimeout) {
             peer.sentLastMinuteHandshake = true;
             sendInitiation(peer, false, now, out);

@@ -57,13 +57,17 @@ class TunnelFuzzTest {
         pair.pump();
         for (RecordingSink.Delivered d : pair.relaySink.takeDelivered()) {
             byte[] p = d.packet();
-            boolean v4 = (p[0] & 0xf0) == 0x40 && p.length >= 20
+            boolean v4 = (p[0] & 0xf0) == 0x40
+                    && p.length >= 20
                     && java.util.Arrays.equals(p, 12, 16, TunnelPair.OPERATOR_IP.getAddress(), 0, 4)
                     && java.util.Arrays.equals(p, 16, 20, TunnelPair.RELAY_IP.getAddress(), 0, 4);
-            boolean v6 = (p[0] & 0xf0) == 0x60 && p.length >= 40
+            boolean v6 = (p[0] & 0xf0) == 0x60
+                    && p.length >= 40
                     && java.util.Arrays.equals(p, 8, 24, TunnelPair.OPERATOR_IP6.getAddress(), 0, 16)
                     && java.util.Arrays.equals(p, 24, 40, TunnelPair.RELAY_IP6.getAddress(), 0, 16);
-            assertThat(v4 || v6).as("delivered %s", java.util.HexFormat.of().formatHex(p)).isTrue();
+            assertThat(v4 || v6)
+                    .as("delivered %s", java.util.HexFormat.of().formatHex(p))
+                    .isTrue();
             assertThat(packet).startsWith(p);
         }
     }

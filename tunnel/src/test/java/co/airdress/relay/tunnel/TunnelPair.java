@@ -59,14 +59,25 @@ final class TunnelPair implements AutoCloseable {
         this(ProtocolTimers.STANDARD, UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity());
     }
 
-    TunnelPair(ProtocolTimers timers, UnaryOperator<TunnelConfig> relayConfig,
-            UnaryOperator<PeerConfig> relaysViewOfOperator, UnaryOperator<PeerConfig> operatorsViewOfRelay) {
+    TunnelPair(
+            ProtocolTimers timers,
+            UnaryOperator<TunnelConfig> relayConfig,
+            UnaryOperator<PeerConfig> relaysViewOfOperator,
+            UnaryOperator<PeerConfig> operatorsViewOfRelay) {
         relay = new WireGuardTunnel(relayConfig.apply(config(relayPrivate, Set.of(RELAY_IP, RELAY_IP6), timers, 11)));
         operator = new WireGuardTunnel(config(operatorPrivate, Set.of(OPERATOR_IP, OPERATOR_IP6), timers, 12));
-        relay.addPeer(relaysViewOfOperator.apply(new PeerConfig(operatorPublic, null,
-                List.of(IpPrefix.host(OPERATOR_IP), IpPrefix.host(OPERATOR_IP6)), null, java.time.Duration.ZERO)));
-        operator.addPeer(operatorsViewOfRelay.apply(new PeerConfig(relayPublic, null,
-                List.of(IpPrefix.parse("10.66.0.0/24"), IpPrefix.parse("fd66::/64")), relayEndpoint, java.time.Duration.ZERO)));
+        relay.addPeer(relaysViewOfOperator.apply(new PeerConfig(
+                operatorPublic,
+                null,
+                List.of(IpPrefix.host(OPERATOR_IP), IpPrefix.host(OPERATOR_IP6)),
+                null,
+                java.time.Duration.ZERO)));
+        operator.addPeer(operatorsViewOfRelay.apply(new PeerConfig(
+                relayPublic,
+                null,
+                List.of(IpPrefix.parse("10.66.0.0/24"), IpPrefix.parse("fd66::/64")),
+                relayEndpoint,
+                java.time.Duration.ZERO)));
         OPEN.add(this);
     }
 

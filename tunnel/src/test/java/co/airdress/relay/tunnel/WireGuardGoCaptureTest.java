@@ -77,11 +77,13 @@ class WireGuardGoCaptureTest {
 
     @Test
     void responderDecodesWireguardGosHandshakeStepByStep() {
-        byte[] relayPublic = WireGuardKeys.publicKey(WireGuardKey.of(RELAY_PRIVATE)).bytes();
+        byte[] relayPublic =
+                WireGuardKeys.publicKey(WireGuardKey.of(RELAY_PRIVATE)).bytes();
         byte[] goPublic = WireGuardKeys.publicKey(WireGuardKey.of(GO_PRIVATE)).bytes();
         LocalIdentity identity = new LocalIdentity(RELAY_PRIVATE);
 
-        assertThat(new CookieChecker(relayPublic, 120_000_000_000L).checkMac1(INITIATION)).isTrue();
+        assertThat(new CookieChecker(relayPublic, 120_000_000_000L).checkMac1(INITIATION))
+                .isTrue();
         Handshake.InitiationHeader header = Handshake.openInitiation(identity, INITIATION);
         assertThat(header).isNotNull();
         assertThat(header.remoteStatic()).isEqualTo(goPublic);
@@ -101,9 +103,11 @@ class WireGuardGoCaptureTest {
         assertThat(keys.initiator()).isFalse();
         ByteBuffer plain = ByteBuffer.allocate(TRANSPORT_0.length - 32);
         assertThat(new TransportCipher(keys.receiveKey(), false)
-                .open(0, ByteBuffer.wrap(TRANSPORT_0, 16, TRANSPORT_0.length - 16), plain)).isTrue();
+                        .open(0, ByteBuffer.wrap(TRANSPORT_0, 16, TRANSPORT_0.length - 16), plain))
+                .isTrue();
         assertThat(Arrays.copyOf(plain.array(), ECHO_REQUEST.length)).isEqualTo(ECHO_REQUEST);
-        assertThat(Arrays.copyOfRange(plain.array(), ECHO_REQUEST.length, plain.capacity())).containsOnly(0);
+        assertThat(Arrays.copyOfRange(plain.array(), ECHO_REQUEST.length, plain.capacity()))
+                .containsOnly(0);
 
         byte[] reply = echoReply(ECHO_REQUEST);
         ByteBuffer sealed = ByteBuffer.allocate(TRANSPORT_REPLY_0.length - 16);
@@ -129,10 +133,10 @@ class WireGuardGoCaptureTest {
             }
         };
         InetSocketAddress go = new InetSocketAddress(InetAddress.ofLiteral("10.251.1.2"), 51820);
-        try (WireGuardTunnel tunnel = new WireGuardTunnel(TunnelConfig.of(WireGuardKey.of(RELAY_PRIVATE),
-                        Set.of(InetAddress.ofLiteral("10.77.0.1")))
-                .withAllocator(UnpooledByteBufAllocator.DEFAULT)
-                .withRandom(scripted, () -> Instant.parse("2026-11-22T03:10:00Z")))) {
+        try (WireGuardTunnel tunnel = new WireGuardTunnel(
+                TunnelConfig.of(WireGuardKey.of(RELAY_PRIVATE), Set.of(InetAddress.ofLiteral("10.77.0.1")))
+                        .withAllocator(UnpooledByteBufAllocator.DEFAULT)
+                        .withRandom(scripted, () -> Instant.parse("2026-11-22T03:10:00Z")))) {
             WireGuardKey goPublic = WireGuardKeys.publicKey(WireGuardKey.of(GO_PRIVATE));
             tunnel.addPeer(PeerConfig.of(goPublic, IpPrefix.parse("10.77.0.2/32")));
             RecordingSink sink = new RecordingSink();
@@ -157,7 +161,9 @@ class WireGuardGoCaptureTest {
             var reply = Unpooled.wrappedBuffer(echoReply(ECHO_REQUEST));
             tunnel.encapsulate(reply, now + 2_000_000, sink);
             reply.release();
-            assertThat(sink.take()).singleElement().satisfies(d -> assertThat(d.bytes()).isEqualTo(TRANSPORT_REPLY_0));
+            assertThat(sink.take())
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.bytes()).isEqualTo(TRANSPORT_REPLY_0));
             assertThat(sink.dropped).isEmpty();
             assertThat(tunnel.stats(goPublic, now).lastHandshake()).isEqualTo(Instant.parse("2026-11-22T03:10:00Z"));
         }

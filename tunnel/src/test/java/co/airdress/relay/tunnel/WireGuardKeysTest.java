@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 class WireGuardKeysTest {
 
     private static String wgPubkey(String privateBase64) {
-        return ExternalProcess.run(Duration.ofSeconds(10), "sh", "-c",
-                "printf '%s\\n' \"$1\" | wg pubkey", "sh", privateBase64).strip();
+        return ExternalProcess.run(
+                        Duration.ofSeconds(10), "sh", "-c", "printf '%s\\n' \"$1\" | wg pubkey", "sh", privateBase64)
+                .strip();
     }
 
     @Test
@@ -66,16 +67,20 @@ class WireGuardKeysTest {
             assertThat(text).doesNotContain(hex.substring(i, i + 6));
         }
         // Still tells keys apart, and is stable for one key.
-        assertThat(text).isEqualTo(WireGuardKey.fromBase64(base64).toString())
-                .isNotEqualTo(WireGuardKeys.generatePrivateKey(new SecureRandom()).toString())
+        assertThat(text)
+                .isEqualTo(WireGuardKey.fromBase64(base64).toString())
+                .isNotEqualTo(
+                        WireGuardKeys.generatePrivateKey(new SecureRandom()).toString())
                 .matches("WireGuardKey\\[sha256:[0-9a-f]{8}]");
     }
 
     @Test
     void malformedKeysAreRejected() {
         assertThatThrownBy(() -> WireGuardKey.fromBase64("not base64!"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expected");
         assertThatThrownBy(() -> WireGuardKey.fromBase64(Base64.getEncoder().encodeToString(new byte[31])))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("31");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("31");
     }
 }

@@ -58,7 +58,8 @@ class WireGuardTunnelTest {
         byte[] reply = TestPackets.ipv4("10.66.0.1", "10.66.0.2", 60);
         pair.relaySends(reply);
         pair.pump();
-        assertThat(pair.operatorSink.takeDelivered()).singleElement()
+        assertThat(pair.operatorSink.takeDelivered())
+                .singleElement()
                 .satisfies(d -> assertThat(d.packet()).isEqualTo(reply));
 
         PeerStats stats = pair.relay.stats(pair.operatorPublic, pair.now);
@@ -74,14 +75,17 @@ class WireGuardTunnelTest {
 
     @Test
     void relayInitiatesWhenItKnowsTheEndpoint() {
-        TunnelPair pair = new TunnelPair(ProtocolTimers.STANDARD, UnaryOperator.identity(),
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                UnaryOperator.identity(),
                 p -> p.withEndpoint(new InetSocketAddress(InetAddress.ofLiteral("198.51.100.7"), 40000)),
                 UnaryOperator.identity());
         assertThat(pair.relay.isReachable(pair.operatorPublic, pair.now)).isTrue();
         byte[] packet = TestPackets.ipv6("fd66::1", "fd66::2", 100);
         pair.relaySends(packet);
         pair.pump();
-        assertThat(pair.operatorSink.takeDelivered()).singleElement()
+        assertThat(pair.operatorSink.takeDelivered())
+                .singleElement()
                 .satisfies(d -> assertThat(d.packet()).isEqualTo(packet));
         assertThat(pair.relay.hasLiveSession(pair.operatorPublic, pair.now)).isTrue();
         assertThat(pair.operator.hasLiveSession(pair.relayPublic, pair.now)).isTrue();
@@ -97,9 +101,12 @@ class WireGuardTunnelTest {
             pair.operatorSends(packet);
             List<RecordingSink.Datagram> sent = pair.operatorSink.take();
             int padded = Math.min(1420, (packet.length + 15) & ~15);
-            assertThat(sent).singleElement().satisfies(d -> assertThat(d.bytes()).hasSize(16 + padded + 16));
+            assertThat(sent)
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.bytes()).hasSize(16 + padded + 16));
             pair.toRelay(sent.get(0).bytes());
-            assertThat(pair.relaySink.takeDelivered()).singleElement()
+            assertThat(pair.relaySink.takeDelivered())
+                    .singleElement()
                     .satisfies(d -> assertThat(d.packet()).isEqualTo(packet));
         }
         assertThat(WireGuardTunnel.paddingFor(1419, 1420)).isEqualTo(1);
@@ -125,7 +132,8 @@ class WireGuardTunnelTest {
         pair.toRelay(forged);
         assertThat(pair.relaySink.takeDrops()).containsExactly(Drop.DECRYPT_FAILED);
         assertThat(pair.relay.stats(pair.operatorPublic, pair.now).drops())
-                .containsEntry(Drop.REPLAYED, 1L).containsEntry(Drop.DECRYPT_FAILED, 1L);
+                .containsEntry(Drop.REPLAYED, 1L)
+                .containsEntry(Drop.DECRYPT_FAILED, 1L);
     }
 
     @Test
@@ -140,8 +148,12 @@ class WireGuardTunnelTest {
 
     @Test
     void initiationForAnotherPublicKeyFailsMac1Silently() {
-        WireGuardKey stranger = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(99)));
-        TunnelPair pair = new TunnelPair(ProtocolTimers.STANDARD, UnaryOperator.identity(), UnaryOperator.identity(),
+        WireGuardKey stranger =
+                WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(99)));
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                UnaryOperator.identity(),
+                UnaryOperator.identity(),
                 p -> new PeerConfig(stranger, null, p.allowedIps(), p.endpoint(), Duration.ZERO));
         pair.operator.removePeer(pair.relayPublic);
         pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", 10));
@@ -164,15 +176,18 @@ class WireGuardTunnelTest {
         byte[] transport = new byte[32];
         transport[0] = 4;
         pair.toRelay(transport);
-        assertThat(pair.relaySink.takeDrops()).containsExactly(Drop.MALFORMED, Drop.MALFORMED, Drop.MALFORMED,
-                Drop.MALFORMED, Drop.UNKNOWN_INDEX);
+        assertThat(pair.relaySink.takeDrops())
+                .containsExactly(Drop.MALFORMED, Drop.MALFORMED, Drop.MALFORMED, Drop.MALFORMED, Drop.UNKNOWN_INDEX);
         assertThat(pair.relaySink.sent).isEmpty();
     }
 
     @Test
     void underLoadInitiationWithoutMac2GetsCookieThenIsAcceptedWithIt() {
-        TunnelPair pair = new TunnelPair(ProtocolTimers.STANDARD, c -> c.withHandshakesPerSecondBeforeCookies(0),
-                UnaryOperator.identity(), UnaryOperator.identity());
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                c -> c.withHandshakesPerSecondBeforeCookies(0),
+                UnaryOperator.identity(),
+                UnaryOperator.identity());
         pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", 10));
         pair.toRelay(pair.operatorSink.take().get(0).bytes());
         List<RecordingSink.Datagram> cookie = pair.relaySink.take();
@@ -189,7 +204,8 @@ class WireGuardTunnelTest {
         List<RecordingSink.Datagram> retry = pair.operatorSink.take();
         assertThat(retry).singleElement().satisfies(d -> assertThat(d.type()).isEqualTo(Messages.TYPE_INITIATION));
         pair.toRelay(retry.get(0).bytes());
-        assertThat(pair.relaySink.sent).singleElement()
+        assertThat(pair.relaySink.sent)
+                .singleElement()
                 .satisfies(d -> assertThat(d.type()).isEqualTo(Messages.TYPE_RESPONSE));
         pair.pump();
         assertThat(pair.relaySink.takeDelivered()).hasSize(1);
@@ -197,8 +213,11 @@ class WireGuardTunnelTest {
 
     @Test
     void underLoadPerSourceRateLimitAppliesAfterValidMac2() {
-        TunnelPair pair = new TunnelPair(ProtocolTimers.STANDARD, c -> c.withHandshakesPerSecondBeforeCookies(0),
-                UnaryOperator.identity(), UnaryOperator.identity());
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                c -> c.withHandshakesPerSecondBeforeCookies(0),
+                UnaryOperator.identity(),
+                UnaryOperator.identity());
         pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", 10));
         pair.toRelay(pair.operatorSink.take().get(0).bytes());
         pair.toOperator(pair.relaySink.take().get(0).bytes());
@@ -209,8 +228,13 @@ class WireGuardTunnelTest {
             pair.toRelay(initiation);
         }
         // 5 pass the bucket (1 accepted + 4 replays of the same timestamp), the 6th is limited.
-        assertThat(pair.relaySink.takeDrops()).containsExactly(Drop.HANDSHAKE_REPLAYED, Drop.HANDSHAKE_REPLAYED,
-                Drop.HANDSHAKE_REPLAYED, Drop.HANDSHAKE_REPLAYED, Drop.RATE_LIMITED);
+        assertThat(pair.relaySink.takeDrops())
+                .containsExactly(
+                        Drop.HANDSHAKE_REPLAYED,
+                        Drop.HANDSHAKE_REPLAYED,
+                        Drop.HANDSHAKE_REPLAYED,
+                        Drop.HANDSHAKE_REPLAYED,
+                        Drop.RATE_LIMITED);
         // Another source address is not limited (its cookie differs, so it gets a cookie reply).
         pair.toRelay(initiation, new InetSocketAddress(InetAddress.ofLiteral("203.0.113.5"), 1234));
         assertThat(pair.relaySink.takeDrops()).containsExactly(Drop.COOKIE_REQUIRED);
@@ -235,7 +259,9 @@ class WireGuardTunnelTest {
         pair.toRelay(pair.operatorSink.take().get(0).bytes(), elsewhere);
         assertThat(pair.relay.stats(pair.operatorPublic, pair.now).endpoint()).isEqualTo(elsewhere);
         pair.relaySends(TestPackets.ipv4("10.66.0.1", "10.66.0.2", 10));
-        assertThat(pair.relaySink.take()).singleElement().satisfies(d -> assertThat(d.to()).isEqualTo(elsewhere));
+        assertThat(pair.relaySink.take())
+                .singleElement()
+                .satisfies(d -> assertThat(d.to()).isEqualTo(elsewhere));
     }
 
     @Test
@@ -259,9 +285,11 @@ class WireGuardTunnelTest {
         pair.operatorSends(TestPackets.ipv6("fd66::2", "fd66::3", 10));
         pair.pump();
         assertThat(pair.relaySink.takeDelivered()).isEmpty();
-        assertThat(pair.relaySink.takeDrops()).containsExactly(Drop.DESTINATION_NOT_ALLOWED,
-                Drop.DESTINATION_NOT_ALLOWED, Drop.DESTINATION_NOT_ALLOWED);
-        assertThat(pair.relay.stats(pair.operatorPublic, pair.now).drops()).containsEntry(Drop.DESTINATION_NOT_ALLOWED, 3L);
+        assertThat(pair.relaySink.takeDrops())
+                .containsExactly(
+                        Drop.DESTINATION_NOT_ALLOWED, Drop.DESTINATION_NOT_ALLOWED, Drop.DESTINATION_NOT_ALLOWED);
+        assertThat(pair.relay.stats(pair.operatorPublic, pair.now).drops())
+                .containsEntry(Drop.DESTINATION_NOT_ALLOWED, 3L);
         assertThat(pair.relay.drops()).containsEntry(Drop.DESTINATION_NOT_ALLOWED, 3L);
     }
 
@@ -279,17 +307,24 @@ class WireGuardTunnelTest {
     @Test
     void matchingPresharedKeysWorkAndAMismatchFailsTheResponse() {
         WireGuardKey psk = WireGuardKeys.generatePresharedKey(TestPackets.deterministic(5));
-        TunnelPair with = new TunnelPair(ProtocolTimers.STANDARD, UnaryOperator.identity(),
-                p -> p.withPresharedKey(psk), p -> p.withPresharedKey(psk));
+        TunnelPair with = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                UnaryOperator.identity(),
+                p -> p.withPresharedKey(psk),
+                p -> p.withPresharedKey(psk));
         with.establish();
         assertThat(with.relaySink.takeDelivered()).hasSize(1);
 
-        TunnelPair mismatch = new TunnelPair(ProtocolTimers.STANDARD, UnaryOperator.identity(),
-                p -> p.withPresharedKey(psk), UnaryOperator.identity());
+        TunnelPair mismatch = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                UnaryOperator.identity(),
+                p -> p.withPresharedKey(psk),
+                UnaryOperator.identity());
         mismatch.establish();
         assertThat(mismatch.relaySink.takeDelivered()).isEmpty();
         assertThat(mismatch.operatorSink.takeDrops()).containsExactly(Drop.HANDSHAKE_INVALID);
-        assertThat(mismatch.operator.hasLiveSession(mismatch.relayPublic, mismatch.now)).isFalse();
+        assertThat(mismatch.operator.hasLiveSession(mismatch.relayPublic, mismatch.now))
+                .isFalse();
     }
 
     @Test
@@ -299,13 +334,17 @@ class WireGuardTunnelTest {
         pair.tickFor(9 * SECOND);
         assertThat(pair.relaySink.sent).isEmpty();
         pair.tickFor(2 * SECOND);
-        assertThat(pair.relaySink.take()).singleElement()
+        assertThat(pair.relaySink.take())
+                .singleElement()
                 .satisfies(d -> assertThat(d.bytes()).hasSize(Messages.TRANSPORT_MIN_LENGTH));
     }
 
     @Test
     void persistentKeepaliveFiresOnItsInterval() {
-        TunnelPair pair = new TunnelPair(ProtocolTimers.STANDARD, UnaryOperator.identity(), UnaryOperator.identity(),
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                UnaryOperator.identity(),
+                UnaryOperator.identity(),
                 p -> p.withPersistentKeepalive(Duration.ofSeconds(25)));
         pair.establish();
         pair.relaySink.takeDelivered();
@@ -355,7 +394,8 @@ class WireGuardTunnelTest {
         pair.tickFor(14 * SECOND);
         assertThat(pair.operatorSink.sent).isEmpty();
         pair.tickFor(2 * SECOND);
-        assertThat(pair.operatorSink.take()).singleElement()
+        assertThat(pair.operatorSink.take())
+                .singleElement()
                 .satisfies(d -> assertThat(d.type()).isEqualTo(Messages.TYPE_INITIATION));
     }
 
@@ -366,7 +406,8 @@ class WireGuardTunnelTest {
         pair.advance(121 * SECOND);
         pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", 10));
         List<RecordingSink.Datagram> sent = pair.operatorSink.take();
-        assertThat(sent).extracting(RecordingSink.Datagram::type)
+        assertThat(sent)
+                .extracting(RecordingSink.Datagram::type)
                 .containsExactly(Messages.TYPE_TRANSPORT, Messages.TYPE_INITIATION);
         for (RecordingSink.Datagram d : sent) {
             pair.toRelay(d.bytes());
@@ -378,8 +419,8 @@ class WireGuardTunnelTest {
     @Test
     void rekeyAfterMessagesStartsAHandshakeAndTheOldKeypairStillDecrypts() {
         ProtocolTimers fewMessages = ProtocolTimers.STANDARD.withRekeyAfterMessages(3);
-        TunnelPair pair = new TunnelPair(fewMessages, UnaryOperator.identity(), UnaryOperator.identity(),
-                UnaryOperator.identity());
+        TunnelPair pair = new TunnelPair(
+                fewMessages, UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity());
         pair.establish(); // counter 0 used
         pair.relaySink.takeDelivered();
         pair.advance(6 * SECOND); // past REKEY_TIMEOUT: initiations are at most one per 5 s
@@ -407,7 +448,8 @@ class WireGuardTunnelTest {
     @Test
     void shortenedTimersRekeyAndRejectOnTheirSchedule() {
         ProtocolTimers fast = ProtocolTimers.STANDARD.withRekeyTimes(Duration.ofSeconds(20), Duration.ofSeconds(30));
-        TunnelPair pair = new TunnelPair(fast, UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity());
+        TunnelPair pair =
+                new TunnelPair(fast, UnaryOperator.identity(), UnaryOperator.identity(), UnaryOperator.identity());
         pair.establish();
         pair.advance(31 * SECOND);
         assertThat(pair.operator.hasLiveSession(pair.relayPublic, pair.now)).isFalse();
@@ -415,11 +457,14 @@ class WireGuardTunnelTest {
         // Past REJECT_AFTER_TIME the old keypair is unusable: the packet waits for a new handshake.
         byte[] packet = TestPackets.ipv4("10.66.0.2", "10.66.0.1", 33);
         pair.operatorSends(packet);
-        assertThat(pair.operatorSink.sent).singleElement()
+        assertThat(pair.operatorSink.sent)
+                .singleElement()
                 .satisfies(d -> assertThat(d.type()).isEqualTo(Messages.TYPE_INITIATION));
         pair.relaySink.takeDelivered();
         pair.pump();
-        assertThat(pair.relaySink.takeDelivered()).singleElement().satisfies(d -> assertThat(d.packet()).isEqualTo(packet));
+        assertThat(pair.relaySink.takeDelivered())
+                .singleElement()
+                .satisfies(d -> assertThat(d.packet()).isEqualTo(packet));
     }
 
     @Test
@@ -487,7 +532,9 @@ class WireGuardTunnelTest {
 
     @Test
     void simultaneousInitiationsConvergeAndTrafficFlows() {
-        TunnelPair pair = new TunnelPair(ProtocolTimers.STANDARD, UnaryOperator.identity(),
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD,
+                UnaryOperator.identity(),
                 p -> p.withEndpoint(new InetSocketAddress(InetAddress.ofLiteral("198.51.100.7"), 40000)),
                 UnaryOperator.identity());
         pair.operatorSends(TestPackets.ipv4("10.66.0.2", "10.66.0.1", 10));
@@ -512,15 +559,20 @@ class WireGuardTunnelTest {
         assertThatThrownBy(() -> pair.relay.addPeer(PeerConfig.of(other, IpPrefix.parse("10.66.0.9/32"))))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> pair.relay.addPeer(PeerConfig.of(
-                WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(78))),
-                IpPrefix.parse("10.66.0.3/32"))))
+                        WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(78))),
+                        IpPrefix.parse("10.66.0.3/32"))))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> pair.relay.addPeer(PeerConfig.of(
-                WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(79))),
-                IpPrefix.parse("fd66::2"))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fd66");
-        pair.relay.updatePeer(new PeerConfig(pair.operatorPublic, null,
-                List.of(IpPrefix.parse("10.66.0.2/32"), IpPrefix.parse("10.66.0.20/32")), null, Duration.ZERO));
+                        WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(TestPackets.deterministic(79))),
+                        IpPrefix.parse("fd66::2"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("fd66");
+        pair.relay.updatePeer(new PeerConfig(
+                pair.operatorPublic,
+                null,
+                List.of(IpPrefix.parse("10.66.0.2/32"), IpPrefix.parse("10.66.0.20/32")),
+                null,
+                Duration.ZERO));
         pair.relay.removePeer(other);
         assertThat(pair.relay.hasLiveSession(pair.operatorPublic, pair.now)).isTrue();
         pair.relaySink.takeDelivered();

@@ -38,8 +38,10 @@ public record InterfaceAddress(InetAddress address, int prefixLength) {
     /** Parses an IP literal without ever resolving a name. */
     public static InetAddress literal(String host, String whole) {
         boolean looksLiteral = !host.isEmpty()
-                && (host.indexOf(':') >= 0 ? host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')
-                : host.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.') && host.chars().filter(c -> c == '.').count() == 3);
+                && (host.indexOf(':') >= 0
+                        ? host.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == ':' || c == '.')
+                        : host.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.')
+                                && host.chars().filter(c -> c == '.').count() == 3);
         if (!looksLiteral) {
             throw new IllegalArgumentException("address: " + whole + " (expected: an IPv4 or IPv6 literal)");
         }

@@ -17,15 +17,18 @@ import org.jspecify.annotations.Nullable;
  * it may use inside the tunnel, and where the relay connects). An endpoint is optional: without
  * one the relay waits for the operator to initiate and learns it from authenticated packets.
  */
-public record OperatorPeer(WireGuardKey publicKey, InetAddress address, @Nullable InetSocketAddress endpoint,
-                           int persistentKeepaliveSeconds) {
+public record OperatorPeer(
+        WireGuardKey publicKey,
+        InetAddress address,
+        @Nullable InetSocketAddress endpoint,
+        int persistentKeepaliveSeconds) {
 
     public OperatorPeer {
         requireNonNull(publicKey, "publicKey");
         requireNonNull(address, "address");
         if (persistentKeepaliveSeconds < 0 || persistentKeepaliveSeconds > 65535) {
-            throw new IllegalArgumentException("persistent_keepalive: " + persistentKeepaliveSeconds
-                    + " (expected: 0..65535)");
+            throw new IllegalArgumentException(
+                    "persistent_keepalive: " + persistentKeepaliveSeconds + " (expected: 0..65535)");
         }
     }
 
@@ -55,7 +58,11 @@ public record OperatorPeer(WireGuardKey publicKey, InetAddress address, @Nullabl
 
     /** The core's view: the single address as a host prefix (/32 or /128). */
     public PeerConfig toPeerConfig() {
-        return new PeerConfig(publicKey, null, List.of(IpPrefix.host(address)), endpoint,
+        return new PeerConfig(
+                publicKey,
+                null,
+                List.of(IpPrefix.host(address)),
+                endpoint,
                 Duration.ofSeconds(persistentKeepaliveSeconds));
     }
 }

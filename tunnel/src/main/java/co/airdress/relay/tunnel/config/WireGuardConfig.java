@@ -19,8 +19,13 @@ import org.jspecify.annotations.Nullable;
  *   mtu: 1420
  * }</pre>
  */
-public record WireGuardConfig(String interfaceName, Path privateKeyFile, int listenPort,
-                              List<InterfaceAddress> addresses, int mtu, @Nullable Path stateFile) {
+public record WireGuardConfig(
+        String interfaceName,
+        Path privateKeyFile,
+        int listenPort,
+        List<InterfaceAddress> addresses,
+        int mtu,
+        @Nullable Path stateFile) {
 
     public static final int DEFAULT_LISTEN_PORT = 51820;
     public static final int DEFAULT_MTU = 1420;
@@ -31,7 +36,8 @@ public record WireGuardConfig(String interfaceName, Path privateKeyFile, int lis
         requireNonNull(interfaceName, "interfaceName");
         requireNonNull(privateKeyFile, "privateKeyFile");
         requireNonNull(addresses, "addresses");
-        if (interfaceName.isEmpty() || interfaceName.length() > 15
+        if (interfaceName.isEmpty()
+                || interfaceName.length() > 15
                 || !interfaceName.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '/' && c != ':')) {
             throw new IllegalArgumentException("wireguard.interface: '" + interfaceName
                     + "' (expected: 1..15 printable ASCII characters without '/', ':' or spaces)");
@@ -44,14 +50,15 @@ public record WireGuardConfig(String interfaceName, Path privateKeyFile, int lis
             throw new IllegalArgumentException("wireguard.addresses: [] (expected: at least one address/prefix)");
         }
         if (mtu < MIN_MTU || mtu > MAX_MTU) {
-            throw new IllegalArgumentException("wireguard.mtu: " + mtu + " (expected: " + MIN_MTU + ".." + MAX_MTU + ")");
+            throw new IllegalArgumentException(
+                    "wireguard.mtu: " + mtu + " (expected: " + MIN_MTU + ".." + MAX_MTU + ")");
         }
         addresses = List.copyOf(addresses);
     }
 
     /** Without {@code state_file}: the relay's default applies. */
-    public WireGuardConfig(String interfaceName, Path privateKeyFile, int listenPort, List<InterfaceAddress> addresses,
-                           int mtu) {
+    public WireGuardConfig(
+            String interfaceName, Path privateKeyFile, int listenPort, List<InterfaceAddress> addresses, int mtu) {
         this(interfaceName, privateKeyFile, listenPort, addresses, mtu, null);
     }
 
@@ -59,9 +66,11 @@ public record WireGuardConfig(String interfaceName, Path privateKeyFile, int lis
     public static WireGuardConfig fromMap(Map<String, ?> map) {
         requireNonNull(map, "map");
         for (String key : map.keySet()) {
-            if (!List.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file").contains(key)) {
-                throw new IllegalArgumentException("wireguard." + key
-                        + ": unknown setting (expected: interface, private_key_file, listen_port, addresses, mtu, state_file)");
+            if (!List.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file")
+                    .contains(key)) {
+                throw new IllegalArgumentException(
+                        "wireguard." + key
+                                + ": unknown setting (expected: interface, private_key_file, listen_port, addresses, mtu, state_file)");
             }
         }
         String name = string(map, "interface");
@@ -77,7 +86,8 @@ public record WireGuardConfig(String interfaceName, Path privateKeyFile, int lis
         for (int i = 0; i < list.size(); i++) {
             Object item = list.get(i);
             if (!(item instanceof String text)) {
-                throw new IllegalArgumentException("wireguard.addresses[" + i + "]: " + item + " (expected: IP/prefix)");
+                throw new IllegalArgumentException(
+                        "wireguard.addresses[" + i + "]: " + item + " (expected: IP/prefix)");
             }
             try {
                 addresses.add(InterfaceAddress.parse(text));

@@ -48,7 +48,8 @@ public final class Aead {
     }
 
     @SuppressWarnings("NullAway")
-    private static byte[] run(ChaCha20Poly1305 cipher, boolean encrypt, byte[] key, byte[] nonce, byte[] input, byte[] aad) {
+    private static byte[] run(
+            ChaCha20Poly1305 cipher, boolean encrypt, byte[] key, byte[] nonce, byte[] input, byte[] aad) {
         if (!encrypt && input.length < TAG_LENGTH) {
             return null;
         }

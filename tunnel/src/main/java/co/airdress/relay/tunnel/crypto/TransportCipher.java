@@ -36,6 +36,7 @@ public final class TransportCipher {
     private final byte[] tag = new byte[Poly1305.TAG_LENGTH];
     /** Staging arrays for buffers without an accessible array (direct buffers). */
     private byte[] scratchIn = new byte[0];
+
     private byte[] scratchOut = new byte[0];
 
     /** @param encrypt kept for symmetry with the keypair's two directions; both use the same stream */

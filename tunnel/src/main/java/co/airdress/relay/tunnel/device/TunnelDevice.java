@@ -79,6 +79,7 @@ public final class TunnelDevice implements AutoCloseable {
     private static final int SEAL_BUDGET = 256;
     /** Datagrams queued before the socket is flushed ({@code sendmmsg}) within a wake-up. */
     private static final int FLUSH_EVERY = 64;
+
     private static final int MAX_TUN_PACKET = 65535;
     /**
      * Whether the TUN device is opened with a virtio-net header and TCP segmentation offload: the
@@ -93,6 +94,7 @@ public final class TunnelDevice implements AutoCloseable {
     static final boolean TUN_WRITER_THREAD = !"false".equals(System.getProperty("airdress.tunnel.tunWriter"));
     /** Packets queued for the writer thread before further ones are dropped. */
     private static final int TUN_WRITER_QUEUE = 4096;
+
     private static final long CONTROL_TIMEOUT_SECONDS = 10;
     /**
      * Whether the core encrypts and decrypts heap buffers. The JDK's ChaCha20-Poly1305 works on
@@ -100,6 +102,7 @@ public final class TunnelDevice implements AutoCloseable {
      * than our own copy between the native I/O buffers and reused heap buffers (tunnel/README.md).
      */
     static final boolean HEAP_CRYPTO = !Boolean.getBoolean("airdress.tunnel.directCrypto");
+
     private static final PooledByteBufAllocator HEAP_ALLOCATOR = new PooledByteBufAllocator(false);
 
     /**
@@ -127,8 +130,14 @@ public final class TunnelDevice implements AutoCloseable {
     private final IoRegistration tunRegistration;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private TunnelDevice(String interfaceName, TunDevice tun, WireGuardTunnel tunnel, DeviceLoop loop,
-                         UdpTransport udp, ScheduledFuture<?> ticker, IoRegistration tunRegistration) {
+    private TunnelDevice(
+            String interfaceName,
+            TunDevice tun,
+            WireGuardTunnel tunnel,
+            DeviceLoop loop,
+            UdpTransport udp,
+            ScheduledFuture<?> ticker,
+            IoRegistration tunRegistration) {
         this.interfaceName = interfaceName;
         this.tun = tun;
         this.tunnel = tunnel;
@@ -150,8 +159,9 @@ public final class TunnelDevice implements AutoCloseable {
      *
      * @throws IOException naming the step that failed (TUNSETIFF, the {@code ip} command, the bind)
      */
-    public static TunnelDevice start(WireGuardConfig config, WireGuardKey privateKey,
-                                     Collection<OperatorPeer> peers, Options options) throws IOException {
+    public static TunnelDevice start(
+            WireGuardConfig config, WireGuardKey privateKey, Collection<OperatorPeer> peers, Options options)
+            throws IOException {
         requireNonNull(config, "config");
         requireNonNull(privateKey, "privateKey");
         requireNonNull(peers, "peers");
@@ -160,9 +170,15 @@ public final class TunnelDevice implements AutoCloseable {
         for (InterfaceAddress address : config.addresses()) {
             own.add(address.address());
         }
-        TunnelConfig tunnelConfig = new TunnelConfig(privateKey, own, config.mtu(),
-                TunnelConfig.DEFAULT_MAX_QUEUED_PACKETS, options.handshakesPerSecondBeforeCookies(), options.timers(),
-                HEAP_CRYPTO ? HEAP_ALLOCATOR : PooledByteBufAllocator.DEFAULT, new SecureRandom(),
+        TunnelConfig tunnelConfig = new TunnelConfig(
+                privateKey,
+                own,
+                config.mtu(),
+                TunnelConfig.DEFAULT_MAX_QUEUED_PACKETS,
+                options.handshakesPerSecondBeforeCookies(),
+                options.timers(),
+                HEAP_CRYPTO ? HEAP_ALLOCATOR : PooledByteBufAllocator.DEFAULT,
+                new SecureRandom(),
                 InstantSource.system());
         WireGuardTunnel tunnel = new WireGuardTunnel(tunnelConfig);
 
@@ -179,8 +195,9 @@ public final class TunnelDevice implements AutoCloseable {
             loop.udp = udp;
             EventLoop eventLoop = udp.eventLoop();
             if (!(eventLoop instanceof IoEventLoop ioLoop) || !udp.nativeTransport()) {
-                throw new IOException("WireGuard " + tun.name()
-                        + ": the TUN device needs Netty's native epoll transport (expected: Linux with netty-transport-native-epoll)");
+                throw new IOException(
+                        "WireGuard " + tun.name()
+                                + ": the TUN device needs Netty's native epoll transport (expected: Linux with netty-transport-native-epoll)");
             }
             Map<WireGuardKey, PeerConfig> initial = new HashMap<>();
             for (OperatorPeer peer : peers) {
@@ -191,11 +208,20 @@ public final class TunnelDevice implements AutoCloseable {
                 return null;
             });
             IoRegistration registration = TunReadiness.register(ioLoop, tun.queue(0), loop::onTunReadable)
-                    .syncUninterruptibly().getNow();
-            ScheduledFuture<?> ticker = eventLoop.scheduleAtFixedRate(loop::onTick,
-                    WireGuardTunnel.TICK_INTERVAL_NANOS, WireGuardTunnel.TICK_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
-            logger.info("WireGuard {} up: {} mtu {}, UDP port {}, {} peer(s)", tun.name(), config.addresses(),
-                    config.mtu(), udp.localPort(), initial.size());
+                    .syncUninterruptibly()
+                    .getNow();
+            ScheduledFuture<?> ticker = eventLoop.scheduleAtFixedRate(
+                    loop::onTick,
+                    WireGuardTunnel.TICK_INTERVAL_NANOS,
+                    WireGuardTunnel.TICK_INTERVAL_NANOS,
+                    TimeUnit.NANOSECONDS);
+            logger.info(
+                    "WireGuard {} up: {} mtu {}, UDP port {}, {} peer(s)",
+                    tun.name(),
+                    config.addresses(),
+                    config.mtu(),
+                    udp.localPort(),
+                    initial.size());
             return new TunnelDevice(tun.name(), tun, tunnel, loop, udp, ticker, registration);
         } catch (IOException | RuntimeException e) {
             if (udp != null) {
@@ -214,7 +240,10 @@ public final class TunnelDevice implements AutoCloseable {
 
     private static ThreadFactory threads(String name) {
         AtomicInteger n = new AtomicInteger();
-        return r -> Thread.ofPlatform().name(name + "-" + n.incrementAndGet()).daemon(true).unstarted(r);
+        return r -> Thread.ofPlatform()
+                .name(name + "-" + n.incrementAndGet())
+                .daemon(true)
+                .unstarted(r);
     }
 
     public String interfaceName() {
@@ -283,7 +312,8 @@ public final class TunnelDevice implements AutoCloseable {
 
     private static boolean sameSettings(PeerConfig a, PeerConfig b) {
         // A configured endpoint of null means "keep the learned one"; compare what the operator set.
-        return a.allowedIps().equals(b.allowedIps()) && a.persistentKeepalive().equals(b.persistentKeepalive())
+        return a.allowedIps().equals(b.allowedIps())
+                && a.persistentKeepalive().equals(b.persistentKeepalive())
                 && java.util.Objects.equals(a.presharedKey(), b.presharedKey())
                 && (b.endpoint() == null || b.endpoint().equals(a.endpoint()));
     }
@@ -318,8 +348,12 @@ public final class TunnelDevice implements AutoCloseable {
 
     /** Device-wide drops by reason, plus the I/O side's own counters. */
     public DeviceStats deviceStats() {
-        return new DeviceStats(tunnel.drops(), loop.tunPacketsRead.get(), loop.tunPacketsWritten.get(),
-                loop.tunWriteDrops.get(), loop.tunReadDrops.get());
+        return new DeviceStats(
+                tunnel.drops(),
+                loop.tunPacketsRead.get(),
+                loop.tunPacketsWritten.get(),
+                loop.tunWriteDrops.get(),
+                loop.tunReadDrops.get());
     }
 
     /**
@@ -328,8 +362,12 @@ public final class TunnelDevice implements AutoCloseable {
      * @param tunPacketsRead IP packets taken from the TUN (after splitting offloaded super-packets)
      * @param tunReadDrops offloaded TUN reads that could not be split (see {@link OffloadSplitter})
      */
-    public record DeviceStats(Map<Drop, Long> drops, long tunPacketsRead, long tunPacketsWritten,
-                              long tunWriteDrops, long tunReadDrops) {}
+    public record DeviceStats(
+            Map<Drop, Long> drops,
+            long tunPacketsRead,
+            long tunPacketsWritten,
+            long tunWriteDrops,
+            long tunReadDrops) {}
 
     private <T> T control(Callable<T> action) throws IOException {
         if (closed.get()) {
@@ -362,10 +400,12 @@ public final class TunnelDevice implements AutoCloseable {
         }
         ticker.cancel(false);
         try {
-            eventLoop.submit(() -> {
-                tunRegistration.cancel();
-                loop.closed = true;
-            }).get(CONTROL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            eventLoop
+                    .submit(() -> {
+                        tunRegistration.cancel();
+                        loop.closed = true;
+                    })
+                    .get(CONTROL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             logger.warn("WireGuard {}: stopping the device loop failed", interfaceName, e);
         } catch (InterruptedException e) {
@@ -389,18 +429,25 @@ public final class TunnelDevice implements AutoCloseable {
         private final int tunHeader;
         /** One buffer for every TUN read: the core borrows packets and copies what it must keep. */
         private final ByteBuf tunReadBuffer;
+
         private final MemorySegment tunReadSegment;
         /** With {@link #HEAP_CRYPTO}: the reused heap copies handed to the core. */
         private final ByteBuf tunHeapBuffer;
+
         private final MemorySegment tunHeapSegment;
         private final ByteBuf udpHeapBuffer = Unpooled.buffer(UdpTransport.MAX_DATAGRAM, UdpTransport.MAX_DATAGRAM);
         /** Where a decrypted packet is copied, behind a zero virtio-net header if the TUN has one. */
         private final MemorySegment tunWriteScratch;
+
         private final @Nullable OffloadSplitter splitter;
         /** Heap views over the splitter's output array, so segments reach the core without allocation. */
         private final @Nullable ByteBuf segmentView;
+
         private final OffloadSplitter.Sink sealSegment = this::sealSegment;
-        @Nullable UdpTransport udp;
+
+        @Nullable
+        UdpTransport udp;
+
         boolean closed;
         private boolean needsFlush;
         private int queuedDatagrams;
@@ -418,8 +465,10 @@ public final class TunnelDevice implements AutoCloseable {
         DeviceLoop(WireGuardTunnel tunnel, TunQueue tunQueue, @Nullable String writerThread) {
             this.tunnel = tunnel;
             this.tunQueue = tunQueue;
-            this.writer = writerThread == null ? null
-                    : new TunWriter(tunQueue, TUN_WRITER_QUEUE, MAX_TUN_PACKET, writerThread, tunPacketsWritten, tunWriteDrops);
+            this.writer = writerThread == null
+                    ? null
+                    : new TunWriter(
+                            tunQueue, TUN_WRITER_QUEUE, MAX_TUN_PACKET, writerThread, tunPacketsWritten, tunWriteDrops);
             this.tunHeader = tunQueue.headerLength();
             int readSize = MAX_TUN_PACKET + tunHeader;
             this.tunReadBuffer = Unpooled.directBuffer(readSize, readSize);
@@ -564,16 +613,21 @@ public final class TunnelDevice implements AutoCloseable {
                 } else if (ipPacket.hasArray()) {
                     // Behind the scratch's first tunHeader bytes, which stay zero: a virtio-net
                     // header saying "no offload, checksums complete".
-                    MemorySegment.copy(ipPacket.array(), ipPacket.arrayOffset() + ipPacket.readerIndex(),
-                            tunWriteScratch, java.lang.foreign.ValueLayout.JAVA_BYTE, tunHeader, length);
+                    MemorySegment.copy(
+                            ipPacket.array(),
+                            ipPacket.arrayOffset() + ipPacket.readerIndex(),
+                            tunWriteScratch,
+                            java.lang.foreign.ValueLayout.JAVA_BYTE,
+                            tunHeader,
+                            length);
                     packet = tunWriteScratch;
                 } else if (tunHeader == 0 && ipPacket.isDirect() && ipPacket.nioBufferCount() == 1) {
                     // Without sun.misc.Unsafe (JDK 25 default) Netty exposes no address; its cached
                     // NIO view of the same memory avoids a copy.
                     packet = MemorySegment.ofBuffer(ipPacket.internalNioBuffer(ipPacket.readerIndex(), length));
                 } else {
-                    MemorySegment.copy(MemorySegment.ofBuffer(ipPacket.nioBuffer()), 0, tunWriteScratch, tunHeader,
-                            length);
+                    MemorySegment.copy(
+                            MemorySegment.ofBuffer(ipPacket.nioBuffer()), 0, tunWriteScratch, tunHeader, length);
                     packet = tunWriteScratch;
                 }
                 if (tunQueue.write(packet, tunHeader + length)) {

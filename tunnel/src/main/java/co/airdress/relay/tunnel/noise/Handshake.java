@@ -26,7 +26,13 @@ public final class Handshake {
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] ZERO_KEY = new byte[32];
 
-    public enum State { ZEROED, INITIATION_CREATED, INITIATION_CONSUMED, RESPONSE_CREATED, RESPONSE_CONSUMED }
+    public enum State {
+        ZEROED,
+        INITIATION_CREATED,
+        INITIATION_CONSUMED,
+        RESPONSE_CREATED,
+        RESPONSE_CONSUMED
+    }
 
     private final LocalIdentity local;
     private final byte[] remoteStatic;
@@ -53,11 +59,25 @@ public final class Handshake {
         this.staticStatic = Curve25519.dh(local.privateKey, this.remoteStatic, ss) ? ss : null;
     }
 
-    public State state() { return state; }
-    public int localIndex() { return localIndex; }
-    public int remoteIndex() { return remoteIndex; }
-    public byte[] remoteStatic() { return remoteStatic; }
-    public boolean usable() { return staticStatic != null; }
+    public State state() {
+        return state;
+    }
+
+    public int localIndex() {
+        return localIndex;
+    }
+
+    public int remoteIndex() {
+        return remoteIndex;
+    }
+
+    public byte[] remoteStatic() {
+        return remoteStatic;
+    }
+
+    public boolean usable() {
+        return staticStatic != null;
+    }
 
     public void setPresharedKey(byte @Nullable [] psk) {
         this.presharedKey = psk == null ? ZERO_KEY : psk.clone();
@@ -164,7 +184,8 @@ public final class Handshake {
     // ---------------------------------------------------------------- responder
 
     /** The first half of consuming an initiation: who sent it. Needs only the local identity. */
-    public record InitiationHeader(byte[] remoteStatic, byte[] hash, byte[] chainingKey, byte[] ephemeral, int senderIndex) {}
+    public record InitiationHeader(
+            byte[] remoteStatic, byte[] hash, byte[] chainingKey, byte[] ephemeral, int senderIndex) {}
 
     /** Decrypts the initiator's static key; null when the message is not for us. */
     public static @Nullable InitiationHeader openInitiation(LocalIdentity local, byte[] msg) {
@@ -185,13 +206,19 @@ public final class Handshake {
         return new InitiationHeader(remoteStatic, h, ckKey[0], ePub, getIntLE(msg, INIT_SENDER));
     }
 
-    public enum InitiationOutcome { ACCEPTED, INVALID, REPLAYED, FLOOD }
+    public enum InitiationOutcome {
+        ACCEPTED,
+        INVALID,
+        REPLAYED,
+        FLOOD
+    }
 
     /**
      * The second half, on the handshake of the peer {@link #openInitiation} named: decrypts the
      * timestamp and applies the replay (strictly newer TAI64N) and flood (minimum interval) rules.
      */
-    public InitiationOutcome consumeInitiation(InitiationHeader header, byte[] msg, long nowNanos, long minIntervalNanos) {
+    public InitiationOutcome consumeInitiation(
+            InitiationHeader header, byte[] msg, long nowNanos, long minIntervalNanos) {
         if (staticStatic == null) {
             return InitiationOutcome.INVALID;
         }

@@ -47,14 +47,32 @@ public record ProtocolTimers(
 
     /** TEST ONLY: these timers with a different message-count rekey threshold. */
     public ProtocolTimers withRekeyAfterMessages(long messages) {
-        return new ProtocolTimers(rekeyAfterTime, rejectAfterTime, rekeyAttemptTime, rekeyTimeout, rekeyTimeoutJitterMax,
-                keepaliveTimeout, cookieRefreshTime, handshakeInitiationRate, messages, rejectAfterMessages);
+        return new ProtocolTimers(
+                rekeyAfterTime,
+                rejectAfterTime,
+                rekeyAttemptTime,
+                rekeyTimeout,
+                rekeyTimeoutJitterMax,
+                keepaliveTimeout,
+                cookieRefreshTime,
+                handshakeInitiationRate,
+                messages,
+                rejectAfterMessages);
     }
 
     /** TEST ONLY: these timers with different rekey-after and reject-after times. */
     public ProtocolTimers withRekeyTimes(Duration rekeyAfter, Duration rejectAfter) {
-        return new ProtocolTimers(rekeyAfter, rejectAfter, rekeyAttemptTime, rekeyTimeout, rekeyTimeoutJitterMax,
-                keepaliveTimeout, cookieRefreshTime, handshakeInitiationRate, rekeyAfterMessages, rejectAfterMessages);
+        return new ProtocolTimers(
+                rekeyAfter,
+                rejectAfter,
+                rekeyAttemptTime,
+                rekeyTimeout,
+                rekeyTimeoutJitterMax,
+                keepaliveTimeout,
+                cookieRefreshTime,
+                handshakeInitiationRate,
+                rekeyAfterMessages,
+                rejectAfterMessages);
     }
 
     /** How many initiations are sent before giving up: REKEY_ATTEMPT_TIME / REKEY_TIMEOUT (18). */

@@ -42,8 +42,8 @@ public final class InterfaceSetup {
         run(ipCommand, "link", "set", "dev", interfaceName, "mtu", Integer.toString(mtu));
         for (InterfaceAddress address : addresses) {
             // IPv6 addresses on a fresh interface would wait for DAD; the tunnel has no neighbours.
-            List<String> cmd = new ArrayList<>(List.of(ipCommand, "addr", "replace", address.toString(),
-                    "dev", interfaceName));
+            List<String> cmd =
+                    new ArrayList<>(List.of(ipCommand, "addr", "replace", address.toString(), "dev", interfaceName));
             if (address.isIpv6()) {
                 cmd.add("nodad");
             }

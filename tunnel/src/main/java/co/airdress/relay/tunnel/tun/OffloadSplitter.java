@@ -159,9 +159,7 @@ public final class OffloadSplitter {
             }
             out[ipHeader + 13] = (byte) f;
             put16(out, ipHeader + 16, 0);
-            long pseudo = v4
-                    ? sum(out, 12, 8, 0)
-                    : sum(out, 8, 32, 0);
+            long pseudo = v4 ? sum(out, 12, 8, 0) : sum(out, 8, 32, 0);
             pseudo += PROTO_TCP + (total - ipHeader);
             put16(out, ipHeader + 16, ~fold(sum(out, ipHeader, total - ipHeader, pseudo)) & 0xffff);
             sink.accept(out, 0, total);

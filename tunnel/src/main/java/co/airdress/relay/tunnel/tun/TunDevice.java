@@ -99,8 +99,7 @@ public final class TunDevice implements AutoCloseable {
                 int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
                 if (fd < 0) {
                     int errno = Libc.errno();
-                    throw new IOException("open /dev/net/tun for " + name + ": " + Libc.errnoName(errno)
-                            + hint(errno));
+                    throw new IOException("open /dev/net/tun for " + name + ": " + Libc.errnoName(errno) + hint(errno));
                 }
                 MemorySegment ifreq = arena.allocate(IFREQ_SIZE);
                 byte[] nameBytes = actualName.getBytes(StandardCharsets.US_ASCII);
@@ -124,7 +123,10 @@ public final class TunDevice implements AutoCloseable {
 
     private static void validateName(String name) throws IOException {
         byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
-        boolean valid = !name.isEmpty() && bytes.length < IFNAMSIZ && !name.equals(".") && !name.equals("..")
+        boolean valid = !name.isEmpty()
+                && bytes.length < IFNAMSIZ
+                && !name.equals(".")
+                && !name.equals("..")
                 && name.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '/' && c != ':');
         if (!valid) {
             throw new IllegalArgumentException("interface name: '" + name

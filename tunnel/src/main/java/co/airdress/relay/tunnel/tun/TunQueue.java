@@ -18,6 +18,7 @@ public final class TunQueue {
     private final int fd;
     /** Two {@code struct pollfd}: this queue's descriptor and the device's wake-up eventfd. */
     private final MemorySegment pollFds;
+
     private final int headerLength;
     private volatile boolean closed;
 
@@ -148,8 +149,8 @@ public final class TunQueue {
         if (errno == Libc.EAGAIN || errno == 105) {
             return false;
         }
-        throw new IOException("write TUN " + name + " queue " + index + ": " + Libc.errnoName(errno)
-                + " (" + length + " bytes)");
+        throw new IOException(
+                "write TUN " + name + " queue " + index + ": " + Libc.errnoName(errno) + " (" + length + " bytes)");
     }
 
     /** Writes the packet between a direct buffer's position and limit; the position is not moved. */

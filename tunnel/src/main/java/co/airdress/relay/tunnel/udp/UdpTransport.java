@@ -39,6 +39,7 @@ public final class UdpTransport implements AutoCloseable {
 
     /** Largest datagram we accept: WireGuard's transport overhead on top of a 9000-byte MTU. */
     public static final int MAX_DATAGRAM = 9000 + 32 + 16;
+
     private static final int SOCKET_BUFFER = 4 << 20;
 
     /** Called on the event loop for each datagram; {@code content} is released after it returns. */
@@ -83,14 +84,20 @@ public final class UdpTransport implements AutoCloseable {
         // Dual-stack [::] unless the host has IPv6 disabled; then IPv4 only.
         SocketProtocolFamily family = ipv6Available() ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
         if (epoll) {
-            bootstrap.channelFactory(() -> new EpollDatagramChannel(family))
+            bootstrap
+                    .channelFactory(() -> new EpollDatagramChannel(family))
                     .option(EpollChannelOption.SO_REUSEPORT, false);
         } else {
             bootstrap.channelFactory(() -> new NioDatagramChannel(family));
         }
         try {
-            Channel channel = bootstrap.bind(family == SocketProtocolFamily.INET6
-                    ? new InetSocketAddress(port) : new InetSocketAddress("0.0.0.0", port)).sync().channel();
+            Channel channel = bootstrap
+                    .bind(
+                            family == SocketProtocolFamily.INET6
+                                    ? new InetSocketAddress(port)
+                                    : new InetSocketAddress("0.0.0.0", port))
+                    .sync()
+                    .channel();
             return new UdpTransport(group, channel, epoll);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -99,8 +106,8 @@ public final class UdpTransport implements AutoCloseable {
     }
 
     private static boolean ipv6Available() {
-        try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open(
-                java.net.StandardProtocolFamily.INET6)) {
+        try (java.nio.channels.DatagramChannel probe =
+                java.nio.channels.DatagramChannel.open(java.net.StandardProtocolFamily.INET6)) {
             return probe != null;
         } catch (IOException | UnsupportedOperationException e) {
             return false;

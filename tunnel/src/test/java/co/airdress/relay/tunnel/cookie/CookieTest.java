@@ -29,10 +29,11 @@ class CookieTest {
                 + "9b96af553ceb6d0b130b9798b340c3ccb857334 56e8b092b812ed2b9660b9305".replace(" ", "")),
         hex("9b96af553ceb6d0b130b9798b340c3ccb85733456e8b092b812ed2b9660b9305"),
     };
-    private static final byte[] REPLY_TRIGGER = hex("6dd7c32eb076d8df30657d623ef89ae8e73c64a37848daf525612853793286 9f"
-            .replace(" ", "") + "a0279569b6bad0a2f868eaa862f2fd1be0b480e56b3a169e35f6a8f24f9a7be9"
-            + "770bc2b4edbaf922c30397429f797427fef9066e973aa68fc9570a544c644ae2"
-            + "4fa1ce959b23a92b859342b0a553edeb632af16d46cb2f618ce1e8fa6720806d");
+    private static final byte[] REPLY_TRIGGER =
+            hex("6dd7c32eb076d8df30657d623ef89ae8e73c64a37848daf525612853793286 9f".replace(" ", "")
+                    + "a0279569b6bad0a2f868eaa862f2fd1be0b480e56b3a169e35f6a8f24f9a7be9"
+                    + "770bc2b4edbaf922c30397429f797427fef9066e973aa68fc9570a544c644ae2"
+                    + "4fa1ce959b23a92b859342b0a553edeb632af16d46cb2f618ce1e8fa6720806d");
 
     @Test
     void mac1ThenCookieReplyThenMac2() {
@@ -73,7 +74,8 @@ class CookieTest {
         CookieChecker checker = new CookieChecker(pk, REFRESH);
         byte[] msg = MESSAGES[0].clone();
         generator.addMacs(msg, 0);
-        assertThat(generator.consumeReply(checker.createReply(msg, 7, SRC, 0, random), 0)).isTrue();
+        assertThat(generator.consumeReply(checker.createReply(msg, 7, SRC, 0, random), 0))
+                .isTrue();
         generator.addMacs(msg, 1);
         assertThat(checker.checkMac2(msg, new byte[] {10, 0, 0, 1, 0, 1}, 1)).isFalse();
         assertThat(checker.checkMac2(msg, SRC, 1)).isTrue();

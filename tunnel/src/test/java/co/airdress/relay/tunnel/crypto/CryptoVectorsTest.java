@@ -22,8 +22,10 @@ class CryptoVectorsTest {
         return HEX.parseHex(s.replace(" ", ""));
     }
 
-    private static final byte[] SUNSCREEN = ("Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
-            + "for the future, sunscreen would be it.").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SUNSCREEN =
+            ("Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
+                            + "for the future, sunscreen would be it.")
+                    .getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEY_80_9F = hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
     private static final byte[] AAD = hex("50515253c0c1c2c3c4c5c6c7");
     // RFC 8439 §2.8.2 ciphertext || tag.
@@ -35,11 +37,18 @@ class CryptoVectorsTest {
     void x25519Rfc7748Section5_2() {
         byte[] out = new byte[32];
         org.bouncycastle.math.ec.rfc7748.X25519.scalarMult(
-                hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"), 0,
-                hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"), 0, out, 0);
+                hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"),
+                0,
+                hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"),
+                0,
+                out,
+                0);
         assertThat(HEX.formatHex(out)).isEqualTo("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
-        assertThat(Curve25519.dh(hex("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d"),
-                hex("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493"), out)).isTrue();
+        assertThat(Curve25519.dh(
+                        hex("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d"),
+                        hex("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493"),
+                        out))
+                .isTrue();
         assertThat(HEX.formatHex(out)).isEqualTo("95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957");
     }
 
@@ -53,7 +62,8 @@ class CryptoVectorsTest {
             u = k;
             k = r;
             if (i == 1) {
-                assertThat(HEX.formatHex(k)).isEqualTo("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
+                assertThat(HEX.formatHex(k))
+                        .isEqualTo("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
             }
         }
         assertThat(HEX.formatHex(k)).isEqualTo("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
@@ -68,7 +78,8 @@ class CryptoVectorsTest {
         assertThat(HEX.formatHex(Curve25519.publicKey(bobPriv)))
                 .isEqualTo("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
         byte[] shared = new byte[32];
-        assertThat(Curve25519.dh(alicePriv, Curve25519.publicKey(bobPriv), shared)).isTrue();
+        assertThat(Curve25519.dh(alicePriv, Curve25519.publicKey(bobPriv), shared))
+                .isTrue();
         assertThat(HEX.formatHex(shared)).isEqualTo("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
     }
 
@@ -76,10 +87,13 @@ class CryptoVectorsTest {
     void x25519RejectsAllZeroResult() {
         byte[] out = new byte[32];
         // u = 0 and u = 1 are small-order points: the shared secret is all zeros.
-        assertThat(Curve25519.dh(hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"), new byte[32], out)).isFalse();
+        assertThat(Curve25519.dh(
+                        hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"), new byte[32], out))
+                .isFalse();
         byte[] one = new byte[32];
         one[0] = 1;
-        assertThat(Curve25519.dh(hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"), one, out)).isFalse();
+        assertThat(Curve25519.dh(hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"), one, out))
+                .isFalse();
     }
 
     @Test
@@ -113,15 +127,19 @@ class CryptoVectorsTest {
 
         TransportCipher receiver = new TransportCipher(key, false);
         ByteBuffer opened = ByteBuffer.allocate(padded.length);
-        assertThat(receiver.open(counter, ByteBuffer.wrap(sealed.array()), opened)).isTrue();
+        assertThat(receiver.open(counter, ByteBuffer.wrap(sealed.array()), opened))
+                .isTrue();
         assertThat(opened.array()).isEqualTo(padded);
 
         byte[] tampered = sealed.array().clone();
         tampered[3] ^= 1;
-        assertThat(receiver.open(counter, ByteBuffer.wrap(tampered), ByteBuffer.allocate(padded.length))).isFalse();
-        assertThat(receiver.open(counter + 1, ByteBuffer.wrap(sealed.array()), ByteBuffer.allocate(padded.length))).isFalse();
+        assertThat(receiver.open(counter, ByteBuffer.wrap(tampered), ByteBuffer.allocate(padded.length)))
+                .isFalse();
+        assertThat(receiver.open(counter + 1, ByteBuffer.wrap(sealed.array()), ByteBuffer.allocate(padded.length)))
+                .isFalse();
         // A failed open leaves the cipher usable.
-        assertThat(receiver.open(counter, ByteBuffer.wrap(sealed.array()), ByteBuffer.allocate(padded.length))).isTrue();
+        assertThat(receiver.open(counter, ByteBuffer.wrap(sealed.array()), ByteBuffer.allocate(padded.length)))
+                .isTrue();
     }
 
     @Test
@@ -142,8 +160,14 @@ class CryptoVectorsTest {
         // Keys and messages that drive the limbs to their limits: all-ones r and s, h near 2^130 - 5.
         java.util.Random random = new java.util.Random(1305);
         byte[][] keys = {new byte[32], filled(32, (byte) 0xff), filled(32, (byte) 0x7f), randomBytes(random, 32)};
-        byte[][] messages = {new byte[0], filled(16, (byte) 0xff), filled(64, (byte) 0xff), filled(17, (byte) 0xfb),
-                randomBytes(random, 1420), filled(1023, (byte) 0xff)};
+        byte[][] messages = {
+            new byte[0],
+            filled(16, (byte) 0xff),
+            filled(64, (byte) 0xff),
+            filled(17, (byte) 0xfb),
+            randomBytes(random, 1420),
+            filled(1023, (byte) 0xff)
+        };
         for (byte[] key : keys) {
             for (byte[] message : messages) {
                 Poly1305 poly = new Poly1305();
@@ -156,7 +180,9 @@ class CryptoVectorsTest {
                 bc.update(message, 0, message.length);
                 byte[] theirs = new byte[16];
                 bc.doFinal(theirs, 0);
-                assertThat(ours).as("key %s, %d-byte message", HEX.formatHex(key), message.length).isEqualTo(theirs);
+                assertThat(ours)
+                        .as("key %s, %d-byte message", HEX.formatHex(key), message.length)
+                        .isEqualTo(theirs);
             }
         }
     }
@@ -175,7 +201,9 @@ class CryptoVectorsTest {
                 byte[] expected = Aead.seal(key, counter, padded, new byte[0]);
                 boolean direct = (length & 1) == 1;
 
-                ByteBuffer sealed = direct ? ByteBuffer.allocateDirect(expected.length + 5) : ByteBuffer.allocate(expected.length + 5);
+                ByteBuffer sealed = direct
+                        ? ByteBuffer.allocateDirect(expected.length + 5)
+                        : ByteBuffer.allocate(expected.length + 5);
                 sealed.position(3);
                 ByteBuffer source = direct ? ByteBuffer.allocateDirect(length) : ByteBuffer.wrap(plain);
                 if (direct) {
@@ -188,15 +216,18 @@ class CryptoVectorsTest {
                 sealed.get(3, got);
                 assertThat(got).as("length %d padding %d", length, padding).isEqualTo(expected);
 
-                ByteBuffer opened = direct ? ByteBuffer.allocateDirect(padded.length) : ByteBuffer.allocate(padded.length);
-                assertThat(receiver.open(counter, sealed.duplicate().position(3).limit(3 + expected.length), opened)).isTrue();
+                ByteBuffer opened =
+                        direct ? ByteBuffer.allocateDirect(padded.length) : ByteBuffer.allocate(padded.length);
+                assertThat(receiver.open(counter, sealed.duplicate().position(3).limit(3 + expected.length), opened))
+                        .isTrue();
                 byte[] back = new byte[padded.length];
                 opened.get(0, back);
                 assertThat(back).isEqualTo(padded);
 
                 byte[] tampered = expected.clone();
                 tampered[random.nextInt(tampered.length)] ^= (byte) (1 << random.nextInt(8));
-                assertThat(receiver.open(counter, ByteBuffer.wrap(tampered), ByteBuffer.allocate(padded.length))).isFalse();
+                assertThat(receiver.open(counter, ByteBuffer.wrap(tampered), ByteBuffer.allocate(padded.length)))
+                        .isFalse();
                 counter++;
             }
         }
@@ -223,9 +254,11 @@ class CryptoVectorsTest {
     void xchacha20Poly1305DraftIrtfCfrgXchacha03AppendixA3() {
         byte[] nonce = hex("404142434445464748494a4b4c4d4e4f5051525354555657");
         byte[] sealed = Aead.xseal(KEY_80_9F, nonce, SUNSCREEN, AAD);
-        assertThat(HEX.formatHex(sealed)).isEqualTo("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
-                + "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3f"
-                + "ac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e" + "c0875924c1c7987947deafd8780acf49");
+        assertThat(HEX.formatHex(sealed))
+                .isEqualTo("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+                        + "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3f"
+                        + "ac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e"
+                        + "c0875924c1c7987947deafd8780acf49");
         assertThat(Aead.xopen(KEY_80_9F, nonce, sealed, AAD)).isEqualTo(SUNSCREEN);
         sealed[0] ^= 1;
         assertThat(Aead.xopen(KEY_80_9F, nonce, sealed, AAD)).isNull();
@@ -241,18 +274,27 @@ class CryptoVectorsTest {
     @Test
     void kdfWireguardGoVectors() {
         String[][] vectors = {
-            {"746573742d6b6579", "746573742d696e707574",
+            {
+                "746573742d6b6579",
+                "746573742d696e707574",
                 "6f0e5ad38daba1bea8a0d213688736f19763239305e0f58aba697f9ffc41c633",
                 "df1194df20802a4fe594cde27e92991c8cae66c366e8106aaa937a55fa371e8a",
-                "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24"},
-            {"776972656775617264", "776972656775617264",
+                "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24"
+            },
+            {
+                "776972656775617264",
+                "776972656775617264",
                 "491d43bbfdaa8750aaf535e334ecbfe5129967cd64635101c566d4caefda96e8",
                 "1e71a379baefd8a79aa4662212fcafe19a23e2b609a3db7d6bcba8f560e3d25f",
-                "31e1ae48bddfbe5de38f295e5452b1909a1b4e38e183926af3780b0c1e1f0160"},
-            {"", "",
+                "31e1ae48bddfbe5de38f295e5452b1909a1b4e38e183926af3780b0c1e1f0160"
+            },
+            {
+                "",
+                "",
                 "8387b46bf43eccfcf349552a095d8315c4055beb90208fb1be23b894bc2ed5d0",
                 "58a0e5f6faefccf4807bff1f05fa8a9217945762040bcec2f4b4a62bdfe0e86e",
-                "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e"},
+                "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e"
+            },
         };
         for (String[] v : vectors) {
             byte[][] three = Blake2s.kdf3(hex(v[0]), hex(v[1]));

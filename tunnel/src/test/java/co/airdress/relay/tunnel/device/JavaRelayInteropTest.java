@@ -5,18 +5,16 @@ import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
-import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
+import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
-import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.InterfaceAddress;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.JavaRelay;
-import co.airdress.relay.testing.OperatorServices;
-import co.airdress.relay.testing.RelayTopology;
-import co.airdress.relay.testing.WireGuardGoPeer;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -44,27 +42,33 @@ class JavaRelayInteropTest {
     }
 
     static OperatorPeer operator(WireGuardGoPeer peer, String tunnelAddress) {
-        return new OperatorPeer(WireGuardKey.fromBase64(peer.publicKey()),
-                InterfaceAddress.literal(tunnelAddress, tunnelAddress));
+        return new OperatorPeer(
+                WireGuardKey.fromBase64(peer.publicKey()), InterfaceAddress.literal(tunnelAddress, tunnelAddress));
     }
 
     static String curl(NetworkNamespace ns, String url, int maxSeconds, String... extra) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", Integer.toString(maxSeconds)));
+        List<String> cmd =
+                new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", Integer.toString(maxSeconds)));
         cmd.addAll(List.of(extra));
         cmd.add(url);
-        return ns.execAllowingFailure(Duration.ofSeconds(maxSeconds + 10L), cmd.toArray(String[]::new)).output();
+        return ns.execAllowingFailure(Duration.ofSeconds(maxSeconds + 10L), cmd.toArray(String[]::new))
+                .output();
     }
 
     @Test
     void operatorInitiatesThenHttpHttpsAndALargeDownloadCrossTheTunnel() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgi");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A_TUNNEL + "/64");
-             OperatorServices services = OperatorServices.start(topology.operatorA(), A_TUNNEL, "a", 50);
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD,
-                     List.of(operator(a, A_TUNNEL)))) {
+                WireGuardGoPeer a =
+                        WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A_TUNNEL + "/64");
+                OperatorServices services = OperatorServices.start(topology.operatorA(), A_TUNNEL, "a", 50);
+                JavaRelay relay = JavaRelay.start(
+                        topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A_TUNNEL)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "fd00:a1d::/64", "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
-            Await.until(HANDSHAKE, "operator-initiated handshake", () -> relay.device().hasLiveSession(aKey));
+            Await.until(
+                    HANDSHAKE,
+                    "operator-initiated handshake",
+                    () -> relay.device().hasLiveSession(aKey));
             assertThat(a.latestHandshake(relay.publicKey())).isPositive();
 
             assertThat(curl(topology.relay(), "http://[" + A_TUNNEL + "]:8080/index.html", 20))
@@ -73,8 +77,8 @@ class JavaRelayInteropTest {
             String https = curl(topology.relay(), "https://[" + A_TUNNEL + "]:8443/", 20, "-k");
             assertThat(https).contains("Ciphers supported in s_server binary").contains("TLSv1.3");
 
-            String sum = topology.relay().exec("sh", "-c", "curl -sS --max-time 60 http://[" + A_TUNNEL
-                    + "]:8080/big.bin | sha256sum");
+            String sum = topology.relay()
+                    .exec("sh", "-c", "curl -sS --max-time 60 http://[" + A_TUNNEL + "]:8080/big.bin | sha256sum");
             assertThat(sum).startsWith(services.bigFileSha256());
 
             PeerStats stats = relay.device().stats(aKey);
@@ -87,9 +91,11 @@ class JavaRelayInteropTest {
     @Test
     void relayInitiatesToAnOperatorWithAKnownEndpoint() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgr");
-             WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B_TUNNEL + "/16");
-             OperatorServices services = OperatorServices.start(topology.operatorB(), B_TUNNEL, "b", 1)) {
-            OperatorPeer peerB = operator(b, B_TUNNEL).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
+                WireGuardGoPeer b =
+                        WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B_TUNNEL + "/16");
+                OperatorServices services = OperatorServices.start(topology.operatorB(), B_TUNNEL, "b", 1)) {
+            OperatorPeer peerB =
+                    operator(b, B_TUNNEL).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
             try (JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(peerB))) {
                 // No endpoint on the operator's side: it can only answer.
                 b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16", "fd00:a1d::/64");
@@ -101,10 +107,14 @@ class JavaRelayInteropTest {
                         .isEqualTo("hello from operator b\n");
                 assertThat(relay.device().hasLiveSession(bKey)).isTrue();
                 assertThat(b.endpoint(relay.publicKey())).isEqualTo(RelayTopology.RELAY_UNDERLAY_B + ":51820");
-                assertThat(curl(topology.relay(), "https://" + B_TUNNEL + ":8443/", 20, "-k")).contains("TLSv1.3");
+                assertThat(curl(topology.relay(), "https://" + B_TUNNEL + ":8443/", 20, "-k"))
+                        .contains("TLSv1.3");
             }
-            assertThat(topology.relay().execAllowingFailure(Duration.ofSeconds(5), "ip", "link", "show", "jwg" + id).exitCode())
-                    .as("no interface left behind").isNotZero();
+            assertThat(topology.relay()
+                            .execAllowingFailure(Duration.ofSeconds(5), "ip", "link", "show", "jwg" + id)
+                            .exitCode())
+                    .as("no interface left behind")
+                    .isNotZero();
             assertThat(topology.relay().exec("ip", "route", "show")).doesNotContain("100.96.");
         }
     }

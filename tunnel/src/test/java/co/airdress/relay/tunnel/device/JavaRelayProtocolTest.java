@@ -1,23 +1,23 @@
 package co.airdress.relay.tunnel.device;
 
-import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.curl;
-import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.operator;
 import static co.airdress.relay.testing.RelayTopology.OPERATOR_B_UNDERLAY;
 import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
 import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_B;
+import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.curl;
+import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.Drop;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.JavaRelay;
-import co.airdress.relay.testing.OperatorServices;
-import co.airdress.relay.testing.RelayTopology;
-import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,8 +39,8 @@ class JavaRelayProtocolTest {
     @BeforeAll
     static void prerequisites() {
         Prerequisites.networkNamespaces();
-        for (String tool : new String[] {"wireguard-go", "wg", "curl", "openssl", "python3", "ss", "sha256sum", "nft",
-                "sysctl"}) {
+        for (String tool :
+                new String[] {"wireguard-go", "wg", "curl", "openssl", "python3", "ss", "sha256sum", "nft", "sysctl"}) {
             Prerequisites.tool(tool);
         }
     }
@@ -52,11 +52,11 @@ class JavaRelayProtocolTest {
     @Test
     void operatorACannotReachOperatorBThroughTheRelayEvenWithForwardingOn() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgiso");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
-             OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD,
-                     List.of(operator(a, A4), operator(b, B4)))) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
+                OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
+                JavaRelay relay = JavaRelay.start(
+                        topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4), operator(b, B4)))) {
             topology.relay().exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
             topology.relay().exec("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
             // Both operators route the whole tunnel prefix to the relay, as a hostile one would.
@@ -64,12 +64,21 @@ class JavaRelayProtocolTest {
             b.setPeer(relay.publicKey(), RELAY_UNDERLAY_B + ":51820", 25, "100.96.0.0/16", "fd00:a1d::/64");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
             WireGuardKey bKey = WireGuardKey.fromBase64(b.publicKey());
-            Await.until(Duration.ofSeconds(15), "both handshakes",
+            Await.until(
+                    Duration.ofSeconds(15),
+                    "both handshakes",
                     () -> relay.device().hasLiveSession(aKey) && relay.device().hasLiveSession(bKey));
-            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20)).isEqualTo("hello from operator b\n");
+            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20))
+                    .isEqualTo("hello from operator b\n");
 
-            ExternalProcess.Result attempt = topology.operatorA().execAllowingFailure(Duration.ofSeconds(20),
-                    "curl", "-sS", "--max-time", "3", "http://" + B4 + ":8080/index.html");
+            ExternalProcess.Result attempt = topology.operatorA()
+                    .execAllowingFailure(
+                            Duration.ofSeconds(20),
+                            "curl",
+                            "-sS",
+                            "--max-time",
+                            "3",
+                            "http://" + B4 + ":8080/index.html");
             assertThat(attempt.exitCode()).as(attempt.output()).isNotZero();
             assertThat(attempt.output()).doesNotContain("hello from operator b");
             assertThat(drops(relay, Drop.DESTINATION_NOT_ALLOWED)).isPositive();
@@ -79,48 +88,69 @@ class JavaRelayProtocolTest {
     @Test
     void reloadAddsAndRemovesOperatorsWithoutDisturbingTheOthers() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgreload");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
-             OperatorServices servicesA = OperatorServices.start(topology.operatorA(), A4, "a", 1);
-             OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
+                OperatorServices servicesA = OperatorServices.start(topology.operatorA(), A4, "a", 1);
+                OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
+                JavaRelay relay =
+                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "100.96.0.0/16");
             b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
             WireGuardKey bKey = WireGuardKey.fromBase64(b.publicKey());
-            Await.until(Duration.ofSeconds(15), "handshake with A", () -> relay.device().hasLiveSession(aKey));
-            long aHandshakes = Objects.requireNonNull(relay.device().stats(aKey)).handshakes();
+            Await.until(
+                    Duration.ofSeconds(15),
+                    "handshake with A",
+                    () -> relay.device().hasLiveSession(aKey));
+            long aHandshakes =
+                    Objects.requireNonNull(relay.device().stats(aKey)).handshakes();
 
             OperatorPeer peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
             relay.device().applyPeers(List.of(operator(a, A4), peerB));
-            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20)).isEqualTo("hello from operator b\n");
-            assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 20)).isEqualTo("hello from operator a\n");
-            assertThat(Objects.requireNonNull(relay.device().stats(aKey)).handshakes()).as("A untouched").isEqualTo(aHandshakes);
+            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20))
+                    .isEqualTo("hello from operator b\n");
+            assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 20))
+                    .isEqualTo("hello from operator a\n");
+            assertThat(Objects.requireNonNull(relay.device().stats(aKey)).handshakes())
+                    .as("A untouched")
+                    .isEqualTo(aHandshakes);
 
             relay.device().applyPeers(List.of(peerB));
             assertThat(relay.device().stats()).extracting(PeerStats::publicKey).containsExactly(bKey);
             assertThat(relay.device().isReachable(aKey)).isFalse();
-            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20)).isEqualTo("hello from operator b\n");
+            assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20))
+                    .isEqualTo("hello from operator b\n");
         }
     }
 
     @Test
     void operatorRoamsToANewSourcePortMidTransfer() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgroam");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 8);
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 8);
+                JavaRelay relay =
+                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
-            Await.until(Duration.ofSeconds(15), "handshake", () -> relay.device().hasLiveSession(aKey));
+            Await.until(
+                    Duration.ofSeconds(15), "handshake", () -> relay.device().hasLiveSession(aKey));
 
             // ~4 s at 2 MB/s: the port changes while the download runs.
-            try (ExternalProcess download = topology.relay().start("download", "sh", "-c",
-                    "curl -sS --max-time 60 --limit-rate 2M http://" + A4 + ":8080/big.bin | sha256sum")) {
-                Await.until(Duration.ofSeconds(10), "transfer under way",
+            try (ExternalProcess download = topology.relay()
+                    .start(
+                            "download",
+                            "sh",
+                            "-c",
+                            "curl -sS --max-time 60 --limit-rate 2M http://" + A4 + ":8080/big.bin | sha256sum")) {
+                Await.until(
+                        Duration.ofSeconds(10),
+                        "transfer under way",
                         () -> Objects.requireNonNull(relay.device().stats(aKey)).rxBytes() > (1 << 20));
                 topology.operatorA().exec("wg", "set", a.interfaceName(), "listen-port", "51999");
-                Await.until(Duration.ofSeconds(60), "download finished", () -> !download.process().isAlive());
+                Await.until(
+                        Duration.ofSeconds(60),
+                        "download finished",
+                        () -> !download.process().isAlive());
                 assertThat(download.output()).startsWith(services.bigFileSha256());
             }
             PeerStats stats = relay.device().stats(aKey);
@@ -132,12 +162,14 @@ class JavaRelayProtocolTest {
     @Test
     void transferCompletesUnderFivePercentPacketLoss() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgloss");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 10);
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 10);
+                JavaRelay relay =
+                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
-            Await.until(Duration.ofSeconds(15), "handshake", () -> relay.device().hasLiveSession(aKey));
+            Await.until(
+                    Duration.ofSeconds(15), "handshake", () -> relay.device().hasLiveSession(aKey));
 
             String veth = topology.relayVethA();
             java.nio.file.Path rules = java.nio.file.Files.createTempFile("airdress-loss", ".nft");
@@ -158,7 +190,8 @@ class JavaRelayProtocolTest {
             } finally {
                 java.nio.file.Files.deleteIfExists(rules);
             }
-            String sum = topology.relay().exec("sh", "-c", "curl -sS --max-time 90 http://" + A4 + ":8080/big.bin | sha256sum");
+            String sum = topology.relay()
+                    .exec("sh", "-c", "curl -sS --max-time 90 http://" + A4 + ":8080/big.bin | sha256sum");
             assertThat(sum).startsWith(services.bigFileSha256());
             String counters = topology.relay().exec("nft", "list", "table", "inet", "loss");
             assertThat(counters).containsPattern("counter packets [1-9][0-9]* bytes [0-9]+ drop");
@@ -167,23 +200,27 @@ class JavaRelayProtocolTest {
 
     @Test
     void rekeysWithShortenedTimersWithoutInterruptingTraffic() throws Exception {
-        ProtocolTimers shortTimers = ProtocolTimers.STANDARD.withRekeyTimes(Duration.ofSeconds(2), Duration.ofSeconds(30));
+        ProtocolTimers shortTimers =
+                ProtocolTimers.STANDARD.withRekeyTimes(Duration.ofSeconds(2), Duration.ofSeconds(30));
         try (RelayTopology topology = RelayTopology.create("jwgrekey");
-             WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
-             OperatorServices services = OperatorServices.start(topology.operatorB(), B4, "b", 1)) {
+                WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
+                OperatorServices services = OperatorServices.start(topology.operatorB(), B4, "b", 1)) {
             OperatorPeer peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
-            try (JavaRelay relay = JavaRelay.start(topology.relay(),
-                    new TunnelDevice.Options(shortTimers, 256), List.of(peerB))) {
+            try (JavaRelay relay =
+                    JavaRelay.start(topology.relay(), new TunnelDevice.Options(shortTimers, 256), List.of(peerB))) {
                 b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16");
                 WireGuardKey bKey = WireGuardKey.fromBase64(b.publicKey());
                 int requests = 0;
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (Objects.requireNonNull(relay.device().stats(bKey)).handshakes() < 3 && System.nanoTime() < deadline) {
+                while (Objects.requireNonNull(relay.device().stats(bKey)).handshakes() < 3
+                        && System.nanoTime() < deadline) {
                     assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 10))
-                            .as("request " + requests).isEqualTo("hello from operator b\n");
+                            .as("request " + requests)
+                            .isEqualTo("hello from operator b\n");
                     requests++;
                 }
-                assertThat(Objects.requireNonNull(relay.device().stats(bKey)).handshakes()).isGreaterThanOrEqualTo(3);
+                assertThat(Objects.requireNonNull(relay.device().stats(bKey)).handshakes())
+                        .isGreaterThanOrEqualTo(3);
                 assertThat(requests).isGreaterThan(1);
             }
         }
@@ -192,32 +229,39 @@ class JavaRelayProtocolTest {
     @Test
     void replayedTransportPacketsAreDropped() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgreplay");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 1);
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 1);
+                JavaRelay relay =
+                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
-            Await.until(Duration.ofSeconds(15), "handshake", () -> relay.device().hasLiveSession(aKey));
+            Await.until(
+                    Duration.ofSeconds(15), "handshake", () -> relay.device().hasLiveSession(aKey));
             long before = drops(relay, Drop.REPLAYED);
 
             // Captures the operator's next transport message on the wire and sends the same frame 3 more times.
             String out = topology.operatorA().exec("python3", "-c", PY_REPLAY, "ova" + id, "51820");
             assertThat(out).contains("replayed 3");
             Await.until(Duration.ofSeconds(5), "3 replays dropped", () -> drops(relay, Drop.REPLAYED) >= before + 3);
-            assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 10)).isEqualTo("hello from operator a\n");
+            assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 10))
+                    .isEqualTo("hello from operator a\n");
         }
     }
 
     @Test
     void anOperatorWithAnUnknownKeyGetsNoHandshake() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgkey");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             WireGuardGoPeer stranger = WireGuardGoPeer.start(topology.operatorB(), "wgx" + id, 51820, 1420, B4 + "/16");
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                WireGuardGoPeer stranger =
+                        WireGuardGoPeer.start(topology.operatorB(), "wgx" + id, 51820, 1420, B4 + "/16");
+                JavaRelay relay =
+                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             stranger.setPeer(relay.publicKey(), RELAY_UNDERLAY_B + ":51820", 1, "100.96.0.0/16");
-            Await.until(Duration.ofSeconds(20), "two initiations refused", () -> drops(relay, Drop.HANDSHAKE_INVALID) >= 2);
+            Await.until(
+                    Duration.ofSeconds(20), "two initiations refused", () -> drops(relay, Drop.HANDSHAKE_INVALID) >= 2);
             assertThat(stranger.latestHandshake(relay.publicKey())).isZero();
-            assertThat(relay.device().stats()).extracting(PeerStats::publicKey)
+            assertThat(relay.device().stats())
+                    .extracting(PeerStats::publicKey)
                     .containsExactly(WireGuardKey.fromBase64(a.publicKey()));
         }
     }
@@ -225,19 +269,26 @@ class JavaRelayProtocolTest {
     @Test
     void underAHandshakeFloodTheRelayAnswersCookiesAndALegitimateOperatorStillConnects() throws Exception {
         try (RelayTopology topology = RelayTopology.create("jwgflood");
-             WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
-             OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 1);
-             JavaRelay relay = JavaRelay.start(topology.relay(), new TunnelDevice.Options(ProtocolTimers.STANDARD, 20),
-                     List.of(operator(a, A4)))) {
-            try (ExternalProcess flood = topology.operatorB().start("flood", "python3", "-c", PY_FLOOD,
-                    RELAY_UNDERLAY_B, "51820", relay.publicKey(), "60")) {
+                WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
+                OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 1);
+                JavaRelay relay = JavaRelay.start(
+                        topology.relay(),
+                        new TunnelDevice.Options(ProtocolTimers.STANDARD, 20),
+                        List.of(operator(a, A4)))) {
+            try (ExternalProcess flood = topology.operatorB()
+                    .start("flood", "python3", "-c", PY_FLOOD, RELAY_UNDERLAY_B, "51820", relay.publicKey(), "60")) {
                 Await.until(Duration.ofSeconds(10), "relay under load", () -> drops(relay, Drop.COOKIE_REQUIRED) > 0);
                 a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "100.96.0.0/16");
                 WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
-                Await.until(Duration.ofSeconds(20), "operator handshake despite the flood",
+                Await.until(
+                        Duration.ofSeconds(20),
+                        "operator handshake despite the flood",
                         () -> relay.device().hasLiveSession(aKey) || failFast(relay, flood));
-                assertThat(flood.process().isAlive()).as("flood still running: %s", flood.output()).isTrue();
-                assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 10)).isEqualTo("hello from operator a\n");
+                assertThat(flood.process().isAlive())
+                        .as("flood still running: %s", flood.output())
+                        .isTrue();
+                assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 10))
+                        .isEqualTo("hello from operator a\n");
                 assertThat(flood.output()).containsPattern("cookie replies: [1-9]");
             }
         }
@@ -245,7 +296,8 @@ class JavaRelayProtocolTest {
 
     private static boolean failFast(JavaRelay relay, ExternalProcess flood) {
         if (!flood.process().isAlive()) {
-            throw new AssertionError("flooder stopped: " + flood.output() + "; " + relay.device().deviceStats());
+            throw new AssertionError(
+                    "flooder stopped: " + flood.output() + "; " + relay.device().deviceStats());
         }
         return false;
     }

@@ -4,15 +4,15 @@ import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.InterfaceAddress;
 import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.Iperf;
 import co.airdress.relay.tunnel.netns.JavaRelay;
-import co.airdress.relay.testing.OperatorServices;
-import co.airdress.relay.testing.RelayTopology;
-import co.airdress.relay.testing.WireGuardGoPeer;
 import io.netty.util.ResourceLeakDetector;
 import java.time.Duration;
 import java.util.List;
@@ -42,22 +42,27 @@ class ThroughputComparisonTest {
     void wireguardGoToWireguardGoCarriesHttpAndIperf() throws Exception {
         long id = ProcessHandle.current().pid() % 100000;
         try (RelayTopology topology = RelayTopology.create("wgbase");
-             WireGuardGoPeer relay = WireGuardGoPeer.start(topology.relay(), "wgr" + id, 51820, 1420,
-                     "fd00:a1d::1/64", "100.96.0.1/16");
-             WireGuardGoPeer operator = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420,
-                     "fd00:a1d::a/64");
-             OperatorServices services = OperatorServices.start(topology.operatorA(), "fd00:a1d::a", "a", 4)) {
+                WireGuardGoPeer relay = WireGuardGoPeer.start(
+                        topology.relay(), "wgr" + id, 51820, 1420, "fd00:a1d::1/64", "100.96.0.1/16");
+                WireGuardGoPeer operator =
+                        WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, "fd00:a1d::a/64");
+                OperatorServices services = OperatorServices.start(topology.operatorA(), "fd00:a1d::a", "a", 4)) {
             relay.setPeer(operator.publicKey(), null, 0, "fd00:a1d::a/128");
             operator.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
             Await.until(Duration.ofSeconds(15), "handshake", () -> relay.latestHandshake(operator.publicKey()) > 0);
 
-            String body = topology.relay().exec("curl", "-sS", "--max-time", "20", "http://[fd00:a1d::a]:8080/index.html");
+            String body =
+                    topology.relay().exec("curl", "-sS", "--max-time", "20", "http://[fd00:a1d::a]:8080/index.html");
             assertThat(body).isEqualTo("hello from operator a\n");
 
             Iperf.Result up = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, false);
             Iperf.Result down = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, true);
-            logger.info("wireguard-go<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({})",
-                    Math.round(up.megabitsPerSecond()), up.command(), Math.round(down.megabitsPerSecond()), down.command());
+            logger.info(
+                    "wireguard-go<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({})",
+                    Math.round(up.megabitsPerSecond()),
+                    up.command(),
+                    Math.round(down.megabitsPerSecond()),
+                    down.command());
             assertThat(up.megabitsPerSecond()).isPositive();
             assertThat(down.megabitsPerSecond()).isPositive();
         }
@@ -78,22 +83,32 @@ class ThroughputComparisonTest {
     private void measureJavaTunnel() throws Exception {
         long id = ProcessHandle.current().pid() % 100000;
         try (RelayTopology topology = RelayTopology.create("wgjava");
-             WireGuardGoPeer operator = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420,
-                     "fd00:a1d::a/64");
-             JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD,
-                     List.of(new OperatorPeer(WireGuardKey.fromBase64(operator.publicKey()),
-                             InterfaceAddress.literal("fd00:a1d::a", "operator"))))) {
+                WireGuardGoPeer operator =
+                        WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, "fd00:a1d::a/64");
+                JavaRelay relay = JavaRelay.start(
+                        topology.relay(),
+                        TunnelDevice.Options.STANDARD,
+                        List.of(new OperatorPeer(
+                                WireGuardKey.fromBase64(operator.publicKey()),
+                                InterfaceAddress.literal("fd00:a1d::a", "operator"))))) {
             operator.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "fd00:a1d::/64", "100.96.0.0/16");
-            Await.until(Duration.ofSeconds(15), "handshake",
+            Await.until(
+                    Duration.ofSeconds(15),
+                    "handshake",
                     () -> relay.device().hasLiveSession(WireGuardKey.fromBase64(operator.publicKey())));
 
             Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 2, false); // JIT warm-up
             Iperf.Result up = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, false);
             Iperf.Result down = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, true);
-            logger.info("java<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({}); {}\n{}",
-                    Math.round(up.megabitsPerSecond()), up.command(), Math.round(down.megabitsPerSecond()), down.command(),
+            logger.info(
+                    "java<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({}); {}\n{}",
+                    Math.round(up.megabitsPerSecond()),
+                    up.command(),
+                    Math.round(down.megabitsPerSecond()),
+                    down.command(),
                     relay.device().deviceStats(),
-                    topology.relay().exec("ip", "-s", "link", "show", relay.device().interfaceName()));
+                    topology.relay()
+                            .exec("ip", "-s", "link", "show", relay.device().interfaceName()));
             assertThat(up.megabitsPerSecond()).isPositive();
             assertThat(down.megabitsPerSecond()).isPositive();
         }

@@ -47,9 +47,11 @@ class WireGuardGoInteropTest {
     @Test
     void wireguardGoInitiatesAndPingsTheRelay() throws Exception {
         try (Rig rig = Rig.start(false, false, false)) {
-            ExternalProcess.Result ping = rig.ns.execAllowingFailure(Duration.ofSeconds(30),
-                    "ping", "-c", "3", "-i", "0.2", "-W", "5", rig.relayTunnelIp);
-            assertThat(ping.exitCode()).as("ping from wireguard-go's side:\n%s", ping.output()).isZero();
+            ExternalProcess.Result ping = rig.ns.execAllowingFailure(
+                    Duration.ofSeconds(30), "ping", "-c", "3", "-i", "0.2", "-W", "5", rig.relayTunnelIp);
+            assertThat(ping.exitCode())
+                    .as("ping from wireguard-go's side:\n%s", ping.output())
+                    .isZero();
             PeerStats stats = rig.tunnel.stats(rig.goPublic, System.nanoTime());
             assertThat(stats.handshakes()).isGreaterThanOrEqualTo(1);
             assertThat(stats.endpoint()).isNotNull();
@@ -63,18 +65,23 @@ class WireGuardGoInteropTest {
         try (Rig rig = Rig.start(true, false, false)) {
             byte[] echo = IcmpEcho.request(rig.relayTunnelIp, rig.goTunnelIp, 0x4242, 1, 56);
             rig.outbound.add(echo);
-            Await.until(STEP, "an echo reply from " + rig.goTunnelIp,
+            Await.until(
+                    STEP,
+                    "an echo reply from " + rig.goTunnelIp,
                     () -> rig.delivered.stream().anyMatch(p -> IcmpEcho.isReplyTo(p, echo)));
-            assertThat(rig.tunnel.hasLiveSession(rig.goPublic, System.nanoTime())).isTrue();
+            assertThat(rig.tunnel.hasLiveSession(rig.goPublic, System.nanoTime()))
+                    .isTrue();
         }
     }
 
     @Test
     void presharedKeyIsMixedAsWireguardGoDoes() throws Exception {
         try (Rig rig = Rig.start(false, true, false)) {
-            ExternalProcess.Result ping = rig.ns.execAllowingFailure(Duration.ofSeconds(30),
-                    "ping", "-c", "2", "-i", "0.2", "-W", "5", rig.relayTunnelIp);
-            assertThat(ping.exitCode()).as("ping with a pre-shared key:\n%s", ping.output()).isZero();
+            ExternalProcess.Result ping = rig.ns.execAllowingFailure(
+                    Duration.ofSeconds(30), "ping", "-c", "2", "-i", "0.2", "-W", "5", rig.relayTunnelIp);
+            assertThat(ping.exitCode())
+                    .as("ping with a pre-shared key:\n%s", ping.output())
+                    .isZero();
         }
     }
 
@@ -82,9 +89,11 @@ class WireGuardGoInteropTest {
     void underLoadWireguardGoTakesOurCookieAndRetriesWithMac2() throws Exception {
         try (Rig rig = Rig.start(false, false, true)) {
             // The first initiation gets a cookie reply; wireguard-go retries after REKEY_TIMEOUT with MAC2.
-            ExternalProcess.Result ping = rig.ns.execAllowingFailure(Duration.ofSeconds(40),
-                    "ping", "-c", "1", "-W", "20", rig.relayTunnelIp);
-            assertThat(ping.exitCode()).as("ping through a cookie exchange:\n%s", ping.output()).isZero();
+            ExternalProcess.Result ping = rig.ns.execAllowingFailure(
+                    Duration.ofSeconds(40), "ping", "-c", "1", "-W", "20", rig.relayTunnelIp);
+            assertThat(ping.exitCode())
+                    .as("ping through a cookie exchange:\n%s", ping.output())
+                    .isZero();
             assertThat(rig.tunnel.drops()).containsKey(co.airdress.relay.tunnel.Drop.COOKIE_REQUIRED);
         }
     }
@@ -110,8 +119,15 @@ class WireGuardGoInteropTest {
         private volatile boolean running = true;
         private final Path keyFile;
 
-        private Rig(NetworkNamespace ns, String hostIf, String wgIf, ExternalProcess wireguardGo, Path keyFile, WireGuardKey goPublic,
-                WireGuardTunnel tunnel, DatagramSocket socket) {
+        private Rig(
+                NetworkNamespace ns,
+                String hostIf,
+                String wgIf,
+                ExternalProcess wireguardGo,
+                Path keyFile,
+                WireGuardKey goPublic,
+                WireGuardTunnel tunnel,
+                DatagramSocket socket) {
             this.ns = ns;
             this.hostIf = hostIf;
             this.wgIf = wgIf;
@@ -140,7 +156,8 @@ class WireGuardGoInteropTest {
 
             NetworkNamespace ns = NetworkNamespace.create("wgi");
             try {
-                ExternalProcess.run(STEP, "ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf, "netns", ns.name());
+                ExternalProcess.run(
+                        STEP, "ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf, "netns", ns.name());
                 ExternalProcess.run(STEP, "ip", "addr", "add", hostIp + "/30", "dev", hostIf);
                 ExternalProcess.run(STEP, "ip", "link", "set", hostIf, "up");
                 ns.exec("ip", "addr", "add", nsIp + "/30", "dev", nsIf);
@@ -156,12 +173,22 @@ class WireGuardGoInteropTest {
                 DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.ofLiteral(hostIp), 0));
                 socket.setSoTimeout(50);
 
-                ExternalProcess go = ns.start("wireguard-go", "env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", "-f", wgIf);
+                ExternalProcess go =
+                        ns.start("wireguard-go", "env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", "-f", wgIf);
                 Path uapi = Path.of("/var/run/wireguard/" + wgIf + ".sock");
                 Await.until(STEP, "wireguard-go's UAPI socket " + uapi, () -> Files.exists(uapi));
-                List<String> set = new java.util.ArrayList<>(List.of("wg", "set", wgIf, "private-key", keyFile.toString(),
-                        "listen-port", Integer.toString(goPort), "peer", WireGuardKeys.publicKey(relayPrivate).toBase64(),
-                        "allowed-ips", "10.77.0.1/32"));
+                List<String> set = new java.util.ArrayList<>(List.of(
+                        "wg",
+                        "set",
+                        wgIf,
+                        "private-key",
+                        keyFile.toString(),
+                        "listen-port",
+                        Integer.toString(goPort),
+                        "peer",
+                        WireGuardKeys.publicKey(relayPrivate).toBase64(),
+                        "allowed-ips",
+                        "10.77.0.1/32"));
                 if (!relayInitiates) {
                     set.addAll(List.of("endpoint", hostIp + ":" + socket.getLocalPort()));
                 }
@@ -176,12 +203,13 @@ class WireGuardGoInteropTest {
                 ns.exec("ip", "addr", "add", "10.77.0.2/24", "dev", wgIf);
                 ns.exec("ip", "link", "set", wgIf, "up");
 
-                WireGuardTunnel tunnel = new WireGuardTunnel(
-                        TunnelConfig.of(relayPrivate, Set.of(InetAddress.ofLiteral("10.77.0.1")))
+                WireGuardTunnel tunnel =
+                        new WireGuardTunnel(TunnelConfig.of(relayPrivate, Set.of(InetAddress.ofLiteral("10.77.0.1")))
                                 .withHandshakesPerSecondBeforeCookies(alwaysUnderLoad ? 0 : 256));
                 tunnel.addPeer(PeerConfig.of(goPublic, IpPrefix.parse("10.77.0.2/32"))
                         .withPresharedKey(psk)
-                        .withEndpoint(relayInitiates ? new InetSocketAddress(InetAddress.ofLiteral(nsIp), goPort) : null));
+                        .withEndpoint(
+                                relayInitiates ? new InetSocketAddress(InetAddress.ofLiteral(nsIp), goPort) : null));
                 Rig rig = new Rig(ns, hostIf, wgIf, go, keyFile, goPublic, tunnel, socket);
                 rig.loop.start();
                 return rig;
@@ -234,7 +262,8 @@ class WireGuardGoInteropTest {
                 try {
                     socket.receive(received);
                     ByteBuf datagram = Unpooled.wrappedBuffer(buffer, 0, received.getLength());
-                    tunnel.decapsulate((InetSocketAddress) received.getSocketAddress(), datagram, System.nanoTime(), sink);
+                    tunnel.decapsulate(
+                            (InetSocketAddress) received.getSocketAddress(), datagram, System.nanoTime(), sink);
                     datagram.release();
                 } catch (SocketTimeoutException e) {
                     // fall through to the tick
@@ -308,8 +337,11 @@ class WireGuardGoInteropTest {
         }
 
         static boolean isReplyTo(byte[] packet, byte[] request) {
-            return packet.length == request.length && packet[9] == 1 && packet[20] == 0
-                    && packet[24] == request[24] && packet[25] == request[25]
+            return packet.length == request.length
+                    && packet[9] == 1
+                    && packet[20] == 0
+                    && packet[24] == request[24]
+                    && packet[25] == request[25]
                     && java.util.Arrays.equals(packet, 28, packet.length, request, 28, request.length);
         }
 

@@ -17,15 +17,29 @@ public final class Iperf {
     public record Result(String command, double megabitsPerSecond) {}
 
     /** Runs {@code iperf3 -c address -t seconds [-R]} from {@code client} against a one-shot server in {@code server}. */
-    public static Result run(NetworkNamespace client, NetworkNamespace server, String address, int port,
-                             int seconds, boolean reverse) {
-        try (ExternalProcess iperfServer = server.start("iperf3-server", "iperf3", "-s", "-1", "-B", address,
-                "-p", Integer.toString(port))) {
-            co.airdress.relay.testing.Await.until(Duration.ofSeconds(10), "iperf3 server on " + port,
+    public static Result run(
+            NetworkNamespace client, NetworkNamespace server, String address, int port, int seconds, boolean reverse) {
+        try (ExternalProcess iperfServer =
+                server.start("iperf3-server", "iperf3", "-s", "-1", "-B", address, "-p", Integer.toString(port))) {
+            co.airdress.relay.testing.Await.until(
+                    Duration.ofSeconds(10),
+                    "iperf3 server on " + port,
                     () -> server.exec("ss", "-Hltn", "sport = :" + port).contains(":" + port));
             String[] cmd = reverse
-                    ? new String[] {"iperf3", "-J", "-c", address, "-p", Integer.toString(port), "-t", Integer.toString(seconds), "-R"}
-                    : new String[] {"iperf3", "-J", "-c", address, "-p", Integer.toString(port), "-t", Integer.toString(seconds)};
+                    ? new String[] {
+                        "iperf3",
+                        "-J",
+                        "-c",
+                        address,
+                        "-p",
+                        Integer.toString(port),
+                        "-t",
+                        Integer.toString(seconds),
+                        "-R"
+                    }
+                    : new String[] {
+                        "iperf3", "-J", "-c", address, "-p", Integer.toString(port), "-t", Integer.toString(seconds)
+                    };
             ExternalProcess.Result r = client.execAllowingFailure(Duration.ofSeconds(seconds + 30L), cmd);
             if (r.exitCode() != 0) {
                 throw new AssertionError("iperf3 failed: " + r.output());

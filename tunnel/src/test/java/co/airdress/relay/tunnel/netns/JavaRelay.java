@@ -26,8 +26,12 @@ public final class JavaRelay implements AutoCloseable {
             throws Exception {
         String name = "jwg" + ProcessHandle.current().pid() % 100000;
         WireGuardKey key = WireGuardKeys.generatePrivateKey(new SecureRandom());
-        WireGuardConfig config = new WireGuardConfig(name, Path.of("/nonexistent/unused.key"), 51820,
-                ADDRESSES.stream().map(InterfaceAddress::parse).toList(), 1420);
+        WireGuardConfig config = new WireGuardConfig(
+                name,
+                Path.of("/nonexistent/unused.key"),
+                51820,
+                ADDRESSES.stream().map(InterfaceAddress::parse).toList(),
+                1420);
         TunnelDevice device = InNamespace.call(ns, () -> TunnelDevice.start(config, key, peers, options));
         return new JavaRelay(device);
     }

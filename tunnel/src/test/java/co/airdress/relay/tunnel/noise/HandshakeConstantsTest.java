@@ -22,7 +22,8 @@ class HandshakeConstantsTest {
         byte[] stamp = Tai64n.of(Instant.ofEpochSecond(1_700_000_000L, 123_456_789));
         assertThat(HexFormat.of().formatHex(stamp)).isEqualTo("400000006553f10a" + "07000000");
         assertThat(Tai64n.toInstant(stamp)).isEqualTo(Instant.ofEpochSecond(1_700_000_000L, 0x07000000));
-        assertThat(Tai64n.after(Tai64n.of(Instant.ofEpochSecond(1_700_000_001L)), stamp)).isTrue();
+        assertThat(Tai64n.after(Tai64n.of(Instant.ofEpochSecond(1_700_000_001L)), stamp))
+                .isTrue();
         assertThat(Tai64n.after(stamp, stamp)).isFalse();
     }
 }

@@ -19,7 +19,8 @@ class OffloadSplitterFuzzTest {
         byte[] header = new byte[OffloadSplitter.HEADER_LENGTH];
         header[0] = (byte) data.consumeInt(0, 3);
         // Mostly the offload types the device enables, sometimes anything.
-        header[1] = (byte) (data.consumeBoolean() ? data.pickValue(new int[] {0, 1, 4, 0x81, 0x84}) : data.consumeInt(0, 255));
+        header[1] = (byte)
+                (data.consumeBoolean() ? data.pickValue(new int[] {0, 1, 4, 0x81, 0x84}) : data.consumeInt(0, 255));
         int gsoSize = data.consumeInt(0, 2000);
         header[4] = (byte) gsoSize;
         header[5] = (byte) (gsoSize >>> 8);

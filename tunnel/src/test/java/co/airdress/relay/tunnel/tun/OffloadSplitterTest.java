@@ -42,17 +42,23 @@ class OffloadSplitterTest {
     void splitsIpv4TcpSuperPacketIntoSegments() {
         byte[] payload = pattern(3000);
         byte[] packet = tcp4(payload, 0x12345678L, ACK | PSH | FIN | CWR, 0x4242, 12);
-        List<byte[]> out = split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_TCPV4, 1000, 20, 16), packet, 3);
+        List<byte[]> out =
+                split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_TCPV4, 1000, 20, 16), packet, 3);
 
         for (int i = 0; i < 3; i++) {
             byte[] s = out.get(i);
             assertThat(s).hasSize(20 + 32 + 1000);
             assertThat(be16(s, 2)).as("total length").isEqualTo(s.length);
             assertThat(be16(s, 4)).as("identification").isEqualTo(0x4242 + i);
-            assertThat(naiveSum(s, 0, 20, 0)).as("IPv4 header checksum verifies").isEqualTo(0xffff);
+            assertThat(naiveSum(s, 0, 20, 0))
+                    .as("IPv4 header checksum verifies")
+                    .isEqualTo(0xffff);
             assertThat(be32(s, 24)).as("sequence").isEqualTo(0x12345678L + 1000L * i);
-            assertThat(tcpChecksumOk(s, true)).as("TCP checksum of segment " + i).isTrue();
-            assertThat(Arrays.copyOfRange(s, 52, s.length)).isEqualTo(Arrays.copyOfRange(payload, 1000 * i, 1000 * (i + 1)));
+            assertThat(tcpChecksumOk(s, true))
+                    .as("TCP checksum of segment " + i)
+                    .isTrue();
+            assertThat(Arrays.copyOfRange(s, 52, s.length))
+                    .isEqualTo(Arrays.copyOfRange(payload, 1000 * i, 1000 * (i + 1)));
             // The options after the fixed TCP header are copied unchanged into every segment.
             assertThat(Arrays.copyOfRange(s, 40, 52)).isEqualTo(Arrays.copyOfRange(packet, 40, 52));
         }
@@ -65,7 +71,8 @@ class OffloadSplitterTest {
     void splitsIpv6TcpSuperPacketWithShortLastSegment() {
         byte[] payload = pattern(2500);
         byte[] packet = tcp6(payload, 0xfffffe00L, ACK | PSH);
-        List<byte[]> out = split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_TCPV6, 1000, 60, 16), packet, 3);
+        List<byte[]> out =
+                split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_TCPV6, 1000, 60, 16), packet, 3);
 
         int[] sizes = {1000, 1000, 500};
         for (int i = 0; i < 3; i++) {
@@ -74,10 +81,14 @@ class OffloadSplitterTest {
             assertThat(be16(s, 4)).as("payload length").isEqualTo(20 + sizes[i]);
             // The sequence number wraps around 2^32 in the second segment.
             assertThat(be32(s, 44)).isEqualTo((0xfffffe00L + 1000L * i) & 0xffffffffL);
-            assertThat(tcpChecksumOk(s, false)).as("TCP checksum of segment " + i).isTrue();
+            assertThat(tcpChecksumOk(s, false))
+                    .as("TCP checksum of segment " + i)
+                    .isTrue();
             assertThat(Arrays.copyOfRange(s, 60, s.length))
                     .isEqualTo(Arrays.copyOfRange(payload, 1000 * i, 1000 * i + sizes[i]));
-            assertThat(Arrays.copyOfRange(s, 0, 4)).as("version, class, flow label").isEqualTo(Arrays.copyOfRange(packet, 0, 4));
+            assertThat(Arrays.copyOfRange(s, 0, 4))
+                    .as("version, class, flow label")
+                    .isEqualTo(Arrays.copyOfRange(packet, 0, 4));
         }
         assertThat(out.get(0)[53] & 0xff).isEqualTo(ACK);
         assertThat(out.get(2)[53] & 0xff).isEqualTo(ACK | PSH);
@@ -86,7 +97,8 @@ class OffloadSplitterTest {
     @Test
     void superPacketNoLargerThanOneSegmentStaysOnePacket() {
         byte[] packet = tcp4(pattern(700), 7, ACK | PSH, 9, 0);
-        List<byte[]> out = split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_TCPV4, 1000, 20, 16), packet, 1);
+        List<byte[]> out =
+                split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_TCPV4, 1000, 20, 16), packet, 1);
 
         assertThat(out.get(0)).hasSize(packet.length);
         assertThat(out.get(0)[33] & 0xff).isEqualTo(ACK | PSH);
@@ -103,7 +115,8 @@ class OffloadSplitterTest {
         List<byte[]> out = split(vnet(OffloadSplitter.F_NEEDS_CSUM, OffloadSplitter.GSO_NONE, 0, 40, 6), packet, 1);
 
         byte[] s = out.get(0);
-        assertThat(naiveSum(s, 40, udpLength, naivePseudo(s, false, 17, udpLength))).isEqualTo(0xffff);
+        assertThat(naiveSum(s, 40, udpLength, naivePseudo(s, false, 17, udpLength)))
+                .isEqualTo(0xffff);
         assertThat(Arrays.copyOfRange(s, 48, s.length)).isEqualTo(Arrays.copyOfRange(packet, 48, packet.length));
     }
 
@@ -140,9 +153,11 @@ class OffloadSplitterTest {
         // A TCP data offset pointing past the packet.
         byte[] truncated = Arrays.copyOf(tcp, 44);
         truncated[32] = (byte) 0xf0;
-        assertThat(count(vnet(1, OffloadSplitter.GSO_TCPV4, 1000, 20, 16), truncated)).isZero();
+        assertThat(count(vnet(1, OffloadSplitter.GSO_TCPV4, 1000, 20, 16), truncated))
+                .isZero();
         // A checksum field beyond the end.
-        assertThat(count(vnet(1, OffloadSplitter.GSO_NONE, 0, 20, 200), Arrays.copyOf(tcp, 60))).isZero();
+        assertThat(count(vnet(1, OffloadSplitter.GSO_NONE, 0, 20, 200), Arrays.copyOf(tcp, 60)))
+                .isZero();
         // Shorter than a virtio-net header plus an IPv4 header.
         assertThat(splitter.split(new byte[25], 0, 25, (b, o, l) -> {})).isZero();
         // A gso_size of zero.

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.tunnel.config.InterfaceAddress;
-import co.airdress.relay.tunnel.netns.InNamespace;
 import co.airdress.relay.tunnel.device.internal.TunReadiness;
+import co.airdress.relay.tunnel.netns.InNamespace;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -42,8 +42,13 @@ class TunDeviceTest {
             String name = "jtun" + ProcessHandle.current().pid() % 100000;
             TunDevice tun = InNamespace.call(ns, () -> {
                 TunDevice t = TunDevice.open(name);
-                new InterfaceSetup().up(t.name(), List.of(InterfaceAddress.parse("10.201.0.1/24"),
-                        InterfaceAddress.parse("fd00:201::1/64")), 1420);
+                new InterfaceSetup()
+                        .up(
+                                t.name(),
+                                List.of(
+                                        InterfaceAddress.parse("10.201.0.1/24"),
+                                        InterfaceAddress.parse("fd00:201::1/64")),
+                                1420);
                 return t;
             });
             AtomicInteger echoed = new AtomicInteger();
@@ -51,7 +56,9 @@ class TunDeviceTest {
             Thread reader = Thread.ofPlatform().name("tun-echo").start(() -> echoLoop(tun.queue(0), echoed, failure));
             try {
                 assertThat(tun.name()).isEqualTo(name);
-                assertThat(ns.exec("ip", "-d", "link", "show", name)).contains("tun type tun pi off").contains("mtu 1420");
+                assertThat(ns.exec("ip", "-d", "link", "show", name))
+                        .contains("tun type tun pi off")
+                        .contains("mtu 1420");
                 String out = ns.exec("python3", "-c", PY_UDP_CLIENT, "10.201.0.2", "fd00:201::2");
                 assertThat(out).contains("ipv4 ok").contains("ipv6 ok");
                 assertThat(echoed.get()).isGreaterThanOrEqualTo(2);
@@ -61,8 +68,10 @@ class TunDeviceTest {
             }
             assertThat(reader.isAlive()).as("reader returned after close").isFalse();
             assertThat(failure.get()).isNull();
-            assertThat(ns.execAllowingFailure(Duration.ofSeconds(5), "ip", "link", "show", name).exitCode())
-                    .as("interface gone after close").isNotZero();
+            assertThat(ns.execAllowingFailure(Duration.ofSeconds(5), "ip", "link", "show", name)
+                            .exitCode())
+                    .as("interface gone after close")
+                    .isNotZero();
         }
     }
 
@@ -72,8 +81,13 @@ class TunDeviceTest {
             String name = "jep" + ProcessHandle.current().pid() % 100000;
             TunDevice tun = InNamespace.call(ns, () -> {
                 TunDevice t = TunDevice.open(name);
-                new InterfaceSetup().up(t.name(), List.of(InterfaceAddress.parse("10.202.0.1/24"),
-                        InterfaceAddress.parse("fd00:202::1/64")), 1420);
+                new InterfaceSetup()
+                        .up(
+                                t.name(),
+                                List.of(
+                                        InterfaceAddress.parse("10.202.0.1/24"),
+                                        InterfaceAddress.parse("fd00:202::1/64")),
+                                1420);
                 return t;
             });
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -82,18 +96,19 @@ class TunDeviceTest {
             try {
                 IoEventLoop loop = (IoEventLoop) group.next();
                 TunReadiness.register(loop, tun.queue(0), () -> {
-                    try {
-                        int n;
-                        while ((n = tun.queue(0).readNow(buf)) > 0) {
-                            if (echoUdp(buf)) {
-                                tun.queue(0).write(buf.asSlice(0, n));
-                                echoed.incrementAndGet();
+                            try {
+                                int n;
+                                while ((n = tun.queue(0).readNow(buf)) > 0) {
+                                    if (echoUdp(buf)) {
+                                        tun.queue(0).write(buf.asSlice(0, n));
+                                        echoed.incrementAndGet();
+                                    }
+                                }
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
                             }
-                        }
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }).sync();
+                        })
+                        .sync();
                 String out = ns.exec("python3", "-c", PY_UDP_CLIENT, "10.202.0.2", "fd00:202::2");
                 assertThat(out).contains("ipv4 ok").contains("ipv6 ok");
                 assertThat(echoed.get()).isGreaterThanOrEqualTo(2);
@@ -112,7 +127,9 @@ class TunDeviceTest {
                 assertThat(tun.queueCount()).isEqualTo(2);
                 assertThat(tun.queue(1).headerLength()).isEqualTo(TunDevice.VNET_HDR_LENGTH);
                 assertThat(ns.exec("ip", "-d", "link", "show", name))
-                        .contains("vnet_hdr on").contains("multi_queue").contains("numqueues 2");
+                        .contains("vnet_hdr on")
+                        .contains("multi_queue")
+                        .contains("numqueues 2");
             }
         }
     }
@@ -140,8 +157,11 @@ class TunDeviceTest {
     @Test
     void interfaceSetupNamesTheFailingCommand() {
         Prerequisites.root();
-        assertThatThrownBy(() -> new InterfaceSetup().up("nosuchif" + ProcessHandle.current().pid() % 1000,
-                List.of(InterfaceAddress.parse("10.9.9.9/32")), 1420))
+        assertThatThrownBy(() -> new InterfaceSetup()
+                        .up(
+                                "nosuchif" + ProcessHandle.current().pid() % 1000,
+                                List.of(InterfaceAddress.parse("10.9.9.9/32")),
+                                1420))
                 .hasMessageContaining("interface setup: 'ip link set dev nosuchif")
                 .hasMessageContaining("exited with");
     }

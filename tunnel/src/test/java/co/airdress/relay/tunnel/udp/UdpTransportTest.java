@@ -20,19 +20,24 @@ class UdpTransportTest {
     void receivesAndAnswersIpv4AndIpv6Datagrams() throws Exception {
         LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
         LinkedBlockingQueue<InetSocketAddress> senders = new LinkedBlockingQueue<>();
-        try (UdpTransport udp = UdpTransport.bind(0, (content, sender) -> {
-                    received.add(content.toString(StandardCharsets.UTF_8));
-                    senders.add(sender);
-                }, Thread.ofPlatform().name("udp-test").factory());
-             DatagramSocket v4 = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-             DatagramSocket v6 = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("::1"), 0))) {
+        try (UdpTransport udp = UdpTransport.bind(
+                        0,
+                        (content, sender) -> {
+                            received.add(content.toString(StandardCharsets.UTF_8));
+                            senders.add(sender);
+                        },
+                        Thread.ofPlatform().name("udp-test").factory());
+                DatagramSocket v4 = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+                DatagramSocket v6 = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("::1"), 0))) {
             assertThat(udp.nativeTransport()).isTrue();
             int port = udp.localPort();
             assertThat(port).isPositive();
             for (DatagramSocket socket : new DatagramSocket[] {v4, v6}) {
                 byte[] hello = ("hello " + socket.getLocalAddress().getHostAddress()).getBytes(StandardCharsets.UTF_8);
-                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(socket.getLocalAddress(), port)));
-                Await.until(Duration.ofSeconds(5), "datagram from " + socket.getLocalAddress(), () -> !received.isEmpty());
+                socket.send(
+                        new DatagramPacket(hello, hello.length, new InetSocketAddress(socket.getLocalAddress(), port)));
+                Await.until(
+                        Duration.ofSeconds(5), "datagram from " + socket.getLocalAddress(), () -> !received.isEmpty());
                 assertThat(received.poll()).isEqualTo(new String(hello, StandardCharsets.UTF_8));
                 InetSocketAddress sender = senders.poll();
                 assertThat(sender.getPort()).isEqualTo(socket.getLocalPort());
@@ -42,7 +47,8 @@ class UdpTransportTest {
                 socket.setSoTimeout(5000);
                 DatagramPacket answer = new DatagramPacket(new byte[64], 64);
                 socket.receive(answer);
-                assertThat(new String(answer.getData(), 0, answer.getLength(), StandardCharsets.UTF_8)).isEqualTo("pong");
+                assertThat(new String(answer.getData(), 0, answer.getLength(), StandardCharsets.UTF_8))
+                        .isEqualTo("pong");
             }
         }
     }

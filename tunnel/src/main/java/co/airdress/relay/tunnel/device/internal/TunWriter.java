@@ -46,15 +46,17 @@ public final class TunWriter implements AutoCloseable {
      * @param written incremented per packet the kernel accepted
      * @param dropped incremented per packet dropped (queue full, kernel refusal or error)
      */
-    public TunWriter(TunQueue tun, int capacity, int maxPacket, String threadName, AtomicLong written,
-                     AtomicLong dropped) {
+    public TunWriter(
+            TunQueue tun, int capacity, int maxPacket, String threadName, AtomicLong written, AtomicLong dropped) {
         this.tun = requireNonNull(tun, "tun");
         this.header = tun.headerLength();
         this.queue = PlatformDependent.newFixedMpscQueue(capacity);
         this.scratch = MemorySegment.ofBuffer(ByteBuffer.allocateDirect(maxPacket + header));
         this.written = requireNonNull(written, "written");
         this.dropped = requireNonNull(dropped, "dropped");
-        this.thread = Thread.ofPlatform().name(requireNonNull(threadName, "threadName")).daemon(true)
+        this.thread = Thread.ofPlatform()
+                .name(requireNonNull(threadName, "threadName"))
+                .daemon(true)
                 .unstarted(this::run);
         thread.start();
     }
@@ -102,8 +104,13 @@ public final class TunWriter implements AutoCloseable {
             // Behind the scratch's first header bytes, which stay zero: a virtio-net header saying
             // "no offload, checksums complete".
             if (packet.hasArray()) {
-                MemorySegment.copy(packet.array(), packet.arrayOffset() + packet.readerIndex(), scratch,
-                        ValueLayout.JAVA_BYTE, header, length);
+                MemorySegment.copy(
+                        packet.array(),
+                        packet.arrayOffset() + packet.readerIndex(),
+                        scratch,
+                        ValueLayout.JAVA_BYTE,
+                        header,
+                        length);
             } else {
                 MemorySegment.copy(MemorySegment.ofBuffer(packet.nioBuffer()), 0, scratch, header, length);
             }
