@@ -5,11 +5,12 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.WireGuardPeer;
 import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.tunnel.PeerChanges;
+import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
-import co.airdress.relay.tunnel.device.TunnelDevice;
+import co.airdress.relay.tunnel.device.WireGuardDevice;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,11 +21,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,7 +50,7 @@ public final class OperatorTunnel implements AutoCloseable {
     public record PeerStatus(
             String operator, WireGuardPeer peer, @Nullable PeerStats stats) {}
 
-    private final TunnelDevice device;
+    private final WireGuardDevice device;
     private final MeterRegistry registry;
     // Written on the operators store's thread only; read anywhere through the volatile.
     private volatile Map<String, WireGuardPeer> peers = Map.of();
@@ -69,7 +68,7 @@ public final class OperatorTunnel implements AutoCloseable {
     private boolean saveFailureLogged;
     private final ScheduledExecutorService saver;
 
-    private OperatorTunnel(TunnelDevice device, MeterRegistry registry, EndpointStateFile endpointsFile) {
+    private OperatorTunnel(WireGuardDevice device, MeterRegistry registry, EndpointStateFile endpointsFile) {
         this.device = device;
         this.registry = registry;
         this.endpointsFile = endpointsFile;
@@ -115,7 +114,7 @@ public final class OperatorTunnel implements AutoCloseable {
     public static OperatorTunnel start(WireGuardConfig config, MeterRegistry registry) throws IOException {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
-        TunnelDevice device = TunnelDevice.start(config, List.of());
+        WireGuardDevice device = WireGuardDevice.start(config, List.of());
         OperatorTunnel tunnel = new OperatorTunnel(device, registry, new EndpointStateFile(endpointsFile(config)));
         try {
             tunnel.uapi = UapiSocket.open(tunnel);
@@ -130,35 +129,38 @@ public final class OperatorTunnel implements AutoCloseable {
         return tunnel;
     }
 
-    /** Makes the tunnel's peers those of {@code operators}; other operators are ignored. */
+    /**
+     * Makes the tunnel's peers those of {@code operators} (other operators are ignored): the change
+     * from the peers in force is computed once and applied, so unchanged peers keep their sessions.
+     * A new peer whose endpoint is remembered gets it, and a handshake is initiated to it.
+     */
     public synchronized void apply(List<Operator> operators) {
         requireNonNull(operators, "operators");
         Map<String, WireGuardPeer> before = peers;
-        Set<WireGuardKey> present = new HashSet<>();
-        for (WireGuardPeer wg : before.values()) {
-            present.add(wg.publicKey());
-        }
         Map<String, WireGuardPeer> next = new LinkedHashMap<>();
-        List<OperatorPeer> wanted = new ArrayList<>();
-        List<WireGuardKey> seeded = new ArrayList<>();
+        List<PeerConfig> wanted = new ArrayList<>();
         for (Operator op : operators) {
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {
                 next.put(op.name(), wg);
-                OperatorPeer peer = wg.toOperatorPeer();
-                @Nullable
-                InetSocketAddress known = present.contains(wg.publicKey()) ? null : remembered.get(wg.publicKey());
-                if (known != null) {
-                    // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
-                    // it, since the operator may hold a session this process cannot decrypt.
-                    peer = peer.withEndpoint(known, 0);
-                    seeded.add(wg.publicKey());
-                }
-                wanted.add(peer);
+                wanted.add(wg.toPeerConfig());
             }
         }
+        PeerChanges changes = PeerChanges.between(device.peers(), wanted);
+        List<PeerConfig> added = new ArrayList<>();
+        List<WireGuardKey> seeded = new ArrayList<>();
+        for (PeerConfig peer : changes.added()) {
+            @Nullable InetSocketAddress known = remembered.get(peer.publicKey());
+            if (known != null) {
+                // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
+                // it, since the operator may hold a session this process cannot decrypt.
+                peer = peer.withEndpoint(known);
+                seeded.add(peer.publicKey());
+            }
+            added.add(peer);
+        }
         try {
-            device.applyPeers(wanted);
+            device.apply(new PeerChanges(changes.removed(), added, changes.updated()));
         } catch (IOException | RuntimeException e) {
             log.error("WireGuard {}: applying {} peer(s) failed", device.interfaceName(), wanted.size(), e);
             return;
@@ -234,12 +236,13 @@ public final class OperatorTunnel implements AutoCloseable {
     }
 
     /**
-     * Whether a connection to that peer can be expected to get through now; any thread, no blocking.
-     * A peer seeded with a remembered endpoint counts as reachable while its handshake is retried
-     * (up to the core's give-up time), like any peer with a known endpoint.
+     * Whether a connection to that peer can be expected to get through now: a live session, or an
+     * endpoint to initiate to and the handshake not given up; any thread, no blocking. A peer
+     * seeded with a remembered endpoint counts as reachable while its handshake is retried (up to
+     * the engine's give-up time), like any peer with a known endpoint.
      */
     public boolean reachable(WireGuardKey key) {
-        return device.hasLiveSession(key) || device.isReachable(key);
+        return device.isReachable(key);
     }
 
     public boolean running() {
@@ -308,7 +311,7 @@ public final class OperatorTunnel implements AutoCloseable {
         meters.put(operator, list);
     }
 
-    private Gauge.Builder<TunnelDevice> gauge(
+    private Gauge.Builder<WireGuardDevice> gauge(
             String name, String operator, WireGuardKey key, String description, ToDoubleFunction<PeerStats> value) {
         return Gauge.builder(name, device, d -> {
                     PeerStats s = d.stats(key);
