@@ -11,6 +11,7 @@ import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.tunnel.device.WireGuardDevice;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,12 +24,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * {@link #apply} with every new operator set (startup, file reload, admin API), which adds,
  * updates and removes only the peers that changed, so other peers' sessions are untouched.
  *
- * <p>Per-peer gauges, tagged with the operator's name, are registered and removed as peers come
- * and go. They read the tunnel's counters when scraped: nothing is done per packet.
+ * <p>Meters read the tunnel's counters when scraped, so nothing is done per packet: per peer,
+ * tagged with the operator's name and registered and removed as operators come and go, the time
+ * since the last handshake (a gauge) and the bytes and drops (counters); for the whole device, the
+ * drops by reason and the TUN reads and writes dropped (counters).
  */
 public final class OperatorTunnel implements AutoCloseable {
 
@@ -54,7 +58,12 @@ public final class OperatorTunnel implements AutoCloseable {
     private final MeterRegistry registry;
     // Written on the operators store's thread only; read anywhere through the volatile.
     private volatile Map<String, WireGuardPeer> peers = Map.of();
-    private final Map<String, List<Meter>> meters = new HashMap<>();
+    /** Per-operator meters, with the key they were registered for; the operators store's thread. */
+    private final Map<String, PeerMeters> meters = new HashMap<>();
+
+    private record PeerMeters(WireGuardKey key, List<Meter> meters) {}
+
+    private final List<Meter> deviceMeters;
     private volatile boolean running = true;
     private @Nullable UapiSocket uapi;
     private static final long SAVE_INTERVAL_MS = 200;
@@ -71,6 +80,7 @@ public final class OperatorTunnel implements AutoCloseable {
     private OperatorTunnel(WireGuardDevice device, MeterRegistry registry, EndpointStateFile endpointsFile) {
         this.device = device;
         this.registry = registry;
+        this.deviceMeters = registerDeviceMeters();
         this.endpointsFile = endpointsFile;
         this.saved = endpointsFile.load();
         remembered.putAll(saved);
@@ -182,17 +192,7 @@ public final class OperatorTunnel implements AutoCloseable {
                     seeded.size());
         }
         peers = Map.copyOf(next);
-        for (Map.Entry<String, WireGuardPeer> e : before.entrySet()) {
-            WireGuardPeer now = next.get(e.getKey());
-            if (now == null || !now.publicKey().equals(e.getValue().publicKey())) {
-                unregister(e.getKey());
-            }
-        }
-        for (Map.Entry<String, WireGuardPeer> e : next.entrySet()) {
-            if (!meters.containsKey(e.getKey())) {
-                register(e.getKey(), e.getValue().publicKey());
-            }
-        }
+        updateMeters(next);
         if (!before.equals(next)) {
             log.info("WireGuard {}: {} peer(s) in force", device.interfaceName(), next.size());
         }
@@ -271,60 +271,104 @@ public final class OperatorTunnel implements AutoCloseable {
         return out;
     }
 
-    private void register(String operator, WireGuardKey key) {
+    /** Per-operator meters follow {@code operators}: gone or re-keyed ones removed, new ones registered. */
+    private void updateMeters(Map<String, WireGuardPeer> operators) {
+        for (String operator : List.copyOf(meters.keySet())) {
+            WireGuardPeer now = operators.get(operator);
+            if (now == null || !now.publicKey().equals(meters.get(operator).key())) {
+                unregister(operator);
+            }
+        }
+        operators.forEach((operator, wg) -> {
+            if (!meters.containsKey(operator)) {
+                meters.put(operator, new PeerMeters(wg.publicKey(), registerPeerMeters(operator, wg.publicKey())));
+            }
+        });
+    }
+
+    private List<Meter> registerPeerMeters(String operator, WireGuardKey key) {
         List<Meter> list = new ArrayList<>();
-        list.add(gauge(
-                        "relay.wireguard.peer.last.handshake.seconds",
-                        operator,
-                        key,
-                        "Seconds since the last completed handshake with the operator's peer (NaN before the first)",
-                        s -> s.lastHandshake() == null
-                                ? Double.NaN
-                                : Duration.between(s.lastHandshake(), Instant.now())
-                                                .toMillis()
-                                        / 1000.0)
+        list.add(Gauge.builder("relay.wireguard.peer.last.handshake.seconds", device, d -> {
+                    @Nullable PeerStats s = d.stats(key);
+                    Instant last = s == null ? null : s.lastHandshake();
+                    return last == null
+                            ? Double.NaN
+                            : Duration.between(last, Instant.now()).toMillis() / 1000.0;
+                })
+                .description(
+                        "Seconds since the last completed handshake with the operator's peer (NaN before the first)")
+                .tag("operator", operator)
                 .register(registry));
-        list.add(gauge(
+        list.add(peerCounter(
                         "relay.wireguard.peer.rx.bytes",
                         operator,
                         key,
                         "Bytes of WireGuard datagrams received from the peer",
-                        s -> (double) s.rxBytes())
+                        PeerStats::rxBytes)
                 .register(registry));
-        list.add(gauge(
+        list.add(peerCounter(
                         "relay.wireguard.peer.tx.bytes",
                         operator,
                         key,
                         "Bytes of WireGuard datagrams sent to the peer",
-                        s -> (double) s.txBytes())
+                        PeerStats::txBytes)
                 .register(registry));
         for (Drop drop : Drop.values()) {
-            list.add(gauge(
+            list.add(peerCounter(
                             "relay.wireguard.peer.drops",
                             operator,
                             key,
                             "Datagrams and packets of the peer dropped, by reason",
-                            s -> (double) s.drops().getOrDefault(drop, 0L))
-                    .tag("reason", drop.name().toLowerCase(java.util.Locale.ROOT))
+                            s -> s.drops().getOrDefault(drop, 0L))
+                    .tag("reason", reason(drop))
                     .register(registry));
         }
-        meters.put(operator, list);
+        return list;
     }
 
-    private Gauge.Builder<WireGuardDevice> gauge(
-            String name, String operator, WireGuardKey key, String description, ToDoubleFunction<PeerStats> value) {
-        return Gauge.builder(name, device, d -> {
-                    PeerStats s = d.stats(key);
-                    return s == null ? Double.NaN : value.applyAsDouble(s);
+    /** A cumulative count of one peer, read from the tunnel when scraped (NaN once the peer is gone). */
+    private FunctionCounter.Builder<WireGuardDevice> peerCounter(
+            String name, String operator, WireGuardKey key, String description, ToLongFunction<PeerStats> count) {
+        return FunctionCounter.builder(name, device, d -> {
+                    @Nullable PeerStats s = d.stats(key);
+                    return s == null ? Double.NaN : count.applyAsLong(s);
                 })
                 .description(description)
                 .tag("operator", operator);
     }
 
+    private List<Meter> registerDeviceMeters() {
+        List<Meter> list = new ArrayList<>();
+        for (Drop drop : Drop.values()) {
+            list.add(FunctionCounter.builder(
+                            "relay.wireguard.drops",
+                            device,
+                            d -> d.deviceStats().drops().getOrDefault(drop, 0L))
+                    .description("Datagrams and packets the tunnel dropped, by reason, whether or not a peer is known")
+                    .tag("reason", reason(drop))
+                    .register(registry));
+        }
+        Map<String, ToLongFunction<WireGuardDevice.DeviceStats>> tunDrops = Map.of(
+                "read", WireGuardDevice.DeviceStats::tunReadDrops,
+                "write", WireGuardDevice.DeviceStats::tunWriteDrops);
+        tunDrops.forEach((direction, count) -> list.add(FunctionCounter.builder(
+                        "relay.wireguard.tun.drops", device, d -> count.applyAsLong(d.deviceStats()))
+                .description("Packets the device dropped at the TUN, by direction: reads that could not be split "
+                        + "(offloaded super-packets), decrypted packets not written (writer queue full, kernel "
+                        + "refusal)")
+                .tag("direction", direction)
+                .register(registry)));
+        return list;
+    }
+
+    private static String reason(Drop drop) {
+        return drop.name().toLowerCase(Locale.ROOT);
+    }
+
     private void unregister(String operator) {
-        List<Meter> list = meters.remove(operator);
-        if (list != null) {
-            list.forEach(registry::remove);
+        PeerMeters removed = meters.remove(operator);
+        if (removed != null) {
+            removed.meters().forEach(registry::remove);
         }
     }
 
@@ -340,6 +384,7 @@ public final class OperatorTunnel implements AutoCloseable {
         for (String operator : List.copyOf(meters.keySet())) {
             unregister(operator);
         }
+        deviceMeters.forEach(registry::remove);
         device.close();
     }
 }

@@ -5,6 +5,7 @@ import static co.airdress.relay.wireguard.WireGuardRelayFixture.B_ADDRESS;
 import static co.airdress.relay.wireguard.WireGuardRelayFixture.RELAY_CLIENT_SIDE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -215,10 +217,25 @@ class WireGuardOperatorTest {
                     String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
                     assertThat(metrics)
                             .containsPattern(
-                                    "relay_wireguard_peer_drops\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
+                                    "relay_wireguard_peer_drops_total\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
                     assertThat(metrics)
-                            .containsPattern("relay_wireguard_peer_rx_bytes\\{[^}]*operator=\"b\"[^}]*} [1-9]");
+                            .containsPattern("relay_wireguard_peer_rx_bytes_total\\{[^}]*operator=\"b\"[^}]*} [1-9]");
                     assertThat(metrics).containsPattern("relay_wireguard_unreachable_total\\{[^}]*} [1-9]");
+                    // The device-wide drops, by reason, count the same drop.
+                    assertThat(metrics)
+                            .containsPattern(
+                                    "relay_wireguard_drops_total\\{[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
+                    // A removed operator's tunnel meters go with it; the others stay.
+                    Pattern cMeters = Pattern.compile("relay_wireguard_peer_\\w+\\{[^}]*operator=\"c\"");
+                    assertThat(metrics).containsPattern(cMeters);
+                    rig.writeOperators(operatorA(a), operatorB(b));
+                    Await.until(
+                            Duration.ofSeconds(20),
+                            "C's tunnel meters removed",
+                            () -> !cMeters.matcher(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
+                                    .find());
+                    assertThat(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
+                            .containsPattern("relay_wireguard_peer_rx_bytes_total\\{[^}]*operator=\"b\"[^}]*} [1-9]");
 
                     // `wg show` reads the relay's read-only UAPI socket.
                     String show = relayNs.exec("wg", "show", ifName);
