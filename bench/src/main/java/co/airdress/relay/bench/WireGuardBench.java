@@ -5,9 +5,9 @@ import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.TunnelConfig;
 import co.airdress.relay.tunnel.TunnelSink;
+import co.airdress.relay.tunnel.WireGuardEngine;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
-import co.airdress.relay.tunnel.WireGuardTunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The sans-IO WireGuard core in memory: two {@link WireGuardTunnel}s ("relay" and "operator")
+ * The sans-IO WireGuard engine in memory: two {@link WireGuardEngine}s ("relay" and "operator")
  * whose session is made in {@link Pair#Pair} by real handshake messages passed between their sinks.
  *
  * <ul>
@@ -68,7 +68,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The tunnels' monotonic time is fixed for seal and open, so no timer (rekey after 120 s,
  * reject after 180 s) fires however long the run. Buffers come from a pooled heap allocator, as
- * in {@code TunnelDevice}.
+ * in {@code WireGuardDevice}.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar
  * WireGuardBench -prof gc}.
@@ -180,8 +180,8 @@ public class WireGuardBench {
     /** Two tunnels with a confirmed session, made by a real handshake. */
     static final class Pair {
         final ManualClock relayClock = new ManualClock();
-        final WireGuardTunnel relay;
-        final WireGuardTunnel operator;
+        final WireGuardEngine relay;
+        final WireGuardEngine operator;
         final long now = System.nanoTime();
 
         Pair() {
@@ -189,10 +189,10 @@ public class WireGuardBench {
             PooledByteBufAllocator heap = new PooledByteBufAllocator(false);
             WireGuardKey relayKey = WireGuardKeys.generatePrivateKey(random);
             WireGuardKey operatorKey = WireGuardKeys.generatePrivateKey(random);
-            relay = new WireGuardTunnel(TunnelConfig.of(relayKey, Set.of(RELAY_IP))
+            relay = new WireGuardEngine(TunnelConfig.of(relayKey, Set.of(RELAY_IP))
                     .withAllocator(heap)
                     .withRandom(random, relayClock));
-            operator = new WireGuardTunnel(TunnelConfig.of(operatorKey, Set.of(OPERATOR_IP))
+            operator = new WireGuardEngine(TunnelConfig.of(operatorKey, Set.of(OPERATOR_IP))
                     .withAllocator(heap)
                     .withRandom(random, InstantSource.system()));
             relay.addPeer(PeerConfig.of(operator.publicKey(), IpPrefix.host(OPERATOR_IP))
@@ -213,7 +213,7 @@ public class WireGuardBench {
             toRelay.releaseAll();
         }
 
-        private void deliver(WireGuardTunnel to, InetSocketAddress from, ByteBuf datagram, TunnelSink sink) {
+        private void deliver(WireGuardEngine to, InetSocketAddress from, ByteBuf datagram, TunnelSink sink) {
             try {
                 to.decapsulate(from, datagram, now, sink);
             } finally {

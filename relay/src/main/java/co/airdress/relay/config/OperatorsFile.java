@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.InterfaceAddress;
 import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.netty.util.NetUtil;
@@ -410,14 +409,13 @@ public final class OperatorsFile {
                     path, "a WireGuard operator (expected: a wireguard: section in the relay config)"));
         }
         boolean inside = false;
-        for (InterfaceAddress own : tunnel.addresses()) {
+        for (IpPrefix own : tunnel.addresses()) {
             if (own.address().equals(wg.address())) {
                 return List.of(new ConfigProblem(
                         path + ".address",
                         YamlTree.quote(address(wg.address())) + " (expected: not the relay's own tunnel address)"));
             }
-            if (new IpPrefix(own.address(), own.prefixLength())
-                    .contains(wg.address().getAddress())) {
+            if (own.contains(wg.address().getAddress())) {
                 inside = true;
             }
         }

@@ -9,10 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
@@ -102,7 +99,7 @@ public final class RelayConfigFile {
         RelayConfig.Limits limits = limits(t, root);
         RelayConfig.Timeouts timeouts = timeouts(t, root);
         RelayConfig.Drain drain = drain(t, root);
-        WireGuardConfig wireguard = wireguard(t, root, baseDir);
+        WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
 
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
@@ -153,63 +150,6 @@ public final class RelayConfigFile {
             }
         }
         return new RelayConfig.Management(requireNonNull(listen, "default management address"), tokenFile);
-    }
-
-    /**
-     * The tunnel's own validation ({@link WireGuardConfig#fromMap}) does the work, so the rules and
-     * messages live in one place; its {@code "wireguard.mtu: 70000 (expected: 1280..9000)"} is
-     * split into path and message.
-     */
-    private static @Nullable WireGuardConfig wireguard(YamlTree t, JsonNode root, Path baseDir) {
-        JsonNode node = YamlTree.optional(root, "wireguard");
-        if (node == null) {
-            return null;
-        }
-        if (!node.isObject()) {
-            t.expected(
-                    "wireguard", node, "a mapping with keys interface, private_key_file, listen_port, addresses, mtu");
-            return null;
-        }
-        Map<String, Object> map = new LinkedHashMap<>();
-        for (var e : node.properties()) {
-            JsonNode v = e.getValue();
-            Object value;
-            if (v.isArray()) {
-                List<Object> items = new ArrayList<>();
-                v.forEach(item -> items.add(item.isString() ? item.stringValue() : item.toString()));
-                value = items;
-            } else if (v.isIntegralNumber() && v.canConvertToInt()) {
-                value = v.intValue();
-            } else if (v.isString()) {
-                value = v.stringValue();
-            } else if (v.isNull()) {
-                continue;
-            } else {
-                value = v.toString();
-            }
-            map.put(e.getKey(), value);
-        }
-        try {
-            WireGuardConfig c = WireGuardConfig.fromMap(map);
-            return new WireGuardConfig(
-                    c.interfaceName(),
-                    baseDir.resolve(c.privateKeyFile()).normalize(),
-                    c.listenPort(),
-                    c.addresses(),
-                    c.mtu(),
-                    c.stateFile() == null
-                            ? null
-                            : baseDir.resolve(c.stateFile()).normalize());
-        } catch (IllegalArgumentException e) {
-            String message = String.valueOf(e.getMessage());
-            int colon = message.indexOf(": ");
-            if (message.startsWith("wireguard") && colon > 0) {
-                t.problem(message.substring(0, colon), message.substring(colon + 2));
-            } else {
-                t.problem("wireguard", message);
-            }
-            return null;
-        }
     }
 
     private static RelayConfig.Limits limits(YamlTree t, JsonNode root) {

@@ -2,8 +2,9 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import java.net.InetAddress;
 
 /**
@@ -34,8 +35,11 @@ public record WireGuardPeer(WireGuardKey publicKey, InetAddress address, int htt
         this(publicKey, address, DEFAULT_HTTP_PORT, DEFAULT_TLS_PORT);
     }
 
-    /** The tunnel's view: key and single allowed IP; no endpoint (the operator dials out to us). */
-    public OperatorPeer toOperatorPeer() {
-        return new OperatorPeer(publicKey, address);
+    /**
+     * The tunnel's view: the key, the address as the single allowed IP (/32 or /128), no endpoint
+     * (the operator dials out to us, and the tunnel learns where from), no keepalive, no PSK.
+     */
+    public PeerConfig toPeerConfig() {
+        return PeerConfig.of(publicKey, IpPrefix.host(address));
     }
 }

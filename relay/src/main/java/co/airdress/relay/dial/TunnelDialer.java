@@ -31,8 +31,10 @@ public final class TunnelDialer implements OperatorDialer {
     private final Counter refused;
 
     /**
-     * @param reachable whether a peer can be expected to answer now (any thread, no blocking):
-     *     {@code hasLiveSession(key) || isReachable(key)} of the tunnel device
+     * @param direct dials direct operators, and opens the TCP connection to a tunnel address
+     * @param reachable whether the peer with that public key can be expected to answer now (any
+     *     thread, no blocking): {@link co.airdress.relay.wireguard.OperatorTunnel#reachable}, or
+     *     false for every key when the relay runs no tunnel
      * @param refused counts connections refused at once because the peer is unreachable
      */
     public TunnelDialer(DirectDialer direct, Predicate<WireGuardKey> reachable, Counter refused) {

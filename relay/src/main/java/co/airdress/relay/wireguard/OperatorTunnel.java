@@ -5,11 +5,13 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.WireGuardPeer;
 import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.tunnel.PeerChanges;
+import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
-import co.airdress.relay.tunnel.device.TunnelDevice;
+import co.airdress.relay.tunnel.device.WireGuardDevice;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,16 +22,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * {@link #apply} with every new operator set (startup, file reload, admin API), which adds,
  * updates and removes only the peers that changed, so other peers' sessions are untouched.
  *
- * <p>Per-peer gauges, tagged with the operator's name, are registered and removed as peers come
- * and go. They read the tunnel's counters when scraped: nothing is done per packet.
+ * <p>Meters read the tunnel's counters when scraped, so nothing is done per packet: per peer,
+ * tagged with the operator's name and registered and removed as operators come and go, the time
+ * since the last handshake (a gauge) and the bytes and drops (counters); for the whole device, the
+ * drops by reason and the TUN reads and writes dropped (counters).
  */
 public final class OperatorTunnel implements AutoCloseable {
 
@@ -51,11 +54,16 @@ public final class OperatorTunnel implements AutoCloseable {
     public record PeerStatus(
             String operator, WireGuardPeer peer, @Nullable PeerStats stats) {}
 
-    private final TunnelDevice device;
+    private final WireGuardDevice device;
     private final MeterRegistry registry;
     // Written on the operators store's thread only; read anywhere through the volatile.
     private volatile Map<String, WireGuardPeer> peers = Map.of();
-    private final Map<String, List<Meter>> meters = new HashMap<>();
+    /** Per-operator meters, with the key they were registered for; the operators store's thread. */
+    private final Map<String, PeerMeters> meters = new HashMap<>();
+
+    private record PeerMeters(WireGuardKey key, List<Meter> meters) {}
+
+    private final List<Meter> deviceMeters;
     private volatile boolean running = true;
     private @Nullable UapiSocket uapi;
     private static final long SAVE_INTERVAL_MS = 200;
@@ -69,9 +77,10 @@ public final class OperatorTunnel implements AutoCloseable {
     private boolean saveFailureLogged;
     private final ScheduledExecutorService saver;
 
-    private OperatorTunnel(TunnelDevice device, MeterRegistry registry, EndpointStateFile endpointsFile) {
+    private OperatorTunnel(WireGuardDevice device, MeterRegistry registry, EndpointStateFile endpointsFile) {
         this.device = device;
         this.registry = registry;
+        this.deviceMeters = registerDeviceMeters();
         this.endpointsFile = endpointsFile;
         this.saved = endpointsFile.load();
         remembered.putAll(saved);
@@ -115,7 +124,7 @@ public final class OperatorTunnel implements AutoCloseable {
     public static OperatorTunnel start(WireGuardConfig config, MeterRegistry registry) throws IOException {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
-        TunnelDevice device = TunnelDevice.start(config, List.of());
+        WireGuardDevice device = WireGuardDevice.start(config, List.of());
         OperatorTunnel tunnel = new OperatorTunnel(device, registry, new EndpointStateFile(endpointsFile(config)));
         try {
             tunnel.uapi = UapiSocket.open(tunnel);
@@ -130,35 +139,38 @@ public final class OperatorTunnel implements AutoCloseable {
         return tunnel;
     }
 
-    /** Makes the tunnel's peers those of {@code operators}; other operators are ignored. */
+    /**
+     * Makes the tunnel's peers those of {@code operators} (other operators are ignored): the change
+     * from the peers in force is computed once and applied, so unchanged peers keep their sessions.
+     * A new peer whose endpoint is remembered gets it, and a handshake is initiated to it.
+     */
     public synchronized void apply(List<Operator> operators) {
         requireNonNull(operators, "operators");
         Map<String, WireGuardPeer> before = peers;
-        Set<WireGuardKey> present = new HashSet<>();
-        for (WireGuardPeer wg : before.values()) {
-            present.add(wg.publicKey());
-        }
         Map<String, WireGuardPeer> next = new LinkedHashMap<>();
-        List<OperatorPeer> wanted = new ArrayList<>();
-        List<WireGuardKey> seeded = new ArrayList<>();
+        List<PeerConfig> wanted = new ArrayList<>();
         for (Operator op : operators) {
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {
                 next.put(op.name(), wg);
-                OperatorPeer peer = wg.toOperatorPeer();
-                @Nullable
-                InetSocketAddress known = present.contains(wg.publicKey()) ? null : remembered.get(wg.publicKey());
-                if (known != null) {
-                    // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
-                    // it, since the operator may hold a session this process cannot decrypt.
-                    peer = peer.withEndpoint(known, 0);
-                    seeded.add(wg.publicKey());
-                }
-                wanted.add(peer);
+                wanted.add(wg.toPeerConfig());
             }
         }
+        PeerChanges changes = PeerChanges.between(device.peers(), wanted);
+        List<PeerConfig> added = new ArrayList<>();
+        List<WireGuardKey> seeded = new ArrayList<>();
+        for (PeerConfig peer : changes.added()) {
+            @Nullable InetSocketAddress known = remembered.get(peer.publicKey());
+            if (known != null) {
+                // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
+                // it, since the operator may hold a session this process cannot decrypt.
+                peer = peer.withEndpoint(known);
+                seeded.add(peer.publicKey());
+            }
+            added.add(peer);
+        }
         try {
-            device.applyPeers(wanted);
+            device.apply(new PeerChanges(changes.removed(), added, changes.updated()));
         } catch (IOException | RuntimeException e) {
             log.error("WireGuard {}: applying {} peer(s) failed", device.interfaceName(), wanted.size(), e);
             return;
@@ -180,17 +192,7 @@ public final class OperatorTunnel implements AutoCloseable {
                     seeded.size());
         }
         peers = Map.copyOf(next);
-        for (Map.Entry<String, WireGuardPeer> e : before.entrySet()) {
-            WireGuardPeer now = next.get(e.getKey());
-            if (now == null || !now.publicKey().equals(e.getValue().publicKey())) {
-                unregister(e.getKey());
-            }
-        }
-        for (Map.Entry<String, WireGuardPeer> e : next.entrySet()) {
-            if (!meters.containsKey(e.getKey())) {
-                register(e.getKey(), e.getValue().publicKey());
-            }
-        }
+        updateMeters(next);
         if (!before.equals(next)) {
             log.info("WireGuard {}: {} peer(s) in force", device.interfaceName(), next.size());
         }
@@ -234,12 +236,13 @@ public final class OperatorTunnel implements AutoCloseable {
     }
 
     /**
-     * Whether a connection to that peer can be expected to get through now; any thread, no blocking.
-     * A peer seeded with a remembered endpoint counts as reachable while its handshake is retried
-     * (up to the core's give-up time), like any peer with a known endpoint.
+     * Whether a connection to that peer can be expected to get through now: a live session, or an
+     * endpoint to initiate to and the handshake not given up; any thread, no blocking. A peer
+     * seeded with a remembered endpoint counts as reachable while its handshake is retried (up to
+     * the engine's give-up time), like any peer with a known endpoint.
      */
     public boolean reachable(WireGuardKey key) {
-        return device.hasLiveSession(key) || device.isReachable(key);
+        return device.isReachable(key);
     }
 
     public boolean running() {
@@ -268,60 +271,104 @@ public final class OperatorTunnel implements AutoCloseable {
         return out;
     }
 
-    private void register(String operator, WireGuardKey key) {
+    /** Per-operator meters follow {@code operators}: gone or re-keyed ones removed, new ones registered. */
+    private void updateMeters(Map<String, WireGuardPeer> operators) {
+        for (String operator : List.copyOf(meters.keySet())) {
+            WireGuardPeer now = operators.get(operator);
+            if (now == null || !now.publicKey().equals(meters.get(operator).key())) {
+                unregister(operator);
+            }
+        }
+        operators.forEach((operator, wg) -> {
+            if (!meters.containsKey(operator)) {
+                meters.put(operator, new PeerMeters(wg.publicKey(), registerPeerMeters(operator, wg.publicKey())));
+            }
+        });
+    }
+
+    private List<Meter> registerPeerMeters(String operator, WireGuardKey key) {
         List<Meter> list = new ArrayList<>();
-        list.add(gauge(
-                        "relay.wireguard.peer.last.handshake.seconds",
-                        operator,
-                        key,
-                        "Seconds since the last completed handshake with the operator's peer (NaN before the first)",
-                        s -> s.lastHandshake() == null
-                                ? Double.NaN
-                                : Duration.between(s.lastHandshake(), Instant.now())
-                                                .toMillis()
-                                        / 1000.0)
+        list.add(Gauge.builder("relay.wireguard.peer.last.handshake.seconds", device, d -> {
+                    @Nullable PeerStats s = d.stats(key);
+                    Instant last = s == null ? null : s.lastHandshake();
+                    return last == null
+                            ? Double.NaN
+                            : Duration.between(last, Instant.now()).toMillis() / 1000.0;
+                })
+                .description(
+                        "Seconds since the last completed handshake with the operator's peer (NaN before the first)")
+                .tag("operator", operator)
                 .register(registry));
-        list.add(gauge(
+        list.add(peerCounter(
                         "relay.wireguard.peer.rx.bytes",
                         operator,
                         key,
                         "Bytes of WireGuard datagrams received from the peer",
-                        s -> (double) s.rxBytes())
+                        PeerStats::rxBytes)
                 .register(registry));
-        list.add(gauge(
+        list.add(peerCounter(
                         "relay.wireguard.peer.tx.bytes",
                         operator,
                         key,
                         "Bytes of WireGuard datagrams sent to the peer",
-                        s -> (double) s.txBytes())
+                        PeerStats::txBytes)
                 .register(registry));
         for (Drop drop : Drop.values()) {
-            list.add(gauge(
+            list.add(peerCounter(
                             "relay.wireguard.peer.drops",
                             operator,
                             key,
                             "Datagrams and packets of the peer dropped, by reason",
-                            s -> (double) s.drops().getOrDefault(drop, 0L))
-                    .tag("reason", drop.name().toLowerCase(java.util.Locale.ROOT))
+                            s -> s.drops().getOrDefault(drop, 0L))
+                    .tag("reason", reason(drop))
                     .register(registry));
         }
-        meters.put(operator, list);
+        return list;
     }
 
-    private Gauge.Builder<TunnelDevice> gauge(
-            String name, String operator, WireGuardKey key, String description, ToDoubleFunction<PeerStats> value) {
-        return Gauge.builder(name, device, d -> {
-                    PeerStats s = d.stats(key);
-                    return s == null ? Double.NaN : value.applyAsDouble(s);
+    /** A cumulative count of one peer, read from the tunnel when scraped (NaN once the peer is gone). */
+    private FunctionCounter.Builder<WireGuardDevice> peerCounter(
+            String name, String operator, WireGuardKey key, String description, ToLongFunction<PeerStats> count) {
+        return FunctionCounter.builder(name, device, d -> {
+                    @Nullable PeerStats s = d.stats(key);
+                    return s == null ? Double.NaN : count.applyAsLong(s);
                 })
                 .description(description)
                 .tag("operator", operator);
     }
 
+    private List<Meter> registerDeviceMeters() {
+        List<Meter> list = new ArrayList<>();
+        for (Drop drop : Drop.values()) {
+            list.add(FunctionCounter.builder(
+                            "relay.wireguard.drops",
+                            device,
+                            d -> d.deviceStats().drops().getOrDefault(drop, 0L))
+                    .description("Datagrams and packets the tunnel dropped, by reason, whether or not a peer is known")
+                    .tag("reason", reason(drop))
+                    .register(registry));
+        }
+        Map<String, ToLongFunction<WireGuardDevice.DeviceStats>> tunDrops = Map.of(
+                "read", WireGuardDevice.DeviceStats::tunReadDrops,
+                "write", WireGuardDevice.DeviceStats::tunWriteDrops);
+        tunDrops.forEach((direction, count) -> list.add(FunctionCounter.builder(
+                        "relay.wireguard.tun.drops", device, d -> count.applyAsLong(d.deviceStats()))
+                .description("Packets the device dropped at the TUN, by direction: reads that could not be split "
+                        + "(offloaded super-packets), decrypted packets not written (writer queue full, kernel "
+                        + "refusal)")
+                .tag("direction", direction)
+                .register(registry)));
+        return list;
+    }
+
+    private static String reason(Drop drop) {
+        return drop.name().toLowerCase(Locale.ROOT);
+    }
+
     private void unregister(String operator) {
-        List<Meter> list = meters.remove(operator);
-        if (list != null) {
-            list.forEach(registry::remove);
+        PeerMeters removed = meters.remove(operator);
+        if (removed != null) {
+            removed.meters().forEach(registry::remove);
         }
     }
 
@@ -337,6 +384,7 @@ public final class OperatorTunnel implements AutoCloseable {
         for (String operator : List.copyOf(meters.keySet())) {
             unregister(operator);
         }
+        deviceMeters.forEach(registry::remove);
         device.close();
     }
 }

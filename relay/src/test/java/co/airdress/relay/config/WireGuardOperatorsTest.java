@@ -2,44 +2,39 @@ package co.airdress.relay.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.WireGuardKeys;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.net.InetAddress;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The {@code wireguard:} section of the config and the operator kind {@code wireguard}. */
 class WireGuardOperatorsTest {
 
-    private static final String KEY_A = key();
-    private static final String KEY_B = key();
+    private static final String KEY_A = WireGuardRelayFixture.newPublicKey();
+    private static final String KEY_B = WireGuardRelayFixture.newPublicKey();
 
-    private static String key() {
-        return WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
-                .toBase64();
-    }
-
-    private static final String CONFIG = """
-            pop: ams1
-            listen: { tls: "[::]:443" }
-            wireguard:
-              interface: relay0
-              private_key_file: keys/wg.key
-              listen_port: 51820
-              addresses: ["fd00:a1d::1/64", "100.96.0.1/16"]
-              mtu: 1420
-            """;
+    private static final String CONFIG = "pop: ams1\nlisten: { tls: \"[::]:443\" }\n"
+            + WireGuardRelayFixture.wireguardSection("relay0", "keys/wg.key", WireGuardRelayFixture.RELAY_ADDRESSES);
 
     private static WireGuardConfig tunnel() {
-        Parsed<RelayConfig> p = RelayConfigFile.parse(CONFIG, "relay.yaml", Path.of("/etc/relay"));
+        return tunnel(CONFIG);
+    }
+
+    private static WireGuardConfig tunnel(String yaml) {
+        Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "relay.yaml", Path.of("/etc/relay"));
         assertThat(p).as("%s", p).isInstanceOf(Parsed.Ok.class);
         WireGuardConfig wg = ((Parsed.Ok<RelayConfig>) p).value().wireguard();
         assertThat(wg).isNotNull();
         return wg;
     }
+
+    private static final String ADDRESS_EXPECTATION =
+            "an IPv4 or IPv6 literal with a prefix length (up to /32 and /128), "
+                    + "like \"fd00:a1d::1/64\" or \"100.96.0.1/16\"";
 
     private static List<String> configProblems(String yaml) {
         Parsed<RelayConfig> p = RelayConfigFile.parse(yaml, "relay.yaml");
@@ -94,11 +89,11 @@ class WireGuardOperatorsTest {
     @Test
     void reportsTheTunnelsOwnValidationWithPaths() {
         assertThat(configProblems(CONFIG.replace("mtu: 1420", "mtu: 70000")))
-                .containsExactly("wireguard.mtu: 70000 (expected: 1280..9000)");
+                .containsExactly("wireguard.mtu: 70000 (expected: an integer from 1280 to 9000)");
         assertThat(configProblems(CONFIG.replace("listen_port: 51820", "listen_port: 51820\n  peers: []")))
                 .singleElement()
                 .asString()
-                .startsWith("wireguard.peers: unknown setting");
+                .startsWith("wireguard.peers: unknown key");
         assertThat(configProblems(CONFIG.replace("\"100.96.0.1/16\"", "\"100.96.0.1/40\"")))
                 .singleElement()
                 .asString()
@@ -107,6 +102,89 @@ class WireGuardOperatorsTest {
                 .singleElement()
                 .asString()
                 .startsWith("wireguard: ");
+    }
+
+    @Test
+    void parsesTheDocumentedExample() {
+        WireGuardConfig config = tunnel("""
+                pop: ams1
+                listen: { tls: "[::]:443" }
+                wireguard:
+                  interface: relay0
+                  private_key_file: /etc/relay/wg.key
+                  listen_port: 51820
+                  addresses: ["fd00:a1d::1/64", "100.96.0.1/16"]
+                  mtu: 1420
+                """);
+        assertThat(config.interfaceName()).isEqualTo("relay0");
+        assertThat(config.privateKeyFile()).isEqualTo(Path.of("/etc/relay/wg.key"));
+        assertThat(config.listenPort()).isEqualTo(51820);
+        assertThat(config.addresses())
+                .extracting(IpPrefix::toString)
+                .containsExactly("fd00:a1d:0:0:0:0:0:1/64", "100.96.0.1/16");
+        assertThat(config.addresses().get(0).isIpv6()).isTrue();
+        assertThat(config.mtu()).isEqualTo(1420);
+    }
+
+    @Test
+    void defaultsPortAndMtu() {
+        WireGuardConfig config =
+                tunnel(CONFIG.replace("  listen_port: 51820\n", "").replace("  mtu: 1420\n", ""));
+        assertThat(config.listenPort()).isEqualTo(51820);
+        assertThat(config.mtu()).isEqualTo(1420);
+        // A quoted number is read as the number.
+        assertThat(tunnel(CONFIG.replace("mtu: 1420", "mtu: \"1400\"")).mtu()).isEqualTo(1400);
+    }
+
+    @Test
+    void rejectsOutOfRangeValuesNamingTheSetting() {
+        assertThat(configProblems(CONFIG.replace("mtu: 1420", "mtu: 70000")))
+                .containsExactly("wireguard.mtu: 70000 (expected: an integer from 1280 to 9000)");
+        assertThat(configProblems(CONFIG.replace("listen_port: 51820", "listen_port: 70000")))
+                .containsExactly("wireguard.listen_port: 70000 (expected: an integer from 0 to 65535)");
+        assertThat(configProblems(CONFIG.replace("interface: relay0", "interface: a-name-longer-than-15")))
+                .containsExactly("wireguard.interface: \"a-name-longer-than-15\" (expected: "
+                        + "1..15 printable ASCII characters without '/', ':' or spaces)");
+        assertThat(configProblems(CONFIG.replace("[\"fd00:a1d::1/64\", \"100.96.0.1/16\"]", "[\"100.96.0.1/33\"]")))
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.addresses[0]: \"100.96.0.1/33\" (expected: ")
+                .contains("/32");
+        assertThat(configProblems(CONFIG.replace("[\"fd00:a1d::1/64\", \"100.96.0.1/16\"]", "[\"relay.example/16\"]")))
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.addresses[0]: \"relay.example/16\" (expected: ")
+                .contains("expected: an IPv4 or IPv6 literal");
+        assertThat(configProblems(CONFIG.replace("[\"fd00:a1d::1/64\", \"100.96.0.1/16\"]", "[]")))
+                .containsExactly("wireguard.addresses: empty (expected: at least one address with its prefix length)");
+        assertThat(configProblems(CONFIG.replace("mtu: 1420", "mtu: big")))
+                .containsExactly("wireguard.mtu: \"big\" (expected: an integer from 1280 to 9000)");
+        assertThat(configProblems(CONFIG.replace("listen_port: 51820", "listen_port: 51820\n  listen-port: 1")))
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.listen-port: unknown key");
+    }
+
+    @Test
+    void reportsEveryProblemOfTheSectionAtOnce() {
+        assertThat(configProblems("""
+                        pop: ams1
+                        listen: { tls: "[::]:443" }
+                        wireguard:
+                          interface: "a/b"
+                          listen_port: -1
+                          addresses: ["fd00::1/64", 7, "fd00::x"]
+                          mtu: 100
+                          state_file: ""
+                        """))
+                .containsExactlyInAnyOrder(
+                        "wireguard.interface: \"a/b\" (expected: 1..15 printable ASCII characters without '/', ':' or spaces)",
+                        "wireguard.private_key_file: missing (required)",
+                        "wireguard.listen_port: -1 (expected: an integer from 0 to 65535)",
+                        "wireguard.addresses[1]: 7 (expected: " + ADDRESS_EXPECTATION + ")",
+                        "wireguard.addresses[2]: \"fd00::x\" (expected: " + ADDRESS_EXPECTATION + ")",
+                        "wireguard.mtu: 100 (expected: an integer from 1280 to 9000)",
+                        "wireguard.state_file: \"\" (expected: a file path)");
     }
 
     @Test
@@ -131,6 +209,31 @@ class WireGuardOperatorsTest {
         String yaml = OperatorsFile.write(ops);
         assertThat(yaml).contains("address: fd00:a1d::b0b").doesNotContain("upstream");
         assertThat(ok(OperatorsFile.parse(yaml, "written"))).isEqualTo(ops);
+    }
+
+    @Test
+    void parsesOperatorEntries() {
+        String key = "+L0RQykaxg5VOFHrjFFqTOscnW2UxofFcCWEHqXyelY=";
+        WireGuardPeer bob = ok(operators(WireGuardRelayFixture.operatorEntry("bob", key, "fd00:a1d::b0b", null, null)))
+                .get(0)
+                .wireguard();
+        assertThat(bob.address().getHostAddress()).isEqualTo("fd00:a1d:0:0:0:0:0:b0b");
+        assertThat(bob.publicKey().toBase64()).isEqualTo(key);
+        assertThat(bob.toPeerConfig().endpoint()).isNull();
+        assertThat(problems(operators("""
+                  - name: bob
+                    hosts: ["bob.example.test"]
+                    wireguard: { public_key: "%s" }
+                """.formatted(key))))
+                .containsExactly("operators[0].wireguard.address: missing (required)");
+        assertThat(problems(operators("""
+                  - name: bob
+                    hosts: ["bob.example.test"]
+                    wireguard: { public_key: "abc", address: "fd00::1" }
+                """)))
+                .singleElement()
+                .asString()
+                .startsWith("operators[0].wireguard.public_key: \"abc\" (expected: ");
     }
 
     @Test

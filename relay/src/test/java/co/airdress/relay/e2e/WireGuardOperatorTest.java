@@ -1,26 +1,27 @@
 package co.airdress.relay.e2e;
 
+import static co.airdress.relay.wireguard.WireGuardRelayFixture.A_ADDRESS;
+import static co.airdress.relay.wireguard.WireGuardRelayFixture.B_ADDRESS;
+import static co.airdress.relay.wireguard.WireGuardRelayFixture.RELAY_CLIENT_SIDE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
-import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.RelayTopology;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.WireGuardKeys;
+import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WireGuardOperatorTest {
 
-    private static final String RELAY_CLIENT_SIDE = "192.168.103.1";
-    private static final String CLIENT_ADDRESS = "192.168.103.2";
-    private static final String A_ADDRESS = "fd00:a1d::a";
-    private static final String B_ADDRESS = "fd00:a1d::b";
     private static final String C_ADDRESS = "fd00:a1d::c";
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     private static final int BIG_MB = 20;
@@ -85,78 +82,53 @@ class WireGuardOperatorTest {
 
     @Test
     void operatorsBehindWireGuardAreReachedByHostAndSniAndIsolated() throws Exception {
-        Prerequisites.networkNamespaces();
-        for (String tool : List.of("wireguard-go", "wg", "curl", "openssl", "python3")) {
-            Prerequisites.tool(tool);
-        }
-        long id = ProcessHandle.current().pid() % 100000;
-        WireGuardKey relayKey = WireGuardKeys.generatePrivateKey(new SecureRandom());
-        String relayPublic = WireGuardKeys.publicKey(relayKey).toBase64();
-        Files.writeString(dir.resolve("wg.key"), relayKey.toBase64() + "\n");
-        Files.writeString(dir.resolve("admin.token"), "wg-e2e-token\n");
-        Files.writeString(dir.resolve("relay.yaml"), """
-                pop: wge2e
-                listen: { http: "%s:80", tls: "%s:443" }
-                management: { listen: "127.0.0.1:9090", token_file: admin.token }
-                timeouts: { connect: %ds }
-                drain: { delay: 100ms, timeout: 5s }
-                wireguard:
-                  interface: rwg%d
-                  private_key_file: wg.key
-                  listen_port: 51820
-                  addresses: ["fd00:a1d::1/64", "100.96.0.1/16"]
-                  mtu: 1420
-                """.formatted(
-                        RELAY_CLIENT_SIDE, RELAY_CLIENT_SIDE, CONNECT_TIMEOUT.toSeconds(), id));
-
-        try (RelayTopology topology = RelayTopology.create("wgrl");
-                NetworkNamespace client = NetworkNamespace.create("wgrl-client")) {
-            NetworkNamespace relayNs = topology.relay();
-            relayNs.link("rvc" + id, RELAY_CLIENT_SIDE + "/24", client, "cvc" + id, CLIENT_ADDRESS + "/24");
+        try (WireGuardRelayFixture rig = WireGuardRelayFixture.create(dir, "wgrl")) {
+            String ifName = rig.interfaceName("rwg");
+            Files.writeString(dir.resolve("admin.token"), "wg-e2e-token\n");
+            rig.writeConfig(
+                    """
+                    pop: wge2e
+                    listen: { http: "%s:80", tls: "%s:443" }
+                    management: { listen: "127.0.0.1:9090", token_file: admin.token }
+                    timeouts: { connect: %ds }
+                    drain: { delay: 100ms, timeout: 5s }
+                    """.formatted(RELAY_CLIENT_SIDE, RELAY_CLIENT_SIDE, CONNECT_TIMEOUT.toSeconds()),
+                    ifName,
+                    WireGuardRelayFixture.RELAY_ADDRESSES);
+            RelayTopology topology = rig.topology();
+            NetworkNamespace relayNs = rig.relayNamespace();
+            NetworkNamespace client = rig.client();
             relayNs.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+            WireGuardKey relayKey = rig.relayKey();
 
-            try (WireGuardGoPeer a =
-                            WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51821, 1420, A_ADDRESS + "/64");
-                    WireGuardGoPeer b =
-                            WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51822, 1420, B_ADDRESS + "/64");
+            // Each operator routes the whole tunnel prefix to the relay, so A *tries* to reach B through it.
+            try (WireGuardGoPeer a = rig.startOperator(
+                            topology.operatorA(),
+                            "wga",
+                            51821,
+                            A_ADDRESS,
+                            RelayTopology.RELAY_UNDERLAY_A + ":51820",
+                            "fd00:a1d::/64",
+                            "100.96.0.0/16");
+                    WireGuardGoPeer b = rig.startOperator(
+                            topology.operatorB(),
+                            "wgb",
+                            51822,
+                            B_ADDRESS,
+                            RelayTopology.RELAY_UNDERLAY_B + ":51820",
+                            "fd00:a1d::/64",
+                            "100.96.0.0/16");
                     OperatorServices servicesA =
                             OperatorServices.start(topology.operatorA(), A_ADDRESS, "operator-a", BIG_MB);
                     OperatorServices servicesB =
                             OperatorServices.start(topology.operatorB(), B_ADDRESS, "operator-b", 1)) {
-                // Each operator routes the whole tunnel prefix to the relay, so A *tries* to reach B through it.
-                a.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_A + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
-                b.setPeer(relayPublic, RelayTopology.RELAY_UNDERLAY_B + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
-                String cKey = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
-                        .toBase64();
+                String cKey = WireGuardRelayFixture.newPublicKey();
                 // B comes later, by a reload; C never runs (no session, no endpoint).
-                writeOperators(operatorA(a) + operatorC(cKey));
+                rig.writeOperators(operatorA(a), operatorC(cKey));
 
-                String java =
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString();
-                try (ExternalProcess relay = relayNs.start(
-                        "relay-wg",
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand",
-                        "run",
-                        "--config",
-                        dir.resolve("relay.yaml").toString())) {
-                    Await.until(Duration.ofSeconds(60), "relay ready; output:\n" + relay, () -> {
-                        if (!relay.process().isAlive()) {
-                            throw new AssertionError("relay exited: " + relay.output());
-                        }
-                        return relayNs.execAllowingFailure(
-                                        Duration.ofSeconds(5), "curl", "-sf", "http://127.0.0.1:9090/readyz")
-                                .output()
-                                .contains("\"tunnel\":{\"status\":\"UP\"}");
-                    });
-                    Await.until(
-                            Duration.ofSeconds(20),
-                            "A's handshake with the relay",
-                            () -> a.latestHandshake(relayPublic) > 0);
+                try (ExternalProcess relay = rig.startRelay("relay-wg")) {
+                    rig.awaitReady(relay);
+                    rig.awaitHandshake(a, "A's handshake with the relay", Duration.ofSeconds(20));
 
                     // HTTP by Host through the relay and the tunnel (the operator's port 8080).
                     assertThat(curl(client, "-H", "Host: a.example.test", "http://" + RELAY_CLIENT_SIDE + "/")
@@ -201,11 +173,8 @@ class WireGuardOperatorTest {
                             "/big.bin",
                             download.toString())) {
                         streaming.awaitOutput("HELD", Duration.ofSeconds(20));
-                        writeOperators(operatorA(a) + operatorB(b) + operatorC(cKey));
-                        Await.until(
-                                Duration.ofSeconds(20),
-                                "B's handshake with the relay",
-                                () -> b.latestHandshake(relayPublic) > 0);
+                        rig.writeOperators(operatorA(a), operatorB(b), operatorC(cKey));
+                        rig.awaitHandshake(b, "B's handshake with the relay", Duration.ofSeconds(20));
 
                         // TLS by SNI to B: the client sees B's own certificate.
                         ExternalProcess.Result tls = client.execAllowingFailure(
@@ -248,13 +217,28 @@ class WireGuardOperatorTest {
                     String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
                     assertThat(metrics)
                             .containsPattern(
-                                    "relay_wireguard_peer_drops\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
+                                    "relay_wireguard_peer_drops_total\\{[^}]*operator=\"a\"[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
                     assertThat(metrics)
-                            .containsPattern("relay_wireguard_peer_rx_bytes\\{[^}]*operator=\"b\"[^}]*} [1-9]");
+                            .containsPattern("relay_wireguard_peer_rx_bytes_total\\{[^}]*operator=\"b\"[^}]*} [1-9]");
                     assertThat(metrics).containsPattern("relay_wireguard_unreachable_total\\{[^}]*} [1-9]");
+                    // The device-wide drops, by reason, count the same drop.
+                    assertThat(metrics)
+                            .containsPattern(
+                                    "relay_wireguard_drops_total\\{[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
+                    // A removed operator's tunnel meters go with it; the others stay.
+                    Pattern cMeters = Pattern.compile("relay_wireguard_peer_\\w+\\{[^}]*operator=\"c\"");
+                    assertThat(metrics).containsPattern(cMeters);
+                    rig.writeOperators(operatorA(a), operatorB(b));
+                    Await.until(
+                            Duration.ofSeconds(20),
+                            "C's tunnel meters removed",
+                            () -> !cMeters.matcher(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
+                                    .find());
+                    assertThat(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
+                            .containsPattern("relay_wireguard_peer_rx_bytes_total\\{[^}]*operator=\"b\"[^}]*} [1-9]");
 
                     // `wg show` reads the relay's read-only UAPI socket.
-                    String show = relayNs.exec("wg", "show", "rwg" + id);
+                    String show = relayNs.exec("wg", "show", ifName);
                     assertThat(show)
                             .contains("peer: " + a.publicKey())
                             .contains("peer: " + b.publicKey())
@@ -268,11 +252,12 @@ class WireGuardOperatorTest {
                             .as(relay.output())
                             .isTrue();
                     assertThat(relay.process().exitValue()).as(relay.output()).isZero();
-                    assertThat(relayNs.execAllowingFailure(Duration.ofSeconds(10), "ip", "link", "show", "rwg" + id)
+                    assertThat(relayNs.execAllowingFailure(Duration.ofSeconds(10), "ip", "link", "show", ifName)
                                     .exitCode())
                             .isNotZero();
                     assertThat(relay.output()).doesNotContain(relayKey.toBase64());
-                    assertThat(Path.of("/var/run/wireguard/rwg" + id + ".sock")).doesNotExist();
+                    assertThat(Path.of("/var/run/wireguard/" + ifName + ".sock"))
+                            .doesNotExist();
                 }
             }
         }
@@ -285,38 +270,17 @@ class WireGuardOperatorTest {
     }
 
     private static String operatorA(WireGuardGoPeer a) {
-        return """
-                  - name: a
-                    hosts: ["a.example.test"]
-                    wireguard: { public_key: "%s", address: "%s", ports: { http: %d, tls: %d } }
-                """.formatted(a.publicKey(), A_ADDRESS, OperatorServices.HTTP_PORT, OperatorServices.HTTPS_PORT);
+        return WireGuardRelayFixture.operatorEntry(
+                "a", a.publicKey(), A_ADDRESS, OperatorServices.HTTP_PORT, OperatorServices.HTTPS_PORT);
     }
 
     private static String operatorB(WireGuardGoPeer b) {
-        return """
-                  - name: b
-                    hosts: ["b.example.test"]
-                    wireguard: { public_key: "%s", address: "%s", ports: { http: %d, tls: %d } }
-                """.formatted(b.publicKey(), B_ADDRESS, OperatorServices.HTTP_PORT, OperatorServices.HTTPS_PORT);
+        return WireGuardRelayFixture.operatorEntry(
+                "b", b.publicKey(), B_ADDRESS, OperatorServices.HTTP_PORT, OperatorServices.HTTPS_PORT);
     }
 
     private static String operatorC(String key) {
-        return """
-                  - name: c
-                    hosts: ["c.example.test"]
-                    wireguard: { public_key: "%s", address: "%s" }
-                """.formatted(key, C_ADDRESS);
-    }
-
-    /** Replaces the operators file atomically, as an editor or config management would. */
-    private void writeOperators(String entries) throws Exception {
-        Path tmp = dir.resolve("operators.yaml.tmp");
-        Files.writeString(tmp, "operators:\n" + entries);
-        Files.move(
-                tmp,
-                dir.resolve("operators.yaml"),
-                StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        return WireGuardRelayFixture.operatorEntry("c", key, C_ADDRESS, null, null);
     }
 
     private static String sha256(Path file) throws Exception {

@@ -9,14 +9,12 @@ import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
-import co.airdress.relay.tunnel.WireGuardKeys;
-import co.airdress.relay.tunnel.config.InterfaceAddress;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,8 +38,7 @@ class WireGuardApiTest {
         HealthState health = new HealthState("ams1");
         RelayMetrics metrics = new RelayMetrics("ams1");
         Routes routes = new Routes(RouteTable.empty());
-        WireGuardConfig tunnel = new WireGuardConfig(
-                "relay0", dir.resolve("wg.key"), 51820, List.of(InterfaceAddress.parse("fd00:a1d::1/64")), 1420);
+        WireGuardConfig tunnel = WireGuardRelayFixture.tunnelConfig(dir);
         List<String> applied = new CopyOnWriteArrayList<>();
         List<Long> routeVersionsSeen = new CopyOnWriteArrayList<>();
         OperatorStore store = new OperatorStore(
@@ -74,8 +71,7 @@ class WireGuardApiTest {
                 store,
                 drain);
         try (Http http = new Http(server.start())) {
-            String key = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
-                    .toBase64();
+            String key = WireGuardRelayFixture.newPublicKey();
             String body = "{\"name\":\"bob\",\"hosts\":[\"bob.example.test\"],\"wireguard\":{\"public_key\":\"" + key
                     + "\",\"address\":\"fd00:a1d::b0b\"},\"proxy_protocol\":\"none\"}";
             HttpResponse<String> created = http.send("PUT", "/v1/operators/bob", TOKEN, body);
@@ -96,10 +92,7 @@ class WireGuardApiTest {
                     TOKEN,
                     body.replace("bob", "eve")
                             .replace("fd00:a1d::b0b", "fd00:beef::1")
-                            .replace(
-                                    key,
-                                    WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
-                                            .toBase64()));
+                            .replace(key, WireGuardRelayFixture.newPublicKey()));
             assertThat(outside.statusCode()).isEqualTo(400);
             assertThat(outside.body())
                     .contains("operator.wireguard.address: \\\"fd00:beef::1\\\" (expected: inside one of");

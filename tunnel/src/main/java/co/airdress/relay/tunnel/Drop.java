@@ -1,6 +1,6 @@
 package co.airdress.relay.tunnel;
 
-/** Why the tunnel discarded a datagram or packet. Each is counted per peer (when known) and per device. */
+/** Why the engine discarded a datagram or packet. Each is counted per peer (when known) and per device. */
 public enum Drop {
     /** Too short, wrong length for its type, or an unknown message type. */
     MALFORMED,

@@ -8,15 +8,17 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Everything the tunnel keeps for one peer: handshake, keypairs (previous / current / next),
- * timers, cookie state, the bounded queue of packets awaiting a session, and stats.
+ * Everything the engine keeps for one peer (wireguard-go {@code Peer}): its configuration,
+ * handshake, keypairs (previous / current / next), timers, cookie state, the bounded queue of
+ * packets awaiting a session, and stats; and what every authenticated packet does to them.
  *
- * <p>Mutated only by the tunnel's owner thread. The {@code volatile} fields and the drop counters
+ * <p>Mutated only by the engine's owner thread. The {@code volatile} fields and the drop counters
  * are also read by other threads (fail-fast checks and stats), never written by them.
  */
 final class PeerSession {
@@ -28,7 +30,6 @@ final class PeerSession {
     final ArrayDeque<ByteBuf> staged = new ArrayDeque<>();
 
     volatile PeerConfig config;
-    RawPrefix[] allowed;
 
     @Nullable
     Keypair previous;
@@ -69,9 +70,75 @@ final class PeerSession {
         this.cookies = cookies;
         this.timers = timers;
         this.config = config;
-        this.allowed = config.allowedIps().stream().map(RawPrefix::new).toArray(RawPrefix[]::new);
         this.endpoint = config.endpoint();
     }
+
+    /**
+     * Takes a changed PSK, allowed IPs, endpoint (when non-null) and persistent keepalive; the
+     * sessions stay.
+     */
+    void reconfigure(PeerConfig newConfig) {
+        config = newConfig;
+        handshake.setPresharedKey(
+                newConfig.presharedKey() == null
+                        ? null
+                        : newConfig.presharedKey().unsafeBytes());
+        if (newConfig.endpoint() != null) {
+            endpoint = newConfig.endpoint();
+        }
+        timers.setPersistentKeepalive(newConfig.persistentKeepalive().toNanos());
+    }
+
+    // ---------------------------------------------------------------- per packet
+
+    /**
+     * An authenticated message arrived from {@code from} (a consumed initiation or response, or a
+     * transport message that decrypted): roam to its source, count it, tell the timers, and stop
+     * waiting for a reply.
+     */
+    void authenticatedReceived(InetSocketAddress from, int bytes, long now) {
+        endpoint = from;
+        rxBytes += bytes;
+        timers.onAnyAuthenticatedPacketTraversal(now);
+        timers.onAnyAuthenticatedPacketReceived();
+        if (awaitingReply) {
+            awaitingReply = false;
+        }
+    }
+
+    /** An authenticated message (handshake, data or keepalive) is going out now. */
+    void authenticatedSent(long now) {
+        timers.onAnyAuthenticatedPacketTraversal(now);
+        timers.onAnyAuthenticatedPacketSent();
+    }
+
+    /** A data packet went out: expect an answer, and remember since when. */
+    void dataSent(long now) {
+        timers.onDataSent(now);
+        if (!awaitingReply) {
+            awaitingReplySinceNanos = now;
+            awaitingReply = true;
+        }
+    }
+
+    /** Hands a datagram for this peer to the sink, counting its bytes. */
+    void send(InetSocketAddress to, ByteBuf datagram, TunnelSink out) {
+        txBytes += datagram.readableBytes();
+        out.sendDatagram(to, datagram);
+    }
+
+    /** Whether a decrypted packet's source address (4 or 16 raw bytes) is one of this peer's allowed IPs. */
+    boolean allows(byte[] source) {
+        List<IpPrefix> allowed = config.allowedIps();
+        for (int i = 0, n = allowed.size(); i < n; i++) {
+            if (allowed.get(i).contains(source)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- keypairs
 
     void setCurrent(@Nullable Keypair keypair) {
         current = keypair;
@@ -81,13 +148,16 @@ final class PeerSession {
         hasCurrent = keypair != null;
     }
 
-    boolean allows(byte[] raw) {
-        for (RawPrefix prefix : allowed) {
-            if (prefix.contains(raw)) {
-                return true;
-            }
-        }
-        return false;
+    // ---------------------------------------------------------------- any thread
+
+    /**
+     * A confirmed keypair younger than {@code rejectAfterNanos}, and no data unanswered for
+     * {@code unansweredLimitNanos}.
+     */
+    boolean isLive(long nowNanos, long rejectAfterNanos, long unansweredLimitNanos) {
+        return hasCurrent
+                && nowNanos - currentCreatedNanos < rejectAfterNanos
+                && !(awaitingReply && nowNanos - awaitingReplySinceNanos >= unansweredLimitNanos);
     }
 
     PeerStats snapshot(boolean live) {
@@ -100,5 +170,10 @@ final class PeerSession {
         }
         return new PeerStats(
                 publicKey, endpoint, lastHandshake, rxBytes, txBytes, handshakes, live, Map.copyOf(byReason));
+    }
+
+    @Override
+    public String toString() {
+        return publicKey.toString();
     }
 }

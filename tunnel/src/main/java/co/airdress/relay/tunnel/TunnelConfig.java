@@ -10,7 +10,7 @@ import java.time.InstantSource;
 import java.util.Set;
 
 /**
- * The device-wide settings of a {@link WireGuardTunnel}.
+ * The device-wide settings of a {@link WireGuardEngine}.
  *
  * @param privateKey this relay's static private key
  * @param tunnelAddresses the relay's own addresses inside the tunnel: the only inner destinations a

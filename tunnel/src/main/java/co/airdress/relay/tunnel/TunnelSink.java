@@ -5,7 +5,7 @@ import java.net.InetSocketAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Where a {@link WireGuardTunnel} call puts its results. Called synchronously from within
+ * Where a {@link WireGuardEngine} call puts its results. Called synchronously from within
  * {@code decapsulate}, {@code encapsulate}, {@code tick} and {@code initiateHandshake}, on the
  * caller's thread. Buffers handed over belong to the sink, which must write or release them.
  */
@@ -17,6 +17,6 @@ public interface TunnelSink {
     /** Write {@code ipPacket} (decrypted, padding removed, checked) to the TUN device. Takes ownership. */
     void deliverToTun(WireGuardKey peer, ByteBuf ipPacket);
 
-    /** A datagram or packet was discarded; already counted in the tunnel's stats. */
+    /** A datagram or packet was discarded; already counted in the engine's stats. */
     default void dropped(Drop reason, @Nullable WireGuardKey peer) {}
 }

@@ -50,8 +50,8 @@ final class TunnelPair implements AutoCloseable {
     InetSocketAddress relayEndpoint = new InetSocketAddress(InetAddress.ofLiteral("192.0.2.1"), 51820);
     InetSocketAddress operatorEndpoint = new InetSocketAddress(InetAddress.ofLiteral("198.51.100.7"), 40000);
 
-    final WireGuardTunnel relay;
-    final WireGuardTunnel operator;
+    final WireGuardEngine relay;
+    final WireGuardEngine operator;
     final RecordingSink relaySink = new RecordingSink();
     final RecordingSink operatorSink = new RecordingSink();
 
@@ -64,8 +64,8 @@ final class TunnelPair implements AutoCloseable {
             UnaryOperator<TunnelConfig> relayConfig,
             UnaryOperator<PeerConfig> relaysViewOfOperator,
             UnaryOperator<PeerConfig> operatorsViewOfRelay) {
-        relay = new WireGuardTunnel(relayConfig.apply(config(relayPrivate, Set.of(RELAY_IP, RELAY_IP6), timers, 11)));
-        operator = new WireGuardTunnel(config(operatorPrivate, Set.of(OPERATOR_IP, OPERATOR_IP6), timers, 12));
+        relay = new WireGuardEngine(relayConfig.apply(config(relayPrivate, Set.of(RELAY_IP, RELAY_IP6), timers, 11)));
+        operator = new WireGuardEngine(config(operatorPrivate, Set.of(OPERATOR_IP, OPERATOR_IP6), timers, 12));
         relay.addPeer(relaysViewOfOperator.apply(new PeerConfig(
                 operatorPublic,
                 null,
@@ -152,7 +152,7 @@ final class TunnelPair implements AutoCloseable {
     void tickFor(long nanos) {
         long end = now + nanos;
         while (now < end) {
-            now = Math.min(end, now + WireGuardTunnel.TICK_INTERVAL_NANOS);
+            now = Math.min(end, now + WireGuardEngine.TICK_INTERVAL_NANOS);
             relay.tick(now, relaySink);
             operator.tick(now, operatorSink);
         }
@@ -162,7 +162,7 @@ final class TunnelPair implements AutoCloseable {
     void runFor(long nanos) {
         long end = now + nanos;
         while (now < end) {
-            tickFor(Math.min(WireGuardTunnel.TICK_INTERVAL_NANOS, end - now));
+            tickFor(Math.min(WireGuardEngine.TICK_INTERVAL_NANOS, end - now));
             pump();
         }
     }

@@ -133,7 +133,7 @@ class WireGuardGoCaptureTest {
             }
         };
         InetSocketAddress go = new InetSocketAddress(InetAddress.ofLiteral("10.251.1.2"), 51820);
-        try (WireGuardTunnel tunnel = new WireGuardTunnel(
+        try (WireGuardEngine tunnel = new WireGuardEngine(
                 TunnelConfig.of(WireGuardKey.of(RELAY_PRIVATE), Set.of(InetAddress.ofLiteral("10.77.0.1")))
                         .withAllocator(UnpooledByteBufAllocator.DEFAULT)
                         .withRandom(scripted, () -> Instant.parse("2026-11-22T03:10:00Z")))) {

@@ -15,7 +15,7 @@ import java.util.Arrays;
  * give the source, and builds cookie replies. The cookie secret is random and replaced when older
  * than the cookie refresh time, driven by the supplied clock.
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class CookieChecker {
 

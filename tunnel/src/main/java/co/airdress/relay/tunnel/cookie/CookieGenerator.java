@@ -11,7 +11,7 @@ import java.util.Arrays;
  * MAC1 (keyed by the peer's public key) and, while a cookie from that peer is fresh, MAC2; remembers
  * the last MAC1 sent so a cookie reply can be opened.
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class CookieGenerator {
 

@@ -12,8 +12,8 @@ import java.nio.ByteOrder;
  * them (this project's AMD EPYC hosts have AVX2 only; {@code -XX:+UnlockDiagnosticVMOptions
  * -XX:+PrintFlagsFinal} shows {@code UsePoly1305Intrinsics=false}) it runs generic
  * {@code IntegerPolynomial} code that JFR showed as the largest single cost of sealing and opening
- * transport packets. This straight-line version is several times faster there (tunnel/README.md,
- * WireGuardBench).
+ * transport packets. This straight-line version is faster there (measured in bench/README.md,
+ * WireGuard).
  *
  * <p>Not thread-safe; one instance per {@link TransportCipher}.
  */

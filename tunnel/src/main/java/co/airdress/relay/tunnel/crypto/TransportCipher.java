@@ -12,8 +12,8 @@ import javax.crypto.spec.SecretKeySpec;
  * aarch64) and our own {@link Poly1305}.
  *
  * <p>Why not the JDK's {@code ChaCha20-Poly1305} cipher: its Poly1305 is intrinsified only with
- * AVX-512 IFMA / AVX-IFMA, and its per-packet {@code init} allocates ~2.2 KB; without those CPU
- * features the generic Poly1305 dominated the tunnel's CPU profile (tunnel/README.md). Per packet
+ * AVX-512 IFMA / AVX-IFMA, and its per-packet {@code init} allocates; without those CPU features
+ * the generic Poly1305 dominated the engine's CPU profile (tunnel/README.md). Per packet
  * the stream cipher is re-initialised with the counter nonce, its first 64-byte block gives the
  * one-time Poly1305 key, and the data continues at block 1, as RFC 8439 specifies. Opening checks
  * the tag before decrypting anything.
@@ -22,7 +22,7 @@ import javax.crypto.spec.SecretKeySpec;
  * and the JDK refuses an encrypt-mode re-init with the previous nonce, which a replayed datagram
  * would otherwise trigger on the receiving side.
  *
- * <p>Not thread-safe: one instance per keypair direction, used by the tunnel's owner thread.
+ * <p>Not thread-safe: one instance per keypair direction, used by the engine's owner thread.
  */
 public final class TransportCipher {
 

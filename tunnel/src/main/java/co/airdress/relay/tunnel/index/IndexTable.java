@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
  * Receiver index to owner, with random 32-bit indices (wireguard-go {@code IndexTable}). Open
  * addressing on primitive ints, so the per-packet lookup neither boxes nor allocates.
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class IndexTable<T> {
 

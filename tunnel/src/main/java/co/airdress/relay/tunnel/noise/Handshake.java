@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * (wireguard-go {@code noise-protocol.go} semantics), with no I/O and no clock of its own.
  * Messages are produced and consumed without MAC1/MAC2; {@code cookie} adds and checks those.
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class Handshake {
 

@@ -10,7 +10,7 @@ import java.util.Map;
  * second with a burst of 5. Applied only while the device is under load. Entries idle for a second
  * are collected; the table is bounded and, when full of live entries, new sources are refused.
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class HandshakeRateLimiter {
 

@@ -2,11 +2,11 @@ package co.airdress.relay.tunnel.ratelimit;
 
 /**
  * Decides when the device is "under load" and must demand cookies. wireguard-go looks at its
- * handshake queue depth; a sans-IO core has no queue, so this counts handshake messages per second
- * instead (boringtun does the same): above the threshold the device is under load, and stays so for
- * one second after the rate last exceeded it (wireguard-go's UnderLoadAfterTime).
+ * handshake queue depth; a sans-IO engine has no queue, so this counts handshake messages per
+ * second instead (boringtun does the same): above the threshold the device is under load, and
+ * stays so for one second after the rate last exceeded it (wireguard-go's UnderLoadAfterTime).
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class LoadMonitor {
 

@@ -6,9 +6,9 @@ import java.util.random.RandomGenerator;
  * One peer's five WireGuard timers (wireguard-go {@code timers.go}) as deadlines on a supplied
  * monotonic clock. The {@code on*} methods are wireguard-go's event hooks; {@link #expire} reports
  * which timers have fired (each at most once per arming) for the caller to act on. No I/O, no
- * threads: the tunnel calls {@code expire} from its tick.
+ * threads: the engine calls {@code expire} from its tick.
  *
- * <p>Not thread-safe: owned by the tunnel's owner thread.
+ * <p>Not thread-safe: owned by the engine's owner thread.
  */
 public final class PeerTimers {
 

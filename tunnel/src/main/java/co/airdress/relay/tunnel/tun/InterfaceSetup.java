@@ -2,7 +2,7 @@ package co.airdress.relay.tunnel.tun;
 
 import static java.util.Objects.requireNonNull;
 
-import co.airdress.relay.tunnel.config.InterfaceAddress;
+import co.airdress.relay.tunnel.IpPrefix;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -36,11 +36,11 @@ public final class InterfaceSetup {
      *
      * @throws IOException naming the failing command and its output
      */
-    public void up(String interfaceName, List<InterfaceAddress> addresses, int mtu) throws IOException {
+    public void up(String interfaceName, List<IpPrefix> addresses, int mtu) throws IOException {
         requireNonNull(interfaceName, "interfaceName");
         requireNonNull(addresses, "addresses");
         run(ipCommand, "link", "set", "dev", interfaceName, "mtu", Integer.toString(mtu));
-        for (InterfaceAddress address : addresses) {
+        for (IpPrefix address : addresses) {
             // IPv6 addresses on a fresh interface would wait for DAD; the tunnel has no neighbours.
             List<String> cmd =
                     new ArrayList<>(List.of(ipCommand, "addr", "replace", address.toString(), "dev", interfaceName));

@@ -10,10 +10,10 @@ import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.RelayTopology;
 import co.airdress.relay.testing.WireGuardGoPeer;
+import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.InterfaceAddress;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.JavaRelay;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -41,9 +41,9 @@ class JavaRelayInteropTest {
         }
     }
 
-    static OperatorPeer operator(WireGuardGoPeer peer, String tunnelAddress) {
-        return new OperatorPeer(
-                WireGuardKey.fromBase64(peer.publicKey()), InterfaceAddress.literal(tunnelAddress, tunnelAddress));
+    /** An operator as the relay configures it: its key and its tunnel address as the only allowed IP. */
+    static PeerConfig operator(WireGuardGoPeer peer, String tunnelAddress) {
+        return PeerConfig.of(WireGuardKey.fromBase64(peer.publicKey()), IpPrefix.parse(tunnelAddress));
     }
 
     static String curl(NetworkNamespace ns, String url, int maxSeconds, String... extra) {
@@ -62,7 +62,7 @@ class JavaRelayInteropTest {
                         WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A_TUNNEL + "/64");
                 OperatorServices services = OperatorServices.start(topology.operatorA(), A_TUNNEL, "a", 50);
                 JavaRelay relay = JavaRelay.start(
-                        topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A_TUNNEL)))) {
+                        topology.relay(), WireGuardDevice.Options.STANDARD, List.of(operator(a, A_TUNNEL)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "fd00:a1d::/64", "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
             Await.until(
@@ -94,9 +94,9 @@ class JavaRelayInteropTest {
                 WireGuardGoPeer b =
                         WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B_TUNNEL + "/16");
                 OperatorServices services = OperatorServices.start(topology.operatorB(), B_TUNNEL, "b", 1)) {
-            OperatorPeer peerB =
-                    operator(b, B_TUNNEL).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
-            try (JavaRelay relay = JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(peerB))) {
+            PeerConfig peerB = operator(b, B_TUNNEL).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820));
+            try (JavaRelay relay =
+                    JavaRelay.start(topology.relay(), WireGuardDevice.Options.STANDARD, List.of(peerB))) {
                 // No endpoint on the operator's side: it can only answer.
                 b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16", "fd00:a1d::/64");
                 WireGuardKey bKey = WireGuardKey.fromBase64(b.publicKey());

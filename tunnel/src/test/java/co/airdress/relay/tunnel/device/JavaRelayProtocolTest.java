@@ -14,9 +14,9 @@ import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.RelayTopology;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.JavaRelay;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import java.net.InetSocketAddress;
@@ -56,7 +56,9 @@ class JavaRelayProtocolTest {
                 WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
                 OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
                 JavaRelay relay = JavaRelay.start(
-                        topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4), operator(b, B4)))) {
+                        topology.relay(),
+                        WireGuardDevice.Options.STANDARD,
+                        List.of(operator(a, A4), operator(b, B4)))) {
             topology.relay().exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
             topology.relay().exec("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
             // Both operators route the whole tunnel prefix to the relay, as a hostile one would.
@@ -93,7 +95,7 @@ class JavaRelayProtocolTest {
                 OperatorServices servicesA = OperatorServices.start(topology.operatorA(), A4, "a", 1);
                 OperatorServices servicesB = OperatorServices.start(topology.operatorB(), B4, "b", 1);
                 JavaRelay relay =
-                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                        JavaRelay.start(topology.relay(), WireGuardDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "100.96.0.0/16");
             b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
@@ -105,8 +107,8 @@ class JavaRelayProtocolTest {
             long aHandshakes =
                     Objects.requireNonNull(relay.device().stats(aKey)).handshakes();
 
-            OperatorPeer peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
-            relay.device().applyPeers(List.of(operator(a, A4), peerB));
+            PeerConfig peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820));
+            relay.applyPeers(List.of(operator(a, A4), peerB));
             assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20))
                     .isEqualTo("hello from operator b\n");
             assertThat(curl(topology.relay(), "http://" + A4 + ":8080/index.html", 20))
@@ -115,7 +117,7 @@ class JavaRelayProtocolTest {
                     .as("A untouched")
                     .isEqualTo(aHandshakes);
 
-            relay.device().applyPeers(List.of(peerB));
+            relay.applyPeers(List.of(peerB));
             assertThat(relay.device().stats()).extracting(PeerStats::publicKey).containsExactly(bKey);
             assertThat(relay.device().isReachable(aKey)).isFalse();
             assertThat(curl(topology.relay(), "http://" + B4 + ":8080/index.html", 20))
@@ -129,7 +131,7 @@ class JavaRelayProtocolTest {
                 WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
                 OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 8);
                 JavaRelay relay =
-                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                        JavaRelay.start(topology.relay(), WireGuardDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
             Await.until(
@@ -165,7 +167,7 @@ class JavaRelayProtocolTest {
                 WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
                 OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 10);
                 JavaRelay relay =
-                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                        JavaRelay.start(topology.relay(), WireGuardDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
             Await.until(
@@ -205,9 +207,9 @@ class JavaRelayProtocolTest {
         try (RelayTopology topology = RelayTopology.create("jwgrekey");
                 WireGuardGoPeer b = WireGuardGoPeer.start(topology.operatorB(), "wgb" + id, 51820, 1420, B4 + "/16");
                 OperatorServices services = OperatorServices.start(topology.operatorB(), B4, "b", 1)) {
-            OperatorPeer peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820), 0);
+            PeerConfig peerB = operator(b, B4).withEndpoint(new InetSocketAddress(OPERATOR_B_UNDERLAY, 51820));
             try (JavaRelay relay =
-                    JavaRelay.start(topology.relay(), new TunnelDevice.Options(shortTimers, 256), List.of(peerB))) {
+                    JavaRelay.start(topology.relay(), new WireGuardDevice.Options(shortTimers, 256), List.of(peerB))) {
                 b.setPeer(relay.publicKey(), null, 0, "100.96.0.0/16");
                 WireGuardKey bKey = WireGuardKey.fromBase64(b.publicKey());
                 int requests = 0;
@@ -232,7 +234,7 @@ class JavaRelayProtocolTest {
                 WireGuardGoPeer a = WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, A4 + "/16");
                 OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 1);
                 JavaRelay relay =
-                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                        JavaRelay.start(topology.relay(), WireGuardDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             a.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "100.96.0.0/16");
             WireGuardKey aKey = WireGuardKey.fromBase64(a.publicKey());
             Await.until(
@@ -255,7 +257,7 @@ class JavaRelayProtocolTest {
                 WireGuardGoPeer stranger =
                         WireGuardGoPeer.start(topology.operatorB(), "wgx" + id, 51820, 1420, B4 + "/16");
                 JavaRelay relay =
-                        JavaRelay.start(topology.relay(), TunnelDevice.Options.STANDARD, List.of(operator(a, A4)))) {
+                        JavaRelay.start(topology.relay(), WireGuardDevice.Options.STANDARD, List.of(operator(a, A4)))) {
             stranger.setPeer(relay.publicKey(), RELAY_UNDERLAY_B + ":51820", 1, "100.96.0.0/16");
             Await.until(
                     Duration.ofSeconds(20), "two initiations refused", () -> drops(relay, Drop.HANDSHAKE_INVALID) >= 2);
@@ -273,7 +275,7 @@ class JavaRelayProtocolTest {
                 OperatorServices services = OperatorServices.start(topology.operatorA(), A4, "a", 1);
                 JavaRelay relay = JavaRelay.start(
                         topology.relay(),
-                        new TunnelDevice.Options(ProtocolTimers.STANDARD, 20),
+                        new WireGuardDevice.Options(ProtocolTimers.STANDARD, 20),
                         List.of(operator(a, A4)))) {
             try (ExternalProcess flood = topology.operatorB()
                     .start("flood", "python3", "-c", PY_FLOOD, RELAY_UNDERLAY_B, "51820", relay.publicKey(), "60")) {

@@ -11,9 +11,9 @@ import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.TunnelConfig;
 import co.airdress.relay.tunnel.TunnelSink;
+import co.airdress.relay.tunnel.WireGuardEngine;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
-import co.airdress.relay.tunnel.WireGuardTunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -108,7 +108,7 @@ class WireGuardGoInteropTest {
         final String relayTunnelIp = "10.77.0.1";
         final String goTunnelIp = "10.77.0.2";
         final WireGuardKey goPublic;
-        final WireGuardTunnel tunnel;
+        final WireGuardEngine tunnel;
         final List<byte[]> delivered = new CopyOnWriteArrayList<>();
         final ConcurrentLinkedQueue<byte[]> outbound = new ConcurrentLinkedQueue<>();
         private final String wgIf;
@@ -126,7 +126,7 @@ class WireGuardGoInteropTest {
                 ExternalProcess wireguardGo,
                 Path keyFile,
                 WireGuardKey goPublic,
-                WireGuardTunnel tunnel,
+                WireGuardEngine tunnel,
                 DatagramSocket socket) {
             this.ns = ns;
             this.hostIf = hostIf;
@@ -203,8 +203,8 @@ class WireGuardGoInteropTest {
                 ns.exec("ip", "addr", "add", "10.77.0.2/24", "dev", wgIf);
                 ns.exec("ip", "link", "set", wgIf, "up");
 
-                WireGuardTunnel tunnel =
-                        new WireGuardTunnel(TunnelConfig.of(relayPrivate, Set.of(InetAddress.ofLiteral("10.77.0.1")))
+                WireGuardEngine tunnel =
+                        new WireGuardEngine(TunnelConfig.of(relayPrivate, Set.of(InetAddress.ofLiteral("10.77.0.1")))
                                 .withHandshakesPerSecondBeforeCookies(alwaysUnderLoad ? 0 : 256));
                 tunnel.addPeer(PeerConfig.of(goPublic, IpPrefix.parse("10.77.0.2/32"))
                         .withPresharedKey(psk)
@@ -273,7 +273,7 @@ class WireGuardGoInteropTest {
                     }
                 }
                 long now = System.nanoTime();
-                if (now - lastTick >= WireGuardTunnel.TICK_INTERVAL_NANOS) {
+                if (now - lastTick >= WireGuardEngine.TICK_INTERVAL_NANOS) {
                     tunnel.tick(now, sink);
                     lastTick = now;
                 }

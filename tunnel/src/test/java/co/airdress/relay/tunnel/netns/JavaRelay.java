@@ -1,12 +1,14 @@
 package co.airdress.relay.tunnel.netns;
 
 import co.airdress.relay.testing.NetworkNamespace;
+import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerChanges;
+import co.airdress.relay.tunnel.PeerConfig;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
-import co.airdress.relay.tunnel.config.InterfaceAddress;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
-import co.airdress.relay.tunnel.device.TunnelDevice;
+import co.airdress.relay.tunnel.device.WireGuardDevice;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
@@ -16,13 +18,13 @@ public final class JavaRelay implements AutoCloseable {
 
     public static final List<String> ADDRESSES = List.of("fd00:a1d::1/64", "100.96.0.1/16");
 
-    private final TunnelDevice device;
+    private final WireGuardDevice device;
 
-    private JavaRelay(TunnelDevice device) {
+    private JavaRelay(WireGuardDevice device) {
         this.device = device;
     }
 
-    public static JavaRelay start(NetworkNamespace ns, TunnelDevice.Options options, List<OperatorPeer> peers)
+    public static JavaRelay start(NetworkNamespace ns, WireGuardDevice.Options options, List<PeerConfig> peers)
             throws Exception {
         String name = "jwg" + ProcessHandle.current().pid() % 100000;
         WireGuardKey key = WireGuardKeys.generatePrivateKey(new SecureRandom());
@@ -30,14 +32,19 @@ public final class JavaRelay implements AutoCloseable {
                 name,
                 Path.of("/nonexistent/unused.key"),
                 51820,
-                ADDRESSES.stream().map(InterfaceAddress::parse).toList(),
+                ADDRESSES.stream().map(IpPrefix::parse).toList(),
                 1420);
-        TunnelDevice device = InNamespace.call(ns, () -> TunnelDevice.start(config, key, peers, options));
+        WireGuardDevice device = InNamespace.call(ns, () -> WireGuardDevice.start(config, key, peers, options));
         return new JavaRelay(device);
     }
 
-    public TunnelDevice device() {
+    public WireGuardDevice device() {
         return device;
+    }
+
+    /** Makes the device's peers {@code wanted}: removes, adds and updates only what differs. */
+    public void applyPeers(List<PeerConfig> wanted) throws IOException {
+        device.apply(PeerChanges.between(device.peers(), wanted));
     }
 
     public String publicKey() {

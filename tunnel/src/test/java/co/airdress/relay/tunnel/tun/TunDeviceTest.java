@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
-import co.airdress.relay.tunnel.config.InterfaceAddress;
+import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.device.internal.TunReadiness;
 import co.airdress.relay.tunnel.netns.InNamespace;
 import io.netty.channel.EventLoopGroup;
@@ -43,12 +43,7 @@ class TunDeviceTest {
             TunDevice tun = InNamespace.call(ns, () -> {
                 TunDevice t = TunDevice.open(name);
                 new InterfaceSetup()
-                        .up(
-                                t.name(),
-                                List.of(
-                                        InterfaceAddress.parse("10.201.0.1/24"),
-                                        InterfaceAddress.parse("fd00:201::1/64")),
-                                1420);
+                        .up(t.name(), List.of(IpPrefix.parse("10.201.0.1/24"), IpPrefix.parse("fd00:201::1/64")), 1420);
                 return t;
             });
             AtomicInteger echoed = new AtomicInteger();
@@ -82,12 +77,7 @@ class TunDeviceTest {
             TunDevice tun = InNamespace.call(ns, () -> {
                 TunDevice t = TunDevice.open(name);
                 new InterfaceSetup()
-                        .up(
-                                t.name(),
-                                List.of(
-                                        InterfaceAddress.parse("10.202.0.1/24"),
-                                        InterfaceAddress.parse("fd00:202::1/64")),
-                                1420);
+                        .up(t.name(), List.of(IpPrefix.parse("10.202.0.1/24"), IpPrefix.parse("fd00:202::1/64")), 1420);
                 return t;
             });
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -160,7 +150,7 @@ class TunDeviceTest {
         assertThatThrownBy(() -> new InterfaceSetup()
                         .up(
                                 "nosuchif" + ProcessHandle.current().pid() % 1000,
-                                List.of(InterfaceAddress.parse("10.9.9.9/32")),
+                                List.of(IpPrefix.parse("10.9.9.9/32")),
                                 1420))
                 .hasMessageContaining("interface setup: 'ip link set dev nosuchif")
                 .hasMessageContaining("exited with");

@@ -13,7 +13,7 @@ import io.netty.util.concurrent.Future;
 
 /**
  * Registers a TUN queue's descriptor with a Netty epoll event loop, so the thread that owns the
- * UDP socket and the protocol core also reads the TUN: no hand-off between threads, no locks.
+ * UDP socket and the protocol engine also reads the TUN: no hand-off between threads, no locks.
  * Level-triggered: the callback reads a bounded burst and epoll calls again if more is queued.
  *
  * <p>The descriptor stays owned by the {@link co.airdress.relay.tunnel.tun.TunDevice}; cancelling

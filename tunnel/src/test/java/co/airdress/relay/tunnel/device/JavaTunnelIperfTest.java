@@ -1,16 +1,14 @@
 package co.airdress.relay.tunnel.device;
 
 import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
+import static co.airdress.relay.tunnel.device.JavaRelayInteropTest.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
-import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.RelayTopology;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
-import co.airdress.relay.tunnel.config.InterfaceAddress;
-import co.airdress.relay.tunnel.config.OperatorPeer;
 import co.airdress.relay.tunnel.netns.Iperf;
 import co.airdress.relay.tunnel.netns.JavaRelay;
 import io.netty.util.ResourceLeakDetector;
@@ -22,49 +20,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * iperf3 through the Java tunnel and, as the comparison point, through wireguard-go in the relay's
- * namespace instead, in the same topology and run. Figures are logged, not asserted (no timing
- * assertions); see tunnel/README.md for recorded results.
+ * iperf3 both ways through the Java tunnel to a wireguard-go operator: bulk TCP with offload and
+ * the TUN writer thread under full load. Figures are logged, not asserted (no timing assertions);
+ * the comparison with wireguard-go ↔ wireguard-go is a benchmark, {@code bench/e2e/tunnel.sh}.
  */
-class ThroughputComparisonTest {
+class JavaTunnelIperfTest {
 
-    private static final Logger logger = LoggerFactory.getLogger(ThroughputComparisonTest.class);
+    private static final Logger logger = LoggerFactory.getLogger(JavaTunnelIperfTest.class);
 
     @BeforeAll
     static void prerequisites() {
         Prerequisites.networkNamespaces();
         for (String tool : new String[] {"wireguard-go", "wg", "curl", "openssl", "python3", "iperf3", "ss"}) {
             Prerequisites.tool(tool);
-        }
-    }
-
-    @Test
-    void wireguardGoToWireguardGoCarriesHttpAndIperf() throws Exception {
-        long id = ProcessHandle.current().pid() % 100000;
-        try (RelayTopology topology = RelayTopology.create("wgbase");
-                WireGuardGoPeer relay = WireGuardGoPeer.start(
-                        topology.relay(), "wgr" + id, 51820, 1420, "fd00:a1d::1/64", "100.96.0.1/16");
-                WireGuardGoPeer operator =
-                        WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, "fd00:a1d::a/64");
-                OperatorServices services = OperatorServices.start(topology.operatorA(), "fd00:a1d::a", "a", 4)) {
-            relay.setPeer(operator.publicKey(), null, 0, "fd00:a1d::a/128");
-            operator.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 1, "fd00:a1d::/64", "100.96.0.0/16");
-            Await.until(Duration.ofSeconds(15), "handshake", () -> relay.latestHandshake(operator.publicKey()) > 0);
-
-            String body =
-                    topology.relay().exec("curl", "-sS", "--max-time", "20", "http://[fd00:a1d::a]:8080/index.html");
-            assertThat(body).isEqualTo("hello from operator a\n");
-
-            Iperf.Result up = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, false);
-            Iperf.Result down = Iperf.run(topology.relay(), topology.operatorA(), "fd00:a1d::a", 5201, 3, true);
-            logger.info(
-                    "wireguard-go<->wireguard-go: relay->operator {} Mbit/s ({}), operator->relay {} Mbit/s ({})",
-                    Math.round(up.megabitsPerSecond()),
-                    up.command(),
-                    Math.round(down.megabitsPerSecond()),
-                    down.command());
-            assertThat(up.megabitsPerSecond()).isPositive();
-            assertThat(down.megabitsPerSecond()).isPositive();
         }
     }
 
@@ -87,10 +55,8 @@ class ThroughputComparisonTest {
                         WireGuardGoPeer.start(topology.operatorA(), "wga" + id, 51820, 1420, "fd00:a1d::a/64");
                 JavaRelay relay = JavaRelay.start(
                         topology.relay(),
-                        TunnelDevice.Options.STANDARD,
-                        List.of(new OperatorPeer(
-                                WireGuardKey.fromBase64(operator.publicKey()),
-                                InterfaceAddress.literal("fd00:a1d::a", "operator"))))) {
+                        WireGuardDevice.Options.STANDARD,
+                        List.of(operator(operator, "fd00:a1d::a")))) {
             operator.setPeer(relay.publicKey(), RELAY_UNDERLAY_A + ":51820", 25, "fd00:a1d::/64", "100.96.0.0/16");
             Await.until(
                     Duration.ofSeconds(15),

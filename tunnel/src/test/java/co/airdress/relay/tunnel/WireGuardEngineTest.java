@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
-class WireGuardTunnelTest {
+class WireGuardEngineTest {
 
     @org.junit.jupiter.api.AfterEach
     void closePairs() {
@@ -109,8 +109,8 @@ class WireGuardTunnelTest {
                     .singleElement()
                     .satisfies(d -> assertThat(d.packet()).isEqualTo(packet));
         }
-        assertThat(WireGuardTunnel.paddingFor(1419, 1420)).isEqualTo(1);
-        assertThat(WireGuardTunnel.paddingFor(1420, 1420)).isZero();
+        assertThat(Keypair.paddingFor(1419, 1420)).isEqualTo(1);
+        assertThat(Keypair.paddingFor(1420, 1420)).isZero();
     }
 
     @Test
@@ -351,7 +351,7 @@ class WireGuardTunnelTest {
         List<Long> keepalivesAt = new java.util.ArrayList<>();
         long start = pair.now;
         while (pair.now - start < 100 * SECOND) {
-            pair.tickFor(WireGuardTunnel.TICK_INTERVAL_NANOS);
+            pair.tickFor(WireGuardEngine.TICK_INTERVAL_NANOS);
             for (RecordingSink.Datagram d : pair.operatorSink.take()) {
                 if (d.bytes().length == Messages.TRANSPORT_MIN_LENGTH) {
                     keepalivesAt.add((pair.now - start) / SECOND);
@@ -487,7 +487,7 @@ class WireGuardTunnelTest {
         long last = start;
         int initiations = 1;
         while (pair.now - start < 120 * SECOND) {
-            pair.tickFor(WireGuardTunnel.TICK_INTERVAL_NANOS);
+            pair.tickFor(WireGuardEngine.TICK_INTERVAL_NANOS);
             for (RecordingSink.Datagram d : pair.operatorSink.take()) {
                 assertThat(d.type()).isEqualTo(Messages.TYPE_INITIATION);
                 assertThat(pair.now - last).isBetween(5 * SECOND, 5 * SECOND + 434_000_000L);

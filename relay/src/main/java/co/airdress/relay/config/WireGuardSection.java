@@ -1,0 +1,112 @@
+package co.airdress.relay.config;
+
+import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.config.WireGuardConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.IntNode;
+
+/**
+ * The {@code wireguard:} section of the relay's config file (relay/README.md): the relay's own
+ * WireGuard interface, read into the tunnel's {@link WireGuardConfig} with every problem reported
+ * with its path, like the other sections.
+ */
+final class WireGuardSection {
+
+    private static final Set<String> KEYS =
+            Set.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file");
+    private static final String ADDRESS = "an IPv4 or IPv6 literal with a prefix length (up to /32 and /128), "
+            + "like \"fd00:a1d::1/64\" or \"100.96.0.1/16\"";
+
+    private WireGuardSection() {}
+
+    /** The section under {@code root}, null when absent or invalid (then {@code t} holds the problems). */
+    static @Nullable WireGuardConfig read(YamlTree t, JsonNode root, Path baseDir) {
+        JsonNode node = YamlTree.optional(root, "wireguard");
+        if (node == null || !t.object("wireguard", node, KEYS)) {
+            return null;
+        }
+        int before = t.problems.size();
+        String name = null;
+        JsonNode n = t.required("wireguard", node, "interface");
+        if (n != null) {
+            name = t.string("wireguard.interface", n, WireGuardConfig.INTERFACE_NAME_RULE);
+            if (name != null && !WireGuardConfig.isValidInterfaceName(name)) {
+                t.expected("wireguard.interface", n, WireGuardConfig.INTERFACE_NAME_RULE);
+            }
+        }
+        Path keyFile = path(t, node, "private_key_file", true, baseDir);
+        int port = integer(t, node, "listen_port", 0, 65535, WireGuardConfig.DEFAULT_LISTEN_PORT);
+        List<IpPrefix> addresses = addresses(t, node);
+        int mtu =
+                integer(t, node, "mtu", WireGuardConfig.MIN_MTU, WireGuardConfig.MAX_MTU, WireGuardConfig.DEFAULT_MTU);
+        Path stateFile = path(t, node, "state_file", false, baseDir);
+        if (t.problems.size() != before || name == null || keyFile == null) {
+            return null;
+        }
+        return new WireGuardConfig(name, keyFile, port, addresses, mtu, stateFile);
+    }
+
+    private static List<IpPrefix> addresses(YamlTree t, JsonNode node) {
+        List<IpPrefix> addresses = new ArrayList<>();
+        JsonNode list = t.required("wireguard", node, "addresses");
+        if (list == null) {
+            return addresses;
+        }
+        if (!list.isArray()) {
+            t.expected("wireguard.addresses", list, "a list such as [\"fd00:a1d::1/64\", \"100.96.0.1/16\"]");
+            return addresses;
+        }
+        if (list.isEmpty()) {
+            t.problem("wireguard.addresses", "empty (expected: at least one address with its prefix length)");
+        }
+        for (int i = 0; i < list.size(); i++) {
+            String path = YamlTree.index("wireguard.addresses", i);
+            String text = t.string(path, list.get(i), ADDRESS);
+            if (text == null) {
+                continue;
+            }
+            try {
+                addresses.add(IpPrefix.parse(text));
+            } catch (IllegalArgumentException e) {
+                t.expected(path, list.get(i), ADDRESS);
+            }
+        }
+        return addresses;
+    }
+
+    /** A file path resolved against {@code baseDir}; a required one missing is a problem. */
+    private static @Nullable Path path(YamlTree t, JsonNode node, String key, boolean required, Path baseDir) {
+        String path = YamlTree.join("wireguard", key);
+        JsonNode value = required ? t.required("wireguard", node, key) : YamlTree.optional(node, key);
+        if (value == null) {
+            return null;
+        }
+        String text = t.string(path, value, "a file path");
+        if (text != null && text.isBlank()) {
+            t.expected(path, value, "a file path");
+            return null;
+        }
+        return text == null ? null : baseDir.resolve(text).normalize();
+    }
+
+    /** An integer in range; a quoted one ({@code "1420"}) is read as its number. */
+    private static int integer(YamlTree t, JsonNode node, String key, int min, int max, int fallback) {
+        JsonNode value = YamlTree.optional(node, key);
+        if (value == null) {
+            return fallback;
+        }
+        if (value.isString()) {
+            try {
+                value = IntNode.valueOf(Integer.parseInt(value.stringValue()));
+            } catch (NumberFormatException e) {
+                // not a number: reported below as it was written
+            }
+        }
+        return t.integer(YamlTree.join("wireguard", key), value, min, max, fallback);
+    }
+}
