@@ -2,6 +2,7 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.InterfaceAddress;
@@ -9,7 +10,6 @@ import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.netty.util.NetUtil;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -39,7 +38,6 @@ public final class OperatorsFile {
     private static final Set<String> OPERATOR_KEYS = Set.of("name", "hosts", "upstream", "wireguard", "proxy_protocol");
     private static final Set<String> WIREGUARD_KEYS = Set.of("public_key", "address", "ports");
     private static final Set<String> UPSTREAM_KEYS = Set.of("http", "tls");
-    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final String UPSTREAM_ROLE = "no DNS on the event loops, so no host names";
 
     private static final YAMLMapper WRITER = YAMLMapper.builder()
@@ -284,12 +282,10 @@ public final class OperatorsFile {
         requireNonNull(operator, "operator");
         requireNonNull(pathPrefix, "pathPrefix");
         List<ConfigProblem> problems = new ArrayList<>();
-        if (!NAME.matcher(operator.name()).matches()) {
-            problems.add(
-                    new ConfigProblem(
-                            YamlTree.join(pathPrefix, "name"),
-                            YamlTree.quote(operator.name())
-                                    + " (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')"));
+        if (!NameRule.matches(operator.name())) {
+            problems.add(new ConfigProblem(
+                    YamlTree.join(pathPrefix, "name"),
+                    YamlTree.quote(operator.name()) + " (expected: " + NameRule.EXPECTATION + ")"));
         }
         String hostsPath = YamlTree.join(pathPrefix, "hosts");
         if (operator.hosts().isEmpty()) {
@@ -352,10 +348,10 @@ public final class OperatorsFile {
             if (u != null) {
                 Map<String, Object> up = new LinkedHashMap<>();
                 if (u.http() != null) {
-                    up.put("http", format(u.http()));
+                    up.put("http", HostPort.format(u.http()));
                 }
                 if (u.tls() != null) {
-                    up.put("tls", format(u.tls()));
+                    up.put("tls", HostPort.format(u.tls()));
                 }
                 m.put("upstream", up);
             }
@@ -433,14 +429,5 @@ public final class OperatorsFile {
     /** An IP literal as written in the file (IPv6 compressed, no brackets). */
     public static String address(InetAddress a) {
         return NetUtil.toAddressString(a);
-    }
-
-    /** {@code ip:port}, IPv6 in brackets: the form {@link #parse} accepts. */
-    public static String format(InetSocketAddress a) {
-        String host = a.getAddress() == null ? a.getHostString() : NetUtil.toAddressString(a.getAddress());
-        if (a.getAddress() instanceof Inet6Address) {
-            return "[" + host + "]:" + a.getPort();
-        }
-        return host + ":" + a.getPort();
     }
 }

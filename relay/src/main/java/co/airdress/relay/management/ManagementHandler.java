@@ -2,9 +2,11 @@ package co.airdress.relay.management;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.NameRule;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.io.Sha256;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import io.netty.buffer.ByteBufUtil;
@@ -39,7 +41,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,6 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     private static final String OPERATORS = "/v1/operators";
     private static final String OPERATORS_PREFIX = OPERATORS + "/";
-    private static final Pattern NAME_SYNTAX = Pattern.compile("[a-z0-9-]{1,63}");
 
     record Context(
             HealthState health,
@@ -207,13 +207,13 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         if (!allowed(ctx, keepAlive, method, "GET, PUT, DELETE", HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE)) {
             return false;
         }
-        if (!NAME_SYNTAX.matcher(name).matches()) {
+        if (!NameRule.matches(name)) {
             respond(
                     ctx,
                     keepAlive,
                     error(
                             HttpResponseStatus.NOT_FOUND,
-                            "no such operator: " + name + " (names match [a-z0-9-]{1,63})"));
+                            "no such operator: " + name + " (expected: " + NameRule.EXPECTATION + ")"));
             return false;
         }
         if (method.equals(HttpMethod.GET)) {
@@ -437,7 +437,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         }
         // Digests have equal length, so the comparison time does not depend on the token's length
         // or on where it differs.
-        if (token != null && MessageDigest.isEqual(ManagementServer.sha256(token), expected)) {
+        if (token != null && MessageDigest.isEqual(Sha256.of(token), expected)) {
             return true;
         }
         FullHttpResponse r =

@@ -6,6 +6,7 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.config.WireGuardPeer;
+import co.airdress.relay.net.HostPort;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,7 +99,7 @@ final class OperatorJson {
 
     private static void putAddress(ObjectNode n, String field, @Nullable InetSocketAddress address) {
         if (address != null) {
-            n.put(field, OperatorsFile.format(address));
+            n.put(field, HostPort.format(address));
         }
     }
 }

@@ -7,6 +7,8 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.io.AtomicFile;
+import co.airdress.relay.io.Sha256;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
@@ -16,23 +18,16 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
@@ -55,7 +50,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The operators file as the source of truth: loads it, watches it and hot-reloads it (an invalid
  * file is rejected whole and the old table stays), applies admin API changes and persists them
- * atomically (temp file + rename), and swaps the route table in {@link Routes}.
+ * atomically ({@link AtomicFile}), and swaps the route table in {@link Routes}.
  *
  * <p>Every mutation (reload, put, delete) runs on one private thread, so they are serialised
  * without a lock and never run on an event loop; reads ({@link #list}, {@link #get}) use an
@@ -341,7 +336,7 @@ public final class OperatorStore implements AutoCloseable {
             log.error("{} not applied: cannot write {}: {}", what, file, e.toString());
             throw new UncheckedIOException("cannot write " + file, e);
         }
-        appliedDigest = digest(bytes);
+        appliedDigest = Sha256.of(bytes);
         rejectedDigest = null;
         apply(next);
         log.info("{}: {} written, route table version {}", what, file, version);
@@ -380,7 +375,7 @@ public final class OperatorStore implements AutoCloseable {
             log.error("operators reload ({}) failed: {}", why, error);
             return Reload.IO_ERROR;
         }
-        byte[] d = digest(bytes);
+        byte[] d = Sha256.of(bytes);
         if (loaded && Arrays.equals(d, appliedDigest)) {
             // Our own write, or an editor saving identical content: nothing to apply. A previous
             // error no longer describes the file, so clear it.
@@ -523,56 +518,5 @@ public final class OperatorStore implements AutoCloseable {
         }
         String m = e.getMessage();
         return e.getClass().getSimpleName() + (m != null ? ": " + m : "");
-    }
-
-    private static byte[] digest(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** Replaces a file so that readers see the old or the new content, never a mix, even after a crash. */
-    static final class AtomicFile {
-        private AtomicFile() {}
-
-        static void write(Path target, byte[] bytes) throws IOException {
-            Path dir = requireNonNull(target.getParent(), "target.parent");
-            // Same directory: rename is atomic only within one file system.
-            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try {
-                copyPermissions(target, tmp);
-                try (FileChannel ch =
-                        FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer buf = ByteBuffer.wrap(bytes);
-                    while (buf.hasRemaining()) {
-                        ch.write(buf);
-                    }
-                    ch.force(true); // the data is on disk before the name points at it
-                }
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
-                throw e;
-            }
-            // The rename itself is durable only once the directory is synced.
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            }
-        }
-
-        private static void copyPermissions(Path from, Path to) {
-            PosixFileAttributeView src = Files.getFileAttributeView(from, PosixFileAttributeView.class);
-            PosixFileAttributeView dst = Files.getFileAttributeView(to, PosixFileAttributeView.class);
-            if (src == null || dst == null || !Files.exists(from)) {
-                return;
-            }
-            try {
-                dst.setPermissions(src.readAttributes().permissions());
-            } catch (IOException e) {
-                log.debug("cannot copy permissions of {} (keeping the temp file's)", from, e);
-            }
-        }
     }
 }

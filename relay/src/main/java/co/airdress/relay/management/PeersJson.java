@@ -1,6 +1,7 @@
 package co.airdress.relay.management;
 
 import co.airdress.relay.config.OperatorsFile;
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import java.net.InetSocketAddress;
@@ -39,7 +40,7 @@ final class PeersJson {
             o.put("address", OperatorsFile.address(p.peer().address()));
             PeerStats s = p.stats();
             InetSocketAddress endpoint = s == null ? null : s.endpoint();
-            o.put("endpoint", endpoint == null ? null : OperatorsFile.format(endpoint));
+            o.put("endpoint", endpoint == null ? null : HostPort.format(endpoint));
             Instant last = s == null ? null : s.lastHandshake();
             o.put("last_handshake", last == null ? null : last.toString());
             if (last == null) {

@@ -96,4 +96,17 @@ class ControllerCommandTest {
                 .contains("--drain-delay")
                 .contains("GRACEFUL_SHUTDOWN");
     }
+
+    @Test
+    void theStatusAddressIsAnIpLiteralNeverResolved() {
+        assertThat(validate("--status-listen", "localhost:9191").err())
+                .contains("--status-listen: localhost:9191 (expected: HOST:PORT with an IP literal HOST");
+        assertThat(validate("--status-listen", "::1:9191").err())
+                .contains("--status-listen: ::1:9191 (expected: HOST:PORT with an IP literal HOST");
+        assertThat(validate("--status-listen", "127.0.0.1:65536").exit()).isNotZero();
+        Run ok = validate("--status-listen", "0.0.0.0:0");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(ok.command().config().statusListen().getAddress().isAnyLocalAddress())
+                .isTrue();
+    }
 }
