@@ -6,6 +6,7 @@ import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.dial.TunnelDialer;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.drain.Signals;
 import co.airdress.relay.health.HealthState;
@@ -13,7 +14,6 @@ import co.airdress.relay.listen.Listener;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.listen.Transport;
 import co.airdress.relay.management.ManagementServer;
-import co.airdress.relay.management.OperatorStore;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
@@ -34,7 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PoP daemon: config, then the route table through the operators store (which loads, watches
+ * The PoP daemon: config, then the route table through the operator directory (which loads, watches
  * and hot-reloads the operators file), then the data-plane listeners on one event loop per core,
  * then the management listener, with a drain coordinator over all of it. {@link #run} blocks until
  * a drain (SIGTERM, SIGINT or POST /v1/drain) completes and returns the exit status, 0.
@@ -47,7 +47,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final HealthState health;
     private final RelayMetrics metrics;
     private final Routes routes;
-    private final OperatorStore operators;
+    private final OperatorDirectory operators;
     private final EventLoopGroup group;
     private final RelayServer server;
     private final DrainCoordinator drain;
@@ -63,7 +63,8 @@ public final class RelayDaemon implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(metrics.registry());
         this.routes = new Routes(RouteTable.empty());
         this.tunnel = startTunnel(config, metrics, health);
-        this.operators = new OperatorStore(config.operatorsFile(), routes, health, metrics).tunnel(config.wireguard());
+        this.operators =
+                new OperatorDirectory(config.operatorsFile(), routes, health, metrics).tunnel(config.wireguard());
         OperatorTunnel t = tunnel;
         if (t != null) {
             // Peers change before the route table that sends connections to them.

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.config.NameRule;
 import co.airdress.relay.config.Operator;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.io.Sha256;
@@ -49,8 +50,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Answers one management request at a time. Health and metrics are answered on the event loop
- * from cached state; operator changes run on the {@link OperatorStore}'s own thread (they write and
- * fsync a file) and their response is written when they complete.
+ * from cached state; operator changes run on the {@link OperatorDirectory}'s own thread (they write
+ * and fsync a file) and their response is written when they complete.
  */
 final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
@@ -66,7 +67,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     record Context(
             HealthState health,
             RelayMetrics metrics,
-            OperatorStore operators,
+            OperatorDirectory operators,
             DrainCoordinator drain,
             byte @Nullable [] tokenDigest,
             @Nullable EventLoopGroup watchedLoops,
@@ -268,17 +269,17 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                     ctx,
                     keepAlive,
                     switch (put) {
-                        case OperatorStore.Put.Created c ->
+                        case OperatorDirectory.Put.Created c ->
                             json(HttpResponseStatus.CREATED, OperatorJson.write(c.operator()));
-                        case OperatorStore.Put.Updated u ->
+                        case OperatorDirectory.Put.Updated u ->
                             json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
-                        case OperatorStore.Put.Conflict c -> {
+                        case OperatorDirectory.Put.Conflict c -> {
                             ObjectNode n = errorBody("host " + c.host() + " belongs to operator " + c.owner());
                             n.put("host", c.host());
                             n.put("owner", c.owner());
                             yield json(HttpResponseStatus.CONFLICT, n);
                         }
-                        case OperatorStore.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
+                        case OperatorDirectory.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
                     });
         });
         return true;
@@ -467,7 +468,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private static FullHttpResponse failed(Throwable failure) {
         Throwable cause =
                 failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof OperatorStore.UnappliedEditException) {
+        if (cause instanceof OperatorDirectory.UnappliedEditException) {
             return error(HttpResponseStatus.CONFLICT, cause.getMessage());
         }
         log.error("operators change failed", cause);

@@ -3,6 +3,7 @@ package co.airdress.relay.management;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.io.Sha256;
@@ -62,7 +63,7 @@ public final class ManagementServer implements AutoCloseable {
     private final RelayConfig.Management config;
     private final HealthState health;
     private final RelayMetrics metrics;
-    private final OperatorStore operators;
+    private final OperatorDirectory operators;
     private final DrainCoordinator drain;
     private final ChannelGroup channels = new DefaultChannelGroup("management", GlobalEventExecutor.INSTANCE);
     private final Duration idleTimeout;
@@ -75,7 +76,7 @@ public final class ManagementServer implements AutoCloseable {
             RelayConfig.Management config,
             HealthState health,
             RelayMetrics metrics,
-            OperatorStore operators,
+            OperatorDirectory operators,
             DrainCoordinator drain) {
         this(config, health, metrics, operators, drain, IDLE_TIMEOUT);
     }
@@ -84,7 +85,7 @@ public final class ManagementServer implements AutoCloseable {
             RelayConfig.Management config,
             HealthState health,
             RelayMetrics metrics,
-            OperatorStore operators,
+            OperatorDirectory operators,
             DrainCoordinator drain,
             Duration idleTimeout) {
         this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");

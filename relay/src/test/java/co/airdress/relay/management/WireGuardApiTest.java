@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
@@ -44,7 +45,7 @@ class WireGuardApiTest {
                 "relay0", dir.resolve("wg.key"), 51820, List.of(InterfaceAddress.parse("fd00:a1d::1/64")), 1420);
         List<String> applied = new CopyOnWriteArrayList<>();
         List<Long> routeVersionsSeen = new CopyOnWriteArrayList<>();
-        OperatorStore store = new OperatorStore(
+        OperatorDirectory store = new OperatorDirectory(
                         dir.resolve("operators.yaml"), routes, health, metrics, Duration.ofMillis(50))
                 .tunnel(tunnel)
                 .beforeApply(ops -> {

@@ -1,4 +1,4 @@
-package co.airdress.relay.management;
+package co.airdress.relay.directory;
 
 import static java.util.Objects.requireNonNull;
 
@@ -7,8 +7,6 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.health.HealthState;
-import co.airdress.relay.io.AtomicFile;
-import co.airdress.relay.io.Sha256;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
@@ -18,26 +16,17 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchEvent;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -48,23 +37,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The operators file as the source of truth: loads it, watches it and hot-reloads it (an invalid
- * file is rejected whole and the old table stays), applies admin API changes and persists them
- * atomically ({@link AtomicFile}), and swaps the route table in {@link Routes}.
+ * The operators in force, with the operators file as their source of truth: loads it, hot-reloads
+ * it when it changes (an invalid file is rejected whole and the old table stays), applies admin
+ * API changes by rewriting it, and puts each new set in force: listeners first (the WireGuard
+ * peers), then the route table in {@link Routes}.
  *
  * <p>Every mutation (reload, put, delete) runs on one private thread, so they are serialised
  * without a lock and never run on an event loop; reads ({@link #list}, {@link #get}) use an
  * immutable snapshot and never block. Swapping the route table only changes what new connections
  * look up: established connections hold their operator and are never touched.
  *
- * <p>The watcher reacts to any change of the file's directory entry (in-place writes, an editor's
- * rename into place, delete + create), waits {@link #DEFAULT_DEBOUNCE} for the burst to settle and
- * reloads once. A reload whose bytes equal what is already in force (typically the store's own
- * write) is skipped, so an API change is never applied twice.
+ * <p>A change of the file is applied {@link #DEFAULT_DEBOUNCE} after the last write of a burst
+ * ({@link OperatorsFileSource}); a reload whose bytes are those in force (typically the
+ * directory's own write) is skipped, so an API change is never applied twice.
  */
-public final class OperatorStore implements AutoCloseable {
+public final class OperatorDirectory implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(OperatorStore.class);
+    private static final Logger log = LoggerFactory.getLogger(OperatorDirectory.class);
 
     static final Duration DEFAULT_DEBOUNCE = Duration.ofMillis(200);
 
@@ -92,40 +81,38 @@ public final class OperatorStore implements AutoCloseable {
         IO_ERROR
     }
 
-    private final Path file;
-    private final Path directory;
+    /** The operators file has an invalid edit that an API change would overwrite. */
+    public static final class UnappliedEditException extends IllegalStateException {
+        UnappliedEditException(String message) {
+            super(message);
+        }
+    }
+
+    private final OperatorsFileSource source;
     private final Routes routes;
     private final HealthState health;
-    private final Duration debounce;
-    private final ScheduledExecutorService executor;
+    private final ScheduledThreadPoolExecutor executor;
     private final Counter reloadOk;
     private final Counter reloadInvalid;
     private final Counter reloadIoError;
+    private final List<Consumer<List<Operator>>> beforeApply = new CopyOnWriteArrayList<>();
+    private final List<Consumer<List<Operator>>> afterApply = new CopyOnWriteArrayList<>();
 
     // Written only on the executor thread; the snapshot is immutable and published via volatile.
     private volatile Map<String, Operator> snapshot = Map.of();
-    private byte @Nullable [] appliedDigest;
-    // The last content rejected as invalid: the same bytes seen again are not re-reported.
-    private byte @Nullable [] rejectedDigest;
     private long version;
     private volatile boolean loaded;
-    private @Nullable ScheduledFuture<?> pendingReload;
-    private @Nullable WatchService watchService;
-    private @Nullable Thread watcher;
-    private volatile boolean closed;
+    private boolean started;
     private @Nullable WireGuardConfig tunnel;
-    private Consumer<List<Operator>> beforeApply = operators -> {};
 
-    public OperatorStore(Path file, Routes routes, HealthState health, RelayMetrics metrics) {
+    public OperatorDirectory(Path file, Routes routes, HealthState health, RelayMetrics metrics) {
         this(file, routes, health, metrics, DEFAULT_DEBOUNCE);
     }
 
-    OperatorStore(Path file, Routes routes, HealthState health, RelayMetrics metrics, Duration debounce) {
-        this.file = requireNonNull(file, "file").toAbsolutePath().normalize();
-        this.directory = requireNonNull(this.file.getParent(), "file.parent");
+    /** {@code debounce}: how long the file must stay unchanged before a change is applied. */
+    public OperatorDirectory(Path file, Routes routes, HealthState health, RelayMetrics metrics, Duration debounce) {
         this.routes = requireNonNull(routes, "routes");
         this.health = requireNonNull(health, "health");
-        this.debounce = requireNonNull(debounce, "debounce");
         MeterRegistry registry = requireNonNull(metrics, "metrics").registry();
         this.reloadOk = reloadCounter(registry, "ok");
         this.reloadInvalid = reloadCounter(registry, "invalid");
@@ -144,6 +131,7 @@ public final class OperatorStore implements AutoCloseable {
         // On close, a pending debounced reload is dropped rather than waited for.
         ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.executor = ex;
+        this.source = new OperatorsFileSource(file, debounce, executor);
     }
 
     private static Counter reloadCounter(MeterRegistry registry, String result) {
@@ -157,25 +145,35 @@ public final class OperatorStore implements AutoCloseable {
      * The relay's WireGuard interface (null: none): every load, reload and API change checks that
      * WireGuard operators' addresses lie inside its prefixes. Call before {@link #start}.
      */
-    public OperatorStore tunnel(@Nullable WireGuardConfig config) {
+    public OperatorDirectory tunnel(@Nullable WireGuardConfig config) {
         this.tunnel = config;
         return this;
     }
 
     /**
-     * Called with the full operator list on the store's thread each time a new set is about to be
-     * put in force, <b>before</b> the route table is swapped (so that, e.g., a new WireGuard peer
+     * Called with the full operator list on the directory's thread each time a new set is about to
+     * be put in force, <b>before</b> the route table is swapped (so that, e.g., a new WireGuard peer
      * exists before the first connection is routed to it). It must not throw for an ordinary
      * failure: it logs. Call before {@link #start}.
      */
-    public OperatorStore beforeApply(Consumer<List<Operator>> listener) {
-        this.beforeApply = requireNonNull(listener, "listener");
+    public OperatorDirectory beforeApply(Consumer<List<Operator>> listener) {
+        beforeApply.add(requireNonNull(listener, "listener"));
         return this;
     }
 
-    /** The file this store reads and writes. */
+    /**
+     * Called with the full operator list on the directory's thread each time a new set has been put
+     * in force, <b>after</b> the route table was swapped (so that, e.g., what belonged to a removed
+     * operator can go: no new connection is routed to it any more). Call before {@link #start}.
+     */
+    public OperatorDirectory afterApply(Consumer<List<Operator>> listener) {
+        afterApply.add(requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /** The file the directory reads and writes. */
     public Path file() {
-        return file;
+        return source.file();
     }
 
     /**
@@ -184,29 +182,16 @@ public final class OperatorStore implements AutoCloseable {
      * @throws IllegalStateException naming the file and every problem when it cannot be loaded
      */
     public void start() {
-        if (watchService != null) {
+        if (started) {
             throw new IllegalStateException("already started");
         }
         Reload first = await(() -> reload("start"));
         if (first != Reload.OK && first != Reload.UNCHANGED) {
             String error = health.operatorsError();
-            throw new IllegalStateException(error != null ? error : "cannot load " + file);
+            throw new IllegalStateException(error != null ? error : "cannot load " + source.file());
         }
-        try {
-            WatchService ws = FileSystems.getDefault().newWatchService();
-            directory.register(
-                    ws,
-                    StandardWatchEventKinds.ENTRY_CREATE,
-                    StandardWatchEventKinds.ENTRY_MODIFY,
-                    StandardWatchEventKinds.ENTRY_DELETE);
-            watchService = ws;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot watch " + directory, e);
-        }
-        Thread t = new Thread(this::watch, "relay-operators-watch");
-        t.setDaemon(true);
-        t.start();
-        watcher = t;
+        source.watch(() -> reload("file changed"), lost -> health.operators(loaded, version, lost));
+        started = true;
     }
 
     public List<Operator> list() {
@@ -264,21 +249,9 @@ public final class OperatorStore implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        WatchService ws = watchService;
-        if (ws != null) {
-            try {
-                ws.close();
-            } catch (IOException e) {
-                log.debug("closing the watch service of {}", directory, e);
-            }
-        }
+        source.close();
         executor.shutdown();
         try {
-            Thread t = watcher;
-            if (t != null) {
-                t.join(TimeUnit.SECONDS.toMillis(5));
-            }
             executor.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -289,7 +262,7 @@ public final class OperatorStore implements AutoCloseable {
 
     private Put doPut(Operator operator) {
         catchUpWithFile();
-        List<ConfigProblem> problems = new java.util.ArrayList<>(OperatorsFile.validate(operator, "operator"));
+        List<ConfigProblem> problems = new ArrayList<>(OperatorsFile.validate(operator, "operator"));
         problems.addAll(OperatorsFile.validateTunnel(operator, "operator", tunnel));
         if (!problems.isEmpty()) {
             return new Put.Invalid(problems);
@@ -329,17 +302,14 @@ public final class OperatorStore implements AutoCloseable {
     }
 
     private void persistAndApply(Map<String, Operator> next, String what) {
-        byte[] bytes = OperatorsFile.write(List.copyOf(next.values())).getBytes(StandardCharsets.UTF_8);
         try {
-            AtomicFile.write(file, bytes);
+            source.write(OperatorsFile.write(List.copyOf(next.values())));
         } catch (IOException e) {
-            log.error("{} not applied: cannot write {}: {}", what, file, e.toString());
-            throw new UncheckedIOException("cannot write " + file, e);
+            log.error("{} not applied: cannot write {}: {}", what, source.file(), e.toString());
+            throw new UncheckedIOException("cannot write " + source.file(), e);
         }
-        appliedDigest = Sha256.of(bytes);
-        rejectedDigest = null;
         apply(next);
-        log.info("{}: {} written, route table version {}", what, file, version);
+        log.info("{}: {} written, route table version {}", what, source.file(), version);
     }
 
     /**
@@ -352,75 +322,70 @@ public final class OperatorStore implements AutoCloseable {
     private void catchUpWithFile() {
         Reload r = reload("before an API change");
         if (r == Reload.INVALID) {
-            throw new UnappliedEditException(file + " has an edit that is not valid (see /readyz "
+            throw new UnappliedEditException(source.file() + " has an edit that is not valid (see /readyz "
                     + "checks.operators.last_error); fix or revert it before changing operators through the API");
         }
     }
 
-    /** The operators file has an invalid edit that an API change would overwrite. */
-    public static final class UnappliedEditException extends IllegalStateException {
-        UnappliedEditException(String message) {
-            super(message);
-        }
-    }
-
     private Reload reload(String why) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            String error = file + ": cannot read (" + describe(e) + "); the previous route table stays";
-            reloadIoError.increment();
-            health.operators(loaded, version, error);
-            log.error("operators reload ({}) failed: {}", why, error);
-            return Reload.IO_ERROR;
-        }
-        byte[] d = Sha256.of(bytes);
-        if (loaded && Arrays.equals(d, appliedDigest)) {
-            // Our own write, or an editor saving identical content: nothing to apply. A previous
-            // error no longer describes the file, so clear it.
-            health.operators(true, version, null);
-            return Reload.UNCHANGED;
-        }
-        if (Arrays.equals(d, rejectedDigest)) {
-            return Reload.INVALID;
-        }
-        Parsed<List<Operator>> parsed = OperatorsFile.parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
-        if (parsed instanceof Parsed.Ok<List<Operator>> ok) {
-            List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(ok.value(), tunnel);
-            if (!tunnelProblems.isEmpty()) {
-                parsed = new Parsed.Invalid<>(file.toString(), tunnelProblems);
-            }
-        }
-        switch (parsed) {
-            case Parsed.Invalid<List<Operator>> invalid -> {
-                String error = file + ": " + invalid.problems().size() + " problem(s), the file was rejected whole"
-                        + (loaded ? " and the previous route table stays" : "") + ": "
-                        + invalid.problems().stream()
-                                .map(ConfigProblem::toString)
-                                .collect(Collectors.joining("; "));
-                rejectedDigest = d;
-                reloadInvalid.increment();
+        Path file = source.file();
+        switch (source.read()) {
+            case OperatorsFileSource.Reading.Unreadable unreadable -> {
+                String error =
+                        file + ": cannot read (" + describe(unreadable.cause()) + "); the previous route table stays";
+                reloadIoError.increment();
                 health.operators(loaded, version, error);
-                log.error("operators reload ({}) rejected: {}", why, error);
+                log.error("operators reload ({}) failed: {}", why, error);
+                return Reload.IO_ERROR;
+            }
+            case OperatorsFileSource.Reading.InForce inForce -> {
+                // Our own write, or an editor saving identical content: nothing to apply. A previous
+                // error no longer describes the file, so clear it.
+                health.operators(true, version, null);
+                return Reload.UNCHANGED;
+            }
+            case OperatorsFileSource.Reading.Rejected rejected -> {
                 return Reload.INVALID;
             }
-            case Parsed.Ok<List<Operator>> ok -> {
-                Map<String, Operator> next = new LinkedHashMap<>();
-                for (Operator op : ok.value()) {
-                    next.put(op.name(), op);
+            case OperatorsFileSource.Reading.Changed changed -> {
+                Parsed<List<Operator>> parsed = OperatorsFile.parse(changed.text(), file.toString());
+                if (parsed instanceof Parsed.Ok<List<Operator>> ok) {
+                    List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(ok.value(), tunnel);
+                    if (!tunnelProblems.isEmpty()) {
+                        parsed = new Parsed.Invalid<>(file.toString(), tunnelProblems);
+                    }
                 }
-                appliedDigest = d;
-                rejectedDigest = null;
-                apply(next);
-                reloadOk.increment();
-                log.info(
-                        "operators reload ({}): {} operators from {}, route table version {}",
-                        why,
-                        next.size(),
-                        file,
-                        version);
-                return Reload.OK;
+                return switch (parsed) {
+                    case Parsed.Invalid<List<Operator>> invalid -> {
+                        String error = file + ": " + invalid.problems().size()
+                                + " problem(s), the file was rejected whole"
+                                + (loaded ? " and the previous route table stays" : "") + ": "
+                                + invalid.problems().stream()
+                                        .map(ConfigProblem::toString)
+                                        .collect(Collectors.joining("; "));
+                        source.rejected(changed);
+                        reloadInvalid.increment();
+                        health.operators(loaded, version, error);
+                        log.error("operators reload ({}) rejected: {}", why, error);
+                        yield Reload.INVALID;
+                    }
+                    case Parsed.Ok<List<Operator>> ok -> {
+                        Map<String, Operator> next = new LinkedHashMap<>();
+                        for (Operator op : ok.value()) {
+                            next.put(op.name(), op);
+                        }
+                        source.accepted(changed);
+                        apply(next);
+                        reloadOk.increment();
+                        log.info(
+                                "operators reload ({}): {} operators from {}, route table version {}",
+                                why,
+                                next.size(),
+                                file,
+                                version);
+                        yield Reload.OK;
+                    }
+                };
             }
         }
     }
@@ -428,67 +393,22 @@ public final class OperatorStore implements AutoCloseable {
     private void apply(Map<String, Operator> next) {
         version++;
         Map<String, Operator> frozen = Collections.unmodifiableMap(new LinkedHashMap<>(next));
-        try {
-            beforeApply.accept(List.copyOf(frozen.values()));
-        } catch (RuntimeException e) {
-            log.error("applying operators version {} to the tunnel failed", version, e);
-        }
-        routes.replace(RouteTable.of(List.copyOf(frozen.values()), version));
+        List<Operator> operators = List.copyOf(frozen.values());
+        notify(beforeApply, operators);
+        routes.replace(RouteTable.of(operators, version));
         snapshot = frozen;
         loaded = true;
         health.operators(true, version, null);
+        notify(afterApply, operators);
     }
 
-    // ---- the watcher thread: only posts (debounced) reloads to the executor ----
-
-    private void watch() {
-        WatchService ws = requireNonNull(watchService, "watchService");
-        Path name = file.getFileName();
-        while (!closed) {
-            WatchKey key;
+    private void notify(List<Consumer<List<Operator>>> listeners, List<Operator> operators) {
+        for (Consumer<List<Operator>> listener : listeners) {
             try {
-                key = ws.take();
-            } catch (ClosedWatchServiceException | InterruptedException e) {
-                return;
+                listener.accept(operators);
+            } catch (RuntimeException e) {
+                log.error("applying operators version {} failed", version, e);
             }
-            boolean relevant = false;
-            for (WatchEvent<?> event : key.pollEvents()) {
-                // OVERFLOW means events were lost: reload to be safe. "..data" and the like are
-                // Kubernetes' symlink swaps of a mounted ConfigMap, which change the file's target.
-                if (event.kind() == StandardWatchEventKinds.OVERFLOW
-                        || name.equals(event.context())
-                        || event.context() instanceof Path p && p.toString().startsWith("..")) {
-                    relevant = true;
-                }
-            }
-            if (relevant) {
-                scheduleReload();
-            }
-            if (!key.reset()) {
-                log.error("{} is no longer watchable (deleted?); hot reload of {} stopped", directory, file);
-                health.operators(loaded, version, directory + " is no longer watched: hot reload stopped");
-                return;
-            }
-        }
-    }
-
-    private void scheduleReload() {
-        try {
-            executor.execute(() -> {
-                ScheduledFuture<?> p = pendingReload;
-                if (p != null) {
-                    p.cancel(false);
-                }
-                pendingReload = executor.schedule(
-                        () -> {
-                            pendingReload = null;
-                            reload("file changed");
-                        },
-                        debounce.toNanos(),
-                        TimeUnit.NANOSECONDS);
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closing
         }
     }
 
