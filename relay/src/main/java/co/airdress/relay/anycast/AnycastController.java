@@ -45,13 +45,13 @@ import tools.jackson.databind.json.JsonMapper;
  * applied again. At startup BIRD is assumed to be wrong: whatever it announces, the VIP is
  * withdrawn until the relay has been healthy {@code rise} times.
  */
-final class AnycastController implements AutoCloseable {
+public final class AnycastController implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AnycastController.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** Everything the controller needs; built and validated by {@link ControllerCommand}. */
-    record Config(
+    /** Everything the controller needs; built and validated by {@code bin/relay controller}. */
+    public record Config(
             URI readyz,
             Path birdSocket,
             String protocol,
@@ -61,7 +61,7 @@ final class AnycastController implements AutoCloseable {
             Duration birdTimeout,
             AnnouncementPolicy.Settings policy,
             InetSocketAddress statusListen) {
-        Config {
+        public Config {
             requireNonNull(readyz, "readyz");
             requireNonNull(birdSocket, "birdSocket");
             requireNonNull(protocol, "protocol");
@@ -126,7 +126,8 @@ final class AnycastController implements AutoCloseable {
     private volatile Snapshot snapshot;
     private volatile @Nullable ScheduledFuture<?> ticking;
 
-    AnycastController(Config config) throws IOException {
+    /** Binds the status listener; nothing runs until {@link #start}. */
+    public AnycastController(Config config) throws IOException {
         this.config = requireNonNull(config, "config");
         this.policy = new AnnouncementPolicy(config.policy());
         this.probe = new HealthProbe(config.readyz(), config.timeout());
@@ -203,7 +204,7 @@ final class AnycastController implements AutoCloseable {
     }
 
     /** Starts the status listener and the loop; the first tick re-syncs with BIRD at once. */
-    void start() {
+    public void start() {
         statusServer.start();
         log.info(
                 "anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocol {},"

@@ -1,5 +1,7 @@
-package co.airdress.relay.anycast;
+package co.airdress.relay.cli;
 
+import co.airdress.relay.anycast.AnnouncementPolicy;
+import co.airdress.relay.anycast.AnycastController;
 import co.airdress.relay.config.DurationText;
 import co.airdress.relay.net.HostPort;
 import java.io.IOException;

@@ -1,7 +1,8 @@
-package co.airdress.relay.anycast;
+package co.airdress.relay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import co.airdress.relay.anycast.AnycastController;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
