@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -225,10 +226,37 @@ public final class OperatorsFile {
     }
 
     /**
+     * Reads and validates one operator entry, shaped like an entry of the file's list, from a JSON
+     * or YAML tree (the admin API's request body): the same rules and messages as the file, with
+     * paths starting at {@code path} (e.g. {@code operator.hosts[0]}); {@code source} names the
+     * input in problems.
+     */
+    public static Parsed<Operator> parseOperator(JsonNode node, String path, String source) {
+        requireNonNull(node, "node");
+        requireNonNull(path, "path");
+        requireNonNull(source, "source");
+        YamlTree t = new YamlTree();
+        Operator op = operator(t, path, node);
+        if (!t.problems.isEmpty() || op == null) {
+            return new Parsed.Invalid<>(source, t.problems);
+        }
+        List<ConfigProblem> problems = validate(List.of(op), i -> path);
+        if (!problems.isEmpty()) {
+            return new Parsed.Invalid<>(source, problems);
+        }
+        return new Parsed.Ok<>(op);
+    }
+
+    /**
      * Checks operators as a set: names unique and valid, host patterns valid, no host owned by two
      * operators, upstream present for each listener... Paths are like {@code operators[2].hosts[0]}.
      */
     public static List<ConfigProblem> validate(List<Operator> operators) {
+        return validate(operators, i -> YamlTree.index("operators", i));
+    }
+
+    /** {@link #validate(List)} with the path of the {@code i}-th operator given by {@code pathOf}. */
+    private static List<ConfigProblem> validate(List<Operator> operators, IntFunction<String> pathOf) {
         requireNonNull(operators, "operators");
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Integer> names = new HashMap<>();
@@ -237,7 +265,7 @@ public final class OperatorsFile {
         Map<InetAddress, String> addresses = new HashMap<>();
         for (int i = 0; i < operators.size(); i++) {
             Operator op = operators.get(i);
-            String path = YamlTree.index("operators", i);
+            String path = pathOf.apply(i);
             problems.addAll(validate(op, path));
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {

@@ -8,7 +8,6 @@ import co.airdress.relay.config.Upstream;
 import co.airdress.relay.config.WireGuardPeer;
 import co.airdress.relay.net.HostPort;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -23,16 +22,15 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code {"name", "hosts", "upstream": {"http", "tls"}, "proxy_protocol"}}, or with
  * {@code "wireguard": {"public_key", "address", "ports"?}} instead of {@code upstream}.
  *
- * <p>Request bodies are parsed by {@link OperatorsFile#parse} (JSON is YAML), so the API accepts
- * exactly what the file accepts, with the same messages; only the path prefix changes from
- * {@code operators[0]} to {@code operator}.
+ * <p>Request bodies are read as a JSON tree and checked by {@link OperatorsFile#parseOperator}, the
+ * code that reads the file's entries, so the API accepts exactly what the file accepts, with the
+ * same messages; paths start at {@code operator} ({@code operator.hosts[0]}).
  */
 final class OperatorJson {
 
     static final JsonMapper MAPPER = JsonMapper.shared();
 
-    private static final String FILE_PREFIX = "operators[0]";
-    private static final String API_PREFIX = "operator";
+    private static final String PATH = "operator";
 
     private OperatorJson() {}
 
@@ -48,34 +46,21 @@ final class OperatorJson {
         try {
             node = MAPPER.readTree(body);
         } catch (JacksonException e) {
-            return new Body.Invalid(List.of(API_PREFIX + ": not valid JSON (" + e.getOriginalMessage() + ")"));
+            return new Body.Invalid(List.of(PATH + ": not valid JSON (" + e.getOriginalMessage() + ")"));
         }
         if (node == null || !node.isObject()) {
-            return new Body.Invalid(List.of(API_PREFIX + ": expected a JSON object like "
+            return new Body.Invalid(List.of(PATH + ": expected a JSON object like "
                     + "{\"name\":...,\"hosts\":[...],\"upstream\":{\"http\":...,\"tls\":...},\"proxy_protocol\":...}"));
         }
-        ObjectNode wrapper = MAPPER.createObjectNode();
-        wrapper.putArray("operators").add(node);
-        Parsed<List<Operator>> parsed = OperatorsFile.parse(MAPPER.writeValueAsString(wrapper), "request body");
-        return switch (parsed) {
-            case Parsed.Ok<List<Operator>> ok ->
-                ok.value().size() == 1
-                        ? new Body.Ok(ok.value().getFirst())
-                        : new Body.Invalid(List.of(API_PREFIX + ": expected exactly one operator"));
-            case Parsed.Invalid<List<Operator>> invalid -> new Body.Invalid(text(invalid.problems()));
+        return switch (OperatorsFile.parseOperator(node, PATH, "request body")) {
+            case Parsed.Ok<Operator> ok -> new Body.Ok(ok.value());
+            case Parsed.Invalid<Operator> invalid -> new Body.Invalid(text(invalid.problems()));
         };
     }
 
+    /** Problems as the API lists them: {@code path: message}. */
     static List<String> text(List<ConfigProblem> problems) {
-        List<String> out = new ArrayList<>(problems.size());
-        for (ConfigProblem p : problems) {
-            String path = p.path();
-            if (path.startsWith(FILE_PREFIX)) {
-                path = API_PREFIX + path.substring(FILE_PREFIX.length());
-            }
-            out.add(path + ": " + p.message());
-        }
-        return out;
+        return problems.stream().map(ConfigProblem::toString).toList();
     }
 
     static ObjectNode write(Operator op) {
