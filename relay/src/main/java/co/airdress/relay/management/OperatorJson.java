@@ -6,16 +6,16 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.config.WireGuardPeer;
+import co.airdress.relay.json.JsonBodies;
 import co.airdress.relay.net.HostPort;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The admin API's operator JSON, shaped like one entry of the operators file:
@@ -28,8 +28,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 final class OperatorJson {
 
-    static final JsonMapper MAPPER = JsonMapper.shared();
-
     private static final String PATH = "operator";
 
     private OperatorJson() {}
@@ -41,10 +39,33 @@ final class OperatorJson {
         record Invalid(List<String> problems) implements Body {}
     }
 
+    /** An operator as the API shows it. */
+    record OperatorBody(
+            String name,
+            List<String> hosts,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            UpstreamBody upstream,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            Map<String, Object> wireguard,
+
+            String proxyProtocol) {}
+
+    record UpstreamBody(
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            String http,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            String tls) {}
+
+    /** GET /v1/operators. */
+    record OperatorList(List<OperatorBody> operators, long routeVersion) {}
+
     static Body read(byte[] body) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(body);
+            node = JsonBodies.MAPPER.readTree(body);
         } catch (JacksonException e) {
             return new Body.Invalid(List.of(PATH + ": not valid JSON (" + e.getOriginalMessage() + ")"));
         }
@@ -63,28 +84,18 @@ final class OperatorJson {
         return problems.stream().map(ConfigProblem::toString).toList();
     }
 
-    static ObjectNode write(Operator op) {
-        ObjectNode n = MAPPER.createObjectNode();
-        n.put("name", op.name());
-        ArrayNode hosts = n.putArray("hosts");
-        op.hosts().forEach(hosts::add);
+    static OperatorBody write(Operator op) {
         Upstream up = op.upstream();
-        if (up != null) {
-            ObjectNode u = n.putObject("upstream");
-            putAddress(u, "http", up.http());
-            putAddress(u, "tls", up.tls());
-        }
         WireGuardPeer wg = op.wireguard();
-        if (wg != null) {
-            n.set("wireguard", MAPPER.valueToTree(OperatorsFile.wireguardMap(wg)));
-        }
-        n.put("proxy_protocol", op.proxyProtocol().name().toLowerCase(Locale.ROOT));
-        return n;
+        return new OperatorBody(
+                op.name(),
+                op.hosts(),
+                up == null ? null : new UpstreamBody(address(up.http()), address(up.tls())),
+                wg == null ? null : OperatorsFile.wireguardMap(wg),
+                op.proxyProtocol().name().toLowerCase(Locale.ROOT));
     }
 
-    private static void putAddress(ObjectNode n, String field, @Nullable InetSocketAddress address) {
-        if (address != null) {
-            n.put(field, HostPort.format(address));
-        }
+    private static @Nullable String address(@Nullable InetSocketAddress address) {
+        return address == null ? null : HostPort.format(address);
     }
 }

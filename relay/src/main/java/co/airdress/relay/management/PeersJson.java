@@ -1,6 +1,7 @@
 package co.airdress.relay.management;
 
 import co.airdress.relay.config.OperatorsFile;
+import co.airdress.relay.json.JsonBodies;
 import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.wireguard.OperatorTunnel;
@@ -21,7 +22,7 @@ final class PeersJson {
     private PeersJson() {}
 
     static ObjectNode write(@Nullable OperatorTunnel tunnel) {
-        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
+        ObjectNode n = JsonBodies.MAPPER.createObjectNode();
         ArrayNode arr;
         if (tunnel == null) {
             n.putNull("interface");
