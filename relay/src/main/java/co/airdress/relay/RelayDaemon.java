@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,8 +54,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final InetSocketAddress managementAddress;
     private final @Nullable OperatorTunnel tunnel;
 
-    private RelayDaemon(RelayConfig config, @Nullable Function<RelayConfig, OperatorDialer> dialers)
-            throws InterruptedException {
+    private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
@@ -82,7 +80,7 @@ public final class RelayDaemon implements AutoCloseable {
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
-        OperatorDialer dialer = dialers != null ? dialers.apply(config) : defaultDialer(config, t, metrics);
+        OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         try {
             server.start();
@@ -143,13 +141,7 @@ public final class RelayDaemon implements AutoCloseable {
      * operators file is invalid.
      */
     public static RelayDaemon start(RelayConfig config) throws InterruptedException {
-        return new RelayDaemon(config, null);
-    }
-
-    /** Starts with another dialer (the WireGuard tunnel's). */
-    public static RelayDaemon start(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers)
-            throws InterruptedException {
-        return new RelayDaemon(config, dialers);
+        return new RelayDaemon(config);
     }
 
     /** Runs until a drain completes: installs the signal handlers, waits, shuts down; returns 0. */
