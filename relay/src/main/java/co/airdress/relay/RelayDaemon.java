@@ -2,6 +2,7 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
@@ -15,13 +16,13 @@ import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.listen.Transport;
 import co.airdress.relay.management.ManagementServer;
 import co.airdress.relay.metrics.DataPathMetrics;
+import co.airdress.relay.metrics.JvmMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
@@ -45,6 +46,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final RelayConfig config;
     private final HealthState health;
     private final RelayMetrics metrics;
+    private final JvmMetrics jvmMetrics;
     private final Routes routes;
     private final OperatorDirectory operators;
     private final EventLoopGroup group;
@@ -58,11 +60,15 @@ public final class RelayDaemon implements AutoCloseable {
         this.config = requireNonNull(config, "config");
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
-        new JvmMemoryMetrics().bindTo(metrics.registry());
         this.routes = new Routes(RouteTable.empty());
         this.tunnel = startTunnel(config, metrics, health);
-        this.operators =
-                new OperatorDirectory(config.operatorsFile(), routes, health, metrics).tunnel(config.wireguard());
+        this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
+        DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
+        this.operators = new OperatorDirectory(config.operatorsFile(), routes, health, metrics)
+                .tunnel(config.wireguard())
+                // A removed operator's meters go once no new connection can be routed to it.
+                .afterApply(ops -> dataPath.retainOperators(
+                        ops.stream().map(Operator::name).toList()));
         OperatorTunnel t = tunnel;
         if (t != null) {
             // Peers change before the route table that sends connections to them.
@@ -72,14 +78,17 @@ public final class RelayDaemon implements AutoCloseable {
         try {
             operators.start(); // an invalid operators file fails startup here
         } finally {
-            if (!ok && t != null && !operators.loaded()) {
-                t.close();
+            if (!ok && !operators.loaded()) {
+                operators.close();
+                if (t != null) {
+                    t.close();
+                }
+                jvmMetrics.close();
             }
         }
         Transport transport = Transport.select();
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
-        DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
         OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         try {
@@ -98,6 +107,7 @@ public final class RelayDaemon implements AutoCloseable {
                 if (t != null) {
                     t.close();
                 }
+                jvmMetrics.close();
             }
         }
         log.info(
@@ -202,5 +212,6 @@ public final class RelayDaemon implements AutoCloseable {
             health.tunnel(false);
             t.close(); // the interface disappears with the TUN descriptor
         }
+        jvmMetrics.close();
     }
 }

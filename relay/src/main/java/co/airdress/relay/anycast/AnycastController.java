@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.anycast.AnnouncementPolicy.Transition;
 import co.airdress.relay.json.JsonBodies;
+import co.airdress.relay.metrics.JvmMetrics;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -101,6 +102,7 @@ public final class AnycastController implements AutoCloseable {
     private final BirdControl bird;
     private final BirdVipRoute route;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmMetrics jvmMetrics = JvmMetrics.bindTo(registry);
     private final Map<ProbeOutcome, Counter> probeCounters = new EnumMap<>(ProbeOutcome.class);
     private final Timer probeTimer;
     private final Counter transitions;
@@ -544,6 +546,7 @@ public final class AnycastController implements AutoCloseable {
         }
         bird.close();
         probe.close();
+        jvmMetrics.close();
         registry.close();
     }
 }
