@@ -179,12 +179,24 @@ class OperatorDirectoryTest {
         assertThat(reread(file())).isEqualTo(s.list());
         assertThat(s.list()).containsExactly(operator("bob", 9090, "bob.example.test", "*.bob.example.test"));
 
-        // The watcher sees our own writes; give it several debounce periods, then check that they
-        // did not count as reloads or bump the version.
-        Thread.sleep(DEBOUNCE.toMillis() * 6);
+        // The watcher sees our own writes. Proof that it has read them back: an invalid edit, then
+        // the file restored byte for byte; the watcher's reload of the restored bytes (our own
+        // write) clears the error without counting as a reload or bumping the version.
+        String ownWrite = Files.readString(file());
+        renameIntoPlace("operators:\n  - name: Not Valid!\n");
+        Await.until(WAIT, "the invalid edit reported", () -> health.operatorsError() != null);
+        renameIntoPlace(ownWrite);
+        Await.until(WAIT, "the restored file read back", () -> health.operatorsError() == null);
         assertThat(s.reloadNow()).isEqualTo(OperatorDirectory.Reload.UNCHANGED);
         assertThat(routes.current().version()).isEqualTo(version);
         assertThat(reloads("ok")).isEqualTo(1);
+    }
+
+    /** Replaces the file as an editor does, so that the watcher never reads it half written. */
+    private void renameIntoPlace(String content) throws IOException {
+        Path tmp = dir.resolve(".operators.yaml.edit");
+        Files.writeString(tmp, content);
+        Files.move(tmp, file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test
