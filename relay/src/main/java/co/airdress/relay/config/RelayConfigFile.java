@@ -168,7 +168,9 @@ public final class RelayConfigFile {
         }
         if (!node.isObject()) {
             t.expected(
-                    "wireguard", node, "a mapping with keys interface, private_key_file, listen_port, addresses, mtu");
+                    "wireguard",
+                    node,
+                    "a mapping with keys interface, private_key_file, listen_port, addresses, mtu, state_file");
             return null;
         }
         Map<String, Object> map = new LinkedHashMap<>();

@@ -17,8 +17,8 @@ import org.jspecify.annotations.Nullable;
  * The Netty transport. {@link #select} picks io_uring, then epoll when the kernel refuses io_uring
  * (too old, {@code kernel.io_uring_disabled}, or a seccomp profile such as a container runtime's
  * default), then NIO when no native library loads; {@code -Dairdress.transport=epoll|io_uring|nio}
- * asks for one. io_uring is first because it spent less CPU per new connection than epoll here
- * (bench/e2e/README.md, "Transport"). Native transports support SO_REUSEPORT, so each event loop
+ * asks for one. io_uring is first because it spends less CPU per new connection than epoll
+ * (measured in bench/e2e/README.md, "Transport"). Native transports support SO_REUSEPORT, so each event loop
  * gets its own listening socket and the kernel spreads accepts over them.
  *
  * <p>With io_uring, Netty's multishot POLL_ADD is turned off (unless {@value #MULTISHOT_POLL} is
