@@ -52,7 +52,7 @@ for v in "$@"; do
   labels+=("$label")
   p=$(port); d="$W/$label"; mkdir -p "$d" "$d-log"
   write_relay_config "$d" "$SNI" "$UP" "$p" "$(port)"
-  (cd "$d" && JAVA_OPTS="-Drelay.access.file=$d-log/access.log ${opts:-}" exec "$dir/bin/relay" run --config "$d/relay.yaml" >"$d/out" 2>"$d/err") &
+  (cd "$d" && JAVA_OPTS="-Dairdress.access.file=$d-log/access.log ${opts:-}" exec "$dir/bin/relay" run --config "$d/relay.yaml" >"$d/out" 2>"$d/err") &
   PID[$label]=$!; PORT[$label]=$p; pids+=($!)
 done
 for l in "${labels[@]}"; do

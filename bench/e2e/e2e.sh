@@ -2,7 +2,7 @@
 # End-to-end benchmark: the relay against HAProxy (tcp mode, req.ssl_sni), nginx stream +
 # ssl_preread and sniproxy, on this machine, same upstream and same client, alternating runs.
 # Prints a markdown report and writes it to bench/e2e/RESULTS.md. See bench/e2e/README.md.
-# relay-epoll is the relay again with -Drelay.transport=epoll (its default is io_uring where the
+# relay-epoll is the relay again with -Dairdress.transport=epoll (its default is io_uring where the
 # kernel allows it), for the two transports side by side; ratios are always of "relay".
 #
 #   bench/e2e/e2e.sh [--quick] [--rounds N] [--only connrate,bulk,latency,idle]
@@ -281,7 +281,7 @@ EOF
       start_bg "$name" /usr/sbin/sniproxy -f -n "$NOFILE" -c "$dir/sniproxy.conf" ;;
     relay|relay-epoll)
       local transport=""
-      [[ $name == relay-epoll ]] && transport="-Drelay.transport=epoll"
+      [[ $name == relay-epoll ]] && transport="-Dairdress.transport=epoll"
       write_relay_config "$dir" "$SNI" "$up" "$port" "$(free_port)"
       pushd "$dir" >/dev/null   # whatever the relay writes relative to its cwd stays in the temp dir
       # Its JSON access line per connection goes to a file, as in production (the peers log
@@ -289,7 +289,7 @@ EOF
       # Not in $dir: the relay watches the operators file's directory, and every access-log
       # write there would wake its watcher.
       mkdir -p "$dir-log"
-      JAVA_OPTS="-Drelay.access.file=$dir-log/access.log $transport ${E2E_RELAY_JAVA_OPTS:-}" \
+      JAVA_OPTS="-Dairdress.access.file=$dir-log/access.log $transport ${E2E_RELAY_JAVA_OPTS:-}" \
         start_bg "$name" "$ROOT/bin/relay" run --config "$dir/relay.yaml"
       popd >/dev/null ;;
     *) echo "e2e.sh: unknown proxy: $name (expected: haproxy, haproxy2t, nginx, sniproxy, relay, relay-epoll)" >&2; exit 2 ;;

@@ -2,10 +2,12 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.dial.TunnelDialer;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.drain.Signals;
 import co.airdress.relay.health.HealthState;
@@ -13,28 +15,26 @@ import co.airdress.relay.listen.Listener;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.listen.Transport;
 import co.airdress.relay.management.ManagementServer;
-import co.airdress.relay.management.OperatorStore;
 import co.airdress.relay.metrics.DataPathMetrics;
+import co.airdress.relay.metrics.JvmMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PoP daemon: config, then the route table through the operators store (which loads, watches
+ * The PoP daemon: config, then the route table through the operator directory (which loads, watches
  * and hot-reloads the operators file), then the data-plane listeners on one event loop per core,
  * then the management listener, with a drain coordinator over all of it. {@link #run} blocks until
  * a drain (SIGTERM, SIGINT or POST /v1/drain) completes and returns the exit status, 0.
@@ -46,8 +46,9 @@ public final class RelayDaemon implements AutoCloseable {
     private final RelayConfig config;
     private final HealthState health;
     private final RelayMetrics metrics;
+    private final JvmMetrics jvmMetrics;
     private final Routes routes;
-    private final OperatorStore operators;
+    private final OperatorDirectory operators;
     private final EventLoopGroup group;
     private final RelayServer server;
     private final DrainCoordinator drain;
@@ -55,15 +56,19 @@ public final class RelayDaemon implements AutoCloseable {
     private final InetSocketAddress managementAddress;
     private final @Nullable OperatorTunnel tunnel;
 
-    private RelayDaemon(RelayConfig config, @Nullable Function<RelayConfig, OperatorDialer> dialers)
-            throws InterruptedException {
+    private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
-        new JvmMemoryMetrics().bindTo(metrics.registry());
         this.routes = new Routes(RouteTable.empty());
         this.tunnel = startTunnel(config, metrics, health);
-        this.operators = new OperatorStore(config.operatorsFile(), routes, health, metrics).tunnel(config.wireguard());
+        this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
+        DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
+        this.operators = new OperatorDirectory(config.operatorsFile(), routes, health, metrics)
+                .tunnel(config.wireguard())
+                // A removed operator's meters go once no new connection can be routed to it.
+                .afterApply(ops -> dataPath.retainOperators(
+                        ops.stream().map(Operator::name).toList()));
         OperatorTunnel t = tunnel;
         if (t != null) {
             // Peers change before the route table that sends connections to them.
@@ -73,15 +78,18 @@ public final class RelayDaemon implements AutoCloseable {
         try {
             operators.start(); // an invalid operators file fails startup here
         } finally {
-            if (!ok && t != null && !operators.loaded()) {
-                t.close();
+            if (!ok && !operators.loaded()) {
+                operators.close();
+                if (t != null) {
+                    t.close();
+                }
+                jvmMetrics.close();
             }
         }
         Transport transport = Transport.select();
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
-        DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
-        OperatorDialer dialer = dialers != null ? dialers.apply(config) : defaultDialer(config, t, metrics);
+        OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         try {
             server.start();
@@ -99,6 +107,7 @@ public final class RelayDaemon implements AutoCloseable {
                 if (t != null) {
                     t.close();
                 }
+                jvmMetrics.close();
             }
         }
         log.info(
@@ -142,13 +151,7 @@ public final class RelayDaemon implements AutoCloseable {
      * operators file is invalid.
      */
     public static RelayDaemon start(RelayConfig config) throws InterruptedException {
-        return new RelayDaemon(config, null);
-    }
-
-    /** Starts with another dialer (the WireGuard tunnel's). */
-    public static RelayDaemon start(RelayConfig config, Function<RelayConfig, OperatorDialer> dialers)
-            throws InterruptedException {
-        return new RelayDaemon(config, dialers);
+        return new RelayDaemon(config);
     }
 
     /** Runs until a drain completes: installs the signal handlers, waits, shuts down; returns 0. */
@@ -209,5 +212,6 @@ public final class RelayDaemon implements AutoCloseable {
             health.tunnel(false);
             t.close(); // the interface disappears with the TUN descriptor
         }
+        jvmMetrics.close();
     }
 }

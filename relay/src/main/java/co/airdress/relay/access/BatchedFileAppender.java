@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  * The access log's appender: each event's message plus a newline, appended to {@code file}.
  *
  * <p>Why not logback's AsyncAppender: it wakes its worker through a lock and a condition for
- * nearly every line, and the file appender under it writes each line with its own system call; at
- * thousands of connections per second that was a futex or two and a write per connection. Here
+ * nearly every line, and the file appender under it writes each line with its own system call: a
+ * futex or two and a write per connection, thousands of times a second. Here
  * the event loops put the message on a bounded lock-free queue and never wake anyone; a writer
  * thread wakes every {@code flushMillis}, drains the queue and writes the batch in one call. A
  * line reaches the file at most about {@code flushMillis} late. When the queue is full a line is

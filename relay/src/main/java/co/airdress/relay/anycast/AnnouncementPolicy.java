@@ -30,12 +30,12 @@ import org.jspecify.annotations.Nullable;
  *       window are forgotten, so the hold decays after {@code flapWindow} of stability.
  * </ul>
  */
-final class AnnouncementPolicy {
+public final class AnnouncementPolicy {
 
     /** Tunables; validated here so that the policy never runs with nonsense. */
-    record Settings(
+    public record Settings(
             int rise, int fall, Duration drainDelay, Duration backoffBase, Duration backoffMax, Duration flapWindow) {
-        Settings {
+        public Settings {
             requireNonNull(drainDelay, "drainDelay");
             requireNonNull(backoffBase, "backoffBase");
             requireNonNull(backoffMax, "backoffMax");

@@ -3,6 +3,9 @@ package co.airdress.relay.anycast;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.anycast.AnnouncementPolicy.Transition;
+import co.airdress.relay.json.JsonBodies;
+import co.airdress.relay.metrics.JvmMetrics;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Counter;
@@ -19,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -32,7 +34,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The controller loop: every interval, probe {@code /readyz}, feed {@link AnnouncementPolicy}, and
@@ -45,13 +46,12 @@ import tools.jackson.databind.json.JsonMapper;
  * applied again. At startup BIRD is assumed to be wrong: whatever it announces, the VIP is
  * withdrawn until the relay has been healthy {@code rise} times.
  */
-final class AnycastController implements AutoCloseable {
+public final class AnycastController implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AnycastController.class);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** Everything the controller needs; built and validated by {@link ControllerCommand}. */
-    record Config(
+    /** Everything the controller needs; built and validated by {@code bin/relay controller}. */
+    public record Config(
             URI readyz,
             Path birdSocket,
             String protocol,
@@ -61,7 +61,7 @@ final class AnycastController implements AutoCloseable {
             Duration birdTimeout,
             AnnouncementPolicy.Settings policy,
             InetSocketAddress statusListen) {
-        Config {
+        public Config {
             requireNonNull(readyz, "readyz");
             requireNonNull(birdSocket, "birdSocket");
             requireNonNull(protocol, "protocol");
@@ -102,6 +102,7 @@ final class AnycastController implements AutoCloseable {
     private final BirdControl bird;
     private final BirdVipRoute route;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmMetrics jvmMetrics = JvmMetrics.bindTo(registry);
     private final Map<ProbeOutcome, Counter> probeCounters = new EnumMap<>(ProbeOutcome.class);
     private final Timer probeTimer;
     private final Counter transitions;
@@ -126,7 +127,8 @@ final class AnycastController implements AutoCloseable {
     private volatile Snapshot snapshot;
     private volatile @Nullable ScheduledFuture<?> ticking;
 
-    AnycastController(Config config) throws IOException {
+    /** Binds the status listener; nothing runs until {@link #start}. */
+    public AnycastController(Config config) throws IOException {
         this.config = requireNonNull(config, "config");
         this.policy = new AnnouncementPolicy(config.policy());
         this.probe = new HealthProbe(config.readyz(), config.timeout());
@@ -203,7 +205,7 @@ final class AnycastController implements AutoCloseable {
     }
 
     /** Starts the status listener and the loop; the first tick re-syncs with BIRD at once. */
-    void start() {
+    public void start() {
         statusServer.start();
         log.info(
                 "anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocol {},"
@@ -397,58 +399,94 @@ final class AnycastController implements AutoCloseable {
                 probes);
     }
 
-    /** The {@code /status} document. */
-    static Map<String, Object> statusDocument(Snapshot s, Config c) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("state", s.state().name());
-        doc.put("wanted", s.wanted().name());
-        doc.put("applied", s.applied() == null ? null : s.applied().name());
-        Map<String, Object> bird = new LinkedHashMap<>();
-        bird.put("socket", c.birdSocket().toString());
-        bird.put("protocol", c.protocol());
-        bird.put("connected", s.birdConnected());
-        bird.put("protocolState", s.birdProtocolState());
-        bird.put("connections", s.birdConnections());
-        bird.put("error", s.birdError());
-        doc.put("bird", bird);
-        Map<String, Object> probe = new LinkedHashMap<>();
-        probe.put("url", c.readyz().toString());
-        probe.put("probes", s.probes());
-        probe.put("last", s.lastProbe() == null ? null : s.lastProbe().outcome().name());
-        probe.put("lastDetail", s.lastProbe() == null ? null : s.lastProbe().detail());
-        probe.put("lastAt", s.lastProbeAt() == null ? null : s.lastProbeAt().toString());
-        probe.put("consecutiveUp", s.consecutiveUp());
-        probe.put("consecutiveFailures", s.consecutiveFailures());
-        doc.put("probe", probe);
-        Map<String, Object> backoff = new LinkedHashMap<>();
-        backoff.put("recentFlaps", s.recentFlaps());
-        backoff.put("holdRemainingMillis", s.holdRemaining().toMillis());
-        doc.put("backoff", backoff);
-        if (s.lastTransition() != null) {
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("from", s.lastTransition().from().name());
-            t.put("to", s.lastTransition().to().name());
-            t.put("cause", s.lastTransition().cause());
-            t.put(
-                    "at",
-                    s.lastTransitionAt() == null ? null : s.lastTransitionAt().toString());
-            doc.put("lastTransition", t);
-        }
-        Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("intervalMillis", c.interval().toMillis());
-        settings.put("timeoutMillis", c.timeout().toMillis());
-        settings.put("rise", c.policy().rise());
-        settings.put("fall", c.policy().fall());
-        settings.put("drainDelayMillis", c.policy().drainDelay().toMillis());
-        settings.put("backoffBaseMillis", c.policy().backoffBase().toMillis());
-        settings.put("backoffMaxMillis", c.policy().backoffMax().toMillis());
-        settings.put("flapWindowMillis", c.policy().flapWindow().toMillis());
-        doc.put("settings", settings);
-        return doc;
+    /** The {@code /status} document: what the controller does, why, and with which settings. */
+    record Status(
+            PolicyState state,
+            BirdAction wanted,
+            @Nullable BirdAction applied,
+            BirdStatus bird,
+            ProbeStatus probe,
+            Backoff backoff,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            LastTransition lastTransition,
+
+            Settings settings) {
+
+        record BirdStatus(
+                String socket,
+                String protocol,
+                boolean connected,
+                @Nullable String protocolState,
+                long connections,
+                @Nullable String error) {}
+
+        record ProbeStatus(
+                String url,
+                long probes,
+                @Nullable ProbeOutcome last,
+                @Nullable String lastDetail,
+                @Nullable Instant lastAt,
+                int consecutiveUp,
+                int consecutiveFailures) {}
+
+        record Backoff(int recentFlaps, long holdRemainingMillis) {}
+
+        record LastTransition(
+                PolicyState from,
+                PolicyState to,
+                String cause,
+                @Nullable Instant at) {}
+
+        record Settings(
+                long intervalMillis,
+                long timeoutMillis,
+                int rise,
+                int fall,
+                long drainDelayMillis,
+                long backoffBaseMillis,
+                long backoffMaxMillis,
+                long flapWindowMillis) {}
+    }
+
+    static Status status(Snapshot s, Config c) {
+        HealthProbe.Result last = s.lastProbe();
+        Transition t = s.lastTransition();
+        AnnouncementPolicy.Settings p = c.policy();
+        return new Status(
+                s.state(),
+                s.wanted(),
+                s.applied(),
+                new Status.BirdStatus(
+                        c.birdSocket().toString(),
+                        c.protocol(),
+                        s.birdConnected(),
+                        s.birdProtocolState(),
+                        s.birdConnections(),
+                        s.birdError()),
+                new Status.ProbeStatus(
+                        c.readyz().toString(),
+                        s.probes(),
+                        last == null ? null : last.outcome(),
+                        last == null ? null : last.detail(),
+                        s.lastProbeAt(),
+                        s.consecutiveUp(),
+                        s.consecutiveFailures()),
+                new Status.Backoff(s.recentFlaps(), s.holdRemaining().toMillis()),
+                t == null ? null : new Status.LastTransition(t.from(), t.to(), t.cause(), s.lastTransitionAt()),
+                new Status.Settings(
+                        c.interval().toMillis(),
+                        c.timeout().toMillis(),
+                        p.rise(),
+                        p.fall(),
+                        p.drainDelay().toMillis(),
+                        p.backoffBase().toMillis(),
+                        p.backoffMax().toMillis(),
+                        p.flapWindow().toMillis()));
     }
 
     private void serveStatus(HttpExchange exchange) throws IOException {
-        byte[] body = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(statusDocument(snapshot, config));
+        byte[] body = JsonBodies.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(status(snapshot, config));
         respond(exchange, "application/json", body);
     }
 
@@ -508,6 +546,7 @@ final class AnycastController implements AutoCloseable {
         }
         bird.close();
         probe.close();
+        jvmMetrics.close();
         registry.close();
     }
 }

@@ -2,6 +2,8 @@ package co.airdress.relay.anycast;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.health.Readiness;
+import co.airdress.relay.json.JsonBodies;
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.net.URI;
@@ -22,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One {@code GET /readyz} against the relay's management address, classified into a
@@ -41,8 +42,6 @@ final class HealthProbe implements AutoCloseable {
             requireNonNull(detail, "detail");
         }
     }
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final URI uri;
     private final Duration timeout;
@@ -108,16 +107,20 @@ final class HealthProbe implements AutoCloseable {
         return classify(response.statusCode(), response.body());
     }
 
-    /** Maps status code and JSON body to an outcome; 200 must say UP, 503 must say DRAINING to drain. */
+    /**
+     * Maps status code and JSON body to an outcome ({@link Readiness} is the contract): 200 must say
+     * UP, 503 must say DRAINING to drain.
+     */
     static Result classify(int statusCode, byte[] body) {
         String status = statusField(body);
+        Readiness readiness = Readiness.ofJson(status);
         if (statusCode == 200) {
-            return "UP".equals(status)
+            return readiness == Readiness.UP
                     ? new Result(ProbeOutcome.UP, "200 UP")
                     : new Result(ProbeOutcome.BAD_RESPONSE, "200 with status " + status);
         }
         if (statusCode == 503) {
-            if ("DRAINING".equals(status)) {
+            if (readiness == Readiness.DRAINING) {
                 return new Result(ProbeOutcome.DRAINING, "503 DRAINING");
             }
             // Any other 503 is a refusal to take traffic, whatever its body says.
@@ -128,7 +131,7 @@ final class HealthProbe implements AutoCloseable {
 
     private static String statusField(byte[] body) {
         try {
-            JsonNode node = JSON.readTree(body);
+            JsonNode node = JsonBodies.MAPPER.readTree(body);
             JsonNode status = node == null ? null : node.get("status");
             return status != null && status.isString() ? status.asString() : "(none)";
         } catch (JacksonException e) {

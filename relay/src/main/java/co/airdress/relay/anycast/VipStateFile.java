@@ -2,14 +2,10 @@ package co.airdress.relay.anycast;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.io.AtomicFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The BIRD include file that carries the controller's decision, so that {@code birdc configure}
@@ -22,8 +18,7 @@ import java.nio.file.StandardOpenOption;
  * {@code disabled} differs from its run-time state (BIRD {@code nest/proto.c}, {@code proto_reconfigure}):
  * with a literal {@code disabled yes} every {@code configure} would withdraw an announced VIP.
  *
- * <p>Written atomically: a temporary file in the same directory, fsync, rename over the old one,
- * fsync of the directory. BIRD never reads a half-written file.
+ * <p>Replaced whole through {@link AtomicFile}: BIRD never reads a half-written file.
  */
 final class VipStateFile {
 
@@ -48,24 +43,6 @@ final class VipStateFile {
     }
 
     void write(BirdAction action) throws IOException {
-        byte[] content = render(action).getBytes(StandardCharsets.US_ASCII);
-        Path dir = path.getParent();
-        Path tmp = dir.resolve(
-                "." + path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        try (FileChannel ch = FileChannel.open(
-                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buf = ByteBuffer.wrap(content);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            ch.force(true);
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
+        AtomicFile.write(path, render(action).getBytes(StandardCharsets.US_ASCII));
     }
 }

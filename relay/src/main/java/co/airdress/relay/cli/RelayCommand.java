@@ -1,7 +1,6 @@
 package co.airdress.relay.cli;
 
 import co.airdress.relay.RelayDaemon;
-import co.airdress.relay.anycast.ControllerCommand;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;

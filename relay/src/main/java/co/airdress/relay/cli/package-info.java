@@ -1,4 +1,4 @@
-/** The {@code relay} command line (picocli): run, check, and room for more subcommands. */
+/** The {@code relay} command line (picocli): run, check, genkey, pubkey and controller (the anycast controller). */
 @NullMarked
 package co.airdress.relay.cli;
 

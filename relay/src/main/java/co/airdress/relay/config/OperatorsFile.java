@@ -2,13 +2,13 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.netty.util.NetUtil;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -38,7 +38,6 @@ public final class OperatorsFile {
     private static final Set<String> OPERATOR_KEYS = Set.of("name", "hosts", "upstream", "wireguard", "proxy_protocol");
     private static final Set<String> WIREGUARD_KEYS = Set.of("public_key", "address", "ports");
     private static final Set<String> UPSTREAM_KEYS = Set.of("http", "tls");
-    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final String UPSTREAM_ROLE = "no DNS on the event loops, so no host names";
 
     private static final YAMLMapper WRITER = YAMLMapper.builder()
@@ -226,10 +225,37 @@ public final class OperatorsFile {
     }
 
     /**
+     * Reads and validates one operator entry, shaped like an entry of the file's list, from a JSON
+     * or YAML tree (the admin API's request body): the same rules and messages as the file, with
+     * paths starting at {@code path} (e.g. {@code operator.hosts[0]}); {@code source} names the
+     * input in problems.
+     */
+    public static Parsed<Operator> parseOperator(JsonNode node, String path, String source) {
+        requireNonNull(node, "node");
+        requireNonNull(path, "path");
+        requireNonNull(source, "source");
+        YamlTree t = new YamlTree();
+        Operator op = operator(t, path, node);
+        if (!t.problems.isEmpty() || op == null) {
+            return new Parsed.Invalid<>(source, t.problems);
+        }
+        List<ConfigProblem> problems = validate(List.of(op), i -> path);
+        if (!problems.isEmpty()) {
+            return new Parsed.Invalid<>(source, problems);
+        }
+        return new Parsed.Ok<>(op);
+    }
+
+    /**
      * Checks operators as a set: names unique and valid, host patterns valid, no host owned by two
      * operators, upstream present for each listener... Paths are like {@code operators[2].hosts[0]}.
      */
     public static List<ConfigProblem> validate(List<Operator> operators) {
+        return validate(operators, i -> YamlTree.index("operators", i));
+    }
+
+    /** {@link #validate(List)} with the path of the {@code i}-th operator given by {@code pathOf}. */
+    private static List<ConfigProblem> validate(List<Operator> operators, IntFunction<String> pathOf) {
         requireNonNull(operators, "operators");
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Integer> names = new HashMap<>();
@@ -238,7 +264,7 @@ public final class OperatorsFile {
         Map<InetAddress, String> addresses = new HashMap<>();
         for (int i = 0; i < operators.size(); i++) {
             Operator op = operators.get(i);
-            String path = YamlTree.index("operators", i);
+            String path = pathOf.apply(i);
             problems.addAll(validate(op, path));
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {
@@ -283,12 +309,10 @@ public final class OperatorsFile {
         requireNonNull(operator, "operator");
         requireNonNull(pathPrefix, "pathPrefix");
         List<ConfigProblem> problems = new ArrayList<>();
-        if (!NAME.matcher(operator.name()).matches()) {
-            problems.add(
-                    new ConfigProblem(
-                            YamlTree.join(pathPrefix, "name"),
-                            YamlTree.quote(operator.name())
-                                    + " (expected: a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-')"));
+        if (!NameRule.matches(operator.name())) {
+            problems.add(new ConfigProblem(
+                    YamlTree.join(pathPrefix, "name"),
+                    YamlTree.quote(operator.name()) + " (expected: " + NameRule.EXPECTATION + ")"));
         }
         String hostsPath = YamlTree.join(pathPrefix, "hosts");
         if (operator.hosts().isEmpty()) {
@@ -351,10 +375,10 @@ public final class OperatorsFile {
             if (u != null) {
                 Map<String, Object> up = new LinkedHashMap<>();
                 if (u.http() != null) {
-                    up.put("http", format(u.http()));
+                    up.put("http", HostPort.format(u.http()));
                 }
                 if (u.tls() != null) {
-                    up.put("tls", format(u.tls()));
+                    up.put("tls", HostPort.format(u.tls()));
                 }
                 m.put("upstream", up);
             }
@@ -431,14 +455,5 @@ public final class OperatorsFile {
     /** An IP literal as written in the file (IPv6 compressed, no brackets). */
     public static String address(InetAddress a) {
         return NetUtil.toAddressString(a);
-    }
-
-    /** {@code ip:port}, IPv6 in brackets: the form {@link #parse} accepts. */
-    public static String format(InetSocketAddress a) {
-        String host = a.getAddress() == null ? a.getHostString() : NetUtil.toAddressString(a.getAddress());
-        if (a.getAddress() instanceof Inet6Address) {
-            return "[" + host + "]:" + a.getPort();
-        }
-        return host + ":" + a.getPort();
     }
 }

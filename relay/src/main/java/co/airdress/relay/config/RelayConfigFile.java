@@ -2,6 +2,7 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -130,7 +131,7 @@ public final class RelayConfigFile {
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {
-        InetSocketAddress listen = YamlTree.parseAddress(DEFAULT_MANAGEMENT_LISTEN, 0);
+        InetSocketAddress listen = HostPort.parse(DEFAULT_MANAGEMENT_LISTEN, 0);
         Path tokenFile = null;
         JsonNode node = YamlTree.optional(root, "management");
         if (node != null && t.object("management", node, MANAGEMENT_KEYS)) {

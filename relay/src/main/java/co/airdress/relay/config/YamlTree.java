@@ -1,6 +1,6 @@
 package co.airdress.relay.config;
 
-import java.net.InetAddress;
+import co.airdress.relay.net.HostPort;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +27,6 @@ final class YamlTree {
             .build();
 
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,10})\\s*(B|KiB|MiB)?");
-    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
-    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
     final List<ConfigProblem> problems = new ArrayList<>();
 
@@ -101,13 +99,12 @@ final class YamlTree {
         return node.stringValue();
     }
 
-    /** A name as used for the PoP and operators: DNS-label-like, so it fits metrics, logs and TLVs. */
+    /** A name as used for the PoP and operators ({@link NameRule}). */
     @Nullable
     String name(String path, JsonNode node) {
-        String expectation = "a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-'";
-        String s = string(path, node, expectation);
-        if (s != null && !NAME.matcher(s).matches()) {
-            expected(path, node, expectation);
+        String s = string(path, node, NameRule.EXPECTATION);
+        if (s != null && !NameRule.matches(s)) {
+            expected(path, node, NameRule.EXPECTATION);
             return null;
         }
         return s;
@@ -121,44 +118,11 @@ final class YamlTree {
         if (s == null) {
             return null;
         }
-        InetSocketAddress a = parseAddress(s, minPort);
+        InetSocketAddress a = HostPort.parse(s, minPort);
         if (a == null) {
             expected(path, node, expectation);
         }
         return a;
-    }
-
-    static @Nullable InetSocketAddress parseAddress(String s, int minPort) {
-        int colon = s.lastIndexOf(':');
-        if (colon <= 0 || colon == s.length() - 1) {
-            return null;
-        }
-        String host = s.substring(0, colon);
-        String portText = s.substring(colon + 1);
-        if (host.startsWith("[")) {
-            if (!host.endsWith("]") || host.length() < 3) {
-                return null;
-            }
-            host = host.substring(1, host.length() - 1);
-            if (!host.contains(":")) {
-                return null;
-            }
-        } else if (host.contains(":")) {
-            return null; // an IPv6 literal needs brackets, or the port is ambiguous
-        }
-        if (!portText.chars().allMatch(c -> c >= '0' && c <= '9') || portText.length() > 5) {
-            return null;
-        }
-        int port = Integer.parseInt(portText);
-        if (port < minPort || port > 65535) {
-            return null;
-        }
-        try {
-            // ofLiteral never consults DNS: a host name is refused, not resolved.
-            return new InetSocketAddress(InetAddress.ofLiteral(host), port);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     /** A size: bytes as an integer or a string like {@code 512B}, {@code 16KiB}, {@code 1MiB}. */
@@ -190,26 +154,11 @@ final class YamlTree {
         return (int) bytes;
     }
 
-    /** A positive duration like {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}. */
+    /** A positive duration like {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h} ({@link DurationText}). */
     Duration duration(String path, JsonNode node, Duration max, Duration fallback) {
-        String expectation = "a duration like 500ms, 10s, 5m or 1h, above zero and at most " + show(max);
-        if (!node.isString()) {
-            expected(path, node, expectation);
-            return fallback;
-        }
-        Matcher m = DURATION.matcher(node.stringValue().trim());
-        if (!m.matches()) {
-            expected(path, node, expectation);
-            return fallback;
-        }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
-        if (d.isZero() || d.compareTo(max) > 0) {
+        String expectation = "a duration like 500ms, 10s, 5m or 1h, above zero and at most " + DurationText.format(max);
+        Duration d = node.isString() ? DurationText.parse(node.stringValue()) : null;
+        if (d == null || d.isZero() || d.compareTo(max) > 0) {
             expected(path, node, expectation);
             return fallback;
         }
@@ -245,13 +194,6 @@ final class YamlTree {
             return "a list";
         }
         return value.toString();
-    }
-
-    static String show(Duration d) {
-        if (d.toHours() > 0 && d.toMinutes() % 60 == 0) {
-            return d.toHours() + "h";
-        }
-        return d.toMinutes() + "m";
     }
 
     static String quote(String s) {

@@ -127,7 +127,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         } else {
             // One SO_REUSEPORT socket per event loop, and the connections it accepts stay on that
             // loop: no hand-over to another thread, so one wake-up fewer per connection when that
-            // loop is idle (bench/e2e/README.md, "Profiling notes, session 3").
+            // loop is idle.
             b.option(
                     transport == Transport.EPOLL ? EpollChannelOption.SO_REUSEPORT : IoUringChannelOption.SO_REUSEPORT,
                     true);

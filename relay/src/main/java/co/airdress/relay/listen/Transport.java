@@ -16,9 +16,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The Netty transport. {@link #select} picks io_uring, then epoll when the kernel refuses io_uring
  * (too old, {@code kernel.io_uring_disabled}, or a seccomp profile such as a container runtime's
- * default), then NIO when no native library loads; {@code -Drelay.transport=epoll|io_uring|nio}
- * asks for one. io_uring is first because it spent less CPU per new connection than epoll here
- * (bench/e2e/README.md, "Transport"). Native transports support SO_REUSEPORT, so each event loop
+ * default), then NIO when no native library loads; {@code -Dairdress.transport=epoll|io_uring|nio}
+ * asks for one. io_uring is first because it spends less CPU per new connection than epoll
+ * (measured in bench/e2e/README.md, "Transport"). Native transports support SO_REUSEPORT, so each event loop
  * gets its own listening socket and the kernel spreads accepts over them.
  *
  * <p>With io_uring, Netty's multishot POLL_ADD is turned off (unless {@value #MULTISHOT_POLL} is
@@ -31,7 +31,7 @@ public enum Transport {
     EPOLL,
     NIO;
 
-    public static final String PROPERTY = "relay.transport";
+    public static final String PROPERTY = "airdress.transport";
 
     /** Netty's switch for multishot POLL_ADD, read once when its io_uring support loads. */
     static final String MULTISHOT_POLL = "io.netty.iouring.pollAddMultishotEnabled";

@@ -2,9 +2,14 @@ package co.airdress.relay.management;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.NameRule;
 import co.airdress.relay.config.Operator;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.health.Readiness;
+import co.airdress.relay.io.Sha256;
+import co.airdress.relay.json.JsonBodies;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import io.netty.buffer.ByteBufUtil;
@@ -33,23 +38,20 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Answers one management request at a time. Health and metrics are answered on the event loop
- * from cached state; operator changes run on the {@link OperatorStore}'s own thread (they write and
- * fsync a file) and their response is written when they complete.
+ * from cached state; operator changes run on the {@link OperatorDirectory}'s own thread (they write
+ * and fsync a file) and their response is written when they complete. Bodies are records written
+ * by {@link JsonBodies}.
  */
 final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
@@ -61,16 +63,18 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     private static final String OPERATORS = "/v1/operators";
     private static final String OPERATORS_PREFIX = OPERATORS + "/";
-    private static final Pattern NAME_SYNTAX = Pattern.compile("[a-z0-9-]{1,63}");
 
     record Context(
             HealthState health,
             RelayMetrics metrics,
-            OperatorStore operators,
+            OperatorDirectory operators,
             DrainCoordinator drain,
             byte @Nullable [] tokenDigest,
             @Nullable EventLoopGroup watchedLoops,
             @Nullable OperatorTunnel tunnel) {}
+
+    /** POST /v1/drain's answer. */
+    record DrainBody(Readiness status, @Nullable Instant drainStartedAt) {}
 
     /** Pipelined requests waiting behind an operator change (responses must keep request order). */
     static final int MAX_QUEUED = 8;
@@ -155,7 +159,19 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             }
             case "/readyz" -> {
                 if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, head(method, readyz()));
+                    ReadyzBody body = ReadyzBody.of(
+                            context.health(),
+                            context.operators().size(),
+                            context.drain().activeConnections());
+                    respond(
+                            ctx,
+                            keepAlive,
+                            head(
+                                    method,
+                                    json(
+                                            HttpResponseStatus.valueOf(
+                                                    body.status().httpStatus()),
+                                            body)));
                 }
             }
             case "/metrics" -> {
@@ -173,7 +189,16 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             }
             case OPERATORS -> {
                 if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET)) {
-                    respond(ctx, keepAlive, json(HttpResponseStatus.OK, listOperators()));
+                    respond(
+                            ctx,
+                            keepAlive,
+                            json(
+                                    HttpResponseStatus.OK,
+                                    new OperatorJson.OperatorList(
+                                            context.operators().list().stream()
+                                                    .map(OperatorJson::write)
+                                                    .toList(),
+                                            context.health().routeVersion())));
                 }
             }
             case "/v1/peers" -> {
@@ -184,11 +209,13 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             case "/v1/drain" -> {
                 if (allowed(ctx, keepAlive, method, "POST", HttpMethod.POST) && authorized(ctx, keepAlive, request)) {
                     context.drain().start("POST /v1/drain");
-                    ObjectNode body = OperatorJson.MAPPER.createObjectNode();
-                    body.put("status", "DRAINING");
-                    Instant since = context.health().drainStartedAt();
-                    body.put("drain_started_at", since != null ? since.toString() : null);
-                    respond(ctx, keepAlive, json(HttpResponseStatus.ACCEPTED, body));
+                    respond(
+                            ctx,
+                            keepAlive,
+                            json(
+                                    HttpResponseStatus.ACCEPTED,
+                                    new DrainBody(
+                                            Readiness.DRAINING, context.health().drainStartedAt())));
                 }
             }
             default -> {
@@ -207,13 +234,13 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         if (!allowed(ctx, keepAlive, method, "GET, PUT, DELETE", HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE)) {
             return false;
         }
-        if (!NAME_SYNTAX.matcher(name).matches()) {
+        if (!NameRule.matches(name)) {
             respond(
                     ctx,
                     keepAlive,
                     error(
                             HttpResponseStatus.NOT_FOUND,
-                            "no such operator: " + name + " (names match [a-z0-9-]{1,63})"));
+                            "no such operator: " + name + " (expected: " + NameRule.EXPECTATION + ")"));
             return false;
         }
         if (method.equals(HttpMethod.GET)) {
@@ -268,17 +295,13 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                     ctx,
                     keepAlive,
                     switch (put) {
-                        case OperatorStore.Put.Created c ->
+                        case OperatorDirectory.Put.Created c ->
                             json(HttpResponseStatus.CREATED, OperatorJson.write(c.operator()));
-                        case OperatorStore.Put.Updated u ->
+                        case OperatorDirectory.Put.Updated u ->
                             json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
-                        case OperatorStore.Put.Conflict c -> {
-                            ObjectNode n = errorBody("host " + c.host() + " belongs to operator " + c.owner());
-                            n.put("host", c.host());
-                            n.put("owner", c.owner());
-                            yield json(HttpResponseStatus.CONFLICT, n);
-                        }
-                        case OperatorStore.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
+                        case OperatorDirectory.Put.Conflict c ->
+                            json(HttpResponseStatus.CONFLICT, ErrorBody.conflict(c.host(), c.owner()));
+                        case OperatorDirectory.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
                     });
         });
         return true;
@@ -293,7 +316,10 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private boolean livez(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method) {
         EventLoopGroup loops = context.watchedLoops();
         if (loops == null) {
-            respond(ctx, keepAlive, head(method, json(HttpResponseStatus.OK, livezBody(true, 0, List.of()))));
+            respond(
+                    ctx,
+                    keepAlive,
+                    head(method, json(HttpResponseStatus.OK, new LivezBody(Readiness.UP, pop(), 0, List.of()))));
             return false;
         }
         List<EventExecutor> executors = new ArrayList<>();
@@ -321,7 +347,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                             method,
                             json(
                                     up ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                    livezBody(up, executors.size(), stuck))));
+                                    new LivezBody(Readiness.upIf(up), pop(), executors.size(), stuck))));
         };
         ctx.executor().schedule(verdict, ManagementServer.LIVENESS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         for (int i = 0; i < executors.size(); i++) {
@@ -345,76 +371,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private ObjectNode livezBody(boolean up, int loops, List<String> stuck) {
-        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
-        n.put("status", up ? "UP" : "DOWN");
-        n.put("pop", context.health().pop());
-        n.put("event_loops", loops);
-        if (!stuck.isEmpty()) {
-            ArrayNode a = n.putArray("stuck");
-            stuck.forEach(a::add);
-        }
-        return n;
-    }
-
-    /** Builds readiness from cached state only: volatile reads, no I/O, no lock. */
-    private FullHttpResponse readyz() {
-        HealthState h = context.health();
-        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
-        ObjectNode checks = OperatorJson.MAPPER.createObjectNode();
-
-        Map<String, Boolean> listeners = h.listeners();
-        ObjectNode l = checks.putObject("listeners");
-        boolean listenersUp = !listeners.isEmpty() && !listeners.containsValue(false);
-        l.put("status", listenersUp ? "UP" : "DOWN");
-        if (listeners.isEmpty()) {
-            l.put("error", "no listener bound yet");
-        }
-        listeners.entrySet().stream()
-                .sorted(Map.Entry.comparingByKey())
-                .forEach(e -> l.put(e.getKey(), e.getValue() ? "UP" : "DOWN"));
-
-        ObjectNode o = checks.putObject("operators");
-        boolean operatorsUp = h.operatorsLoaded();
-        o.put("status", operatorsUp ? "UP" : "DOWN");
-        o.put("route_version", h.routeVersion());
-        String error = h.operatorsError();
-        // A rejected reload while an older table is in force is not DOWN: the PoP still routes.
-        o.put("last_error", error);
-        if (operatorsUp) {
-            o.put("operators", context.operators().size());
-        }
-
-        Boolean tunnelUp = h.tunnelUp();
-        if (tunnelUp != null) {
-            checks.putObject("tunnel").put("status", tunnelUp ? "UP" : "DOWN");
-        }
-        boolean tunnelOk = tunnelUp == null || tunnelUp;
-
-        boolean draining = h.isDraining();
-        Instant since = h.drainStartedAt();
-        ObjectNode d = checks.putObject("draining");
-        d.put("status", draining ? "DRAINING" : "UP");
-        d.put("since", since != null ? since.toString() : null);
-
-        String status = draining ? "DRAINING" : (listenersUp && operatorsUp && tunnelOk ? "UP" : "DOWN");
-        n.put("status", status);
-        n.put("pop", h.pop());
-        n.put("draining", draining);
-        n.put("drain_started_at", since != null ? since.toString() : null);
-        n.put("active_connections", context.drain().activeConnections());
-        n.set("checks", checks);
-        return json("UP".equals(status) ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, n);
-    }
-
-    private ObjectNode listOperators() {
-        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
-        ArrayNode arr = n.putArray("operators");
-        for (Operator op : context.operators().list()) {
-            arr.add(OperatorJson.write(op));
-        }
-        n.put("route_version", context.health().routeVersion());
-        return n;
+    private String pop() {
+        return context.health().pop();
     }
 
     // ---- auth ----
@@ -437,7 +395,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         }
         // Digests have equal length, so the comparison time does not depend on the token's length
         // or on where it differs.
-        if (token != null && MessageDigest.isEqual(ManagementServer.sha256(token), expected)) {
+        if (token != null && MessageDigest.isEqual(Sha256.of(token), expected)) {
             return true;
         }
         FullHttpResponse r =
@@ -467,7 +425,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private static FullHttpResponse failed(Throwable failure) {
         Throwable cause =
                 failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof OperatorStore.UnappliedEditException) {
+        if (cause instanceof OperatorDirectory.UnappliedEditException) {
             return error(HttpResponseStatus.CONFLICT, cause.getMessage());
         }
         log.error("operators change failed", cause);
@@ -475,24 +433,16 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static FullHttpResponse problems(List<String> problems) {
-        ObjectNode n = errorBody("invalid operator");
-        ArrayNode arr = n.putArray("problems");
-        problems.forEach(arr::add);
-        return json(HttpResponseStatus.BAD_REQUEST, n);
-    }
-
-    private static ObjectNode errorBody(String message) {
-        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
-        n.put("error", message);
-        return n;
+        return json(HttpResponseStatus.BAD_REQUEST, ErrorBody.invalidOperator(problems));
     }
 
     private static FullHttpResponse error(HttpResponseStatus status, String message) {
-        return json(status, errorBody(message));
+        return json(status, ErrorBody.of(message));
     }
 
-    private static FullHttpResponse json(HttpResponseStatus status, ObjectNode body) {
-        return text(status, JSON, OperatorJson.MAPPER.writeValueAsString(body) + "\n");
+    /** A record (or a tree) as the JSON body. */
+    private static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        return text(status, JSON, JsonBodies.MAPPER.writeValueAsString(body) + "\n");
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String contentType, String body) {

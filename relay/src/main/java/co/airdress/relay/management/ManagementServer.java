@@ -3,8 +3,10 @@ package co.airdress.relay.management;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.io.Sha256;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import io.netty.bootstrap.ServerBootstrap;
@@ -34,8 +36,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -63,7 +63,7 @@ public final class ManagementServer implements AutoCloseable {
     private final RelayConfig.Management config;
     private final HealthState health;
     private final RelayMetrics metrics;
-    private final OperatorStore operators;
+    private final OperatorDirectory operators;
     private final DrainCoordinator drain;
     private final ChannelGroup channels = new DefaultChannelGroup("management", GlobalEventExecutor.INSTANCE);
     private final Duration idleTimeout;
@@ -76,7 +76,7 @@ public final class ManagementServer implements AutoCloseable {
             RelayConfig.Management config,
             HealthState health,
             RelayMetrics metrics,
-            OperatorStore operators,
+            OperatorDirectory operators,
             DrainCoordinator drain) {
         this(config, health, metrics, operators, drain, IDLE_TIMEOUT);
     }
@@ -85,7 +85,7 @@ public final class ManagementServer implements AutoCloseable {
             RelayConfig.Management config,
             HealthState health,
             RelayMetrics metrics,
-            OperatorStore operators,
+            OperatorDirectory operators,
             DrainCoordinator drain,
             Duration idleTimeout) {
         this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");
@@ -221,14 +221,6 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException(
                     "management.token_file: " + tokenFile + " is empty (expected: a bearer token)");
         }
-        return sha256(token);
-    }
-
-    static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
+        return Sha256.of(token);
     }
 }

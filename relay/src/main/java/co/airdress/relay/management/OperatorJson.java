@@ -6,32 +6,29 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.config.WireGuardPeer;
+import co.airdress.relay.json.JsonBodies;
+import co.airdress.relay.net.HostPort;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The admin API's operator JSON, shaped like one entry of the operators file:
  * {@code {"name", "hosts", "upstream": {"http", "tls"}, "proxy_protocol"}}, or with
  * {@code "wireguard": {"public_key", "address", "ports"?}} instead of {@code upstream}.
  *
- * <p>Request bodies are parsed by {@link OperatorsFile#parse} (JSON is YAML), so the API accepts
- * exactly what the file accepts, with the same messages; only the path prefix changes from
- * {@code operators[0]} to {@code operator}.
+ * <p>Request bodies are read as a JSON tree and checked by {@link OperatorsFile#parseOperator}, the
+ * code that reads the file's entries, so the API accepts exactly what the file accepts, with the
+ * same messages; paths start at {@code operator} ({@code operator.hosts[0]}).
  */
 final class OperatorJson {
 
-    static final JsonMapper MAPPER = JsonMapper.shared();
-
-    private static final String FILE_PREFIX = "operators[0]";
-    private static final String API_PREFIX = "operator";
+    private static final String PATH = "operator";
 
     private OperatorJson() {}
 
@@ -42,63 +39,63 @@ final class OperatorJson {
         record Invalid(List<String> problems) implements Body {}
     }
 
+    /** An operator as the API shows it. */
+    record OperatorBody(
+            String name,
+            List<String> hosts,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            UpstreamBody upstream,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            Map<String, Object> wireguard,
+
+            String proxyProtocol) {}
+
+    record UpstreamBody(
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            String http,
+
+            @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
+            String tls) {}
+
+    /** GET /v1/operators. */
+    record OperatorList(List<OperatorBody> operators, long routeVersion) {}
+
     static Body read(byte[] body) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(body);
+            node = JsonBodies.MAPPER.readTree(body);
         } catch (JacksonException e) {
-            return new Body.Invalid(List.of(API_PREFIX + ": not valid JSON (" + e.getOriginalMessage() + ")"));
+            return new Body.Invalid(List.of(PATH + ": not valid JSON (" + e.getOriginalMessage() + ")"));
         }
         if (node == null || !node.isObject()) {
-            return new Body.Invalid(List.of(API_PREFIX + ": expected a JSON object like "
+            return new Body.Invalid(List.of(PATH + ": expected a JSON object like "
                     + "{\"name\":...,\"hosts\":[...],\"upstream\":{\"http\":...,\"tls\":...},\"proxy_protocol\":...}"));
         }
-        ObjectNode wrapper = MAPPER.createObjectNode();
-        wrapper.putArray("operators").add(node);
-        Parsed<List<Operator>> parsed = OperatorsFile.parse(MAPPER.writeValueAsString(wrapper), "request body");
-        return switch (parsed) {
-            case Parsed.Ok<List<Operator>> ok ->
-                ok.value().size() == 1
-                        ? new Body.Ok(ok.value().getFirst())
-                        : new Body.Invalid(List.of(API_PREFIX + ": expected exactly one operator"));
-            case Parsed.Invalid<List<Operator>> invalid -> new Body.Invalid(text(invalid.problems()));
+        return switch (OperatorsFile.parseOperator(node, PATH, "request body")) {
+            case Parsed.Ok<Operator> ok -> new Body.Ok(ok.value());
+            case Parsed.Invalid<Operator> invalid -> new Body.Invalid(text(invalid.problems()));
         };
     }
 
+    /** Problems as the API lists them: {@code path: message}. */
     static List<String> text(List<ConfigProblem> problems) {
-        List<String> out = new ArrayList<>(problems.size());
-        for (ConfigProblem p : problems) {
-            String path = p.path();
-            if (path.startsWith(FILE_PREFIX)) {
-                path = API_PREFIX + path.substring(FILE_PREFIX.length());
-            }
-            out.add(path + ": " + p.message());
-        }
-        return out;
+        return problems.stream().map(ConfigProblem::toString).toList();
     }
 
-    static ObjectNode write(Operator op) {
-        ObjectNode n = MAPPER.createObjectNode();
-        n.put("name", op.name());
-        ArrayNode hosts = n.putArray("hosts");
-        op.hosts().forEach(hosts::add);
+    static OperatorBody write(Operator op) {
         Upstream up = op.upstream();
-        if (up != null) {
-            ObjectNode u = n.putObject("upstream");
-            putAddress(u, "http", up.http());
-            putAddress(u, "tls", up.tls());
-        }
         WireGuardPeer wg = op.wireguard();
-        if (wg != null) {
-            n.set("wireguard", MAPPER.valueToTree(OperatorsFile.wireguardMap(wg)));
-        }
-        n.put("proxy_protocol", op.proxyProtocol().name().toLowerCase(Locale.ROOT));
-        return n;
+        return new OperatorBody(
+                op.name(),
+                op.hosts(),
+                up == null ? null : new UpstreamBody(address(up.http()), address(up.tls())),
+                wg == null ? null : OperatorsFile.wireguardMap(wg),
+                op.proxyProtocol().name().toLowerCase(Locale.ROOT));
     }
 
-    private static void putAddress(ObjectNode n, String field, @Nullable InetSocketAddress address) {
-        if (address != null) {
-            n.put(field, OperatorsFile.format(address));
-        }
+    private static @Nullable String address(@Nullable InetSocketAddress address) {
+        return address == null ? null : HostPort.format(address);
     }
 }

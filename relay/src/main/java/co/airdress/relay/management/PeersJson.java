@@ -1,6 +1,8 @@
 package co.airdress.relay.management;
 
 import co.airdress.relay.config.OperatorsFile;
+import co.airdress.relay.json.JsonBodies;
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.wireguard.OperatorTunnel;
 import java.net.InetSocketAddress;
@@ -20,7 +22,7 @@ final class PeersJson {
     private PeersJson() {}
 
     static ObjectNode write(@Nullable OperatorTunnel tunnel) {
-        ObjectNode n = OperatorJson.MAPPER.createObjectNode();
+        ObjectNode n = JsonBodies.MAPPER.createObjectNode();
         ArrayNode arr;
         if (tunnel == null) {
             n.putNull("interface");
@@ -39,7 +41,7 @@ final class PeersJson {
             o.put("address", OperatorsFile.address(p.peer().address()));
             PeerStats s = p.stats();
             InetSocketAddress endpoint = s == null ? null : s.endpoint();
-            o.put("endpoint", endpoint == null ? null : OperatorsFile.format(endpoint));
+            o.put("endpoint", endpoint == null ? null : HostPort.format(endpoint));
             Instant last = s == null ? null : s.lastHandshake();
             o.put("last_handshake", last == null ? null : last.toString());
             if (last == null) {

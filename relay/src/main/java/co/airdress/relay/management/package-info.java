@@ -1,4 +1,4 @@
-/** Management listener: /livez, /readyz, /metrics and the /v1 admin API; the operators store behind it. */
+/** Management listener: /livez, /readyz, /metrics and the /v1 admin API over the operator directory. */
 @NullMarked
 package co.airdress.relay.management;
 

@@ -9,22 +9,28 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The data path's meters, registered once at startup; handlers hold this object and update meters
  * through array/enum lookups, never a registry lookup per connection (per-operator gauges are
- * created on an operator's first connection).
+ * created on an operator's first connection, and removed with the operator: {@link
+ * #retainOperators}).
  *
  * <p>Names as Prometheus shows them: {@code relay_connections_accepted_total{listener}},
  * {@code relay_connections_active{listener}}, {@code relay_connections_closed_total{listener,outcome}},
  * {@code relay_peek_total{listener,result}}, {@code relay_bytes_total{listener,direction}}
  * (client_to_upstream, upstream_to_client), {@code relay_upstream_connect_seconds{listener}}
  * (histogram), {@code relay_operator_active_connections{operator}}; each also carries {@code pop}.
- * The route table's size and version are registered by the operators store.
+ * The route table's size and version are registered by the operator directory.
  */
 public final class DataPathMetrics {
 
@@ -59,6 +65,10 @@ public final class DataPathMetrics {
     private final Map<Listener, Counter> upstreamToClient = new EnumMap<>(Listener.class);
     private final Map<Listener, Timer> connect = new EnumMap<>(Listener.class);
     private final ConcurrentHashMap<String, AtomicInteger> perOperator = new ConcurrentHashMap<>();
+    // Guarded by this: the registered per-operator gauges, and the operators in force (null until
+    // the first retainOperators: every operator then counts).
+    private final Map<String, Gauge> operatorGauges = new HashMap<>();
+    private @Nullable Set<String> operators;
 
     public DataPathMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -151,20 +161,52 @@ public final class DataPathMetrics {
         connect.get(l).record(Duration.ofNanos(nanos));
     }
 
-    /** The operator's active-connection gauge (created on first use). */
+    /**
+     * The operator's active-connection count, exported as a gauge (created on first use). For an
+     * operator no longer in force (its connection was routed before it was removed) the count is
+     * exported nowhere.
+     */
     public AtomicInteger operatorActive(String operator) {
         AtomicInteger existing = perOperator.get(operator);
         if (existing != null) {
             return existing;
         }
-        return perOperator.computeIfAbsent(operator, name -> {
+        synchronized (this) {
+            existing = perOperator.get(operator);
+            if (existing != null) {
+                return existing;
+            }
             AtomicInteger n = new AtomicInteger();
-            Gauge.builder("relay.operator.active.connections", n, AtomicInteger::get)
-                    .description("Relayed connections open now, by operator")
-                    .tag("operator", name)
-                    .register(registry);
+            Set<String> inForce = operators;
+            if (inForce != null && !inForce.contains(operator)) {
+                return n;
+            }
+            operatorGauges.put(
+                    operator,
+                    Gauge.builder("relay.operator.active.connections", n, AtomicInteger::get)
+                            .description("Relayed connections open now, by operator")
+                            .tag("operator", operator)
+                            .register(registry));
+            perOperator.put(operator, n);
             return n;
-        });
+        }
+    }
+
+    /**
+     * Removes the meters of every operator not in {@code names}, the operators now in force; the
+     * connections such an operator still has are no longer counted by operator.
+     */
+    public synchronized void retainOperators(Collection<String> names) {
+        Set<String> inForce = Set.copyOf(names);
+        operators = inForce;
+        for (Iterator<Map.Entry<String, Gauge>> it = operatorGauges.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Gauge> e = it.next();
+            if (!inForce.contains(e.getKey())) {
+                registry.remove(e.getValue());
+                perOperator.remove(e.getKey());
+                it.remove();
+            }
+        }
     }
 
     public int active(Listener l) {

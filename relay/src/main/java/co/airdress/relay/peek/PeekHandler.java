@@ -7,6 +7,8 @@ import co.airdress.relay.access.Outcome;
 import co.airdress.relay.listen.AddressCounter;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.DataPathMetrics.PeekResult;
+import co.airdress.relay.refusal.Answers;
+import co.airdress.relay.refusal.Refusal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -4,6 +4,7 @@ import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.listen.AddressCounter;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.DataPathMetrics.PeekResult;
+import co.airdress.relay.refusal.Refusal;
 import co.airdress.relay.sni.ClientHelloPeek;
 import io.netty.buffer.ByteBuf;
 import java.time.Duration;

@@ -2,19 +2,15 @@ package co.airdress.relay.wireguard;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.io.AtomicFile;
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.tunnel.WireGuardKey;
 import java.io.IOException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The operators' last authenticated endpoints, kept across relay restarts so the new process can
  * initiate a handshake at once instead of waiting for the operator's stale session to age out.
- * One line per peer, {@code <base64 public key> <ip>:<port>} (IPv6 in brackets); written to a
- * temporary file, fsynced and renamed over the old one, so a crash leaves the old or the new file.
+ * One line per peer, {@code <base64 public key> <ip>:<port>} ({@link HostPort}, IPv6 in brackets);
+ * replaced whole through {@link AtomicFile}, so a crash leaves the old or the new file.
  */
 final class EndpointStateFile {
 
@@ -70,29 +66,10 @@ final class EndpointStateFile {
         for (Map.Entry<WireGuardKey, InetSocketAddress> e : endpoints.entrySet()) {
             text.append(e.getKey().toBase64())
                     .append(' ')
-                    .append(format(e.getValue()))
+                    .append(HostPort.format(e.getValue()))
                     .append('\n');
         }
-        Path temp = path.resolveSibling(path.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(
-                temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            channel.write(StandardCharsets.UTF_8.encode(text.toString()));
-            channel.force(true);
-        }
-        try {
-            Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING);
-        }
-        // The rename itself is durable only once the directory is synced.
-        Path parent = path.toAbsolutePath().getParent();
-        if (parent != null) {
-            try (FileChannel dir = FileChannel.open(parent, StandardOpenOption.READ)) {
-                dir.force(true);
-            } catch (IOException ignored) {
-                // Some file systems refuse to open a directory; the data itself is synced.
-            }
-        }
+        AtomicFile.write(path, text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private Map<WireGuardKey, InetSocketAddress> parse(List<String> lines) {
@@ -103,7 +80,7 @@ final class EndpointStateFile {
                 continue;
             }
             String[] fields = line.split(" ");
-            @Nullable InetSocketAddress endpoint = fields.length == 2 ? parseEndpoint(fields[1]) : null;
+            @Nullable InetSocketAddress endpoint = fields.length == 2 ? HostPort.parse(fields[1], 1) : null;
             @Nullable WireGuardKey key = fields.length == 2 ? parseKey(fields[0]) : null;
             if (key == null || endpoint == null) {
                 log.warn(
@@ -121,48 +98,6 @@ final class EndpointStateFile {
         try {
             return WireGuardKey.fromBase64(text);
         } catch (RuntimeException e) {
-            return null;
-        }
-    }
-
-    static String format(InetSocketAddress endpoint) {
-        InetAddress ip = endpoint.getAddress();
-        String host = ip instanceof Inet6Address ? "[" + ip.getHostAddress() + "]" : ip.getHostAddress();
-        return host + ":" + endpoint.getPort();
-    }
-
-    /** {@code 192.0.2.1:51820} or {@code [2001:db8::1]:51820}, IP literals only (never resolved). */
-    static @Nullable InetSocketAddress parseEndpoint(String text) {
-        int colon = text.lastIndexOf(':');
-        if (colon <= 0 || colon == text.length() - 1) {
-            return null;
-        }
-        String host = text.substring(0, colon);
-        int port;
-        try {
-            port = Integer.parseInt(text.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-        if (port < 1 || port > 65535) {
-            return null;
-        }
-        boolean bracketed = host.startsWith("[") && host.endsWith("]");
-        if (bracketed) {
-            host = host.substring(1, host.length() - 1);
-            if (host.indexOf(':') < 0) {
-                return null;
-            }
-        } else if (host.indexOf(':') >= 0 || !host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
-            return null;
-        }
-        if (host.isEmpty() || !host.chars().allMatch(c -> c == '.' || c == ':' || Character.digit(c, 16) >= 0)) {
-            return null;
-        }
-        try {
-            // An IP literal: getByName does not resolve it (the checks above exclude names).
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (IOException e) {
             return null;
         }
     }

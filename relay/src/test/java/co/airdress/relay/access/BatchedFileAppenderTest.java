@@ -23,7 +23,7 @@ class BatchedFileAppenderTest {
     void theShippedConfigWritesEveryLineFromSeveralThreadsToTheFile() throws Exception {
         Path file = dir.resolve("access.log");
         LoggerContext ctx = new LoggerContext();
-        ctx.putProperty("relay.access.file", file.toString());
+        ctx.putProperty("airdress.access.file", file.toString());
         JoranConfigurator config = new JoranConfigurator();
         config.setContext(ctx);
         config.doConfigure(getClass().getResource("/logback.xml"));

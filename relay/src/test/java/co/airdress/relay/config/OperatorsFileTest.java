@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.InetSocketAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 class OperatorsFileTest {
 
@@ -164,5 +165,43 @@ class OperatorsFileTest {
         assertThat(problems("operators: {a: 1}\n"))
                 .containsExactly("operators: a mapping (expected: a list of operators)");
         assertThat(problems("operator: []\n")).containsExactly("operator: unknown key (expected: one of operators)");
+    }
+
+    /** An admin API body is one entry of the file read from its JSON tree: same rules, same messages. */
+    @Test
+    void oneEntryFromAJsonTreeIsCheckedAsInTheFile() {
+        String entry = "{\"name\":\"-bob\",\"hosts\":[\"*.com\",\"b.example.test\",\"b.example.test\"],"
+                + "\"upstream\":{\"http\":\"localhost:80\"},\"proxy_protocol\":\"v9\",\"extra\":1}";
+        List<String> fromFile = problems("operators:\n  - " + entry + "\n").stream()
+                .map(p -> p.replace("operators[0]", "operator"))
+                .toList();
+        Parsed<Operator> parsed =
+                OperatorsFile.parseOperator(JsonMapper.shared().readTree(entry), "operator", "request body");
+        assertThat(parsed).isInstanceOf(Parsed.Invalid.class);
+        List<String> fromTree = ((Parsed.Invalid<Operator>) parsed)
+                .problems().stream().map(ConfigProblem::toString).toList();
+        assertThat(fromTree).isNotEmpty().isEqualTo(fromFile);
+        assertThat(fromTree).anySatisfy(p -> assertThat(p).startsWith("operator.extra: unknown key"));
+
+        String valid = "{\"name\":\"bob\",\"hosts\":[\"B.Example.Test.\"],\"upstream\":{\"tls\":\"[::1]:9443\"}}";
+        assertThat(OperatorsFile.parseOperator(JsonMapper.shared().readTree(valid), "operator", "request body"))
+                .isEqualTo(new Parsed.Ok<>(new Operator(
+                        "bob",
+                        List.of("b.example.test"),
+                        new Upstream(null, new InetSocketAddress("::1", 9443)),
+                        ProxyProtocol.NONE)));
+    }
+
+    @Test
+    void aHostRepeatedInOneEntryIsReportedAsInTheFile() {
+        String entry = "{\"name\":\"bob\",\"hosts\":[\"b.example.test\",\"b.example.test\"],"
+                + "\"upstream\":{\"http\":\"127.0.0.1:80\"}}";
+        Parsed<Operator> parsed =
+                OperatorsFile.parseOperator(JsonMapper.shared().readTree(entry), "operator", "request body");
+        assertThat(((Parsed.Invalid<Operator>) parsed).problems())
+                .extracting(ConfigProblem::toString)
+                .isEqualTo(problems("operators:\n  - " + entry + "\n").stream()
+                        .map(p -> p.replace("operators[0]", "operator"))
+                        .toList());
     }
 }

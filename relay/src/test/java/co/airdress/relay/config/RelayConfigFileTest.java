@@ -140,19 +140,4 @@ class RelayConfigFileTest {
         assertThat(problems("")).containsExactly("(root): the file is empty (expected: a YAML mapping)");
         assertThat(problems("- a\n")).singleElement().asString().startsWith("(root): a list (expected: a mapping");
     }
-
-    @Test
-    void parsesAddressesAsIpLiteralsOnly() {
-        assertThat(YamlTree.parseAddress("[::1]:443", 1)).isEqualTo(new InetSocketAddress("::1", 443));
-        assertThat(YamlTree.parseAddress("10.0.0.1:1", 1)).isEqualTo(new InetSocketAddress("10.0.0.1", 1));
-        assertThat(YamlTree.parseAddress("localhost:80", 1)).isNull();
-        assertThat(YamlTree.parseAddress("::1:443", 1)).isNull();
-        assertThat(YamlTree.parseAddress("[::1]:0", 1)).isNull();
-        assertThat(YamlTree.parseAddress("[::1]:0", 0)).isNotNull();
-        assertThat(YamlTree.parseAddress("1.2.3.4:65536", 1)).isNull();
-        assertThat(YamlTree.parseAddress("1.2.3.4:-1", 0)).isNull();
-        assertThat(YamlTree.parseAddress("1.2.3.4:", 0)).isNull();
-        assertThat(YamlTree.parseAddress("[1.2.3.4]:80", 0)).isNull();
-        assertThat(YamlTree.parseAddress("999.2.3.4:80", 0)).isNull();
-    }
 }

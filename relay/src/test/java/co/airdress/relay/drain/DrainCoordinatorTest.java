@@ -14,10 +14,11 @@ import org.junit.jupiter.api.Test;
 
 class DrainCoordinatorTest {
 
-    /** Records the order in which the coordinator acts on it. */
+    /** Records the order in which the coordinator acts on it, and how often it polls the count. */
     static final class RecordingTarget implements DrainCoordinator.Target {
         final List<String> events = new CopyOnWriteArrayList<>();
         final AtomicInteger active;
+        final AtomicInteger polls = new AtomicInteger();
 
         RecordingTarget(int active) {
             this.active = new AtomicInteger(active);
@@ -30,6 +31,7 @@ class DrainCoordinatorTest {
 
         @Override
         public int activeConnections() {
+            polls.incrementAndGet();
             return active.get();
         }
 
@@ -59,8 +61,9 @@ class DrainCoordinatorTest {
         assertThat(drain.done()).isNotDone();
 
         target.active.set(1);
-        // Still one connection: stays pending across several polls.
-        Thread.sleep(3 * DrainCoordinator.POLL.toMillis());
+        // Still one connection: stays pending across several polls (counted, not slept through).
+        int polled = target.polls.get();
+        Await.until(Duration.ofSeconds(5), "three more polls", () -> target.polls.get() >= polled + 3);
         assertThat(drain.done()).isNotDone();
 
         target.active.set(0);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.config.ProxyProtocol;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.testing.Await;
-import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.Curl;
 import co.airdress.relay.testing.Prerequisites;
 import java.io.IOException;
 import java.io.InputStream;
@@ -136,12 +136,8 @@ class BackpressureAndAdmissionTest {
                             Duration.ofSeconds(30),
                             "2000 connections accepted",
                             () -> relay.server.activeConnections() >= 2000);
-                    String out = ExternalProcess.run(
-                            Duration.ofSeconds(20),
-                            Prerequisites.tool("curl").toString(),
-                            "-sS",
-                            "--max-time",
-                            "5",
+                    String out = Curl.run(
+                            Duration.ofSeconds(5),
                             "-H",
                             "Host: fine.example.test",
                             "http://127.0.0.1:" + relay.httpPort() + "/");

@@ -3,6 +3,7 @@ package co.airdress.relay.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.ProxyProtocol;
+import co.airdress.relay.testing.Curl;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.Prerequisites;
 import java.net.InetSocketAddress;
@@ -86,12 +87,7 @@ class ProxyProtocolEndToEndTest {
     }
 
     private String[] curl(String host) {
-        String out = ExternalProcess.run(
-                Duration.ofSeconds(30),
-                Prerequisites.tool("curl").toString(),
-                "-sS",
-                "--max-time",
-                "15",
+        String out = Curl.run(
                 "--interface",
                 "127.0.0.5",
                 "-H",

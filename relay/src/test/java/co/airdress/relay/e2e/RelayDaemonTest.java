@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The whole daemon in-process: config file, operators store, listeners, management, drain. */
+/** The whole daemon in-process: config file, operator directory, listeners, management, drain. */
 class RelayDaemonTest {
 
     @TempDir

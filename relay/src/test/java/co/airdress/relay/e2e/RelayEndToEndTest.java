@@ -3,6 +3,7 @@ package co.airdress.relay.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.ProxyProtocol;
+import co.airdress.relay.testing.Curl;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.Prerequisites;
 import java.net.InetSocketAddress;
@@ -59,15 +60,8 @@ class RelayEndToEndTest {
         }
     }
 
-    private String curl(String... args) {
-        String curl = Prerequisites.tool("curl").toString();
-        String[] cmd = new String[args.length + 4];
-        cmd[0] = curl;
-        cmd[1] = "-sS";
-        cmd[2] = "--max-time";
-        cmd[3] = "15";
-        System.arraycopy(args, 0, cmd, 4, args.length);
-        return ExternalProcess.run(Duration.ofSeconds(30), cmd);
+    private static String curl(String... args) {
+        return Curl.run(args);
     }
 
     private ExternalProcess.Result sClient(String... args) {

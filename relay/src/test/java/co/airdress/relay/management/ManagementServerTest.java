@@ -1,13 +1,11 @@
 package co.airdress.relay.management;
 
+import static co.airdress.relay.directory.OperatorFixtures.reread;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.Operator;
-import co.airdress.relay.config.OperatorsFile;
-import co.airdress.relay.config.Parsed;
-import co.airdress.relay.config.ProxyProtocol;
 import co.airdress.relay.config.RelayConfig;
-import co.airdress.relay.config.Upstream;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
@@ -60,7 +58,7 @@ class ManagementServerTest {
         final RelayMetrics metrics = new RelayMetrics("ams1");
         final Routes routes = new Routes(RouteTable.empty());
         final Path operatorsFile = dir.resolve("operators.yaml");
-        final OperatorStore store;
+        final OperatorDirectory store;
         final DrainCoordinator drain;
         final ManagementServer server;
         final Http http;
@@ -77,7 +75,7 @@ class ManagementServerTest {
                 tokenFile = dir.resolve("admin.token");
                 Files.writeString(tokenFile, TOKEN + "\n");
             }
-            store = new OperatorStore(operatorsFile, routes, health, metrics, Duration.ofMillis(50));
+            store = new OperatorDirectory(operatorsFile, routes, health, metrics, Duration.ofMillis(50));
             if (startStore) {
                 store.start();
             }
@@ -254,7 +252,7 @@ class ManagementServerTest {
         Fixture f = fixture(false);
         f.health.listener("http", true);
         Files.writeString(f.operatorsFile, "operators:\n  - name: Not Valid!\n    hosts: [\"*.com\"]\n");
-        assertThat(f.store.reloadNow()).isEqualTo(OperatorStore.Reload.INVALID);
+        assertThat(f.store.reloadNow()).isEqualTo(OperatorDirectory.Reload.INVALID);
 
         HttpResponse<String> r = f.http.get("/readyz");
         assertThat(r.statusCode()).isEqualTo(200);
@@ -508,21 +506,5 @@ class ManagementServerTest {
         assertThat(body(r).get("status").asString()).isEqualTo("DRAINING");
         assertThat(f.http.get("/readyz").statusCode()).isEqualTo(503);
         assertThat(body(f.http.get("/readyz")).get("status").asString()).isEqualTo("DRAINING");
-    }
-
-    static List<Operator> reread(Path file) {
-        return switch (OperatorsFile.read(file)) {
-            case Parsed.Ok<List<Operator>> ok -> ok.value();
-            case Parsed.Invalid<List<Operator>> invalid ->
-                throw new AssertionError(invalid.problems().toString());
-        };
-    }
-
-    static Operator operator(String name, int port, String... hosts) {
-        return new Operator(
-                name,
-                List.of(hosts),
-                new Upstream(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("127.0.0.1", port + 1)),
-                ProxyProtocol.NONE);
     }
 }

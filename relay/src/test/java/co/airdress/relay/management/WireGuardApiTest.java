@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
@@ -41,7 +42,7 @@ class WireGuardApiTest {
         WireGuardConfig tunnel = WireGuardRelayFixture.tunnelConfig(dir);
         List<String> applied = new CopyOnWriteArrayList<>();
         List<Long> routeVersionsSeen = new CopyOnWriteArrayList<>();
-        OperatorStore store = new OperatorStore(
+        OperatorDirectory store = new OperatorDirectory(
                         dir.resolve("operators.yaml"), routes, health, metrics, Duration.ofMillis(50))
                 .tunnel(tunnel)
                 .beforeApply(ops -> {

@@ -31,7 +31,7 @@ import org.jspecify.annotations.Nullable;
  * soon as its 3-byte length has been read. SSLv2-compatible hellos (first byte with the high bit
  * set) carry no extensions and are {@link Status#NOT_TLS}.
  */
-public final class ClientHelloPeek {
+public final class ClientHelloPeek extends HostPeek {
 
     /** BoringSSL's and Envoy's cap on a ClientHello. */
     public static final int DEFAULT_MAX_HELLO_LENGTH = 16 * 1024;
@@ -114,7 +114,6 @@ public final class ClientHelloPeek {
     }
 
     private final int maxHelloLength;
-    private final byte[] hostBytes = new byte[MAX_HOST_BYTES];
     private final byte[] alpnBytes = new byte[ALPN_CAPACITY];
     private final int[] versions = new int[MAX_VERSIONS];
 
@@ -144,11 +143,9 @@ public final class ClientHelloPeek {
     private int legacyVersion;
     private int seenExtensions;
     private boolean hostSeen;
-    private int hostLength;
     private int alpnFill;
     private boolean alpnTruncated;
     private int versionCount;
-    private @Nullable String host;
     private @Nullable List<String> alpn;
 
     public ClientHelloPeek() {
@@ -157,6 +154,7 @@ public final class ClientHelloPeek {
 
     /** @param maxHelloLength cap on the handshake message (4-byte header + body) */
     public ClientHelloPeek(int maxHelloLength) {
+        super(MAX_HOST_BYTES);
         if (maxHelloLength < 4 || maxHelloLength > MAX_CAP) {
             throw new IllegalArgumentException("maxHelloLength: " + maxHelloLength + " (expected: 4.." + MAX_CAP + ")");
         }
@@ -186,11 +184,10 @@ public final class ClientHelloPeek {
         legacyVersion = -1;
         seenExtensions = 0;
         hostSeen = false;
-        hostLength = 0;
+        forgetHost();
         alpnFill = 0;
         alpnTruncated = false;
         versionCount = 0;
-        host = null;
         alpn = null;
     }
 
@@ -863,29 +860,9 @@ public final class ClientHelloPeek {
         return status;
     }
 
-    /** The SNI host, lowercased, trailing dot stripped; only when {@link Status#FOUND}. */
-    public @Nullable String host() {
-        if (status != Status.FOUND) {
-            return null;
-        }
-        String h = host;
-        if (h == null) {
-            host = h = new String(hostBytes, 0, hostLength, StandardCharsets.US_ASCII);
-        }
-        return h;
-    }
-
-    /** Length of {@link #host()} in bytes (ASCII), 0 unless {@link Status#FOUND}; allocation-free. */
-    public int hostLength() {
-        return status == Status.FOUND ? hostLength : 0;
-    }
-
-    /** Byte {@code index} of {@link #host()}; allocation-free. */
-    public byte hostByteAt(int index) {
-        if (index < 0 || index >= hostLength()) {
-            throw new IndexOutOfBoundsException("index: " + index + " (expected: 0.." + (hostLength() - 1) + ")");
-        }
-        return hostBytes[index];
+    @Override
+    boolean hostFound() {
+        return status == Status.FOUND;
     }
 
     /**

@@ -1,8 +1,12 @@
 package co.airdress.relay.sni;
 
+import org.jspecify.annotations.Nullable;
+
 /**
- * The host name rules shared by {@link ClientHelloPeek} and {@link HttpHeadPeek}. A name is routable
- * when, after stripping one trailing dot:
+ * The host name rules: what {@link ClientHelloPeek} and {@link HttpHeadPeek} accept from clients,
+ * and what the relay accepts in its operators' host patterns ({@link #check}), so that every
+ * pattern can match a name a client sends. A name is routable when, after stripping one trailing
+ * dot:
  *
  * <ul>
  *   <li>it is 1..253 bytes of ASCII letters, digits, {@code '-'} and {@code '.'} (A-labels only:
@@ -18,10 +22,39 @@ package co.airdress.relay.sni;
  *
  * <p>Everything works in place on a caller's byte array so that the parsers allocate nothing.
  */
-final class HostnameRules {
+public final class HostnameRules {
 
-    static final int MAX_NAME_LENGTH = 253;
-    static final int MAX_LABEL_LENGTH = 63;
+    public static final int MAX_NAME_LENGTH = 253;
+    public static final int MAX_LABEL_LENGTH = 63;
+
+    /** A rule a name breaks, with what a message shows as expected instead. */
+    public enum Rule {
+        TOO_LONG("a host name of at most " + MAX_NAME_LENGTH + " characters"),
+        EMPTY_LABEL("a host name without empty labels"),
+        LABEL_TOO_LONG("a host name with labels of at most " + MAX_LABEL_LENGTH + " characters"),
+        HYPHEN_AT_LABEL_EDGE("a host name whose labels do not start or end with '-'"),
+        NOT_ASCII("an ASCII host name (internationalised names as A-labels, xn--...)"),
+        BAD_CHARACTER("a host name of letters, digits, '-' and '.'"),
+        NUMERIC_LAST_LABEL("a host name, not an IP address (the last label is not all digits)");
+
+        private final String expectation;
+
+        Rule(String expectation) {
+            this.expectation = expectation;
+        }
+
+        /** What a valid name looks like, for a {@code value (expected: ...)} message. */
+        public String expectation() {
+            return expectation;
+        }
+    }
+
+    /**
+     * The first rule a name breaks, read left to right, and where: the offending character for
+     * {@link Rule#NOT_ASCII} and {@link Rule#BAD_CHARACTER}, the label's first character for the
+     * label rules, 0 for {@link Rule#TOO_LONG}.
+     */
+    public record Violation(Rule rule, int index) {}
 
     /** {@link #normalize} result for an empty name (or a lone dot). */
     static final int EMPTY = 0;
@@ -46,6 +79,59 @@ final class HostnameRules {
     }
 
     private HostnameRules() {}
+
+    /**
+     * The first rule {@code name} breaks, or null when it is a routable name. The name is taken as
+     * it is, as {@link #normalize} takes what remains after dropping one trailing dot: a name that
+     * passes here is exactly one that {@code normalize} accepts. ASCII letters of either case pass
+     * (the peeks lowercase them). For configuration, not for the data path: it reads a
+     * {@link CharSequence} and is written for clarity, not speed.
+     */
+    public static @Nullable Violation check(CharSequence name) {
+        final int length = name.length();
+        if (length > MAX_NAME_LENGTH) {
+            return new Violation(Rule.TOO_LONG, 0);
+        }
+        int labelStart = 0;
+        int lastLabelStart = 0;
+        boolean lastLabelAllDigits = true;
+        for (int i = 0; i <= length; i++) {
+            final char c = i == length ? '.' : name.charAt(i);
+            if (c == '.') {
+                final int labelLength = i - labelStart;
+                if (labelLength == 0) {
+                    return new Violation(Rule.EMPTY_LABEL, labelStart);
+                }
+                if (labelLength > MAX_LABEL_LENGTH) {
+                    return new Violation(Rule.LABEL_TOO_LONG, labelStart);
+                }
+                if (name.charAt(labelStart) == '-' || name.charAt(i - 1) == '-') {
+                    return new Violation(Rule.HYPHEN_AT_LABEL_EDGE, labelStart);
+                }
+                lastLabelAllDigits = allDigits(name, labelStart, i);
+                lastLabelStart = labelStart;
+                labelStart = i + 1;
+            } else if (c >= 0x80) {
+                return new Violation(Rule.NOT_ASCII, i);
+            } else if (!isLetterOrDigit(c) && c != '-') {
+                return new Violation(Rule.BAD_CHARACTER, i);
+            }
+        }
+        return lastLabelAllDigits ? new Violation(Rule.NUMERIC_LAST_LABEL, lastLabelStart) : null;
+    }
+
+    private static boolean isLetterOrDigit(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
+    private static boolean allDigits(CharSequence name, int start, int end) {
+        for (int i = start; i < end; i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /**
      * Validates {@code name[offset, offset + length)}, lowercasing it in place.

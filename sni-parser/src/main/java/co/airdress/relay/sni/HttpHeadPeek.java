@@ -1,7 +1,6 @@
 package co.airdress.relay.sni;
 
 import io.netty.buffer.ByteBuf;
-import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * a space, or whose version is not HTTP/1.x, is {@link Status#NOT_HTTP} (e.g. a TLS record or the
  * HTTP/2 connection preface on port 80).
  */
-public final class HttpHeadPeek {
+public final class HttpHeadPeek extends HostPeek {
 
     public static final int DEFAULT_MAX_HEAD_LENGTH = 16 * 1024;
 
@@ -88,7 +87,6 @@ public final class HttpHeadPeek {
 
     private final int maxHeadLength;
     private final byte[] authority = new byte[MAX_AUTHORITY];
-    private final byte[] hostBytes = new byte[MAX_AUTHORITY];
 
     private Status status;
     private @Nullable MalformedHead malformed;
@@ -106,8 +104,6 @@ public final class HttpHeadPeek {
     private int authorityLength;
     private int authorityTrimmed;
     private boolean authorityOverflow;
-    private int hostLength;
-    private @Nullable String host;
 
     public HttpHeadPeek() {
         this(DEFAULT_MAX_HEAD_LENGTH);
@@ -115,6 +111,7 @@ public final class HttpHeadPeek {
 
     /** @param maxHeadLength cap on the head, request line through the empty line's CRLF */
     public HttpHeadPeek(int maxHeadLength) {
+        super(MAX_AUTHORITY);
         if (maxHeadLength < 1) {
             throw new IllegalArgumentException("maxHeadLength: " + maxHeadLength + " (expected: > 0)");
         }
@@ -140,8 +137,7 @@ public final class HttpHeadPeek {
         authorityLength = 0;
         authorityTrimmed = 0;
         authorityOverflow = false;
-        hostLength = 0;
-        host = null;
+        forgetHost();
     }
 
     /** Reads {@code chunk}'s readable bytes (indices untouched) and returns the status. */
@@ -566,29 +562,9 @@ public final class HttpHeadPeek {
         return status;
     }
 
-    /** Lowercased host without port or trailing dot; IPv6 literals keep their brackets. Only when FOUND. */
-    public @Nullable String host() {
-        if (status != Status.FOUND) {
-            return null;
-        }
-        String h = host;
-        if (h == null) {
-            host = h = new String(hostBytes, 0, hostLength, StandardCharsets.US_ASCII);
-        }
-        return h;
-    }
-
-    /** Length of {@link #host()} in bytes (ASCII), 0 unless {@link Status#FOUND}; allocation-free. */
-    public int hostLength() {
-        return status == Status.FOUND ? hostLength : 0;
-    }
-
-    /** Byte {@code index} of {@link #host()}; allocation-free. */
-    public byte hostByteAt(int index) {
-        if (index < 0 || index >= hostLength()) {
-            throw new IndexOutOfBoundsException("index: " + index + " (expected: 0.." + (hostLength() - 1) + ")");
-        }
-        return hostBytes[index];
+    @Override
+    boolean hostFound() {
+        return status == Status.FOUND;
     }
 
     /** True when the host came from an absolute-form request-target. */

@@ -181,7 +181,7 @@ class NettyDifferentialTest {
             return "netty undecided, we said " + ours.status();
         }
         if (h == null) {
-            if (ours.status() == Status.FOUND && Boolean.getBoolean("differential.debug")) {
+            if (ours.status() == Status.FOUND && Boolean.getBoolean("airdress.differential.debug")) {
                 System.out.println("netty null, we found " + ours.host() + ": " + hex);
             }
             return "netty no host, we said " + ours.status();

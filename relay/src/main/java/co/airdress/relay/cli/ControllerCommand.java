@@ -1,5 +1,9 @@
-package co.airdress.relay.anycast;
+package co.airdress.relay.cli;
 
+import co.airdress.relay.anycast.AnnouncementPolicy;
+import co.airdress.relay.anycast.AnycastController;
+import co.airdress.relay.config.DurationText;
+import co.airdress.relay.net.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -9,8 +13,6 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -184,9 +186,7 @@ public final class ControllerCommand implements Callable<Integer> {
         positive("--timeout", probeTimeout);
         if (probeTimeout.compareTo(interval) >= 0) {
             throw invalid(
-                    "--timeout",
-                    DurationConverter.format(probeTimeout),
-                    "< --interval " + DurationConverter.format(interval));
+                    "--timeout", DurationText.format(probeTimeout), "< --interval " + DurationText.format(interval));
         }
         if (rise < 1) {
             throw invalid("--rise", rise, ">= 1");
@@ -199,8 +199,8 @@ public final class ControllerCommand implements Callable<Integer> {
         if (backoffMax.compareTo(backoffBase) < 0) {
             throw invalid(
                     "--backoff-max",
-                    DurationConverter.format(backoffMax),
-                    ">= --backoff-base " + DurationConverter.format(backoffBase));
+                    DurationText.format(backoffMax),
+                    ">= --backoff-base " + DurationText.format(backoffBase));
         }
         notNegative("--flap-window", flapWindow);
         positive("--bird-timeout", birdTimeout);
@@ -220,36 +220,31 @@ public final class ControllerCommand implements Callable<Integer> {
                 listenAddress());
     }
 
+    /** {@code --status-listen}: an IP literal and a port, as every address the relay reads; no DNS. */
     private InetSocketAddress listenAddress() {
-        int colon = statusListen.lastIndexOf(':');
-        if (colon <= 0) {
+        InetSocketAddress address = HostPort.parse(statusListen, 0);
+        if (address != null) {
+            return address;
+        }
+        if (statusListen.lastIndexOf(':') <= 0) {
             throw invalid("--status-listen", statusListen, "HOST:PORT");
         }
-        String host = statusListen.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(statusListen.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw invalid("--status-listen", statusListen, "HOST:PORT");
-        }
-        if (port < 0 || port > 65535) {
-            throw invalid("--status-listen", statusListen, "a port in 0..65535");
-        }
-        return new InetSocketAddress(host, port);
+        throw invalid(
+                "--status-listen",
+                statusListen,
+                "HOST:PORT with an IP literal HOST, like 127.0.0.1:9191 or [::1]:9191 (names are not resolved),"
+                        + " and a PORT from 0 to 65535");
     }
 
     private void positive(String option, Duration d) {
         if (d.isNegative() || d.isZero()) {
-            throw invalid(option, DurationConverter.format(d), "> 0");
+            throw invalid(option, DurationText.format(d), "> 0");
         }
     }
 
     private void notNegative(String option, Duration d) {
         if (d.isNegative()) {
-            throw invalid(option, DurationConverter.format(d), ">= 0");
+            throw invalid(option, DurationText.format(d), ">= 0");
         }
     }
 
@@ -257,21 +252,13 @@ public final class ControllerCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), option + ": " + value + " (expected: " + expected + ")");
     }
 
-    /** Durations as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, or ISO-8601 ({@code PT0.5S}). */
+    /** Durations as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h} ({@link DurationText}), or ISO-8601 ({@code PT0.5S}). */
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
-
         @Override
         public Duration convert(String value) {
-            Matcher m = SIMPLE.matcher(value.trim());
-            if (m.matches()) {
-                long n = Long.parseLong(m.group(1));
-                return switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    default -> Duration.ofHours(n);
-                };
+            Duration d = DurationText.parse(value);
+            if (d != null) {
+                return d;
             }
             try {
                 return Duration.parse(value.trim());
@@ -279,10 +266,6 @@ public final class ControllerCommand implements Callable<Integer> {
                 throw new CommandLine.TypeConversionException(
                         value + " (expected: a duration such as 500ms, 10s, 5m, 1h or PT0.5S)");
             }
-        }
-
-        static String format(Duration d) {
-            return d.toMillis() % 1000 == 0 && !d.isZero() ? d.toSeconds() + "s" : d.toMillis() + "ms";
         }
     }
 }

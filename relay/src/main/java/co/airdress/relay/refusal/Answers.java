@@ -1,4 +1,4 @@
-package co.airdress.relay.peek;
+package co.airdress.relay.refusal;
 
 import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.listen.Listener;

@@ -1,7 +1,7 @@
-package co.airdress.relay.management;
+package co.airdress.relay.directory;
 
-import static co.airdress.relay.management.ManagementServerTest.operator;
-import static co.airdress.relay.management.ManagementServerTest.reread;
+import static co.airdress.relay.directory.OperatorFixtures.operator;
+import static co.airdress.relay.directory.OperatorFixtures.reread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class OperatorStoreTest {
+class OperatorDirectoryTest {
 
     static final Duration DEBOUNCE = Duration.ofMillis(50);
     static final Duration WAIT = Duration.ofSeconds(10);
@@ -39,15 +39,15 @@ class OperatorStoreTest {
     private final HealthState health = new HealthState("ams1");
     private final RelayMetrics metrics = new RelayMetrics("ams1");
     private final Routes routes = new Routes(RouteTable.empty());
-    private @Nullable OperatorStore store;
+    private @Nullable OperatorDirectory store;
 
     private Path file() {
         return dir.resolve("operators.yaml");
     }
 
-    private OperatorStore start(List<Operator> initial) throws IOException {
+    private OperatorDirectory start(List<Operator> initial) throws IOException {
         Files.writeString(file(), OperatorsFile.write(initial));
-        store = new OperatorStore(file(), routes, health, metrics, DEBOUNCE);
+        store = new OperatorDirectory(file(), routes, health, metrics, DEBOUNCE);
         store.start();
         return store;
     }
@@ -74,7 +74,7 @@ class OperatorStoreTest {
 
     @Test
     void startLoadsTheFileIntoTheRouteTable() throws IOException {
-        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test", "*.alice.example.test")));
+        OperatorDirectory s = start(List.of(operator("alice", 8080, "alice.example.test", "*.alice.example.test")));
         assertThat(s.list()).extracting(Operator::name).containsExactly("alice");
         assertThat(owner("www.alice.example.test")).isEqualTo("alice");
         assertThat(health.operatorsLoaded()).isTrue();
@@ -88,7 +88,7 @@ class OperatorStoreTest {
         Files.writeString(
                 file(),
                 "operators:\n  - name: -bad\n    hosts: [\"*.com\"]\n    upstream: { http: \"127.0.0.1:1\" }\n");
-        store = new OperatorStore(file(), routes, health, metrics, DEBOUNCE);
+        store = new OperatorDirectory(file(), routes, health, metrics, DEBOUNCE);
         assertThatThrownBy(store::start)
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(file().toString())
@@ -160,16 +160,16 @@ class OperatorStoreTest {
 
     @Test
     void putAndDeleteArePersistedAndTheWatcherDoesNotApplyThemTwice() throws Exception {
-        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
+        OperatorDirectory s = start(List.of(operator("alice", 8080, "alice.example.test")));
 
-        assertThat(s.put(operator("bob", 9080, "bob.example.test"))).isInstanceOf(OperatorStore.Put.Created.class);
+        assertThat(s.put(operator("bob", 9080, "bob.example.test"))).isInstanceOf(OperatorDirectory.Put.Created.class);
         assertThat(owner("bob.example.test")).isEqualTo("bob");
         assertThat(s.put(operator("bob", 9090, "bob.example.test", "*.bob.example.test")))
-                .isInstanceOf(OperatorStore.Put.Updated.class);
+                .isInstanceOf(OperatorDirectory.Put.Updated.class);
         long beforeRetry = routes.current().version();
         assertThat(s.put(operator("bob", 9090, "bob.example.test", "*.bob.example.test")))
                 .as("an identical put is a no-op")
-                .isInstanceOf(OperatorStore.Put.Updated.class);
+                .isInstanceOf(OperatorDirectory.Put.Updated.class);
         assertThat(routes.current().version()).isEqualTo(beforeRetry);
         assertThat(s.delete("alice")).isTrue();
         assertThat(s.delete("alice")).isFalse();
@@ -179,26 +179,39 @@ class OperatorStoreTest {
         assertThat(reread(file())).isEqualTo(s.list());
         assertThat(s.list()).containsExactly(operator("bob", 9090, "bob.example.test", "*.bob.example.test"));
 
-        // The watcher sees our own writes; give it several debounce periods, then check that they
-        // did not count as reloads or bump the version.
-        Thread.sleep(DEBOUNCE.toMillis() * 6);
-        assertThat(s.reloadNow()).isEqualTo(OperatorStore.Reload.UNCHANGED);
+        // The watcher sees our own writes. Proof that it has read them back: an invalid edit, then
+        // the file restored byte for byte; the watcher's reload of the restored bytes (our own
+        // write) clears the error without counting as a reload or bumping the version.
+        String ownWrite = Files.readString(file());
+        renameIntoPlace("operators:\n  - name: Not Valid!\n");
+        Await.until(WAIT, "the invalid edit reported", () -> health.operatorsError() != null);
+        renameIntoPlace(ownWrite);
+        Await.until(WAIT, "the restored file read back", () -> health.operatorsError() == null);
+        assertThat(s.reloadNow()).isEqualTo(OperatorDirectory.Reload.UNCHANGED);
         assertThat(routes.current().version()).isEqualTo(version);
         assertThat(reloads("ok")).isEqualTo(1);
+    }
+
+    /** Replaces the file as an editor does, so that the watcher never reads it half written. */
+    private void renameIntoPlace(String content) throws IOException {
+        Path tmp = dir.resolve(".operators.yaml.edit");
+        Files.writeString(tmp, content);
+        Files.move(tmp, file(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test
     void anApiChangeDoesNotUndoAFileEditTheWatcherHasNotAppliedYet() throws IOException {
         Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice.example.test"))));
         // A debounce so long the watcher never gets to it in this test.
-        store = new OperatorStore(file(), routes, health, metrics, Duration.ofHours(1));
+        store = new OperatorDirectory(file(), routes, health, metrics, Duration.ofHours(1));
         store.start();
         Files.writeString(
                 file(),
                 OperatorsFile.write(List.of(
                         operator("alice", 8080, "alice.example.test"), operator("carol", 7080, "carol.example.test"))));
 
-        assertThat(store.put(operator("bob", 9080, "bob.example.test"))).isInstanceOf(OperatorStore.Put.Created.class);
+        assertThat(store.put(operator("bob", 9080, "bob.example.test")))
+                .isInstanceOf(OperatorDirectory.Put.Created.class);
 
         assertThat(reread(file())).extracting(Operator::name).containsExactly("alice", "carol", "bob");
         assertThat(owner("carol.example.test")).isEqualTo("carol");
@@ -207,28 +220,28 @@ class OperatorStoreTest {
     @Test
     void anApiChangeIsRefusedWhileTheFileHoldsAnInvalidEdit() throws IOException {
         Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice.example.test"))));
-        store = new OperatorStore(file(), routes, health, metrics, Duration.ofHours(1));
+        store = new OperatorDirectory(file(), routes, health, metrics, Duration.ofHours(1));
         store.start();
         String workInProgress = "operators:\n  - name: alice\n    hosts: [\"*.com\"]\n";
         Files.writeString(file(), workInProgress);
 
         assertThatThrownBy(() -> store.put(operator("bob", 9080, "bob.example.test")))
-                .isInstanceOf(OperatorStore.UnappliedEditException.class)
+                .isInstanceOf(OperatorDirectory.UnappliedEditException.class)
                 .hasMessageContaining(file().toString());
-        assertThatThrownBy(() -> store.delete("alice")).isInstanceOf(OperatorStore.UnappliedEditException.class);
+        assertThatThrownBy(() -> store.delete("alice")).isInstanceOf(OperatorDirectory.UnappliedEditException.class);
         assertThat(Files.readString(file())).isEqualTo(workInProgress);
         assertThat(owner("alice.example.test")).isEqualTo("alice");
     }
 
     @Test
     void putReportsConflictsAndInvalidOperators() throws IOException {
-        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
+        OperatorDirectory s = start(List.of(operator("alice", 8080, "alice.example.test")));
         assertThat(s.put(operator("bob", 9080, "bob.example.test", "alice.example.test")))
-                .isEqualTo(new OperatorStore.Put.Conflict("alice.example.test", "alice"));
-        OperatorStore.Put invalid = s.put(operator("Bob", 9080, "*.com"));
+                .isEqualTo(new OperatorDirectory.Put.Conflict("alice.example.test", "alice"));
+        OperatorDirectory.Put invalid = s.put(operator("Bob", 9080, "*.com"));
         assertThat(invalid)
                 .isInstanceOfSatisfying(
-                        OperatorStore.Put.Invalid.class,
+                        OperatorDirectory.Put.Invalid.class,
                         i -> assertThat(i.problems())
                                 .extracting(p -> p.path())
                                 .contains("operator.name", "operator.hosts[0]"));
@@ -238,7 +251,7 @@ class OperatorStoreTest {
 
     @Test
     void readersNeverSeeAPartialFileWhileTheStoreWrites() throws Exception {
-        OperatorStore s = start(List.of(operator("alice", 8080, "alice.example.test")));
+        OperatorDirectory s = start(List.of(operator("alice", 8080, "alice.example.test")));
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicInteger reads = new AtomicInteger();
         AtomicReference<String> bad = new AtomicReference<>();

@@ -1,7 +1,8 @@
-package co.airdress.relay.anycast;
+package co.airdress.relay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import co.airdress.relay.anycast.AnycastController;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -95,5 +96,18 @@ class ControllerCommandTest {
                 .contains("--readyz")
                 .contains("--drain-delay")
                 .contains("GRACEFUL_SHUTDOWN");
+    }
+
+    @Test
+    void theStatusAddressIsAnIpLiteralNeverResolved() {
+        assertThat(validate("--status-listen", "localhost:9191").err())
+                .contains("--status-listen: localhost:9191 (expected: HOST:PORT with an IP literal HOST");
+        assertThat(validate("--status-listen", "::1:9191").err())
+                .contains("--status-listen: ::1:9191 (expected: HOST:PORT with an IP literal HOST");
+        assertThat(validate("--status-listen", "127.0.0.1:65536").exit()).isNotZero();
+        Run ok = validate("--status-listen", "0.0.0.0:0");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(ok.command().config().statusListen().getAddress().isAnyLocalAddress())
+                .isTrue();
     }
 }
