@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What readiness is computed from, written by the parts that know (listeners, operators store,
+ * What readiness is computed from, written by the parts that know (listeners, operator directory,
  * drain) and read by /readyz without blocking anything. Each field is independent, so plain
  * volatile fields suffice.
  */

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's WireGuard interface with the operators of kind {@code wireguard} as its peers. The
- * daemon starts it when {@code wireguard:} is configured; the operators store calls
+ * daemon starts it when {@code wireguard:} is configured; the operator directory calls
  * {@link #apply} with every new operator set (startup, file reload, admin API), which adds,
  * updates and removes only the peers that changed, so other peers' sessions are untouched.
  *
@@ -56,9 +56,9 @@ public final class OperatorTunnel implements AutoCloseable {
 
     private final WireGuardDevice device;
     private final MeterRegistry registry;
-    // Written on the operators store's thread only; read anywhere through the volatile.
+    // Written on the operator directory's thread only; read anywhere through the volatile.
     private volatile Map<String, WireGuardPeer> peers = Map.of();
-    /** Per-operator meters, with the key they were registered for; the operators store's thread. */
+    /** Per-operator meters, with the key they were registered for; the operator directory's thread. */
     private final Map<String, PeerMeters> meters = new HashMap<>();
 
     private record PeerMeters(WireGuardKey key, List<Meter> meters) {}
@@ -70,7 +70,7 @@ public final class OperatorTunnel implements AutoCloseable {
 
     private final EndpointStateFile endpointsFile;
     // Every endpoint known since start (the file's, then the learned ones): seeds peers that are
-    // added later. Written by the saver thread, read by the operators store's thread.
+    // added later. Written by the saver thread, read by the operator directory's thread.
     private final Map<WireGuardKey, InetSocketAddress> remembered = new ConcurrentHashMap<>();
     // What the file holds now; saver thread only.
     private Map<WireGuardKey, InetSocketAddress> saved;

@@ -6,6 +6,7 @@ import static co.airdress.relay.wireguard.WireGuardRelayFixture.RELAY_CLIENT_SID
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.Curl;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -264,9 +264,7 @@ class WireGuardOperatorTest {
     }
 
     private static ExternalProcess.Result curl(NetworkNamespace client, String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-s", "-m", "20"));
-        cmd.addAll(List.of(args));
-        return client.execAllowingFailure(Duration.ofSeconds(30), cmd.toArray(String[]::new));
+        return Curl.in(client, Duration.ofSeconds(20), args);
     }
 
     private static String operatorA(WireGuardGoPeer a) {

@@ -29,6 +29,12 @@ public final class Curl {
         return ExternalProcess.run(maxTime.plus(GRACE), command(maxTime, args).toArray(String[]::new));
     }
 
+    /** Runs curl inside {@code ns} with {@code --max-time maxTime}; returns its exit code and output. */
+    public static ExternalProcess.Result in(NetworkNamespace ns, Duration maxTime, String... args) {
+        return ns.execAllowingFailure(
+                maxTime.plus(GRACE), command(maxTime, args).toArray(String[]::new));
+    }
+
     /** The command line, curl found on the PATH (or the test skipped / failed without it). */
     public static List<String> command(Duration maxTime, String... args) {
         List<String> cmd = new ArrayList<>(List.of(

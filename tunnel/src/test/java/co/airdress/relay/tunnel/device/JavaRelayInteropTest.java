@@ -5,6 +5,7 @@ import static co.airdress.relay.testing.RelayTopology.RELAY_UNDERLAY_A;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.Curl;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
@@ -47,11 +48,9 @@ class JavaRelayInteropTest {
     }
 
     static String curl(NetworkNamespace ns, String url, int maxSeconds, String... extra) {
-        List<String> cmd =
-                new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", Integer.toString(maxSeconds)));
-        cmd.addAll(List.of(extra));
-        cmd.add(url);
-        return ns.execAllowingFailure(Duration.ofSeconds(maxSeconds + 10L), cmd.toArray(String[]::new))
+        List<String> args = new java.util.ArrayList<>(List.of(extra));
+        args.add(url);
+        return Curl.in(ns, Duration.ofSeconds(maxSeconds), args.toArray(String[]::new))
                 .output();
     }
 
