@@ -28,6 +28,8 @@
 #   on = ssh root@ams1                      prefix under which curl reaches the PoP's management
 #                                           addresses (default: none, run here)
 #   relay = relay                           the relay's container (default relay)
+#   controller = controller                 the controller's container, if it runs from the same
+#                                           image: it must run IMAGE after the deploy too (default: none)
 #   readyz = http://127.0.0.1:9090/readyz   the relay's readiness (default as shown)
 #   status = http://127.0.0.1:9191/status   the controller's status (default as shown)
 #   deploy = ssh root@ams1 /usr/local/sbin/pop-deploy   (re)creates the PoP's relay (and controller)
@@ -85,6 +87,7 @@ read_inventory() {
             CONF[$pop.engine]=podman
             CONF[$pop.on]=""
             CONF[$pop.relay]=relay
+            CONF[$pop.controller]=""
             CONF[$pop.readyz]=http://127.0.0.1:9090/readyz
             CONF[$pop.status]=http://127.0.0.1:9191/status
             continue
@@ -94,8 +97,8 @@ read_inventory() {
         key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
         [[ -n "$pop" ]] || { echo "rollout: $INVENTORY:$n: $key before the first [pop]" >&2; exit 2; }
         case "$key" in
-            engine|on|relay|readyz|status|deploy|probe) CONF[$pop.$key]=$value ;;
-            *) echo "rollout: $INVENTORY:$n: unknown key $key (expected: engine, on, relay, readyz, status, deploy, probe)" >&2; exit 2 ;;
+            engine|on|relay|controller|readyz|status|deploy|probe) CONF[$pop.$key]=$value ;;
+            *) echo "rollout: $INVENTORY:$n: unknown key $key (expected: engine, on, relay, controller, readyz, status, deploy, probe)" >&2; exit 2 ;;
         esac
     done <"$INVENTORY"
     ((${#POPS[@]})) || { echo "rollout: $INVENTORY lists no PoP" >&2; exit 2; }
@@ -114,6 +117,10 @@ engine() { ${CONF[$1.engine]} "${@:2}"; }
 on_pop() { ${CONF[$1.on]} "${@:2}"; }
 relay_state() { engine "$1" inspect --format '{{.State.Status}} {{.State.ExitCode}}' "${CONF[$1.relay]}" 2>/dev/null || echo "missing -"; }
 relay_image_id() { engine "$1" inspect --format '{{.Image}}' "${CONF[$1.relay]}" 2>/dev/null; }
+controller_runs() {  # controller_runs POP IMAGE_ID: true when no controller container is named
+    [[ -z "${CONF[$1.controller]}" ]] && return 0
+    [[ "$(engine "$1" inspect --format '{{.Image}}' "${CONF[$1.controller]}" 2>/dev/null)" == "$2" ]]
+}
 relay_image_name() {  # the name the relay's container was made from (podman: ImageName; docker: Config.Image)
     engine "$1" inspect --format '{{.ImageName}}' "${CONF[$1.relay]}" 2>/dev/null \
         || engine "$1" inspect --format '{{.Config.Image}}' "${CONF[$1.relay]}"
@@ -231,6 +238,8 @@ roll_pop() {  # roll_pop POP: 0 done, 1 rolled back, 3 rollback failed, 4 stoppe
     t_deploy=$(now)
     if ! deploy "$pop" "$IMAGE"; then
         FAILED_GATE=deploy GATE_NOTE="the deploy command failed"
+    elif ! controller_runs "$pop" "$TARGET_ID"; then
+        FAILED_GATE=deploy GATE_NOTE="the controller's container ${CONF[$pop.controller]} does not run $IMAGE after the deploy"
     elif gates "$pop"; then
         log "$pop done in $(elapsed "$t0" "$(now)") s: drain ${T_DRAIN} s (SIGTERM to relay exited and route withdrawn), then readyz UP after ${T_READY} s, ANNOUNCED after ${T_ANNOUNCED} s, probe answered by $pop after ${T_PROBE} s (from the deploy, $(elapsed "$t_deploy" "$(now)") s)"
         return 0

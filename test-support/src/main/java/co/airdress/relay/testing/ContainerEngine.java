@@ -64,7 +64,11 @@ public final class ContainerEngine {
         try {
             Path dir = Files.createTempDirectory("airdress-containers-");
             Path conf = dir.resolve("containers.conf");
-            Files.writeString(conf, "[engine.runtimes]\nrunc = [\"" + wrapper + "\"]\n", StandardCharsets.UTF_8);
+            // runc by name (crun, podman's first choice when installed, refuses hybrid cgroups), at the wrapper's path
+            Files.writeString(
+                    conf,
+                    "[engine]\nruntime = \"runc\"\n[engine.runtimes]\nrunc = [\"" + wrapper + "\"]\n",
+                    StandardCharsets.UTF_8);
             return conf;
         } catch (IOException e) {
             throw new AssertionError("cannot write a containers.conf", e);
