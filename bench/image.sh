@@ -7,7 +7,8 @@
 # -XX:AOTMode=off; CDS_IMAGE (optional: docker/build.sh --class-cache cds --tag bench-cds) with
 # jlink's default CDS archive. Each run: `podman run -d` of the relay in a network namespace of its
 # own (read-only, non-root, NET_BIND_SERVICE, 80/443, as in a PoP), t0 just before it, then /readyz
-# polled every 10 ms from inside the namespace; "ready" is the first 200. After 10 s idle, the
+# polled every 10 ms from inside the namespace; "ready" is the first 200, timed from t0 and from the
+# container's start (podman's State.StartedAt: without podman's own set-up). After 10 s idle, the
 # java process's VmRSS. Runs alternate between the variants. Needs root, podman, curl.
 set -euo pipefail
 IMAGE=${1:-localhost/airdress-relay:dev}
@@ -16,6 +17,7 @@ RUNS=${3:-5}
 NS=bench-img-$$
 NAME=bench-img-$$
 DIR=$(mktemp -d)
+chmod 0755 "$DIR"   # the relay in the container (uid 10001) reads its config here
 trap 'podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true; ip netns del "$NS" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
@@ -45,9 +47,12 @@ one_run() {  # one_run IMAGE JAVA_OPTS: prints "seconds-to-ready rss-kib"
         sleep 0.01
     done
     t1=$(now)
+    local started
+    started=$(date -d "$(podman inspect --format '{{.State.StartedAt}}' "$NAME" | sed 's/ +0000 UTC$/Z/; s/ UTC$//')" +%s.%N)
     sleep 10
     pid=$(podman inspect --format '{{.State.Pid}}' "$NAME")
-    printf '%s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+    printf '%s %s %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+        "$(awk -v a="$started" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
         "$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
     podman rm -f -t 0 "$NAME" >/dev/null
 }
@@ -63,6 +68,6 @@ variants=("aot|$IMAGE|" "none|$IMAGE|-XX:AOTMode=off")
 for ((r = 1; r <= RUNS; r++)); do
     for v in "${variants[@]}"; do
         IFS='|' read -r label image opts <<<"$v"
-        echo "run $r $label: $(one_run "$image" "$opts")   # seconds to /readyz 200, VmRSS KiB after 10 s idle"
+        echo "run $r $label: $(one_run "$image" "$opts")   # s from podman run to /readyz 200, s from the container's start, VmRSS KiB after 10 s idle"
     done
 done
