@@ -237,7 +237,7 @@ class RelayImageIT {
                 container,
                 "bash",
                 "-c",
-                "while read -r k r e _; do [[ $k == Uid: ]] && echo $r:$e; done </proc/self/status");
+                "while read -r k r e _; do [[ $k == Uid: ]] && echo $r:$e; done </proc/self/status; exit 0");
         assertThat(uids.strip()).isEqualTo("10001:10001");
     }
 
@@ -284,8 +284,12 @@ class RelayImageIT {
 
     @Test
     void checksTheSampleConfigAndNamesEveryProblemOfABrokenOne() throws IOException {
-        Path sample = ContainerEngine.repositoryRoot().resolve("docker/relay");
-        Path secrets = Files.createDirectories(dir.resolve("secrets"));
+        // The sample config as a PoP installs it: with its secrets/ inside the read-only directory.
+        Path sample = Files.createDirectories(dir.resolve("sample"));
+        for (String file : List.of("relay.yaml", "operators.yaml")) {
+            Files.copy(ContainerEngine.repositoryRoot().resolve("docker/relay").resolve(file), sample.resolve(file));
+        }
+        Path secrets = Files.createDirectories(sample.resolve("secrets"));
         String key = engine.ok(CMD, "run", "--rm", "--no-healthcheck", RelayImages.RELAY, "genkey")
                 .strip();
         Files.writeString(secrets.resolve("wg.key"), key + "\n");
@@ -299,8 +303,6 @@ class RelayImageIT {
                 "--read-only",
                 "-v",
                 sample + ":/etc/relay:ro",
-                "-v",
-                secrets + ":/etc/relay/secrets:ro",
                 RelayImages.RELAY,
                 "check",
                 "--config",
@@ -389,7 +391,17 @@ class RelayImageIT {
                     run + ":/run/bird",
                     RelayImages.BIRD);
             Await.until(Duration.ofSeconds(30), "BIRD's control socket", () -> Files.exists(run.resolve("bird.ctl")));
-            String protocols = engine.ok(CMD, "exec", bird, "birdc", "-s", "/run/bird/bird.ctl", "show", "protocols");
+            String protocols = engine.ok(
+                    CMD,
+                    "exec",
+                    "--user",
+                    "10001:10001",
+                    bird,
+                    "birdc",
+                    "-s",
+                    "/run/bird/bird.ctl",
+                    "show",
+                    "protocols");
             assertThat(protocols).containsPattern("vip +Static +master4 +down");
             assertThat(protocols).contains("uplink");
             // The controller's user (the relay image's 10001) can talk to it.
