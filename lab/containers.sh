@@ -184,6 +184,13 @@ rollout() {  # rollout IMAGE OUTPUT: lab/rollout.sh over the lab's inventory; se
     set -e
 }
 
+loops_clean() {  # loops_clean COUNTS WHAT: no failed request in stop_vip_loops' COUNTS, else say so (return 1)
+    grep -q 'fail:' <<<"$(head -2 <<<"$1")" || return 0
+    log "FAIL: client requests failed during $2:"
+    printf '%s\n' "$1" | sed 1,2d
+    return 1
+}
+
 ROLLOUT_NEXT=""
 ROLLOUT_BROKEN=""
 check_rollout() {
@@ -200,11 +207,7 @@ check_rollout() {
         runs_image "$(ctr "relay-pop$n")" "$ROLLOUT_NEXT" && runs_image "$(ctr "controller-pop$n")" "$ROLLOUT_NEXT" \
             || { ok=0; log "FAIL: pop$n does not run $ROLLOUT_NEXT after the rollout"; }
     done
-    if grep -q 'fail:' <<<"$(head -2 <<<"$counts")"; then
-        ok=0
-        log "FAIL: client requests failed during the rollout:"
-        printf '%s\n' "$counts" | sed 1,2d
-    fi
+    loops_clean "$counts" "the rollout" || ok=0
     if [[ -n $ROLLOUT_BROKEN ]]; then
         log "rollout check 2/2: lab/rollout.sh $ROLLOUT_BROKEN (broken: must stop at pop1 and put $ROLLOUT_NEXT back)"
         start_vip_loops
@@ -218,16 +221,8 @@ check_rollout() {
             runs_image "$(ctr "relay-pop$n")" "$ROLLOUT_NEXT" || { ok=0; log "FAIL: pop$n's relay does not run $ROLLOUT_NEXT after the rollback"; }
         done
         relay_ready 1 && announced 1 && announced 2 || { ok=0; log "FAIL: the PoPs are not both healthy after the rollback"; }
-        if grep -q 'fail:' <<<"$(head -2 <<<"$counts")"; then
-            ok=0
-            log "FAIL: client requests failed during the aborted rollout:"
-            printf '%s\n' "$counts" | sed 1,2d
-        fi
+        loops_clean "$counts" "the aborted rollout" || ok=0
     fi
     echo
-    log "summary (containers from $IMAGE; controller interval $CTRL_INTERVAL, rise $CTRL_RISE, fall $CTRL_FALL, drain-delay $CTRL_DRAIN_DELAY; relay drain.delay $RELAY_DRAIN_DELAY):"
-    printf '    %s\n' "${RESULTS[@]}"
-    if ((ok)); then log "CHECK PASSED"; return 0; fi
-    log "CHECK FAILED"
-    return 1
+    verdict "$ok" "containers from $IMAGE; controller interval $CTRL_INTERVAL, rise $CTRL_RISE, fall $CTRL_FALL, drain-delay $CTRL_DRAIN_DELAY; relay drain.delay $RELAY_DRAIN_DELAY"
 }

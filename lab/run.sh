@@ -628,9 +628,13 @@ check() {
 
     echo
     show_tunnels
-    log "summary (operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY):"
+    verdict "$ok" "operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+}
+
+verdict() {  # verdict OK SETTINGS: the summary of a check's RESULTS, CHECK PASSED (return 0) or FAILED (1)
+    log "summary ($2):"
     printf '    %s\n' "${RESULTS[@]}"
-    if ((ok)); then log "CHECK PASSED"; return 0; fi
+    if (($1)); then log "CHECK PASSED"; return 0; fi
     log "CHECK FAILED"
     return 1
 }

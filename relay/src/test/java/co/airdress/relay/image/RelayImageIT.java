@@ -7,6 +7,7 @@ import co.airdress.relay.testing.ContainerEngine;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.SelfSignedCertificate;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -83,28 +84,9 @@ class RelayImageIT {
             exchange.close();
         });
         httpUpstream.start();
-        upstreamCert = dir.resolve("upstream.crt");
-        Path key = dir.resolve("upstream.key");
-        ExternalProcess.run(
-                CMD,
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=" + APP,
-                "-addext",
-                "subjectAltName=DNS:" + APP,
-                "-keyout",
-                key.toString(),
-                "-out",
-                upstreamCert.toString());
+        SelfSignedCertificate cert =
+                SelfSignedCertificate.create(Files.createDirectories(dir.resolve("tls")), APP, APP);
+        upstreamCert = cert.certificate();
         int tlsPort = freePort();
         tlsUpstream = ExternalProcess.start(
                 "s_server",
@@ -116,7 +98,7 @@ class RelayImageIT {
                         "-cert",
                         upstreamCert.toString(),
                         "-key",
-                        key.toString(),
+                        cert.key().toString(),
                         "-www",
                         "-naccept",
                         "100"));
@@ -295,19 +277,9 @@ class RelayImageIT {
         Files.writeString(secrets.resolve("wg.key"), key + "\n");
         Files.writeString(secrets.resolve("admin.token"), "it-token\n");
         ExternalProcess.run(CMD, "chown", "-R", "10001", secrets.toString());
-        String ok = engine.ok(
-                CMD,
-                "run",
-                "--rm",
-                "--no-healthcheck",
-                "--read-only",
-                "-v",
-                sample + ":/etc/relay:ro",
-                RelayImages.RELAY,
-                "check",
-                "--config",
-                "/etc/relay/relay.yaml");
-        assertThat(ok).doesNotContain("problem");
+        ExternalProcess.Result ok = checkInContainer(sample);
+        assertThat(ok.exitCode()).as(ok.output()).isZero();
+        assertThat(ok.output()).doesNotContain("problem");
 
         Path broken = Files.createDirectories(dir.resolve("broken"));
         Files.writeString(broken.resolve("relay.yaml"), """
@@ -316,18 +288,7 @@ class RelayImageIT {
                 drain: { delay: 0s }
                 """);
         Files.writeString(broken.resolve("operators.yaml"), "operators: []\n");
-        ExternalProcess.Result r = engine.run(
-                CMD,
-                "run",
-                "--rm",
-                "--no-healthcheck",
-                "--read-only",
-                "-v",
-                broken + ":/etc/relay:ro",
-                RelayImages.RELAY,
-                "check",
-                "--config",
-                "/etc/relay/relay.yaml");
+        ExternalProcess.Result r = checkInContainer(broken);
         assertThat(r.exitCode()).as(r.output()).isEqualTo(1);
         assertThat(r.output()).contains("pop:").contains("drain.delay:");
     }
@@ -412,6 +373,22 @@ class RelayImageIT {
         } finally {
             engine.run(CMD, "rm", "--force", "--time", "0", bird);
         }
+    }
+
+    /** {@code relay check} in a read-only container, {@code etc} mounted read-only at /etc/relay. */
+    private ExternalProcess.Result checkInContainer(Path etc) {
+        return engine.run(
+                CMD,
+                "run",
+                "--rm",
+                "--no-healthcheck",
+                "--read-only",
+                "-v",
+                etc + ":/etc/relay:ro",
+                RelayImages.RELAY,
+                "check",
+                "--config",
+                "/etc/relay/relay.yaml");
     }
 
     private boolean running() {

@@ -3,15 +3,14 @@ package co.airdress.relay.testing;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * podman for tests, as the tests' own commands and the scripts they start (docker/build.sh, the lab)
@@ -113,28 +112,8 @@ public final class ContainerEngine {
     public ExternalProcess.Result runCommand(
             Duration timeout, List<String> command, byte[] input, Map<String, String> extraEnvironment) {
         requireNonNull(command, "command");
-        try {
-            ProcessBuilder pb = processBuilder(command).redirectErrorStream(true);
-            pb.environment().putAll(extraEnvironment);
-            Process p = pb.start();
-            if (input != null) {
-                p.getOutputStream().write(input);
-            }
-            p.getOutputStream().close();
-            byte[] out;
-            try (InputStream in = p.getInputStream()) {
-                out = in.readAllBytes();
-            }
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("timed out after " + timeout + ": " + String.join(" ", command));
-            }
-            return new ExternalProcess.Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + String.join(" ", command), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        Map<String, String> env = new HashMap<>(environment);
+        env.putAll(extraEnvironment);
+        return ExternalProcess.runAllowingFailure(timeout, command, input, env);
     }
 }
