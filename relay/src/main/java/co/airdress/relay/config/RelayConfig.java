@@ -35,7 +35,7 @@ public record RelayConfig(
     public record Listen(
             @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
 
-    /** Management listener and the bearer token file for mutating /v1 calls (none: they are refused). */
+    /** Management listener and the bearer token file for /v1 calls (none: changes refused, reads open). */
     public record Management(
             InetSocketAddress listen, @Nullable Path tokenFile) {}
 

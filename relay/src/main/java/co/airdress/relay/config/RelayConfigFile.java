@@ -20,7 +20,7 @@ import tools.jackson.databind.JsonNode;
  * Every problem is reported with its path; any problem rejects the whole file.
  *
  * <p>Defaults (see relay/README.md): no listener unless configured (at least one is required);
- * {@code management.listen} 127.0.0.1:9090, no token file (mutating /v1 calls refused);
+ * {@code management.listen} 127.0.0.1:9090, no token file (/v1 changes refused, /v1 reads open);
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
  * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_http_head
  * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m.

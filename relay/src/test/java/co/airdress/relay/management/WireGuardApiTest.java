@@ -6,6 +6,7 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.drain.StandInTarget;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
@@ -51,20 +52,7 @@ class WireGuardApiTest {
                 });
         store.start();
         DrainCoordinator drain = new DrainCoordinator(
-                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
-                health,
-                new DrainCoordinator.Target() {
-                    @Override
-                    public void stopAccepting() {}
-
-                    @Override
-                    public int activeConnections() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void closeAll() {}
-                });
+                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)), health, new StandInTarget());
         ManagementServer server = new ManagementServer(
                 new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), dir.resolve("admin.token")),
                 health,
@@ -79,7 +67,8 @@ class WireGuardApiTest {
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             JsonMapper json = JsonMapper.shared();
             assertThat(json.readTree(created.body())).isEqualTo(json.readTree(body));
-            assertThat(json.readTree(http.get("/v1/operators/bob").body())).isEqualTo(json.readTree(body));
+            assertThat(json.readTree(http.get("/v1/operators/bob", TOKEN).body()))
+                    .isEqualTo(json.readTree(body));
             assertThat(Files.readString(dir.resolve("operators.yaml")))
                     .contains("wireguard:")
                     .contains(key);
@@ -99,7 +88,7 @@ class WireGuardApiTest {
                     .contains("operator.wireguard.address: \\\"fd00:beef::1\\\" (expected: inside one of");
 
             // No tunnel wired into this server: an empty list, not an error.
-            JsonNode peers = json.readTree(http.get("/v1/peers").body());
+            JsonNode peers = json.readTree(http.get("/v1/peers", TOKEN).body());
             assertThat(peers.get("interface").isNull()).isTrue();
             assertThat(peers.get("peers").size()).isZero();
 
