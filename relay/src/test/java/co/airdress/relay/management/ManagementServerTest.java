@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.directory.OperatorDirectory;
+import co.airdress.relay.directory.OperatorFixtures;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.drain.StandInTarget;
 import co.airdress.relay.health.HealthState;
@@ -88,7 +89,8 @@ class ManagementServerTest {
                 tokenFile = dir.resolve("admin.token");
                 Files.writeString(tokenFile, TOKEN + "\n");
             }
-            store = new OperatorDirectory(operatorsFile, routes, health, metrics, Duration.ofMillis(50));
+            store = new OperatorDirectory(operatorsFile, routes, health, metrics, Duration.ofMillis(50))
+                    .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
             if (startStore) {
                 store.start();
             }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.drain.StandInTarget;
@@ -45,7 +46,7 @@ class WireGuardApiTest {
         List<Long> routeVersionsSeen = new CopyOnWriteArrayList<>();
         OperatorDirectory store = new OperatorDirectory(
                         dir.resolve("operators.yaml"), routes, health, metrics, Duration.ofMillis(50))
-                .tunnel(tunnel)
+                .relay(RelayContext.of(tunnel, RelayConfig.Upstreams.DEFAULT))
                 .beforeApply(ops -> {
                     applied.add(ops.stream().map(Operator::name).toList().toString());
                     routeVersionsSeen.add(routes.current().version());
