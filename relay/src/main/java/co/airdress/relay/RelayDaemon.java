@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.dial.TunnelDialer;
@@ -65,7 +66,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
         this.operators = new OperatorDirectory(config.operatorsFile(), routes, health, metrics)
-                .tunnel(config.wireguard())
+                .relay(RelayContext.of(config))
                 // A removed operator's meters go once no new connection can be routed to it.
                 .afterApply(ops -> dataPath.retainOperators(
                         ops.stream().map(Operator::name).toList()));

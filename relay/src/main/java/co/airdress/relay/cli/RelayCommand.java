@@ -7,6 +7,7 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
 import co.airdress.relay.tunnel.config.KeyText;
@@ -147,9 +148,10 @@ public final class RelayCommand implements Runnable {
                 return INVALID;
             }
             List<Operator> list = ((Parsed.Ok<List<Operator>>) ops).value();
-            List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(list, c.wireguard());
-            if (!tunnelProblems.isEmpty()) {
-                print(err, c.operatorsFile().toString(), tunnelProblems);
+            // Against this relay: its tunnel, its listeners, this host's addresses.
+            List<ConfigProblem> relayProblems = OperatorsFile.validateAgainst(list, RelayContext.of(c));
+            if (!relayProblems.isEmpty()) {
+                print(err, c.operatorsFile().toString(), relayProblems);
                 return INVALID;
             }
             int hosts = list.stream().mapToInt(o -> o.hosts().size()).sum();

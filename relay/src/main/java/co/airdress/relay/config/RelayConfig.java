@@ -17,9 +17,10 @@ public record RelayConfig(
         Limits limits,
         Timeouts timeouts,
         Drain drain,
-        @Nullable WireGuardConfig wireguard) {
+        @Nullable WireGuardConfig wireguard,
+        Upstreams upstreams) {
 
-    /** A relay without a WireGuard tunnel (direct upstreams only). */
+    /** A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams. */
     public RelayConfig(
             String pop,
             Listen listen,
@@ -28,14 +29,14 @@ public record RelayConfig(
             Limits limits,
             Timeouts timeouts,
             Drain drain) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null);
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT);
     }
 
     /** Listeners; a null address disables that listener. */
     public record Listen(
             @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
 
-    /** Management listener and the bearer token file for mutating /v1 calls (none: they are refused). */
+    /** Management listener and the bearer token file for /v1 calls (none: changes refused, reads open). */
     public record Management(
             InetSocketAddress listen, @Nullable Path tokenFile) {}
 
@@ -45,4 +46,14 @@ public record RelayConfig(
     public record Timeouts(Duration peek, Duration connect, Duration idle) {}
 
     public record Drain(Duration delay, Duration timeout) {}
+
+    /**
+     * What a direct upstream may point at besides the rules that always hold (see {@link RelayContext}).
+     *
+     * @param allowLoopback whether upstreams on loopback addresses (127.0.0.0/8, ::1) are accepted:
+     *     for tests and single-host labs whose upstream servers run beside the relay
+     */
+    public record Upstreams(boolean allowLoopback) {
+        public static final Upstreams DEFAULT = new Upstreams(false);
+    }
 }

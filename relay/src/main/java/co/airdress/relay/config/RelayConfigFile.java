@@ -20,10 +20,11 @@ import tools.jackson.databind.JsonNode;
  * Every problem is reported with its path; any problem rejects the whole file.
  *
  * <p>Defaults (see relay/README.md): no listener unless configured (at least one is required);
- * {@code management.listen} 127.0.0.1:9090, no token file (mutating /v1 calls refused);
+ * {@code management.listen} 127.0.0.1:9090, no token file (/v1 changes refused, /v1 reads open);
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
  * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_http_head
- * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m.
+ * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m; upstreams
+ * allow_loopback false.
  */
 public final class RelayConfigFile {
 
@@ -36,14 +37,15 @@ public final class RelayConfigFile {
     public static final RelayConfig.Drain DEFAULT_DRAIN =
             new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5));
 
-    private static final Set<String> ROOT_KEYS =
-            Set.of("pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard");
+    private static final Set<String> ROOT_KEYS = Set.of(
+            "pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard", "upstreams");
     private static final Set<String> LISTEN_KEYS = Set.of("http", "tls");
     private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file");
     private static final Set<String> LIMITS_KEYS = Set.of(
             "max_connections", "max_connections_per_ip", "max_peeking_per_ip", "max_client_hello", "max_http_head");
     private static final Set<String> TIMEOUTS_KEYS = Set.of("peek", "connect", "idle");
     private static final Set<String> DRAIN_KEYS = Set.of("delay", "timeout");
+    private static final Set<String> UPSTREAMS_KEYS = Set.of("allow_loopback");
 
     private RelayConfigFile() {}
 
@@ -101,12 +103,13 @@ public final class RelayConfigFile {
         RelayConfig.Timeouts timeouts = timeouts(t, root);
         RelayConfig.Drain drain = drain(t, root);
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
+        RelayConfig.Upstreams upstreams = upstreams(t, root);
 
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
         }
         return new Parsed.Ok<>(new RelayConfig(
-                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard));
+                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard, upstreams));
     }
 
     private static RelayConfig.Listen listen(YamlTree t, JsonNode root) {
@@ -188,6 +191,22 @@ public final class RelayConfigFile {
         return new RelayConfig.Drain(
                 durationOr(t, node, "drain", "delay", Duration.ofHours(1), d.delay()),
                 durationOr(t, node, "drain", "timeout", Duration.ofDays(1), d.timeout()));
+    }
+
+    private static RelayConfig.Upstreams upstreams(YamlTree t, JsonNode root) {
+        JsonNode node = YamlTree.optional(root, "upstreams");
+        if (node == null || !t.object("upstreams", node, UPSTREAMS_KEYS)) {
+            return RelayConfig.Upstreams.DEFAULT;
+        }
+        JsonNode v = YamlTree.optional(node, "allow_loopback");
+        if (v == null) {
+            return RelayConfig.Upstreams.DEFAULT;
+        }
+        if (!v.isBoolean()) {
+            t.expected("upstreams.allow_loopback", v, "true or false");
+            return RelayConfig.Upstreams.DEFAULT;
+        }
+        return new RelayConfig.Upstreams(v.booleanValue());
     }
 
     private static int intOr(YamlTree t, JsonNode parent, String path, String key, int min, int max, int fallback) {

@@ -47,17 +47,25 @@ import org.slf4j.LoggerFactory;
  * GET/PUT/DELETE /v1/operators/{name}, GET /v1/peers, POST /v1/drain. See docs/management.md.
  *
  * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
- * 8 KiB (the codec's default), at most {@link #MAX_CONNECTIONS} connections, at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
- * waiting, and {@link #IDLE_TIMEOUT} without traffic closes it.
+ * 8 KiB (the codec's default), at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
+ * waiting, each complete request within {@link #REQUEST_TIMEOUT} of the connection opening or of
+ * the previous answer, and {@link #IDLE_TIMEOUT} without traffic closes it. At most
+ * {@link #MAX_CONNECTIONS} are open; when all are, a new connection takes the place of one that is
+ * only waiting for a request ({@link ManagementConnections}), so held connections cannot keep
+ * health probes out.
  */
 public final class ManagementServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
 
     static final int MAX_BODY = 64 * 1024;
+    /** Time for each complete request, from the connection opening or the previous answer. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Time without any traffic (e.g. an answer the client does not read) before a connection is closed. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+
     static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(2);
-    /** Concurrent management connections; more are closed at once (probes and scrapes need few). */
+    /** Concurrent management connections (probes and scrapes need few); see {@link ManagementConnections}. */
     static final int MAX_CONNECTIONS = 64;
 
     private final RelayConfig.Management config;
@@ -66,6 +74,7 @@ public final class ManagementServer implements AutoCloseable {
     private final OperatorDirectory operators;
     private final DrainCoordinator drain;
     private final ChannelGroup channels = new DefaultChannelGroup("management", GlobalEventExecutor.INSTANCE);
+    private final Duration requestTimeout;
     private final Duration idleTimeout;
     private @Nullable Channel serverChannel;
     private @Nullable EventLoopGroup ownGroup;
@@ -78,7 +87,7 @@ public final class ManagementServer implements AutoCloseable {
             RelayMetrics metrics,
             OperatorDirectory operators,
             DrainCoordinator drain) {
-        this(config, health, metrics, operators, drain, IDLE_TIMEOUT);
+        this(config, health, metrics, operators, drain, REQUEST_TIMEOUT, IDLE_TIMEOUT);
     }
 
     ManagementServer(
@@ -87,7 +96,9 @@ public final class ManagementServer implements AutoCloseable {
             RelayMetrics metrics,
             OperatorDirectory operators,
             DrainCoordinator drain,
+            Duration requestTimeout,
             Duration idleTimeout) {
+        this.requestTimeout = requireNonNull(requestTimeout, "requestTimeout");
         this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");
         this.config = requireNonNull(config, "config");
         this.health = requireNonNull(health, "health");
@@ -131,8 +142,9 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         byte @Nullable [] tokenDigest = readToken(config.tokenFile());
-        ManagementHandler.Context context =
-                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, watchedLoops, tunnel);
+        ManagementConnections connections = new ManagementConnections(MAX_CONNECTIONS, metrics.registry());
+        ManagementHandler.Context context = new ManagementHandler.Context(
+                health, metrics, operators, drain, tokenDigest, watchedLoops, tunnel, connections);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))
@@ -140,7 +152,8 @@ public final class ManagementServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (channels.size() >= MAX_CONNECTIONS) {
+                        RequestDeadlineHandler deadline = connections.deadline(requestTimeout);
+                        if (!connections.admit(ch, deadline)) {
                             ch.close();
                             return;
                         }
@@ -151,6 +164,7 @@ public final class ManagementServer implements AutoCloseable {
                                         new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("http", new HttpServerCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
+                                .addLast(RequestDeadlineHandler.NAME, deadline)
                                 .addLast(ManagementHandler.NAME, new ManagementHandler(context));
                     }
                 });
@@ -166,9 +180,11 @@ public final class ManagementServer implements AutoCloseable {
         serverChannel = ch;
         InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
         log.info(
-                "management listening on {} (mutating /v1 calls {})",
+                "management listening on {} ({})",
                 bound,
-                tokenDigest != null ? "need the bearer token" : "refused: no management.token_file");
+                tokenDigest != null
+                        ? "/v1 calls need the bearer token"
+                        : "no management.token_file: /v1 reads open, mutating /v1 calls refused");
         return bound;
     }
 

@@ -66,6 +66,16 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void loopbackUpstreamsAreRefusedUnlessTheConfigAllowsThem() {
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n").upstreams().allowLoopback())
+                .isFalse();
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nupstreams: { allow_loopback: true }\n")
+                        .upstreams()
+                        .allowLoopback())
+                .isTrue();
+    }
+
+    @Test
     void resolvesRelativePathsAgainstTheConfigDirectory() {
         RelayConfig c = ok(
                 "pop: a\nlisten: { http: \"127.0.0.1:0\" }\noperators_file: ops/o.yaml\nmanagement: { token_file: t }\n");
@@ -117,7 +127,7 @@ class RelayConfigFileTest {
         assertThat(p)
                 .containsExactlyInAnyOrder(
                         "listen.https: unknown key (expected: one of http, tls)",
-                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
+                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 

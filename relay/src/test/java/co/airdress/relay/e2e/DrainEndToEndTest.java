@@ -55,6 +55,7 @@ class DrainEndToEndTest {
                   token_file: %s
                 operators_file: %s
                 drain: { delay: 300ms, timeout: 1m }
+                upstreams: { allow_loopback: true }   # the upstream is a server in this test, on loopback
                 """.formatted(dir.resolve("admin.token"), dir.resolve("operators.yaml")));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return ExternalProcess.start(

@@ -61,7 +61,10 @@ class ReloadUnderLoadTest {
                     operatorsFile,
                     RelayConfigFile.DEFAULT_LIMITS,
                     new RelayConfig.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(1)),
-                    RelayConfigFile.DEFAULT_DRAIN);
+                    RelayConfigFile.DEFAULT_DRAIN,
+                    null,
+                    // The echo upstream is a server in this test, on loopback.
+                    new RelayConfig.Upstreams(true));
 
             try (RelayDaemon daemon = RelayDaemon.start(config);
                     HttpClient client = HttpClient.newBuilder()

@@ -212,7 +212,12 @@ class WireGuardOperatorTest {
                                     "http://[" + B_ADDRESS + "]:" + OperatorServices.HTTP_PORT + "/");
                     assertThat(toB.exitCode()).as("A -> B: %s", toB.output()).isNotZero();
                     assertThat(toB.output()).doesNotContain("operator-b");
-                    String peers = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/v1/peers");
+                    String peers = relayNs.exec(
+                            "curl",
+                            "-sf",
+                            "-H",
+                            "Authorization: Bearer wg-e2e-token",
+                            "http://127.0.0.1:9090/v1/peers");
                     assertThat(peers).containsPattern("\"operator\":\"a\".*\"destination_not_allowed\":[1-9]");
                     String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
                     assertThat(metrics)
