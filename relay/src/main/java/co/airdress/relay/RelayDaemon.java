@@ -15,9 +15,11 @@ import co.airdress.relay.listen.Listener;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.listen.Transport;
 import co.airdress.relay.management.ManagementServer;
+import co.airdress.relay.management.PopStatus;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.JvmMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.metrics.StateMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
@@ -64,6 +66,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.tunnel = startTunnel(config, metrics, health);
         this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
+        StateMetrics.register(metrics.registry(), health, config);
         this.operators = new OperatorDirectory(config.operatorsFile(), routes, health, metrics)
                 .tunnel(config.wireguard())
                 // A removed operator's meters go once no new connection can be routed to it.
@@ -96,7 +99,8 @@ public final class RelayDaemon implements AutoCloseable {
             this.drain = new DrainCoordinator(config.drain(), health, server);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
-                    .tunnel(t);
+                    .tunnel(t)
+                    .statusPage(new PopStatus(config, health, operators, dataPath, t));
             this.managementAddress = management.start();
             ok = true;
         } finally {
