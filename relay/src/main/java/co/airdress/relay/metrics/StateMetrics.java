@@ -16,7 +16,8 @@ import java.time.Instant;
  * The PoP's state as gauges, read when scraped (what alerts need and /readyz shows only as JSON):
  * {@code relay_readiness{status}} (1 for the word /readyz answers with, 0 for the others),
  * {@code relay_drain_elapsed_seconds} (0 until a drain starts) against
- * {@code relay_drain_timeout_seconds}, {@code relay_connections_max} ({@code limits.max_connections}),
+ * {@code relay_drain_timeout_seconds}, {@code relay_operators_file_rejected} (1 while the last reload
+ * of the operators file was rejected), {@code relay_connections_max} ({@code limits.max_connections}),
  * and {@code relay_build_info{version}} (always 1).
  */
 public final class StateMetrics {
@@ -50,6 +51,10 @@ public final class StateMetrics {
         Gauge.builder("relay.drain.timeout", config.drain(), d -> d.timeout().toMillis() / 1000.0)
                 .baseUnit("seconds")
                 .description("drain.timeout: a drain closes the remaining connections and exits by then")
+                .register(registry);
+        Gauge.builder("relay.operators.file.rejected", health, h -> h.operatorsError() != null ? 1 : 0)
+                .description("1 while the operators file's last reload was rejected (invalid or unreadable; the"
+                        + " previous route table stays in force)")
                 .register(registry);
         Gauge.builder("relay.connections.max", config.limits(), RelayConfig.Limits::maxConnections)
                 .description("limits.max_connections: open client connections allowed, all listeners")

@@ -55,6 +55,16 @@ class StateMetricsTest {
     }
 
     @Test
+    void aRejectedOperatorsFileShowsUntilAGoodOneIsLoaded() {
+        StateMetrics.register(registry, health, config);
+        assertThat(gauge("relay.operators.file.rejected")).isZero();
+        health.operators(true, 1, "operators.yaml: 1 problem(s)");
+        assertThat(gauge("relay.operators.file.rejected")).isEqualTo(1);
+        health.operators(true, 2, null);
+        assertThat(gauge("relay.operators.file.rejected")).isZero();
+    }
+
+    @Test
     void theConnectionLimitAndTheVersionAreExported() {
         StateMetrics.register(registry, health, config);
         assertThat(gauge("relay.connections.max")).isEqualTo(5000);
