@@ -94,17 +94,22 @@ public final class RelayDaemon implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
+        PopStatus status = null;
         try {
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
+            status = new PopStatus(config, health, operators, dataPath, t);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
                     .tunnel(t)
-                    .statusPage(new PopStatus(config, health, operators, dataPath, t));
+                    .statusPage(status);
             this.managementAddress = management.start();
             ok = true;
         } finally {
             if (!ok) {
+                if (status != null) {
+                    status.close();
+                }
                 server.close();
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();

@@ -77,7 +77,7 @@ public final class ManagementServer implements AutoCloseable {
     private volatile @Nullable EventLoopGroup watchedLoops;
     private volatile @Nullable OperatorTunnel tunnel;
     private volatile @Nullable PopStatus status;
-    private @Nullable EventLoopWatch loopWatch;
+    private volatile @Nullable EventLoopWatch loopWatch;
     private @Nullable ScheduledFuture<?> ticker;
 
     public ManagementServer(
@@ -149,9 +149,6 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         byte @Nullable [] tokenDigest = readToken(config.tokenFile());
-        EventLoopGroup loops = watchedLoops;
-        EventLoopWatch watch = loops == null ? null : new EventLoopWatch(loops, metrics.registry());
-        loopWatch = watch;
         PopStatus pop = status;
         ManagementHandler.Context context = new ManagementHandler.Context(
                 health,
@@ -161,7 +158,7 @@ public final class ManagementServer implements AutoCloseable {
                 tokenDigest,
                 watchedLoops,
                 tunnel,
-                pop == null ? null : () -> pop.view(Instant.now(), watch));
+                pop == null ? null : () -> pop.view(Instant.now(), loopWatch));
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))
@@ -193,6 +190,9 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException("cannot bind the management listener to " + config.listen() + ": " + e, e);
         }
         serverChannel = ch;
+        EventLoopGroup loops = watchedLoops;
+        EventLoopWatch watch = loops == null ? null : new EventLoopWatch(loops, metrics.registry());
+        loopWatch = watch;
         if (watch != null || pop != null) {
             ticker = ch.eventLoop()
                     .scheduleAtFixedRate(

@@ -33,6 +33,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PopStatus implements AutoCloseable {
 
+    /** Operators listed on the page at most (dead tunnels first); the rest are counted. */
+    static final int MAX_OPERATOR_ROWS = 500;
+
     /** How often the page reloads itself. */
     static final Duration REFRESH = Duration.ofSeconds(5);
 
@@ -146,7 +149,8 @@ public final class PopStatus implements AutoCloseable {
                 }
             }
         }
-        List<StatusView.OperatorRow> operatorRows = new ArrayList<>();
+        List<StatusView.OperatorRow> dead = new ArrayList<>();
+        List<StatusView.OperatorRow> others = new ArrayList<>();
         for (Operator op : operators.list()) {
             StatusView.Tunnel tunnelRow = null;
             if (op.wireguard() != null) {
@@ -155,13 +159,20 @@ public final class PopStatus implements AutoCloseable {
                 tunnelRow = new StatusView.Tunnel(
                         s != null && s.liveSession(), last == null ? null : Duration.between(last, now));
             }
-            operatorRows.add(new StatusView.OperatorRow(
-                    op.name(),
-                    op.wireguard() != null ? "wireguard" : "direct",
-                    op.hosts(),
-                    dataPath.operatorActiveNow(op.name()),
-                    tunnelRow,
-                    new StatusView.Attachment.Local()));
+            (tunnelRow != null && !tunnelRow.live() ? dead : others)
+                    .add(new StatusView.OperatorRow(
+                            op.name(),
+                            op.wireguard() != null ? "wireguard" : "direct",
+                            op.hosts(),
+                            dataPath.operatorActiveNow(op.name()),
+                            tunnelRow,
+                            new StatusView.Attachment.Local()));
+        }
+        List<StatusView.OperatorRow> operatorRows = new ArrayList<>(dead);
+        operatorRows.addAll(others);
+        int notShown = Math.max(0, operatorRows.size() - MAX_OPERATOR_ROWS);
+        if (notShown > 0) {
+            operatorRows = operatorRows.subList(0, MAX_OPERATOR_ROWS);
         }
 
         List<StatusView.EventRow> events = new ArrayList<>();
@@ -182,6 +193,7 @@ public final class PopStatus implements AutoCloseable {
                 new StatusView.Connections(open, config.limits().maxConnections()),
                 listenerRows,
                 operatorRows,
+                notShown,
                 loops == null ? List.of() : loops.stalls(),
                 events);
     }

@@ -75,7 +75,7 @@ final class StatusPage {
         summary(b, v);
         checks(b, v.checks());
         listeners(b, v.listeners());
-        operators(b, v.operators());
+        operators(b, v.operators(), v.operatorsNotShown());
         eventLoops(b, v.eventLoops());
         events(b, v.events());
 
@@ -216,9 +216,9 @@ final class StatusPage {
                 + " TLS alert, ...) or closed unread (limits).</p></section>\n");
     }
 
-    private static void operators(StringBuilder b, List<StatusView.OperatorRow> rows) {
+    private static void operators(StringBuilder b, List<StatusView.OperatorRow> rows, int notShown) {
         b.append("<section><h2>Operators (")
-                .append(rows.size())
+                .append(rows.size() + notShown)
                 .append(")</h2><table id=\"operators\"><tr><th>operator</th><th>kind</th><th>hosts</th>"
                         + "<th>open</th><th>tunnel</th><th>attachment</th></tr>\n");
         for (StatusView.OperatorRow o : rows) {
@@ -257,7 +257,13 @@ final class StatusPage {
                             })
                     .append("</td></tr>\n");
         }
-        b.append("</table></section>\n");
+        b.append("</table>");
+        if (notShown > 0) {
+            b.append("<p id=\"operators-not-shown\" class=\"muted\">")
+                    .append(notShown)
+                    .append(" more not shown (dead tunnels come first); GET /v1/operators lists every operator.</p>");
+        }
+        b.append("</section>\n");
     }
 
     private static void eventLoops(StringBuilder b, List<EventLoopWatch.Stall> loops) {

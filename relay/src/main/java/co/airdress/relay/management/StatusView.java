@@ -15,6 +15,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param refresh how often the page reloads itself
  * @param checks the checks of {@code /readyz}, by name
+ * @param operators the operators shown, dead tunnels first; at most {@link PopStatus#MAX_OPERATOR_ROWS}
+ * @param operatorsNotShown the operators beyond those
  * @param eventLoops the data plane's event loops, each with how long it has not run the watch's task
  * @param events the last errors, newest first
  */
@@ -30,6 +32,7 @@ record StatusView(
         Connections connections,
         List<ListenerRow> listeners,
         List<OperatorRow> operators,
+        int operatorsNotShown,
         List<EventLoopWatch.Stall> eventLoops,
         List<EventRow> events) {
 

@@ -25,6 +25,20 @@ import org.junit.jupiter.api.io.TempDir;
 /** GET / and /status on the management listener: the page, its headers, and what it must not show. */
 class StatusEndpointTest {
 
+    /** A drain target without connections. */
+    private static final DrainCoordinator.Target NOTHING = new DrainCoordinator.Target() {
+        @Override
+        public void stopAccepting() {}
+
+        @Override
+        public int activeConnections() {
+            return 0;
+        }
+
+        @Override
+        public void closeAll() {}
+    };
+
     @TempDir
     Path dir;
 
@@ -49,18 +63,7 @@ class StatusEndpointTest {
                 RelayConfigFile.DEFAULT_LIMITS,
                 RelayConfigFile.DEFAULT_TIMEOUTS,
                 RelayConfigFile.DEFAULT_DRAIN);
-        DrainCoordinator drain = new DrainCoordinator(config.drain(), health, new DrainCoordinator.Target() {
-            @Override
-            public void stopAccepting() {}
-
-            @Override
-            public int activeConnections() {
-                return 0;
-            }
-
-            @Override
-            public void closeAll() {}
-        });
+        DrainCoordinator drain = new DrainCoordinator(config.drain(), health, NOTHING);
         health.listener("http", true);
         health.listener("tls", true);
         server = new ManagementServer(config.management(), health, metrics, operators, drain)
@@ -124,24 +127,32 @@ class StatusEndpointTest {
     }
 
     @Test
+    void aLongListShowsTheFirstOperatorsAndCountsTheRest() throws Exception {
+        StringBuilder file = new StringBuilder("operators:\n");
+        int n = PopStatus.MAX_OPERATOR_ROWS + 10;
+        for (int i = 0; i < n; i++) {
+            file.append("  - name: op")
+                    .append(i)
+                    .append("\n    hosts: [\"op")
+                    .append(i)
+                    .append(".example.test\"]\n    upstream: { http: \"127.0.0.1:8080\" }\n");
+        }
+        Files.writeString(dir.resolve("operators.yaml"), file.toString());
+        Await.until(Duration.ofSeconds(10), "the long list applied", () -> operators.size() == n);
+        String page = http.get("/").body();
+        assertThat(page).contains("<h2>Operators (" + n + ")</h2>");
+        assertThat(page.split("<tr data-operator=", -1)).hasSize(PopStatus.MAX_OPERATOR_ROWS + 1);
+        assertThat(page).contains("<p id=\"operators-not-shown\" class=\"muted\">10 more not shown");
+    }
+
+    @Test
     void withoutAStatusPageThePathsAreUnknown() throws Exception {
         ManagementServer bare = new ManagementServer(
                 new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), null),
                 health,
                 metrics,
                 operators,
-                new DrainCoordinator(RelayConfigFile.DEFAULT_DRAIN, health, new DrainCoordinator.Target() {
-                    @Override
-                    public void stopAccepting() {}
-
-                    @Override
-                    public int activeConnections() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void closeAll() {}
-                }));
+                new DrainCoordinator(RelayConfigFile.DEFAULT_DRAIN, health, NOTHING));
         try (Http h = new Http(bare.start())) {
             assertThat(h.get("/").statusCode()).isEqualTo(404);
             assertThat(h.get("/status").statusCode()).isEqualTo(404);

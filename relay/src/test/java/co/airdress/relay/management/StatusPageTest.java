@@ -40,6 +40,7 @@ class StatusPageTest {
                         new StatusView.ListenerRow("http", true, 4, 1000, 2.5, 0.5),
                         new StatusView.ListenerRow("tls", false, 8, 2000, 10.25, 0)),
                 operators,
+                0,
                 List.of(new EventLoopWatch.Stall("event-loop-0", 0), new EventLoopWatch.Stall("event-loop-1", 0)),
                 events);
     }
@@ -185,6 +186,7 @@ class StatusPageTest {
                         0,
                         new StatusView.Tunnel(false, null),
                         new StatusView.Attachment.AtPop(HOSTILE))),
+                3,
                 List.of(new EventLoopWatch.Stall(HOSTILE, 3.5)),
                 List.of(new StatusView.EventRow(NOW, HOSTILE, HOSTILE))));
 
@@ -197,6 +199,7 @@ class StatusPageTest {
         assertThat(html).contains("<pre>" + escaped + "</pre>");
         assertThat(html).contains("BIRD: " + escaped);
         assertThat(html).contains("stalled: " + escaped + " (3 s)");
+        assertThat(html).contains("<h2>Operators (4)</h2>").contains("3 more not shown");
         // Every quote in the document is markup: escaped values add none.
         int quotes = (int) html.chars().filter(c -> c == '"').count();
         assertThat(quotes % 2).isZero();
