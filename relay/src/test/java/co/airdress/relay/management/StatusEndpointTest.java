@@ -25,20 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** GET / and /status on the management listener: the page, its headers, and what it must not show. */
 class StatusEndpointTest {
 
-    /** A drain target without connections. */
-    private static final DrainCoordinator.Target NOTHING = new DrainCoordinator.Target() {
-        @Override
-        public void stopAccepting() {}
-
-        @Override
-        public int activeConnections() {
-            return 0;
-        }
-
-        @Override
-        public void closeAll() {}
-    };
-
     @TempDir
     Path dir;
 
@@ -63,7 +49,7 @@ class StatusEndpointTest {
                 RelayConfigFile.DEFAULT_LIMITS,
                 RelayConfigFile.DEFAULT_TIMEOUTS,
                 RelayConfigFile.DEFAULT_DRAIN);
-        DrainCoordinator drain = new DrainCoordinator(config.drain(), health, NOTHING);
+        DrainCoordinator drain = new DrainCoordinator(config.drain(), health, IdleDrainTarget.INSTANCE);
         health.listener("http", true);
         health.listener("tls", true);
         server = new ManagementServer(config.management(), health, metrics, operators, drain)
@@ -152,7 +138,7 @@ class StatusEndpointTest {
                 health,
                 metrics,
                 operators,
-                new DrainCoordinator(RelayConfigFile.DEFAULT_DRAIN, health, NOTHING));
+                new DrainCoordinator(RelayConfigFile.DEFAULT_DRAIN, health, IdleDrainTarget.INSTANCE));
         try (Http h = new Http(bare.start())) {
             assertThat(h.get("/").statusCode()).isEqualTo(404);
             assertThat(h.get("/status").statusCode()).isEqualTo(404);

@@ -51,20 +51,7 @@ class WireGuardApiTest {
                 });
         store.start();
         DrainCoordinator drain = new DrainCoordinator(
-                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
-                health,
-                new DrainCoordinator.Target() {
-                    @Override
-                    public void stopAccepting() {}
-
-                    @Override
-                    public int activeConnections() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void closeAll() {}
-                });
+                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)), health, IdleDrainTarget.INSTANCE);
         ManagementServer server = new ManagementServer(
                 new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), dir.resolve("admin.token")),
                 health,
