@@ -197,11 +197,16 @@ public final class ManagementServer implements AutoCloseable {
             ticker = ch.eventLoop()
                     .scheduleAtFixedRate(
                             () -> {
-                                if (watch != null) {
-                                    watch.tick();
-                                }
-                                if (pop != null) {
-                                    pop.tick(System.nanoTime());
+                                // A scheduled task that throws is never run again: log and go on.
+                                try {
+                                    if (watch != null) {
+                                        watch.tick();
+                                    }
+                                    if (pop != null) {
+                                        pop.tick(System.nanoTime());
+                                    }
+                                } catch (RuntimeException e) {
+                                    log.warn("management tick failed", e);
                                 }
                             },
                             0,
