@@ -430,7 +430,7 @@ EOF
     cat >"$D/pop$n/relay.yaml" <<EOF
 pop: pop$n
 listen: { http: "0.0.0.0:80", tls: "0.0.0.0:443" }
-management: { listen: "127.0.0.1:9090" }
+management: { listen: "127.0.0.1:9090", controller_status: "127.0.0.1:9191" }
 operators_file: operators.yaml
 drain: { delay: $RELAY_DRAIN_DELAY, timeout: $RELAY_DRAIN_TIMEOUT }
 ${RELAY_WIREGUARD[n - 1]}
@@ -449,7 +449,7 @@ start_relay() {  # start_relay N
 
 controller_args() {  # controller_args N: sets CONTROLLER_ARGS, pop N's `relay controller ...`
     local n="$1"
-    CONTROLLER_ARGS=(controller
+    CONTROLLER_ARGS=(controller --pop "pop$n"
         --readyz http://127.0.0.1:9090/readyz --bird-socket "$D/pop$n/bird.ctl" --state-file "$D/pop$n/vip-state.conf"
         --interval "$CTRL_INTERVAL" --timeout "$CTRL_TIMEOUT" --fall "$CTRL_FALL" --rise "$CTRL_RISE"
         --drain-delay "$CTRL_DRAIN_DELAY" --backoff-base "$CTRL_BACKOFF_BASE" --backoff-max "$CTRL_BACKOFF_MAX"

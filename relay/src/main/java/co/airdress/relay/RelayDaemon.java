@@ -16,9 +16,11 @@ import co.airdress.relay.listen.Listener;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.listen.Transport;
 import co.airdress.relay.management.ManagementServer;
+import co.airdress.relay.management.PopStatus;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.JvmMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.metrics.StateMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
@@ -65,6 +67,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.tunnel = startTunnel(config, metrics, health);
         this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
+        StateMetrics.register(metrics.registry(), health, config);
         this.operators = new OperatorDirectory(config.operatorsFile(), routes, health, metrics)
                 .relay(RelayContext.of(config))
                 // A removed operator's meters go once no new connection can be routed to it.
@@ -92,16 +95,22 @@ public final class RelayDaemon implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
+        PopStatus status = null;
         try {
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
+            status = new PopStatus(config, health, operators, dataPath, t);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
-                    .tunnel(t);
+                    .tunnel(t)
+                    .statusPage(status);
             this.managementAddress = management.start();
             ok = true;
         } finally {
             if (!ok) {
+                if (status != null) {
+                    status.close();
+                }
                 server.close();
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();

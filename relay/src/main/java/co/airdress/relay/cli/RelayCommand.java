@@ -1,6 +1,7 @@
 package co.airdress.relay.cli;
 
 import co.airdress.relay.RelayDaemon;
+import co.airdress.relay.RelayVersion;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
@@ -246,8 +247,7 @@ public final class RelayCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = RelayCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"relay " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+            return new String[] {"relay " + RelayVersion.current() + " (Java " + Runtime.version() + ")"};
         }
     }
 }

@@ -36,9 +36,21 @@ public record RelayConfig(
     public record Listen(
             @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
 
-    /** Management listener and the bearer token file for /v1 calls (none: changes refused, reads open). */
+    /**
+     * Management listener, the bearer token file for /v1 calls (none: changes refused, reads
+     * open), and the anycast controller's status address, which the status page asks whether the
+     * VIP is announced (none: shown as unknown).
+     */
     public record Management(
-            InetSocketAddress listen, @Nullable Path tokenFile) {}
+            InetSocketAddress listen,
+            @Nullable Path tokenFile,
+            @Nullable InetSocketAddress controllerStatus) {
+
+        /** Without a controller status address. */
+        public Management(InetSocketAddress listen, @Nullable Path tokenFile) {
+            this(listen, tokenFile, null);
+        }
+    }
 
     public record Limits(
             int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {}

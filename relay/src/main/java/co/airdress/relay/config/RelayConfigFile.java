@@ -20,7 +20,8 @@ import tools.jackson.databind.JsonNode;
  * Every problem is reported with its path; any problem rejects the whole file.
  *
  * <p>Defaults (see relay/README.md): no listener unless configured (at least one is required);
- * {@code management.listen} 127.0.0.1:9090, no token file (/v1 changes refused, /v1 reads open);
+ * {@code management.listen} 127.0.0.1:9090, no token file (/v1 changes refused, /v1 reads open), no
+ * controller status address;
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
  * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_http_head
  * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m; upstreams
@@ -40,7 +41,7 @@ public final class RelayConfigFile {
     private static final Set<String> ROOT_KEYS = Set.of(
             "pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard", "upstreams");
     private static final Set<String> LISTEN_KEYS = Set.of("http", "tls");
-    private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file");
+    private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file", "controller_status");
     private static final Set<String> LIMITS_KEYS = Set.of(
             "max_connections", "max_connections_per_ip", "max_peeking_per_ip", "max_client_hello", "max_http_head");
     private static final Set<String> TIMEOUTS_KEYS = Set.of("peek", "connect", "idle");
@@ -136,6 +137,7 @@ public final class RelayConfigFile {
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {
         InetSocketAddress listen = HostPort.parse(DEFAULT_MANAGEMENT_LISTEN, 0);
         Path tokenFile = null;
+        InetSocketAddress controllerStatus = null;
         JsonNode node = YamlTree.optional(root, "management");
         if (node != null && t.object("management", node, MANAGEMENT_KEYS)) {
             JsonNode l = YamlTree.optional(node, "listen");
@@ -152,8 +154,14 @@ public final class RelayConfigFile {
                     tokenFile = baseDir.resolve(s).normalize();
                 }
             }
+            JsonNode cs = YamlTree.optional(node, "controller_status");
+            if (cs != null) {
+                controllerStatus = t.address(
+                        "management.controller_status", cs, 1, "the controller's --status-listen, e.g. 127.0.0.1:9191");
+            }
         }
-        return new RelayConfig.Management(requireNonNull(listen, "default management address"), tokenFile);
+        return new RelayConfig.Management(
+                requireNonNull(listen, "default management address"), tokenFile, controllerStatus);
     }
 
     private static RelayConfig.Limits limits(YamlTree t, JsonNode root) {

@@ -43,6 +43,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             byte @Nullable [] tokenDigest,
             @Nullable EventLoopGroup watchedLoops,
             @Nullable OperatorTunnel tunnel,
-            ManagementConnections connections) {}
+            ManagementConnections connections,
+            @Nullable Supplier<StatusView> status) {}
 
     /** POST /v1/drain's answer. */
     record DrainBody(Readiness status, @Nullable Instant drainStartedAt) {}
@@ -183,6 +185,11 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         String path = new QueryStringDecoder(request.uri()).path();
         HttpMethod method = request.method();
         switch (path) {
+            case "/", "/status" -> {
+                if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, head(method, statusPage(path)));
+                }
+            }
             case "/livez" -> {
                 if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
                     return livez(ctx, keepAlive, method);
@@ -369,7 +376,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             synchronized (answered) {
                 for (int i = 0; i < answered.length; i++) {
                     if (!answered[i]) {
-                        stuck.add("event-loop-" + i);
+                        stuck.add(EventLoopWatch.name(i));
                     }
                 }
             }
@@ -407,6 +414,19 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
     private String pop() {
         return context.health().pop();
+    }
+
+    /** The status page (unauthenticated, like /readyz, and without secrets), or 404 without one. */
+    private FullHttpResponse statusPage(String path) {
+        Supplier<StatusView> status = context.status();
+        if (status == null) {
+            return error(HttpResponseStatus.NOT_FOUND, "no such resource: " + path);
+        }
+        FullHttpResponse r = text(HttpResponseStatus.OK, StatusPage.CONTENT_TYPE, StatusPage.render(status.get()));
+        r.headers().set("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY);
+        r.headers().set("X-Content-Type-Options", "nosniff");
+        r.headers().set("Referrer-Policy", "no-referrer");
+        return r;
     }
 
     // ---- auth ----

@@ -37,6 +37,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -44,7 +46,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The management listener (Netty HTTP): GET /livez, GET /readyz, GET /metrics, GET /v1/operators,
- * GET/PUT/DELETE /v1/operators/{name}, GET /v1/peers, POST /v1/drain. See docs/management.md.
+ * GET/PUT/DELETE /v1/operators/{name}, GET /v1/peers, POST /v1/drain, and the status page at GET /
+ * and /status. See docs/management.md.
  *
  * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
  * 8 KiB (the codec's default), at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
@@ -67,6 +70,8 @@ public final class ManagementServer implements AutoCloseable {
     static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(2);
     /** Concurrent management connections (probes and scrapes need few); see {@link ManagementConnections}. */
     static final int MAX_CONNECTIONS = 64;
+    /** How often the event loops are watched, the status page's rates sampled and the controller asked. */
+    static final Duration TICK = Duration.ofSeconds(1);
 
     private final RelayConfig.Management config;
     private final HealthState health;
@@ -80,6 +85,9 @@ public final class ManagementServer implements AutoCloseable {
     private @Nullable EventLoopGroup ownGroup;
     private volatile @Nullable EventLoopGroup watchedLoops;
     private volatile @Nullable OperatorTunnel tunnel;
+    private volatile @Nullable PopStatus status;
+    private volatile @Nullable EventLoopWatch loopWatch;
+    private @Nullable ScheduledFuture<?> ticker;
 
     public ManagementServer(
             RelayConfig.Management config,
@@ -123,6 +131,16 @@ public final class ManagementServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Serves the status page (GET / and /status) from {@code popStatus}, which this server then
+     * ticks every {@link #TICK} and closes with itself; without one, those paths answer 404. Call
+     * before {@link #start}.
+     */
+    public ManagementServer statusPage(PopStatus popStatus) {
+        this.status = requireNonNull(popStatus, "popStatus");
+        return this;
+    }
+
     /** Binds on an event loop of its own (one thread, NIO: the management load is tiny). */
     public InetSocketAddress start() {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -143,8 +161,17 @@ public final class ManagementServer implements AutoCloseable {
         }
         byte @Nullable [] tokenDigest = readToken(config.tokenFile());
         ManagementConnections connections = new ManagementConnections(MAX_CONNECTIONS, metrics.registry());
+        PopStatus pop = status;
         ManagementHandler.Context context = new ManagementHandler.Context(
-                health, metrics, operators, drain, tokenDigest, watchedLoops, tunnel, connections);
+                health,
+                metrics,
+                operators,
+                drain,
+                tokenDigest,
+                watchedLoops,
+                tunnel,
+                connections,
+                pop == null ? null : () -> pop.view(Instant.now(), loopWatch));
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))
@@ -178,6 +205,29 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException("cannot bind the management listener to " + config.listen() + ": " + e, e);
         }
         serverChannel = ch;
+        EventLoopGroup loops = watchedLoops;
+        EventLoopWatch watch = loops == null ? null : new EventLoopWatch(loops, metrics.registry());
+        loopWatch = watch;
+        if (watch != null || pop != null) {
+            ticker = ch.eventLoop()
+                    .scheduleAtFixedRate(
+                            () -> {
+                                // A scheduled task that throws is never run again: log and go on.
+                                try {
+                                    if (watch != null) {
+                                        watch.tick();
+                                    }
+                                    if (pop != null) {
+                                        pop.tick(System.nanoTime());
+                                    }
+                                } catch (RuntimeException e) {
+                                    log.warn("management tick failed", e);
+                                }
+                            },
+                            0,
+                            TICK.toMillis(),
+                            TimeUnit.MILLISECONDS);
+        }
         InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
         log.info(
                 "management listening on {} ({})",
@@ -199,6 +249,18 @@ public final class ManagementServer implements AutoCloseable {
 
     @Override
     public void close() {
+        ScheduledFuture<?> t = ticker;
+        if (t != null) {
+            t.cancel(false);
+        }
+        EventLoopWatch watch = loopWatch;
+        if (watch != null) {
+            watch.close();
+        }
+        PopStatus pop = status;
+        if (pop != null) {
+            pop.close();
+        }
         Channel ch = serverChannel;
         if (ch != null) {
             ch.close().syncUninterruptibly();

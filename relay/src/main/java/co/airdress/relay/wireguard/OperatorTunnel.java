@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Meters read the tunnel's counters when scraped, so nothing is done per packet: per peer,
  * tagged with the operator's name and registered and removed as operators come and go, the time
- * since the last handshake (a gauge) and the bytes and drops (counters); for the whole device, the
+ * since the last handshake (a gauge) and the bytes, handshakes and drops (counters); for the whole device, the
  * drops by reason and the TUN reads and writes dropped (counters).
  */
 public final class OperatorTunnel implements AutoCloseable {
@@ -312,6 +312,13 @@ public final class OperatorTunnel implements AutoCloseable {
                         key,
                         "Bytes of WireGuard datagrams sent to the peer",
                         PeerStats::txBytes)
+                .register(registry));
+        list.add(peerCounter(
+                        "relay.wireguard.peer.handshakes",
+                        operator,
+                        key,
+                        "Handshakes completed with the peer",
+                        PeerStats::handshakes)
                 .register(registry));
         for (Drop drop : Drop.values()) {
             list.add(peerCounter(

@@ -92,6 +92,28 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void readsTheControllersStatusAddressForTheStatusPage() {
+        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                + "management: { controller_status: \"127.0.0.1:9191\" }\n");
+        assertThat(c.management().controllerStatus()).isEqualTo(new InetSocketAddress("127.0.0.1", 9191));
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n")
+                        .management()
+                        .controllerStatus())
+                .isNull();
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                        + "management: { controller_status: \"localhost:9191\" }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("management.controller_status: \"localhost:9191\" (expected: host:port with an IP literal"
+                        + " host (the controller's --status-listen, e.g. 127.0.0.1:9191) and port 1..65535)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                        + "management: { controller_status: \"127.0.0.1:0\" }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("management.controller_status: \"127.0.0.1:0\"");
+    }
+
+    @Test
     void collectsEveryProblemWithItsPath() {
         List<String> p = problems("""
                 pop: AMS_1
