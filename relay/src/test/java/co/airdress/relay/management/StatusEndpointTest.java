@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.directory.OperatorDirectory;
+import co.airdress.relay.directory.OperatorFixtures;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.drain.StandInTarget;
 import co.airdress.relay.health.HealthState;
@@ -39,7 +40,8 @@ class StatusEndpointTest {
     void start() throws Exception {
         Path file = dir.resolve("operators.yaml");
         Files.writeString(file, ManagementServerTest.ALICE_YAML);
-        operators = new OperatorDirectory(file, new Routes(RouteTable.empty()), health, metrics, Duration.ofMillis(50));
+        operators = new OperatorDirectory(file, new Routes(RouteTable.empty()), health, metrics, Duration.ofMillis(50))
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
         operators.start();
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
         RelayConfig config = new RelayConfig(

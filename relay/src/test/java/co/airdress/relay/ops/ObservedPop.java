@@ -79,6 +79,7 @@ final class ObservedPop implements AutoCloseable {
                   token_file: admin.token
                   controller_status: "%s"
                 limits: { max_connections: 1000 }
+                upstreams: { allow_loopback: true }
                 timeouts: { connect: 2s, peek: 2s }
                 drain: { delay: %ds, timeout: 10m }
                 wireguard:
