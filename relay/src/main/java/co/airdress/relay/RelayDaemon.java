@@ -2,7 +2,9 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.dial.TunnelDialer;
@@ -26,9 +28,11 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +62,12 @@ public final class RelayDaemon implements AutoCloseable {
     private RelayDaemon(RelayConfig config, @Nullable Function<RelayConfig, OperatorDialer> dialers)
             throws InterruptedException {
         this.config = requireNonNull(config, "config");
+        List<ConfigProblem> unprotected = RelayConfigFile.secretFileProblems(config);
+        if (!unprotected.isEmpty()) {
+            // As `relay run` reports them when reading the config file; here for embedded starts.
+            throw new IllegalStateException(
+                    unprotected.stream().map(ConfigProblem::toString).collect(Collectors.joining("\n")));
+        }
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
         new JvmMemoryMetrics().bindTo(metrics.registry());
@@ -138,8 +148,8 @@ public final class RelayDaemon implements AutoCloseable {
 
     /**
      * Starts everything: the WireGuard tunnel if configured, the operators, the listeners, the
-     * management listener; throws if a listener cannot bind, the tunnel cannot start or the
-     * operators file is invalid.
+     * management listener; throws if a secret file (token, WireGuard key) is open to group or
+     * others, a listener cannot bind, the tunnel cannot start or the operators file is invalid.
      */
     public static RelayDaemon start(RelayConfig config) throws InterruptedException {
         return new RelayDaemon(config, null);

@@ -2,6 +2,7 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.tunnel.config.SecretFile;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -22,7 +24,8 @@ import tools.jackson.databind.JsonNode;
  * {@code management.listen} 127.0.0.1:9090, no token file (mutating /v1 calls refused);
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
  * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_http_head
- * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m.
+ * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m. {@link #read} also
+ * refuses secret files that group or others may access ({@link #secretFileProblems}).
  */
 public final class RelayConfigFile {
 
@@ -56,7 +59,36 @@ public final class RelayConfigFile {
                     file.toString(), List.of(new ConfigProblem("(file)", "cannot read " + file + ": " + e)));
         }
         Path dir = file.toAbsolutePath().getParent();
-        return parse(text, file.toString(), dir == null ? Path.of(".") : dir);
+        Parsed<RelayConfig> parsed = parse(text, file.toString(), dir == null ? Path.of(".") : dir);
+        if (parsed instanceof Parsed.Ok<RelayConfig> ok) {
+            List<ConfigProblem> unprotected = secretFileProblems(ok.value());
+            if (!unprotected.isEmpty()) {
+                return new Parsed.Invalid<>(file.toString(), unprotected);
+            }
+        }
+        return parsed;
+    }
+
+    /**
+     * The secret files the config names ({@code management.token_file},
+     * {@code wireguard.private_key_file}) that group or others may access ({@link SecretFile}): the
+     * relay refuses to start with one, as ssh refuses such a private key. A file that does not exist
+     * is not a problem here (reading it fails at start, naming it).
+     */
+    public static List<ConfigProblem> secretFileProblems(RelayConfig config) {
+        requireNonNull(config, "config");
+        List<ConfigProblem> problems = new ArrayList<>();
+        Path token = config.management().tokenFile();
+        String tokenProblem = token == null ? null : SecretFile.problem(token);
+        if (tokenProblem != null) {
+            problems.add(new ConfigProblem("management.token_file", tokenProblem));
+        }
+        WireGuardConfig wireguard = config.wireguard();
+        String keyProblem = wireguard == null ? null : SecretFile.problem(wireguard.privateKeyFile());
+        if (keyProblem != null) {
+            problems.add(new ConfigProblem("wireguard.private_key_file", keyProblem));
+        }
+        return problems;
     }
 
     /** Relative paths in the file are resolved against the working directory. */

@@ -8,6 +8,7 @@ import co.airdress.relay.config.ProxyProtocol;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.SecretFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -44,7 +45,7 @@ class DrainEndToEndTest {
                 dir.resolve("operators.yaml"),
                 OperatorsFile.write(List.of(new Operator(
                         "alice", List.of("alice.example.test"), new Upstream(upstream, null), ProxyProtocol.NONE))));
-        Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
         Path config = dir.resolve("relay.yaml");
         Files.writeString(config, """
                 pop: e2e

@@ -8,6 +8,7 @@ import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
@@ -128,7 +129,7 @@ public final class WireGuardRelayFixture implements AutoCloseable {
             long id = ProcessHandle.current().pid() % 100000;
             topology.relay().link("rvc" + id, RELAY_CLIENT_SIDE + "/24", client, "cvc" + id, CLIENT_ADDRESS + "/24");
             WireGuardRelayFixture fixture = new WireGuardRelayFixture(dir, topology, client);
-            Files.writeString(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
+            SecretFiles.write(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
             return fixture;
         } catch (IOException | RuntimeException e) {
             if (client != null) {
