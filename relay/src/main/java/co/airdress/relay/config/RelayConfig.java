@@ -1,5 +1,6 @@
 package co.airdress.relay.config;
 
+import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -39,8 +40,41 @@ public record RelayConfig(
     public record Management(
             InetSocketAddress listen, @Nullable Path tokenFile) {}
 
+    /**
+     * The data path's limits (relay/README.md, docs/limits-and-rules.md).
+     *
+     * @param maxClientHello handshake bytes of a ClientHello
+     * @param maxTlsPeek bytes the TLS listener reads before the host must be known, record headers
+     *     included; at least {@code maxClientHello + 5}
+     * @param maxHttpHead bytes of the first request head, through the empty line
+     */
     public record Limits(
-            int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {}
+            int maxConnections,
+            int maxConnectionsPerIp,
+            int maxPeekingPerIp,
+            int maxClientHello,
+            int maxTlsPeek,
+            int maxHttpHead) {
+
+        public Limits {
+            if (maxTlsPeek < maxClientHello + 5) {
+                throw new IllegalArgumentException("maxTlsPeek: " + maxTlsPeek
+                        + " (expected: at least maxClientHello + 5 = " + (maxClientHello + 5) + ")");
+            }
+        }
+
+        /** With {@code maxTlsPeek} derived from {@code maxClientHello} ({@link ClientHelloPeek#maxBytesFor}). */
+        public Limits(
+                int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {
+            this(
+                    maxConnections,
+                    maxConnectionsPerIp,
+                    maxPeekingPerIp,
+                    maxClientHello,
+                    ClientHelloPeek.maxBytesFor(maxClientHello),
+                    maxHttpHead);
+        }
+    }
 
     public record Timeouts(Duration peek, Duration connect, Duration idle) {}
 

@@ -2,6 +2,7 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.tunnel.config.SecretFile;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import java.io.IOException;
@@ -23,8 +24,8 @@ import tools.jackson.databind.JsonNode;
  * <p>Defaults (see relay/README.md): no listener unless configured (at least one is required);
  * {@code management.listen} 127.0.0.1:9090, no token file (mutating /v1 calls refused);
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
- * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_http_head
- * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m. {@link #read} also
+ * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_tls_peek
+ * max_client_hello plus 5 bytes per 64 (17664 bytes), max_http_head 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m. {@link #read} also
  * refuses secret files that group or others may access ({@link #secretFileProblems}).
  */
 public final class RelayConfigFile {
@@ -43,7 +44,12 @@ public final class RelayConfigFile {
     private static final Set<String> LISTEN_KEYS = Set.of("http", "tls");
     private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file");
     private static final Set<String> LIMITS_KEYS = Set.of(
-            "max_connections", "max_connections_per_ip", "max_peeking_per_ip", "max_client_hello", "max_http_head");
+            "max_connections",
+            "max_connections_per_ip",
+            "max_peeking_per_ip",
+            "max_client_hello",
+            "max_tls_peek",
+            "max_http_head");
     private static final Set<String> TIMEOUTS_KEYS = Set.of("peek", "connect", "idle");
     private static final Set<String> DRAIN_KEYS = Set.of("delay", "timeout");
 
@@ -194,8 +200,22 @@ public final class RelayConfigFile {
         int perIp = intOr(t, node, "limits", "max_connections_per_ip", 1, 10_000_000, d.maxConnectionsPerIp());
         int peeking = intOr(t, node, "limits", "max_peeking_per_ip", 1, 10_000_000, d.maxPeekingPerIp());
         int hello = sizeOr(t, node, "limits", "max_client_hello", 512, 64 * 1024, d.maxClientHello());
+        int tlsPeek = ClientHelloPeek.maxBytesFor(hello);
+        JsonNode peekNode = YamlTree.optional(node, "max_tls_peek");
+        if (peekNode != null) {
+            int configured = t.size("limits.max_tls_peek", peekNode, 512, 256 * 1024, tlsPeek);
+            if (configured < hello + 5) {
+                t.expected(
+                        "limits.max_tls_peek",
+                        peekNode,
+                        "at least max_client_hello + 5 = " + (hello + 5)
+                                + " bytes: a hello at the cap and its record header");
+            } else {
+                tlsPeek = configured;
+            }
+        }
         int head = sizeOr(t, node, "limits", "max_http_head", 512, 64 * 1024, d.maxHttpHead());
-        return new RelayConfig.Limits(maxConnections, perIp, peeking, hello, head);
+        return new RelayConfig.Limits(maxConnections, perIp, peeking, hello, tlsPeek, head);
     }
 
     private static RelayConfig.Timeouts timeouts(YamlTree t, JsonNode root) {

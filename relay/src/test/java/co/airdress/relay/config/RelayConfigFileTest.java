@@ -82,6 +82,19 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void theTlsPeekBoundFollowsTheHelloCapUnlessSet() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.maxTlsPeek()).isEqualTo(16384 + 5 * 256);
+        RelayConfig derived = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096 }\n");
+        assertThat(derived.limits().maxTlsPeek()).isEqualTo(4096 + 5 * 64);
+        RelayConfig set = ok(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_tls_peek: 8KiB }\n");
+        assertThat(set.limits().maxTlsPeek()).isEqualTo(8192);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_tls_peek: 16KiB }\n"))
+                .containsExactly(
+                        "limits.max_tls_peek: \"16KiB\" (expected: at least max_client_hello + 5 = 16389 bytes: a hello at the cap and its record header)");
+    }
+
+    @Test
     void collectsEveryProblemWithItsPath() {
         List<String> p = problems("""
                 pop: AMS_1
