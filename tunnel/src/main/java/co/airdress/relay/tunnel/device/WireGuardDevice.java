@@ -221,9 +221,20 @@ public final class WireGuardDevice implements AutoCloseable {
      * {@link PeerChanges#between}); peers it does not name keep their sessions untouched.
      */
     public void apply(PeerChanges changes) throws IOException {
+        apply(changes, Map.of());
+    }
+
+    /**
+     * As {@link #apply(PeerChanges)}, then raises the replay floors of {@code replayFloors}' peers
+     * ({@link WireGuardEngine#raiseReplayFloor}) in the same step on the loop, so that no
+     * initiation is processed between a peer's addition and its floor.
+     */
+    public void apply(PeerChanges changes, Map<WireGuardKey, byte[]> replayFloors) throws IOException {
         requireNonNull(changes, "changes");
+        requireNonNull(replayFloors, "replayFloors");
         control(() -> {
             engine.apply(changes);
+            replayFloors.forEach(engine::raiseReplayFloor);
             return null;
         });
     }
