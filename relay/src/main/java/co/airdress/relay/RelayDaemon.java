@@ -126,7 +126,7 @@ public final class RelayDaemon implements AutoCloseable {
             return null;
         }
         try {
-            OperatorTunnel t = OperatorTunnel.start(wg, metrics.registry());
+            OperatorTunnel t = OperatorTunnel.start(wg, config.limits().ipv6Prefix(), metrics.registry());
             health.tunnel(true);
             return t;
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.tunnel.config.SecretFile;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,7 @@ import tools.jackson.databind.JsonNode;
  * <p>Defaults (see relay/README.md): no listener unless configured (at least one is required);
  * {@code management.listen} 127.0.0.1:9090, no token file (mutating /v1 calls refused);
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
- * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_tls_peek
+ * max_connections_per_ip 256, max_peeking_per_ip 32, ipv6_prefix 64, max_client_hello 16KiB, max_tls_peek
  * max_client_hello plus 5 bytes per 64 (17664 bytes), max_http_head 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m. {@link #read} also
  * refuses secret files that group or others may access ({@link #secretFileProblems}).
  */
@@ -47,6 +48,7 @@ public final class RelayConfigFile {
             "max_connections",
             "max_connections_per_ip",
             "max_peeking_per_ip",
+            "ipv6_prefix",
             "max_client_hello",
             "max_tls_peek",
             "max_http_head");
@@ -199,6 +201,14 @@ public final class RelayConfigFile {
         int maxConnections = intOr(t, node, "limits", "max_connections", 1, 10_000_000, d.maxConnections());
         int perIp = intOr(t, node, "limits", "max_connections_per_ip", 1, 10_000_000, d.maxConnectionsPerIp());
         int peeking = intOr(t, node, "limits", "max_peeking_per_ip", 1, 10_000_000, d.maxPeekingPerIp());
+        int ipv6Prefix = intOr(
+                t,
+                node,
+                "limits",
+                "ipv6_prefix",
+                SourcePrefix.MIN_IPV6_LENGTH,
+                SourcePrefix.MAX_IPV6_LENGTH,
+                d.ipv6Prefix());
         int hello = sizeOr(t, node, "limits", "max_client_hello", 512, 64 * 1024, d.maxClientHello());
         int tlsPeek = ClientHelloPeek.maxBytesFor(hello);
         JsonNode peekNode = YamlTree.optional(node, "max_tls_peek");
@@ -215,7 +225,7 @@ public final class RelayConfigFile {
             }
         }
         int head = sizeOr(t, node, "limits", "max_http_head", 512, 64 * 1024, d.maxHttpHead());
-        return new RelayConfig.Limits(maxConnections, perIp, peeking, hello, tlsPeek, head);
+        return new RelayConfig.Limits(maxConnections, perIp, peeking, ipv6Prefix, hello, tlsPeek, head);
     }
 
     private static RelayConfig.Timeouts timeouts(YamlTree t, JsonNode root) {

@@ -117,14 +117,17 @@ public final class OperatorTunnel implements AutoCloseable {
 
     /**
      * Brings the interface up (addresses, MTU) and binds the UDP port, with no peers yet; they
-     * come with the first {@link #apply}.
+     * come with the first {@link #apply}. The handshake rate limiter counts IPv6 sources by
+     * {@code ipv6SourcePrefix} ({@code limits.ipv6_prefix}).
      *
      * @throws IOException naming the step that failed (key file, TUNSETIFF, ip, bind)
      */
-    public static OperatorTunnel start(WireGuardConfig config, MeterRegistry registry) throws IOException {
+    public static OperatorTunnel start(WireGuardConfig config, int ipv6SourcePrefix, MeterRegistry registry)
+            throws IOException {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
-        WireGuardDevice device = WireGuardDevice.start(config, List.of());
+        WireGuardDevice device = WireGuardDevice.start(
+                config, List.of(), WireGuardDevice.Options.STANDARD.withIpv6SourcePrefix(ipv6SourcePrefix));
         OperatorTunnel tunnel = new OperatorTunnel(device, registry, new EndpointStateFile(endpointsFile(config)));
         try {
             tunnel.uapi = UapiSocket.open(tunnel);

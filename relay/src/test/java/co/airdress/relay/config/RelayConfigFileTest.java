@@ -82,6 +82,19 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void ipv6SourcesAreCountedByPrefix() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.ipv6Prefix()).isEqualTo(64);
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 56 }\n")
+                        .limits()
+                        .ipv6Prefix())
+                .isEqualTo(56);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 31 }\n"))
+                .containsExactly("limits.ipv6_prefix: 31 (expected: an integer from 32 to 128)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 129 }\n"))
+                .containsExactly("limits.ipv6_prefix: 129 (expected: an integer from 32 to 128)");
+    }
+
+    @Test
     void theTlsPeekBoundFollowsTheHelloCapUnlessSet() {
         assertThat(RelayConfigFile.DEFAULT_LIMITS.maxTlsPeek()).isEqualTo(16384 + 5 * 256);
         RelayConfig derived = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096 }\n");

@@ -243,7 +243,7 @@ class PeekHandlerTest {
     @Test
     void overThePeekingLimitClosesWithoutReading() {
         AddressCounter one = new AddressCounter(1);
-        assertThat(one.tryAcquire(CLIENT.getAddress())).isTrue();
+        assertThat(one.acquire(CLIENT.getAddress())).isNotNull();
         ConnectionRecord r = record(Listener.TLS);
         EmbeddedChannel ch = channel(
                 new TlsPeekHandler(r, metrics, one, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));

@@ -90,6 +90,7 @@ public final class WireGuardEngine implements AutoCloseable {
                 publicKey,
                 protocol.cookieRefreshTime().toNanos(),
                 config.handshakesPerSecondBeforeCookies(),
+                config.ipv6SourcePrefix(),
                 config.random());
         this.handshakes = new Handshakes(protocol, config.random(), config.wallClock());
         this.inbound = new InboundCheck(config.tunnelAddresses());
