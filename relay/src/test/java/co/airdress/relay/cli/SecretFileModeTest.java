@@ -3,6 +3,7 @@ package co.airdress.relay.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.RelayCommandLine;
 import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.tunnel.WireGuardKeys;
 import java.io.PrintWriter;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,19 +121,8 @@ class SecretFileModeTest {
 
     /** `relay run --config FILE` as its own process; it must exit on its own within the timeout. */
     private static ExternalProcess.Result runRelay(Path config) throws InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        try (ExternalProcess relay = ExternalProcess.start(
-                "relay-run",
-                List.of(
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand",
-                        "run",
-                        "--config",
-                        config.toString()))) {
+        try (ExternalProcess relay =
+                ExternalProcess.start("relay-run", RelayCommandLine.run(config, "-XX:TieredStopAtLevel=1"))) {
             boolean exited = relay.process().waitFor(60, TimeUnit.SECONDS);
             assertThat(exited)
                     .as("relay run exits by itself; output:\n%s", relay.output())

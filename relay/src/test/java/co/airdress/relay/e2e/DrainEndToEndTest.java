@@ -8,6 +8,7 @@ import co.airdress.relay.config.ProxyProtocol;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.RelayCommandLine;
 import co.airdress.relay.testing.SecretFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -57,20 +58,8 @@ class DrainEndToEndTest {
                 operators_file: %s
                 drain: { delay: 300ms, timeout: 1m }
                 """.formatted(dir.resolve("admin.token"), dir.resolve("operators.yaml")));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return ExternalProcess.start(
-                "relay-run",
-                List.of(
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-Xshare:auto",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand",
-                        "run",
-                        "--config",
-                        config.toString()));
+                "relay-run", RelayCommandLine.run(config, "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
     }
 
     private static int port(ExternalProcess relay, Pattern pattern) {

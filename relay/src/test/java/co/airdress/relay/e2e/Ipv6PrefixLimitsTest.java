@@ -6,6 +6,7 @@ import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.RelayCommandLine;
 import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
@@ -114,17 +115,8 @@ class Ipv6PrefixLimitsTest {
                   listen_port: 51820
                   addresses: ["fd00:a1d::1/64"]
                 """.formatted(ProcessHandle.current().pid() % 100000));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ExternalProcess relay = ns.start(
-                "relay",
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "co.airdress.relay.cli.RelayCommand",
-                "run",
-                "--config",
-                dir.resolve("relay.yaml").toString());
+                "relay", RelayCommandLine.run(dir.resolve("relay.yaml")).toArray(String[]::new));
         processes.add(relay);
         Await.until(Duration.ofSeconds(60), "relay ready; output:\n" + relay, () -> {
             if (!relay.process().isAlive()) {
