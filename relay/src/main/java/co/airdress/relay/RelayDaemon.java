@@ -2,8 +2,10 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
@@ -30,8 +32,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +65,12 @@ public final class RelayDaemon implements AutoCloseable {
 
     private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
+        List<ConfigProblem> unprotected = RelayConfigFile.secretFileProblems(config);
+        if (!unprotected.isEmpty()) {
+            // As `relay run` reports them when reading the config file; here for embedded starts.
+            throw new IllegalStateException(
+                    unprotected.stream().map(ConfigProblem::toString).collect(Collectors.joining("\n")));
+        }
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
         this.routes = new Routes(RouteTable.empty());
@@ -135,7 +145,7 @@ public final class RelayDaemon implements AutoCloseable {
             return null;
         }
         try {
-            OperatorTunnel t = OperatorTunnel.start(wg, metrics.registry());
+            OperatorTunnel t = OperatorTunnel.start(wg, config.limits().ipv6Prefix(), metrics.registry());
             health.tunnel(true);
             return t;
         } catch (IOException e) {
@@ -157,8 +167,8 @@ public final class RelayDaemon implements AutoCloseable {
 
     /**
      * Starts everything: the WireGuard tunnel if configured, the operators, the listeners, the
-     * management listener; throws if a listener cannot bind, the tunnel cannot start or the
-     * operators file is invalid.
+     * management listener; throws if a secret file (token, WireGuard key) is open to group or
+     * others, a listener cannot bind, the tunnel cannot start or the operators file is invalid.
      */
     public static RelayDaemon start(RelayConfig config) throws InterruptedException {
         return new RelayDaemon(config);

@@ -1,6 +1,8 @@
 package co.airdress.relay.config;
 
+import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,8 +54,54 @@ public record RelayConfig(
         }
     }
 
+    /**
+     * The data path's limits (relay/README.md, docs/limits-and-rules.md).
+     *
+     * @param maxConnectionsPerIp open connections per source: an IPv4 address or an IPv6 prefix
+     * @param maxPeekingPerIp connections per source whose host is not known yet
+     * @param ipv6Prefix the prefix length an IPv6 source is counted by, for these limits and the
+     *     WireGuard handshake rate limiter (32..128)
+     * @param maxClientHello handshake bytes of a ClientHello
+     * @param maxTlsPeek bytes the TLS listener reads before the host must be known, record headers
+     *     included; at least {@code maxClientHello + 5}
+     * @param maxHttpHead bytes of the first request head, through the empty line
+     */
     public record Limits(
-            int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {}
+            int maxConnections,
+            int maxConnectionsPerIp,
+            int maxPeekingPerIp,
+            int ipv6Prefix,
+            int maxClientHello,
+            int maxTlsPeek,
+            int maxHttpHead) {
+
+        public Limits {
+            if (ipv6Prefix < SourcePrefix.MIN_IPV6_LENGTH || ipv6Prefix > SourcePrefix.MAX_IPV6_LENGTH) {
+                throw new IllegalArgumentException("ipv6Prefix: " + ipv6Prefix + " (expected: "
+                        + SourcePrefix.MIN_IPV6_LENGTH + ".." + SourcePrefix.MAX_IPV6_LENGTH + ")");
+            }
+            if (maxTlsPeek < maxClientHello + 5) {
+                throw new IllegalArgumentException("maxTlsPeek: " + maxTlsPeek
+                        + " (expected: at least maxClientHello + 5 = " + (maxClientHello + 5) + ")");
+            }
+        }
+
+        /**
+         * With IPv6 sources counted by /64 and {@code maxTlsPeek} derived from {@code maxClientHello}
+         * ({@link ClientHelloPeek#maxBytesFor}).
+         */
+        public Limits(
+                int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {
+            this(
+                    maxConnections,
+                    maxConnectionsPerIp,
+                    maxPeekingPerIp,
+                    SourcePrefix.DEFAULT_IPV6_LENGTH,
+                    maxClientHello,
+                    ClientHelloPeek.maxBytesFor(maxClientHello),
+                    maxHttpHead);
+        }
+    }
 
     public record Timeouts(Duration peek, Duration connect, Duration idle) {}
 

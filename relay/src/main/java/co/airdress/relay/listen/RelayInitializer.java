@@ -85,7 +85,8 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         if (listener == Listener.TLS) {
             p.addLast(
                     TlsPeekHandler.NAME,
-                    new TlsPeekHandler(record, metrics, peeking, timeouts.peek(), limits.maxClientHello()));
+                    new TlsPeekHandler(
+                            record, metrics, peeking, timeouts.peek(), limits.maxClientHello(), limits.maxTlsPeek()));
         } else {
             p.addLast(
                     HttpPeekHandler.NAME,

@@ -2,6 +2,7 @@ package co.airdress.relay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -67,7 +68,7 @@ class RelayCommandTest {
 
     /** A PoP's config: listeners on every address, management on loopback, a tunnel. */
     private Path popConfig(String extra) throws Exception {
-        Files.writeString(dir.resolve("wg.key"), "");
+        SecretFiles.write(dir.resolve("wg.key"), "");
         Path config = dir.resolve("relay.yaml");
         Files.writeString(config, """
                 pop: ams1

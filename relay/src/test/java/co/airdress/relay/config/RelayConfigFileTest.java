@@ -114,6 +114,32 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void ipv6SourcesAreCountedByPrefix() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.ipv6Prefix()).isEqualTo(64);
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 56 }\n")
+                        .limits()
+                        .ipv6Prefix())
+                .isEqualTo(56);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 31 }\n"))
+                .containsExactly("limits.ipv6_prefix: 31 (expected: an integer from 32 to 128)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 129 }\n"))
+                .containsExactly("limits.ipv6_prefix: 129 (expected: an integer from 32 to 128)");
+    }
+
+    @Test
+    void theTlsPeekBoundFollowsTheHelloCapUnlessSet() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.maxTlsPeek()).isEqualTo(16384 + 5 * 256);
+        RelayConfig derived = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096 }\n");
+        assertThat(derived.limits().maxTlsPeek()).isEqualTo(4096 + 5 * 64);
+        RelayConfig set = ok(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_tls_peek: 8KiB }\n");
+        assertThat(set.limits().maxTlsPeek()).isEqualTo(8192);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_tls_peek: 16KiB }\n"))
+                .containsExactly(
+                        "limits.max_tls_peek: \"16KiB\" (expected: at least max_client_hello + 5 = 16389 bytes: a hello at the cap and its record header)");
+    }
+
+    @Test
     void collectsEveryProblemWithItsPath() {
         List<String> p = problems("""
                 pop: AMS_1

@@ -11,6 +11,7 @@ import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
@@ -84,7 +85,7 @@ class WireGuardOperatorTest {
     void operatorsBehindWireGuardAreReachedByHostAndSniAndIsolated() throws Exception {
         try (WireGuardRelayFixture rig = WireGuardRelayFixture.create(dir, "wgrl")) {
             String ifName = rig.interfaceName("rwg");
-            Files.writeString(dir.resolve("admin.token"), "wg-e2e-token\n");
+            SecretFiles.write(dir.resolve("admin.token"), "wg-e2e-token\n");
             rig.writeConfig(
                     """
                     pop: wge2e

@@ -7,6 +7,7 @@ import co.airdress.relay.testing.ContainerEngine;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.SelfSignedCertificate;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -274,8 +275,8 @@ class RelayImageIT {
         Path secrets = Files.createDirectories(sample.resolve("secrets"));
         String key = engine.ok(CMD, "run", "--rm", "--no-healthcheck", RelayImages.RELAY, "genkey")
                 .strip();
-        Files.writeString(secrets.resolve("wg.key"), key + "\n");
-        Files.writeString(secrets.resolve("admin.token"), "it-token\n");
+        SecretFiles.write(secrets.resolve("wg.key"), key + "\n");
+        SecretFiles.write(secrets.resolve("admin.token"), "it-token\n");
         ExternalProcess.run(CMD, "chown", "-R", "10001", secrets.toString());
         ExternalProcess.Result ok = checkInContainer(sample);
         assertThat(ok.exitCode()).as(ok.output()).isZero();

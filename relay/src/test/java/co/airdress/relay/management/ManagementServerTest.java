@@ -14,6 +14,7 @@ import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.SecretFiles;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -87,7 +88,7 @@ class ManagementServerTest {
             Path tokenFile = null;
             if (withToken) {
                 tokenFile = dir.resolve("admin.token");
-                Files.writeString(tokenFile, TOKEN + "\n");
+                SecretFiles.write(tokenFile, TOKEN + "\n");
             }
             store = new OperatorDirectory(operatorsFile, routes, health, metrics, Duration.ofMillis(50))
                     .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);

@@ -12,6 +12,7 @@ import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.net.InetSocketAddress;
@@ -37,7 +38,7 @@ class WireGuardApiTest {
     @Test
     void putsAWireguardOperatorWithTheFilesShapeAndAppliesItBeforeTheRouteTable() throws Exception {
         Files.writeString(dir.resolve("operators.yaml"), "operators: []\n");
-        Files.writeString(dir.resolve("admin.token"), TOKEN);
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN);
         HealthState health = new HealthState("ams1");
         RelayMetrics metrics = new RelayMetrics("ams1");
         Routes routes = new Routes(RouteTable.empty());

@@ -8,6 +8,7 @@ import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.tunnel.WireGuardKeys;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,8 +66,8 @@ final class ObservedPop implements AutoCloseable {
     }
 
     private void startAll(Duration drainDelay) throws Exception {
-        Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
-        Files.writeString(
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
+        SecretFiles.write(
                 dir.resolve("wg.key"),
                 WireGuardKeys.generatePrivateKey(new SecureRandom()).toBase64() + "\n");
         long id = ProcessHandle.current().pid() % 100000;
