@@ -107,6 +107,7 @@ class Ipv6PrefixLimitsTest {
                 listen: { http: "[::]:8080", tls: "[::]:8443" }
                 management: { listen: "127.0.0.1:9090" }
                 limits: { max_connections_per_ip: 6, max_peeking_per_ip: 4 }
+                upstreams: { allow_loopback: true }
                 timeouts: { peek: 2m }
                 drain: { delay: 100ms, timeout: 5s }
                 wireguard:

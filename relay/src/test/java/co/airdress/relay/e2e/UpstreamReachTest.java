@@ -8,6 +8,7 @@ import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.SecretFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +40,7 @@ class UpstreamReachTest {
 
     /** A config with fixed ports (the rules compare upstreams with them; port 0 is only known once bound). */
     private RelayConfig config(String extra) throws Exception {
-        Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
         Files.writeString(dir.resolve("relay.yaml"), """
                 pop: reach
                 listen: { http: "127.0.0.1:%d" }
