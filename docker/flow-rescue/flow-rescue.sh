@@ -95,7 +95,7 @@ up() {
     [[ $PORTS =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--ports: '$PORTS' (expected: ports separated by commas, e.g. 80,443)"
 
     # The table and its VIP sets in one transaction: no moment with rules but without VIPs.
-    nft delete table ip airdress_flow_rescue 2>/dev/null || true   # the IPv4-only table of older versions
+    nft delete table ip airdress_flow_rescue 2>/dev/null || true   # the IPv4-only form of this ruleset
     nft delete table inet airdress_flow_rescue 2>/dev/null || true
     {
         echo "include \"$HERE/flow-rescue.nft\""
