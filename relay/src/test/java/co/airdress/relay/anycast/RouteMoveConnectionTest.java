@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.anycast.ReadyzDouble.Mode;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -147,36 +148,25 @@ class RouteMoveConnectionTest {
     private void installFlowRescue() {
         Prerequisites.tool("nft");
         rescue = true;
-        lab.pop()
-                .exec(flowRescue(
-                        "up",
-                        "--vip",
-                        Family.IPV4.vip(),
-                        "--vip",
-                        Family.IPV6.vip(),
-                        "--ports",
-                        "8080",
-                        "--link",
-                        "p1-p2",
-                        "--via",
-                        "10.0.99.2",
-                        "--via",
-                        "2001:db8:100:99::2"));
-        lab.pop2()
-                .exec(flowRescue(
-                        "up",
-                        "--vip",
-                        Family.IPV4.vip(),
-                        "--vip",
-                        Family.IPV6.vip(),
-                        "--ports",
-                        "8080",
-                        "--link",
-                        "p2-p1",
-                        "--via",
-                        "10.0.99.1",
-                        "--via",
-                        "2001:db8:100:99::1"));
+        rescueUp(lab.pop(), "p1-p2", "10.0.99.2", "2001:db8:100:99::2");
+        rescueUp(lab.pop2(), "p2-p1", "10.0.99.1", "2001:db8:100:99::1");
+    }
+
+    private static void rescueUp(NetworkNamespace pop, String link, String via4, String via6) {
+        pop.exec(flowRescue(
+                "up",
+                "--vip",
+                Family.IPV4.vip(),
+                "--vip",
+                Family.IPV6.vip(),
+                "--ports",
+                "8080",
+                "--link",
+                link,
+                "--via",
+                via4,
+                "--via",
+                via6));
     }
 
     /** {@code flow-rescue.sh show}'s counter {@code name} in pop2. */

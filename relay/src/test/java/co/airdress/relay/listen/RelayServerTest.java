@@ -15,7 +15,6 @@ import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -34,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class RelayServerTest {
@@ -45,23 +45,8 @@ class RelayServerTest {
                 .as("a native transport (%s)", transport)
                 .isTrue();
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
-        RelayConfig config = new RelayConfig(
-                "test-pop",
-                new RelayConfig.Listen(null, any),
-                new RelayConfig.Management(any, null),
-                Path.of("operators.yaml"),
-                new RelayConfig.Limits(1000, 1000, 1000, 16 * 1024, 16 * 1024),
-                new RelayConfig.Timeouts(Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofMinutes(1)),
-                RelayConfigFile.DEFAULT_DRAIN);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport.ioHandlerFactory());
-        RelayServer server = new RelayServer(
-                config,
-                new Routes(RouteTable.of(List.of(), 1)),
-                new DirectDialer(Duration.ofSeconds(2), RelayServer.WATER_MARK),
-                new DataPathMetrics(new RelayMetrics("test-pop").registry()),
-                new HealthState("test-pop"),
-                group,
-                transport);
+        RelayServer server = server(new RelayConfig.Listen(null, any), group, transport);
         List<Socket> clients = new ArrayList<>();
         try {
             int port = server.start().get(Listener.TLS).getPort();
@@ -115,6 +100,23 @@ class RelayServerTest {
                 transport);
     }
 
+    @FunctionalInterface
+    private interface ServerCheck {
+        void check(RelayServer server) throws Exception;
+    }
+
+    /** A server for {@code listen} on {@code transport} (two loops), checked, then closed with its loops. */
+    private static void withServer(RelayConfig.Listen listen, Transport transport, ServerCheck check) throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport.ioHandlerFactory());
+        RelayServer server = server(listen, group, transport);
+        try {
+            check.check(server);
+        } finally {
+            server.close();
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
     /** A port free for both families now (a dual-stack socket held it). */
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket()) {
@@ -150,10 +152,6 @@ class RelayServerTest {
         }
     }
 
-    private static IoHandlerFactory ioHandler(Transport transport) {
-        return transport.ioHandlerFactory();
-    }
-
     /**
      * {@code tls: ["0.0.0.0:P", "[::]:P"]}: an IPv4 socket and an IPv6-only socket on one port;
      * each family's connections are accepted by the socket of that family.
@@ -169,9 +167,7 @@ class RelayServerTest {
         // io_uring cannot bind an IPv4-only wildcard socket: the relay runs such a config on epoll.
         Transport transport = Transport.forListen(Transport.IO_URING, listen);
         assertThat(transport).isEqualTo(Transport.EPOLL);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, ioHandler(transport));
-        RelayServer server = server(listen, group, transport);
-        try {
+        withServer(listen, transport, server -> {
             server.start();
             assertThat(server.addresses(Listener.TLS))
                     .containsExactly(new InetSocketAddress("0.0.0.0", port), new InetSocketAddress("::", port));
@@ -197,10 +193,7 @@ class RelayServerTest {
                         .isEqualTo(1);
             });
             assertThat(ss(port)).as("ss -ltn").contains("0.0.0.0:" + port).contains("[::]:" + port);
-        } finally {
-            server.close();
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        });
     }
 
     /**
@@ -212,9 +205,7 @@ class RelayServerTest {
     void aLoneIpv6WildcardIsDualStackAndIpv4ClientsReadAsIpv4(Transport transport) throws Exception {
         int port = freePort();
         RelayConfig.Listen listen = new RelayConfig.Listen(null, new InetSocketAddress("::", port));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, ioHandler(transport));
-        RelayServer server = server(listen, group, transport);
-        try {
+        withServer(listen, transport, server -> {
             server.start();
             Map<Boolean, List<Channel>> accepted = acceptedByFamily(
                     server, List.of(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("::1", port)));
@@ -233,10 +224,7 @@ class RelayServerTest {
                         .as("ss -ltn: a dual-stack socket shows as *")
                         .contains("*:" + port);
             }
-        } finally {
-            server.close();
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        });
     }
 
     /** Specific addresses of both families on one port: IPv4 ones stay IPv4-only on io_uring too. */
@@ -252,9 +240,7 @@ class RelayServerTest {
                         new RelayConfig.ListenSocket(new InetSocketAddress("::1", port), true)),
                 List.of());
         assertThat(Transport.forListen(transport, listen)).isEqualTo(transport);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, ioHandler(transport));
-        RelayServer server = server(listen, group, transport);
-        try {
+        withServer(listen, transport, server -> {
             server.start();
             Map<Boolean, List<Channel>> accepted = acceptedByFamily(
                     server, List.of(new InetSocketAddress("127.0.0.1", port), new InetSocketAddress("::1", port)));
@@ -266,50 +252,31 @@ class RelayServerTest {
                     .singleElement()
                     .satisfies(ch -> assertThat(((InetSocketAddress) ch.parent().localAddress()).getAddress())
                             .isEqualTo(InetAddress.ofLiteral("::1")));
-        } finally {
-            server.close();
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+        });
     }
 
-    @Test
-    void ioUringRefusesTheIpv4WildcardBesideIpv6AndSaysWhy() {
+    /**
+     * {@code tls: ["0.0.0.0:P", "[::]:P"]} on a transport that cannot bind it: io_uring (no
+     * IPv4-only wildcard socket) and NIO (no IPV6_V6ONLY) refuse it at start, naming the way out.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "IO_URING, 'listen.tls: 0.0.0.0 beside IPv6 addresses', 'expected: the epoll transport'",
+        "NIO, 'is IPv6-only', 'expected: the io_uring or epoll transport'"
+    })
+    void aTransportThatCannotBindSeparateSocketsRefusesThemAndSaysWhy(Transport transport, String what, String way)
+            throws Exception {
         RelayConfig.Listen listen = new RelayConfig.Listen(
                 List.of(),
                 List.of(
                         new RelayConfig.ListenSocket(new InetSocketAddress("0.0.0.0", 0), false),
                         new RelayConfig.ListenSocket(new InetSocketAddress("::", 0), true)));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, Transport.IO_URING.ioHandlerFactory());
-        RelayServer server = server(listen, group, Transport.IO_URING);
-        try {
+        withServer(listen, transport, server -> {
             assertThatThrownBy(server::start)
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("listen.tls: 0.0.0.0 beside IPv6 addresses")
-                    .hasMessageContaining("expected: the epoll transport");
-        } finally {
-            server.close();
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-    }
-
-    @Test
-    void nioCannotBindAnIpv6OnlySocketAndSaysWhy() {
-        RelayConfig.Listen listen = new RelayConfig.Listen(
-                List.of(),
-                List.of(
-                        new RelayConfig.ListenSocket(new InetSocketAddress("0.0.0.0", 0), false),
-                        new RelayConfig.ListenSocket(new InetSocketAddress("::", 0), true)));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, Transport.NIO.ioHandlerFactory());
-        RelayServer server = server(listen, group, Transport.NIO);
-        try {
-            assertThatThrownBy(server::start)
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("is IPv6-only")
-                    .hasMessageContaining("expected: the io_uring or epoll transport");
-        } finally {
-            server.close();
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
+                    .hasMessageContaining(what)
+                    .hasMessageContaining(way);
+        });
     }
 
     private static String ss(int port) {
