@@ -375,6 +375,11 @@ public final class AnycastController implements AutoCloseable {
                 applied = wanted;
                 appliedGeneration = bird.generation();
                 birdError = null;
+                // Read the protocols back now, so /status and the metrics show the change at once
+                // rather than after the next tick.
+                if (route.observe() instanceof BirdVipRoute.Observed.State state) {
+                    birdProtocolStates = state.states();
+                }
             }
             case BirdVipRoute.Applied.Failed failed -> {
                 applied = null;

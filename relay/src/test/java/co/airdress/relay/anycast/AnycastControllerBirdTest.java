@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.anycast.ReadyzDouble.Mode;
 import co.airdress.relay.testing.Await;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -212,9 +213,14 @@ class AnycastControllerBirdTest {
                     HttpRequest.newBuilder(base.resolve("/status")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(status.statusCode()).isEqualTo(200);
             assertThat(status.body()).contains("\"state\" : \"ANNOUNCED\"").contains("\"applied\" : \"ANNOUNCE\"");
-            assertThat(status.body().replaceAll("\\s+", ""))
-                    .contains(
-                            "\"protocols\":[{\"name\":\"vip\",\"state\":\"up\"},{\"name\":\"vip6\",\"state\":\"up\"}]");
+            // Both VIP protocols read back from BIRD as up ("start" on the way).
+            String bothUp = "\"protocols\":[{\"name\":\"vip\",\"state\":\"up\"},{\"name\":\"vip6\",\"state\":\"up\"}]";
+            Await.until(
+                    WAIT,
+                    "/status lists vip and vip6 up",
+                    () -> get(http, base.resolve("/status"))
+                            .replaceAll("\\s+", "")
+                            .contains(bothUp));
             HttpResponse<String> metrics = http.send(
                     HttpRequest.newBuilder(base.resolve("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.body())
@@ -228,6 +234,18 @@ class AnycastControllerBirdTest {
             throw new AssertionError(e);
         } finally {
             http.close();
+        }
+    }
+
+    private static String get(HttpClient http, URI uri) {
+        try {
+            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+                    .body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 
