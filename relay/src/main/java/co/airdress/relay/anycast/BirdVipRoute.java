@@ -50,21 +50,12 @@ final class BirdVipRoute {
         }
     }
 
-    List<String> protocols() {
-        return protocols;
-    }
-
     /** Every protocol's state column ({@code up}, {@code down}, ...), or a failure. */
     sealed interface Observed {
-        /** The states in the order of {@link #protocols()}. */
+        /** The states, in the order the protocols were given. */
         record State(Map<String, String> states) implements Observed {
             public State {
                 states = Collections.unmodifiableMap(new LinkedHashMap<>(states));
-            }
-
-            /** Whether every protocol announces. */
-            boolean announcing() {
-                return states.values().stream().allMatch(BirdVipRoute::announces);
             }
 
             /** Whether every protocol is where {@code wanted} puts it. */
