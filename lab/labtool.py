@@ -4,8 +4,10 @@
   demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required (IPv4
           or IPv6 addresses in it); answers with the PoP that relayed the connection (TLV 0xE0)
           and the real client; --address :: listens dual-stack
-  loop    a client loop: a new TCP connection + one HTTP request every --interval, one line
-          per attempt ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
+  loop    a client loop: a new TCP connection + one HTTP request every --interval (with --tls:
+          over TLS, SNI --host, certificate checked against --cafile), one line per attempt
+          ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
+  probe   one request (HTTP or TLS, as loop) from --source; prints the PoP that answered
   route   waits until `ip -ts monitor route` logged the VIP via a next hop after --since
   first   waits until the loop logged an answer from --pop after --since
   count   counts the loop's outcomes between --since and --until
@@ -150,8 +152,13 @@ class Attempt:
 
 
 def one_request(a, attempt):
-    with socket.create_connection((a.target, a.port), timeout=a.timeout) as s:
+    source = (a.source, 0) if getattr(a, "source", None) else None
+    with socket.create_connection((a.target, a.port), timeout=a.timeout, source_address=source) as raw:
         attempt.connected_at = time.time()
+        s = raw
+        if a.tls:
+            ctx = ssl.create_default_context(cafile=a.cafile)
+            s = ctx.wrap_socket(raw, server_hostname=a.host)
         s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.host).encode())
         data = bytearray()
         while True:
@@ -189,6 +196,14 @@ def cmd_loop(a):
         n += 1
         time.sleep(max(0.0, a.interval - (time.time() - started)))
     out.close()
+
+
+def cmd_probe(a):
+    try:
+        print(one_request(a, Attempt()))
+    except Exception as e:  # the caller names the gate; say why
+        print("probe failed: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+        sys.exit(1)
 
 
 def parse_ts(line):
@@ -308,6 +323,15 @@ def main():
     lp.add_argument("--max-count", type=int, default=3000)
     lp.add_argument("--stop-file", required=True)
     lp.add_argument("--out", required=True)
+    pr = sub.add_parser("probe")
+    pr.add_argument("--source", help="the client address to send from")
+    pr.add_argument("--timeout", type=float, default=2.0)
+    for q in (lp, pr):
+        q.add_argument("--tls", action="store_true", help="TLS with SNI --host (the port then defaults to 443)")
+        q.add_argument("--cafile", help="with --tls: the CA (the demo's own certificate) to check against")
+    pr.add_argument("--target", default="192.0.2.1")
+    pr.add_argument("--port", type=int)
+    pr.add_argument("--host", default="demo.example.test")
     r = sub.add_parser("route")
     r.add_argument("--log", required=True)
     r.add_argument("--prefix", default="192.0.2.1", help="the route's destination as ip monitor prints it")
@@ -326,7 +350,9 @@ def main():
     c.add_argument("--moved", type=float, help="epoch of the route move, as logged by ip monitor")
     c.add_argument("--lost", type=float, help="epoch at which the relay that held the connections was dead")
     a = p.parse_args()
-    {"demo": cmd_demo, "loop": cmd_loop, "route": cmd_route, "first": cmd_first, "count": cmd_count}[a.cmd](a)
+    if a.cmd == "probe" and a.port is None:
+        a.port = 443 if a.tls else 80
+    {"demo": cmd_demo, "loop": cmd_loop, "probe": cmd_probe, "route": cmd_route, "first": cmd_first, "count": cmd_count}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@
 #                         instead of the default, the relays' WireGuard tunnels (--wireguard)
 #   lab/run.sh --no-rescue  without flow rescue between the PoPs (docker/flow-rescue): see what a
 #                         route move does to connections without it
+#   lab/run.sh --containers [--image=IMAGE]   each PoP's relay and controller from the image
+#                         (default localhost/airdress-relay:dev, docker/build.sh) in the PoP's namespace
+#   lab/run.sh --check-rollout=NEXT[,BROKEN]  containers; then lab/rollout.sh to NEXT, and to BROKEN
+#                         (must stop at pop1 and roll back), with client loops through the VIP; exits 0 or 1
 #
 # Topology (network namespaces, all created and removed by this script):
 #
@@ -68,14 +72,22 @@ WAIT_START=180          # seconds: bound of every start-up wait (JVMs on a loade
 MODE=run
 OPERATOR=wireguard
 RESCUE=1
+CONTAINERS=0
+# shellcheck source=lab/containers.sh
+source "$LAB/containers.sh"
 for arg in "$@"; do
     case "$arg" in
         --check) MODE=check ;;
         --direct) OPERATOR=direct ;;
         --wireguard) OPERATOR=wireguard ;;
         --no-rescue) RESCUE=0 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
-        *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue)" >&2; exit 2 ;;
+        --containers) CONTAINERS=1 ;;
+        --image=?*) IMAGE=${arg#--image=} ;;
+        --check-rollout=?*)
+            MODE=rollout CONTAINERS=1
+            IFS=, read -r ROLLOUT_NEXT ROLLOUT_BROKEN <<<"${arg#--check-rollout=}" ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN])" >&2; exit 2 ;;
     esac
 done
 
@@ -120,6 +132,7 @@ cleanup() {
     set +e
     exec 2>/dev/null  # no "Killed" job notices for the processes stopped below
     log "cleaning up"
+    ((!CONTAINERS)) || containers_remove
     local name
     # Relays first (hard stop; the drain has been shown already), then the controllers (they
     # withdraw on SIGTERM), BIRD, and the rest.
@@ -161,6 +174,7 @@ remove_leftovers() {
     done
     local ifname
     for ifname in "${WG_IFS[@]}"; do rm -f "/var/run/wireguard/$ifname.sock"; done
+    containers_remove
     ((${#left[@]})) || return 0
     log "namespaces from a previous run exist (${left[*]}): removing them and what runs inside"
     for ns in "${left[@]}"; do
@@ -187,7 +201,9 @@ prerequisites() {
         # Debian starts bird.service on install; the lab runs its own instances.
         command -v systemctl >/dev/null 2>&1 && systemctl stop bird >/dev/null 2>&1 || true
     fi
-    if [[ -z "${LAB_JAVA_CP:-}" ]] && ! compgen -G "$ROOT/relay/target/lib/*.jar" >/dev/null; then
+    if ((CONTAINERS)); then
+        containers_prerequisites
+    elif [[ -z "${LAB_JAVA_CP:-}" ]] && ! compgen -G "$ROOT/relay/target/lib/*.jar" >/dev/null; then
         local jdk="${JAVA_HOME:-}"
         if [[ -z "$jdk" || ! -x "$jdk/bin/javac" ]] || ! "$jdk/bin/java" -version 2>&1 | grep -q '"2[5-9]'; then
             jdk=$(ls -d /usr/lib/jvm/*25* 2>/dev/null | sort -r | head -1)
@@ -198,8 +214,10 @@ prerequisites() {
     fi
 }
 
-relay_cmd() {  # the relay's command line: bin/relay, or java on LAB_JAVA_CP (JUnit test)
-    if [[ -n "${LAB_JAVA_CP:-}" ]]; then
+relay_cmd() {  # the relay's command line: bin/relay, java on LAB_JAVA_CP (JUnit test), or the image
+    if ((CONTAINERS)); then
+        echo "podman run --rm -i --no-healthcheck $IMAGE"
+    elif [[ -n "${LAB_JAVA_CP:-}" ]]; then
         local java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
         echo "$java --enable-native-access=ALL-UNNAMED -XX:+UseG1GC ${JAVA_OPTS:-} -cp $LAB_JAVA_CP co.airdress.relay.cli.RelayCommand"
     else
@@ -330,8 +348,8 @@ setup_operator_wireguard() {
     DEMO_ADDR=::
     OPERATOR_UPSTREAM=("wireguard: { public_key: \"$OP_PUB\", address: \"100.96.1.2\" }"
                        "wireguard: { public_key: \"$OP_PUB\", address: \"2001:db8:96:2::2\" }")
-    RELAY_WIREGUARD=("wireguard: { interface: lab-relay-p1, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.1.1/24\"] }"
-                     "wireguard: { interface: lab-relay-p2, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.2.1/24\", \"2001:db8:96:2::1/64\"] }")
+    RELAY_WIREGUARD=("wireguard: { interface: lab-relay-p1, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.1.1/24\"]$(wireguard_state_option 1) }"
+                     "wireguard: { interface: lab-relay-p2, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.2.1/24\", \"2001:db8:96:2::1/64\"]$(wireguard_state_option 2) }")
 }
 declare -a RELAY_PUB=()
 
@@ -388,6 +406,12 @@ show_tunnels() {
         { ip netns exec lab-op wg show "lab-op-p$n" || true; } | sed 's/^/    /'
     done
     for n in 1 2; do
+        if ((CONTAINERS)); then  # the UAPI socket is inside the container: its management API instead
+            relay_running "$n" || continue
+            log "GET /v1/peers of pop$n's relay (its UAPI socket is inside its container):"
+            { ip netns exec "lab-pop$n" curl -s -m 2 http://127.0.0.1:9090/v1/peers || true; echo; } | sed 's/^/    /'
+            continue
+        fi
         [[ -n "${PIDS[relay-pop$n]:-}" ]] && kill -0 "${PIDS[relay-pop$n]}" 2>/dev/null || continue
         log "wg show lab-relay-p$n (the relay's read-only UAPI socket, in lab-pop$n):"
         { ip netns exec "lab-pop$n" wg show "lab-relay-p$n" || true; } | sed 's/^/    /'
@@ -451,7 +475,7 @@ EOF
     cat >"$D/pop$n/relay.yaml" <<EOF
 pop: pop$n
 ${RELAY_LISTEN[n - 1]}
-management: { listen: "127.0.0.1:9090" }
+management: { listen: "127.0.0.1:9090", controller_status: "127.0.0.1:9191" }
 operators_file: operators.yaml
 drain: { delay: $RELAY_DRAIN_DELAY, timeout: $RELAY_DRAIN_TIMEOUT }
 ${RELAY_WIREGUARD[n - 1]}
@@ -465,18 +489,32 @@ RELAY_LISTEN=('listen: { http: ["0.0.0.0:80", "[::]:80"], tls: ["0.0.0.0:443", "
 
 start_relay() {  # start_relay N
     local n="$1"
+    if ((CONTAINERS)); then
+        "$D/pop$n/deploy" "$IMAGE" relay
+        return 0
+    fi
     # shellcheck disable=SC2046 # relay_cmd is a command line
     start "relay-pop$n" "lab-pop$n" $(relay_cmd) run --config "$D/pop$n/relay.yaml"
 }
 
+controller_args() {  # controller_args N: sets CONTROLLER_ARGS, pop N's `relay controller ...`
+    local n="$1"
+    CONTROLLER_ARGS=(controller --pop "pop$n"
+        --readyz http://127.0.0.1:9090/readyz --bird-socket "$D/pop$n/bird.ctl" --state-file "$D/pop$n/vip-state.conf"
+        --interval "$CTRL_INTERVAL" --timeout "$CTRL_TIMEOUT" --fall "$CTRL_FALL" --rise "$CTRL_RISE"
+        --drain-delay "$CTRL_DRAIN_DELAY" --backoff-base "$CTRL_BACKOFF_BASE" --backoff-max "$CTRL_BACKOFF_MAX"
+        --status-listen 127.0.0.1:9191 --protocol vip,vip6)
+}
+
 start_controller() {  # start_controller N
     local n="$1"
+    if ((CONTAINERS)); then
+        "$D/pop$n/deploy" "$IMAGE" controller
+        return 0
+    fi
+    controller_args "$n"
     # shellcheck disable=SC2046
-    start "controller-pop$n" "lab-pop$n" $(relay_cmd) controller \
-        --readyz http://127.0.0.1:9090/readyz --bird-socket "$D/pop$n/bird.ctl" --state-file "$D/pop$n/vip-state.conf" \
-        --interval "$CTRL_INTERVAL" --timeout "$CTRL_TIMEOUT" --fall "$CTRL_FALL" --rise "$CTRL_RISE" \
-        --drain-delay "$CTRL_DRAIN_DELAY" --backoff-base "$CTRL_BACKOFF_BASE" --backoff-max "$CTRL_BACKOFF_MAX" \
-        --status-listen 127.0.0.1:9191 --protocol vip,vip6
+    start "controller-pop$n" "lab-pop$n" $(relay_cmd) "${CONTROLLER_ARGS[@]}"
 }
 
 # ---- observation -----------------------------------------------------------------------------------
@@ -504,7 +542,14 @@ await() {  # await SECONDS WHAT CMD...: poll every 50 ms, bounded
         sleep 0.05
     done
 }
-alive() { kill -0 "${PIDS[$1]}" 2>/dev/null || die "$1 exited; its log ($D/$1.log):$(echo; tail -20 "$D/$1.log")"; }
+alive() {  # alive NAME: a process this script started, or in container mode a relay or controller container
+    if ((CONTAINERS)) && [[ $1 == relay-pop* || $1 == controller-pop* ]]; then
+        container_running "$(ctr "$1")" && return 0
+    else
+        kill -0 "${PIDS[$1]}" 2>/dev/null && return 0
+    fi
+    die "$1 exited; its log ($D/$1.log):$(echo; tail -20 "$D/$1.log")"
+}
 relay_ready() { alive "relay-pop$1"; [[ "$(readyz "$1")" == 200 ]]; }
 announced() { alive "controller-pop$1"; [[ "$(controller_state "$1")" == ANNOUNCED ]]; }
 routes_via() { [[ "$(route_via 4)" == "$(hop 4 "$1")" && "$(route_via 6)" == "$(hop 6 "$1")" ]]; }  # both VIPs via pop N
@@ -579,17 +624,16 @@ check() {
         # Check 2 restarts this relay and expects it to re-handshake with the endpoint it kept; a
         # relay killed within its 200 ms save interval of the first handshake would not have it yet.
         await 10 "pop1's relay to keep lab-op's endpoint in lab-relay-p1.endpoints" \
-            grep -q ' 10\.0\.11\.2:' "$D/pop1/lab-relay-p1.endpoints"
+            grep -q ' 10\.0\.11\.2:' "$(endpoints_file 1)"
     fi
     start_loops
     local rescued_kill
     rescued_kill=$(rescued 1)
     t0=$(now)
-    kill -KILL "${PIDS[relay-pop1]}"
-    wait "${PIDS[relay-pop1]}" 2>/dev/null || true
+    relay_signal 1 KILL
+    relay_reap 1
     local t_dead
     t_dead=$(now)  # reaped: its sockets, the listeners among them, are closed
-    unset "PIDS[relay-pop1]"
     for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
     for f in "${FAMILIES[@]}"; do
         t_client[$f]=$(tool first --log "${LOOP_LOG[$f]}" --pop pop2 --since "$t0" --timeout 10) || t_client[$f]=timeout
@@ -634,17 +678,16 @@ check() {
     local rescued0
     rescued0=$(rescued 2)
     t0=$(now)
-    kill -TERM "${PIDS[relay-pop1]}"
+    relay_signal 1 TERM
     for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
     local deadline=$((SECONDS + 30)) exited=timeout
     while ((SECONDS < deadline)); do
-        if ! kill -0 "${PIDS[relay-pop1]}" 2>/dev/null; then exited=$(elapsed "$t0" "$(now)"); break; fi
+        if ! relay_running 1; then exited=$(elapsed "$t0" "$(now)"); break; fi
         sleep 0.05
     done
-    local rc=0
-    [[ $exited != timeout ]] || kill -KILL "${PIDS[relay-pop1]}" 2>/dev/null  # keep the wait below bounded
-    wait "${PIDS[relay-pop1]}" 2>/dev/null || rc=$?
-    unset "PIDS[relay-pop1]"
+    [[ $exited != timeout ]] || relay_signal 1 KILL 2>/dev/null  # keep the wait below bounded
+    relay_reap 1
+    local rc=$RELAY_RC
     sleep 0.5  # keep the loops going past the listener's close and the exit
     stop_loops
     for f in "${FAMILIES[@]}"; do
@@ -677,9 +720,13 @@ check() {
 
     echo
     show_tunnels
-    log "summary (operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY):"
+    verdict "$ok" "operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+}
+
+verdict() {  # verdict OK SETTINGS: the summary of a check's RESULTS, CHECK PASSED (return 0) or FAILED (1)
+    log "summary ($2):"
     printf '    %s\n' "${RESULTS[@]}"
-    if ((ok)); then log "CHECK PASSED"; return 0; fi
+    if (($1)); then log "CHECK PASSED"; return 0; fi
     log "CHECK FAILED"
     return 1
 }
@@ -700,7 +747,7 @@ main() {
     echo $$ >"$LOCK"
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    log "lab state in $D; operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+    log "lab state in $D; operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY$( ((!CONTAINERS)) || echo "; relay and controller: containers from $IMAGE")"
     setup_network
     setup_network_ipv6
     setup_rescue
@@ -708,7 +755,13 @@ main() {
     start_demo
     setup_bird
     local n
-    for n in 1 2; do write_relay_config "$n"; start_relay "$n"; start_controller "$n"; done
+    ((!CONTAINERS)) || setup_catchments
+    for n in 1 2; do
+        write_relay_config "$n"
+        if ((CONTAINERS)); then controller_args "$n"; containers_prepare_pop "$n"; fi
+        start_relay "$n"
+        start_controller "$n"
+    done
     await 30 "BGP sessions pop1 and pop2 (IPv4 and IPv6) at the router" \
         eval 'bgp_up pop1 && bgp_up pop2 && bgp_up pop1_6 && bgp_up pop2_6'
     log "BGP up; waiting for the relays (JVM start) and the controllers' announcements"
@@ -725,6 +778,10 @@ main() {
     show_tunnels
     if [[ $MODE == check ]]; then
         check
+        exit $?
+    fi
+    if [[ $MODE == rollout ]]; then
+        check_rollout
         exit $?
     fi
     log "lab running. Try: ip netns exec lab-client curl -H 'Host: $HOST' http://$VIP/ (or http://[$VIP6]/) ; Ctrl-C removes everything"

@@ -64,7 +64,23 @@ public final class AnycastController implements AutoCloseable {
             Duration timeout,
             Duration birdTimeout,
             AnnouncementPolicy.Settings policy,
-            InetSocketAddress statusListen) {
+            InetSocketAddress statusListen,
+            @Nullable String pop) {
+
+        /** Without a PoP name: the metrics carry no {@code pop} label. */
+        public Config(
+                URI readyz,
+                Path birdSocket,
+                List<String> protocols,
+                Path stateFile,
+                Duration interval,
+                Duration timeout,
+                Duration birdTimeout,
+                AnnouncementPolicy.Settings policy,
+                InetSocketAddress statusListen) {
+            this(readyz, birdSocket, protocols, stateFile, interval, timeout, birdTimeout, policy, statusListen, null);
+        }
+
         public Config {
             requireNonNull(readyz, "readyz");
             requireNonNull(birdSocket, "birdSocket");
@@ -110,8 +126,8 @@ public final class AnycastController implements AutoCloseable {
     private final HealthProbe probe;
     private final BirdControl bird;
     private final BirdVipRoute route;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final JvmMetrics jvmMetrics = JvmMetrics.bindTo(registry);
+    private final PrometheusMeterRegistry registry;
+    private final JvmMetrics jvmMetrics;
     private final Map<ProbeOutcome, Counter> probeCounters = new EnumMap<>(ProbeOutcome.class);
     private final Timer probeTimer;
     private final Counter transitions;
@@ -141,6 +157,8 @@ public final class AnycastController implements AutoCloseable {
     /** Binds the status listener; nothing runs until {@link #start}. */
     public AnycastController(Config config) throws IOException {
         this.config = requireNonNull(config, "config");
+        this.registry = registry(config.pop());
+        this.jvmMetrics = JvmMetrics.bindTo(registry);
         this.policy = new AnnouncementPolicy(config.policy());
         this.probe = new HealthProbe(config.readyz(), config.timeout());
         this.bird = new BirdControl(config.birdSocket(), config.birdTimeout());
@@ -219,6 +237,15 @@ public final class AnycastController implements AutoCloseable {
         statusServer.createContext("/status", this::serveStatus);
         statusServer.createContext("/metrics", this::serveMetrics);
         statusServer.setExecutor(statusExecutor);
+    }
+
+    /** Every meter carries the PoP's name as {@code pop}, as the relay's do, when it is known. */
+    private static PrometheusMeterRegistry registry(@Nullable String pop) {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        if (pop != null) {
+            r.config().commonTags("pop", pop);
+        }
+        return r;
     }
 
     private static Thread thread(Runnable r, String name) {

@@ -3,6 +3,7 @@ package co.airdress.relay.cli;
 import co.airdress.relay.anycast.AnnouncementPolicy;
 import co.airdress.relay.anycast.AnycastController;
 import co.airdress.relay.config.DurationText;
+import co.airdress.relay.config.NameRule;
 import co.airdress.relay.net.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -144,6 +145,13 @@ public final class ControllerCommand implements Callable<Integer> {
             description = "Where /status (JSON) and /metrics (Prometheus) are served (default: ${DEFAULT-VALUE}).")
     String statusListen = "127.0.0.1:9191";
 
+    @Option(
+            names = "--pop",
+            paramLabel = "NAME",
+            description = "This PoP's name (the relay's pop:): the pop label of every metric, which dashboards and"
+                    + " alerts join the relay's metrics by (default: none, no pop label).")
+    String pop;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ControllerCommand()).execute(args));
     }
@@ -214,6 +222,9 @@ public final class ControllerCommand implements Callable<Integer> {
         }
         notNegative("--flap-window", flapWindow);
         positive("--bird-timeout", birdTimeout);
+        if (pop != null && !NameRule.matches(pop)) {
+            throw invalid("--pop", pop, NameRule.EXPECTATION);
+        }
         Path state = stateFile.toAbsolutePath();
         if (state.getParent() == null) {
             throw invalid("--state-file", stateFile, "a file path");
@@ -227,7 +238,8 @@ public final class ControllerCommand implements Callable<Integer> {
                 probeTimeout,
                 birdTimeout,
                 new AnnouncementPolicy.Settings(rise, fall, drainDelay, backoffBase, backoffMax, flapWindow),
-                listenAddress());
+                listenAddress(),
+                pop);
     }
 
     /** {@code --status-listen}: an IP literal and a port, as every address the relay reads; no DNS. */

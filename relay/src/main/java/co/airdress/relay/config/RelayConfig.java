@@ -2,7 +2,9 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,9 +23,10 @@ public record RelayConfig(
         Limits limits,
         Timeouts timeouts,
         Drain drain,
-        @Nullable WireGuardConfig wireguard) {
+        @Nullable WireGuardConfig wireguard,
+        Upstreams upstreams) {
 
-    /** A relay without a WireGuard tunnel (direct upstreams only). */
+    /** A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams. */
     public RelayConfig(
             String pop,
             Listen listen,
@@ -32,7 +35,7 @@ public record RelayConfig(
             Limits limits,
             Timeouts timeouts,
             Drain drain) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null);
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT);
     }
 
     /**
@@ -70,14 +73,82 @@ public record RelayConfig(
         }
     }
 
-    /** Management listener and the bearer token file for mutating /v1 calls (none: they are refused). */
+    /**
+     * Management listener, the bearer token file for /v1 calls (none: changes refused, reads
+     * open), and the anycast controller's status address, which the status page asks whether the
+     * VIP is announced (none: shown as unknown).
+     */
     public record Management(
-            InetSocketAddress listen, @Nullable Path tokenFile) {}
+            InetSocketAddress listen,
+            @Nullable Path tokenFile,
+            @Nullable InetSocketAddress controllerStatus) {
 
+        /** Without a controller status address. */
+        public Management(InetSocketAddress listen, @Nullable Path tokenFile) {
+            this(listen, tokenFile, null);
+        }
+    }
+
+    /**
+     * The data path's limits (relay/README.md, docs/limits-and-rules.md).
+     *
+     * @param maxConnectionsPerIp open connections per source: an IPv4 address or an IPv6 prefix
+     * @param maxPeekingPerIp connections per source whose host is not known yet
+     * @param ipv6Prefix the prefix length an IPv6 source is counted by, for these limits and the
+     *     WireGuard handshake rate limiter (32..128)
+     * @param maxClientHello handshake bytes of a ClientHello
+     * @param maxTlsPeek bytes the TLS listener reads before the host must be known, record headers
+     *     included; at least {@code maxClientHello + 5}
+     * @param maxHttpHead bytes of the first request head, through the empty line
+     */
     public record Limits(
-            int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {}
+            int maxConnections,
+            int maxConnectionsPerIp,
+            int maxPeekingPerIp,
+            int ipv6Prefix,
+            int maxClientHello,
+            int maxTlsPeek,
+            int maxHttpHead) {
+
+        public Limits {
+            if (ipv6Prefix < SourcePrefix.MIN_IPV6_LENGTH || ipv6Prefix > SourcePrefix.MAX_IPV6_LENGTH) {
+                throw new IllegalArgumentException("ipv6Prefix: " + ipv6Prefix + " (expected: "
+                        + SourcePrefix.MIN_IPV6_LENGTH + ".." + SourcePrefix.MAX_IPV6_LENGTH + ")");
+            }
+            if (maxTlsPeek < maxClientHello + 5) {
+                throw new IllegalArgumentException("maxTlsPeek: " + maxTlsPeek
+                        + " (expected: at least maxClientHello + 5 = " + (maxClientHello + 5) + ")");
+            }
+        }
+
+        /**
+         * With IPv6 sources counted by /64 and {@code maxTlsPeek} derived from {@code maxClientHello}
+         * ({@link ClientHelloPeek#maxBytesFor}).
+         */
+        public Limits(
+                int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {
+            this(
+                    maxConnections,
+                    maxConnectionsPerIp,
+                    maxPeekingPerIp,
+                    SourcePrefix.DEFAULT_IPV6_LENGTH,
+                    maxClientHello,
+                    ClientHelloPeek.maxBytesFor(maxClientHello),
+                    maxHttpHead);
+        }
+    }
 
     public record Timeouts(Duration peek, Duration connect, Duration idle) {}
 
     public record Drain(Duration delay, Duration timeout) {}
+
+    /**
+     * What a direct upstream may point at besides the rules that always hold (see {@link RelayContext}).
+     *
+     * @param allowLoopback whether upstreams on loopback addresses (127.0.0.0/8, ::1) are accepted:
+     *     for tests and single-host labs whose upstream servers run beside the relay
+     */
+    public record Upstreams(boolean allowLoopback) {
+        public static final Upstreams DEFAULT = new Upstreams(false);
+    }
 }

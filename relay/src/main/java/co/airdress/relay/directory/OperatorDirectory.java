@@ -6,11 +6,12 @@ import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
-import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -103,7 +104,7 @@ public final class OperatorDirectory implements AutoCloseable {
     private long version;
     private volatile boolean loaded;
     private boolean started;
-    private @Nullable WireGuardConfig tunnel;
+    private RelayContext relay = RelayContext.of(null, RelayConfig.Upstreams.DEFAULT);
 
     public OperatorDirectory(Path file, Routes routes, HealthState health, RelayMetrics metrics) {
         this(file, routes, health, metrics, DEFAULT_DEBOUNCE);
@@ -142,11 +143,13 @@ public final class OperatorDirectory implements AutoCloseable {
     }
 
     /**
-     * The relay's WireGuard interface (null: none): every load, reload and API change checks that
-     * WireGuard operators' addresses lie inside its prefixes. Call before {@link #start}.
+     * The relay the operators run on: every load, reload and API change checks them against it
+     * ({@link OperatorsFile#validateAgainst}): WireGuard operators' addresses inside its tunnel
+     * prefixes, direct upstreams not reaching the relay or its host. Without it: no tunnel, no
+     * listeners known, loopback upstreams refused. Call before {@link #start}.
      */
-    public OperatorDirectory tunnel(@Nullable WireGuardConfig config) {
-        this.tunnel = config;
+    public OperatorDirectory relay(RelayContext context) {
+        this.relay = requireNonNull(context, "context");
         return this;
     }
 
@@ -263,7 +266,7 @@ public final class OperatorDirectory implements AutoCloseable {
     private Put doPut(Operator operator) {
         catchUpWithFile();
         List<ConfigProblem> problems = new ArrayList<>(OperatorsFile.validate(operator, "operator"));
-        problems.addAll(OperatorsFile.validateTunnel(operator, "operator", tunnel));
+        problems.addAll(OperatorsFile.validateAgainst(operator, "operator", relay));
         if (!problems.isEmpty()) {
             return new Put.Invalid(problems);
         }
@@ -350,9 +353,9 @@ public final class OperatorDirectory implements AutoCloseable {
             case OperatorsFileSource.Reading.Changed changed -> {
                 Parsed<List<Operator>> parsed = OperatorsFile.parse(changed.text(), file.toString());
                 if (parsed instanceof Parsed.Ok<List<Operator>> ok) {
-                    List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(ok.value(), tunnel);
-                    if (!tunnelProblems.isEmpty()) {
-                        parsed = new Parsed.Invalid<>(file.toString(), tunnelProblems);
+                    List<ConfigProblem> relayProblems = OperatorsFile.validateAgainst(ok.value(), relay);
+                    if (!relayProblems.isEmpty()) {
+                        parsed = new Parsed.Invalid<>(file.toString(), relayProblems);
                     }
                 }
                 return switch (parsed) {

@@ -12,6 +12,7 @@ import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.net.HostPort;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -77,14 +78,17 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         this.group = requireNonNull(group, "group");
         this.transport = requireNonNull(transport, "transport");
         this.accessLog = new AccessLog(config.pop());
+        SourcePrefix sources = new SourcePrefix(config.limits().ipv6Prefix());
         this.limit = new ConnectionLimitHandler(
-                config.limits().maxConnections(), config.limits().maxConnectionsPerIp(), ch -> {
+                config.limits().maxConnections(),
+                new AddressCounter(config.limits().maxConnectionsPerIp(), sources),
+                ch -> {
                     ConnectionRecord r = ch.attr(RelayInitializer.RECORD).get();
                     if (r != null) {
                         r.outcome(Outcome.OVER_LIMIT);
                     }
                 });
-        this.peeking = new AddressCounter(config.limits().maxPeekingPerIp());
+        this.peeking = new AddressCounter(config.limits().maxPeekingPerIp(), sources);
     }
 
     /**

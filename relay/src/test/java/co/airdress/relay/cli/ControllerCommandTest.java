@@ -115,4 +115,13 @@ class ControllerCommandTest {
         assertThat(ok.command().config().statusListen().getAddress().isAnyLocalAddress())
                 .isTrue();
     }
+
+    @Test
+    void thePopNameFollowsTheRelaysRule() {
+        assertThat(validate().command().config().pop()).isNull();
+        assertThat(validate("--pop", "ams1").command().config().pop()).isEqualTo("ams1");
+        Run bad = validate("--pop", "AMS_1");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("--pop: AMS_1 (expected: a name of 1 to 63 characters a-z, 0-9 and '-'");
+    }
 }

@@ -69,6 +69,16 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void loopbackUpstreamsAreRefusedUnlessTheConfigAllowsThem() {
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n").upstreams().allowLoopback())
+                .isFalse();
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nupstreams: { allow_loopback: true }\n")
+                        .upstreams()
+                        .allowLoopback())
+                .isTrue();
+    }
+
+    @Test
     void resolvesRelativePathsAgainstTheConfigDirectory() {
         RelayConfig c = ok(
                 "pop: a\nlisten: { http: \"127.0.0.1:0\" }\noperators_file: ops/o.yaml\nmanagement: { token_file: t }\n");
@@ -82,6 +92,54 @@ class RelayConfigFileTest {
                 "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_http_head: 1KiB }\n");
         assertThat(c.limits().maxClientHello()).isEqualTo(4096);
         assertThat(c.limits().maxHttpHead()).isEqualTo(1024);
+    }
+
+    @Test
+    void readsTheControllersStatusAddressForTheStatusPage() {
+        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                + "management: { controller_status: \"127.0.0.1:9191\" }\n");
+        assertThat(c.management().controllerStatus()).isEqualTo(new InetSocketAddress("127.0.0.1", 9191));
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n")
+                        .management()
+                        .controllerStatus())
+                .isNull();
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                        + "management: { controller_status: \"localhost:9191\" }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("management.controller_status: \"localhost:9191\" (expected: host:port with an IP literal"
+                        + " host (the controller's --status-listen, e.g. 127.0.0.1:9191) and port 1..65535)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                        + "management: { controller_status: \"127.0.0.1:0\" }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("management.controller_status: \"127.0.0.1:0\"");
+    }
+
+    @Test
+    void ipv6SourcesAreCountedByPrefix() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.ipv6Prefix()).isEqualTo(64);
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 56 }\n")
+                        .limits()
+                        .ipv6Prefix())
+                .isEqualTo(56);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 31 }\n"))
+                .containsExactly("limits.ipv6_prefix: 31 (expected: an integer from 32 to 128)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 129 }\n"))
+                .containsExactly("limits.ipv6_prefix: 129 (expected: an integer from 32 to 128)");
+    }
+
+    @Test
+    void theTlsPeekBoundFollowsTheHelloCapUnlessSet() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.maxTlsPeek()).isEqualTo(16384 + 5 * 256);
+        RelayConfig derived = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096 }\n");
+        assertThat(derived.limits().maxTlsPeek()).isEqualTo(4096 + 5 * 64);
+        RelayConfig set = ok(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_tls_peek: 8KiB }\n");
+        assertThat(set.limits().maxTlsPeek()).isEqualTo(8192);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_tls_peek: 16KiB }\n"))
+                .containsExactly(
+                        "limits.max_tls_peek: \"16KiB\" (expected: at least max_client_hello + 5 = 16389 bytes: a hello at the cap and its record header)");
     }
 
     @Test
@@ -120,7 +178,7 @@ class RelayConfigFileTest {
         assertThat(p)
                 .containsExactlyInAnyOrder(
                         "listen.https: unknown key (expected: one of http, tls)",
-                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
+                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 

@@ -12,6 +12,7 @@ import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
@@ -88,7 +89,7 @@ class WireGuardOperatorTest {
     void operatorsBehindWireGuardAreReachedByHostAndSniAndIsolated() throws Exception {
         try (WireGuardRelayFixture rig = WireGuardRelayFixture.create(dir, "wgrl")) {
             String ifName = rig.interfaceName("rwg");
-            Files.writeString(dir.resolve("admin.token"), "wg-e2e-token\n");
+            SecretFiles.write(dir.resolve("admin.token"), "wg-e2e-token\n");
             rig.writeConfig(
                     """
                     pop: wge2e
@@ -250,7 +251,12 @@ class WireGuardOperatorTest {
                                     "http://[" + B_ADDRESS + "]:" + OperatorServices.HTTP_PORT + "/");
                     assertThat(toB.exitCode()).as("A -> B: %s", toB.output()).isNotZero();
                     assertThat(toB.output()).doesNotContain("operator-b");
-                    String peers = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/v1/peers");
+                    String peers = relayNs.exec(
+                            "curl",
+                            "-sf",
+                            "-H",
+                            "Authorization: Bearer wg-e2e-token",
+                            "http://127.0.0.1:9090/v1/peers");
                     assertThat(peers).containsPattern("\"operator\":\"a\".*\"destination_not_allowed\":[1-9]");
                     String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
                     assertThat(metrics)

@@ -7,7 +7,9 @@ import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.RelayCommandLine;
 import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
@@ -135,7 +137,7 @@ public final class WireGuardRelayFixture implements AutoCloseable {
             topology.relay().addAddress("rvc" + id, RELAY_CLIENT_SIDE6 + "/64");
             client.addAddress("cvc" + id, CLIENT_ADDRESS6 + "/64");
             WireGuardRelayFixture fixture = new WireGuardRelayFixture(dir, topology, client);
-            Files.writeString(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
+            SecretFiles.write(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
             return fixture;
         } catch (IOException | RuntimeException e) {
             if (client != null) {
@@ -215,19 +217,11 @@ public final class WireGuardRelayFixture implements AutoCloseable {
 
     /** Starts the relay daemon ({@code relay run --config relay.yaml}) in its namespace. */
     public ExternalProcess startRelay(String name) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return relayNamespace()
                 .start(
                         name,
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand",
-                        "run",
-                        "--config",
-                        dir.resolve("relay.yaml").toString());
+                        RelayCommandLine.run(dir.resolve("relay.yaml"), "-XX:TieredStopAtLevel=1")
+                                .toArray(String[]::new));
     }
 
     /** Waits until the relay answers /readyz with its tunnel up; fails at once if it exits. */
