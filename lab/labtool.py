@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Helpers of lab/run.sh (Python 3 standard library only).
 
-  demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required;
-          answers with the PoP that relayed the connection (TLV 0xE0) and the real client
+  demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required (IPv4
+          or IPv6 addresses in it); answers with the PoP that relayed the connection (TLV 0xE0)
+          and the real client; --address :: listens dual-stack
   loop    a client loop: a new TCP connection + one HTTP request every --interval (with --tls:
           over TLS, SNI --host, certificate checked against --cafile), one line per attempt
           ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
@@ -104,7 +105,14 @@ class DemoServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, addr, tls_context):
         self.tls_context = tls_context
+        # "::" is one dual-stack socket: IPv6, and IPv4 as ::ffff:a.b.c.d
+        self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         super().__init__(addr, None)
+
+    def server_bind(self):
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
 
     def finish_request(self, request, client_address):
         # On the connection's own thread: PROXY header first (bounded by a timeout), then TLS if any.
@@ -326,7 +334,7 @@ def main():
     pr.add_argument("--host", default="demo.example.test")
     r = sub.add_parser("route")
     r.add_argument("--log", required=True)
-    r.add_argument("--prefix", default="192.0.2.1")
+    r.add_argument("--prefix", default="192.0.2.1", help="the route's destination as ip monitor prints it")
     r.add_argument("--via", required=True)
     r.add_argument("--since", type=float, required=True)
     r.add_argument("--timeout", type=float, default=10)

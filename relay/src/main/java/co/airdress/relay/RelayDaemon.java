@@ -100,7 +100,7 @@ public final class RelayDaemon implements AutoCloseable {
                 jvmMetrics.close();
             }
         }
-        Transport transport = Transport.select();
+        Transport transport = Transport.forListen(Transport.select(), config.listen());
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         OperatorDialer dialer = defaultDialer(config, t, metrics);

@@ -46,7 +46,6 @@ public final class RelayConfigFile {
 
     private static final Set<String> ROOT_KEYS = Set.of(
             "pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard", "upstreams");
-    private static final Set<String> LISTEN_KEYS = Set.of("http", "tls");
     private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file", "controller_status");
     private static final Set<String> LIMITS_KEYS = Set.of(
             "max_connections",
@@ -129,7 +128,7 @@ public final class RelayConfigFile {
             pop = t.name("pop", popNode);
         }
 
-        RelayConfig.Listen listen = listen(t, root);
+        RelayConfig.Listen listen = ListenSection.read(t, root);
         RelayConfig.Management management = management(t, root, baseDir);
 
         Path operatorsFile = baseDir.resolve(DEFAULT_OPERATORS_FILE);
@@ -152,27 +151,6 @@ public final class RelayConfigFile {
         }
         return new Parsed.Ok<>(new RelayConfig(
                 pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard, upstreams));
-    }
-
-    private static RelayConfig.Listen listen(YamlTree t, JsonNode root) {
-        JsonNode node = t.required("", root, "listen");
-        if (node == null || !t.object("listen", node, LISTEN_KEYS)) {
-            return new RelayConfig.Listen(null, null);
-        }
-        InetSocketAddress http = null;
-        InetSocketAddress tls = null;
-        JsonNode h = YamlTree.optional(node, "http");
-        if (h != null) {
-            http = t.address("listen.http", h, 0, "[::] or 0.0.0.0 for every address; port 0 picks a free one");
-        }
-        JsonNode s = YamlTree.optional(node, "tls");
-        if (s != null) {
-            tls = t.address("listen.tls", s, 0, "[::] or 0.0.0.0 for every address; port 0 picks a free one");
-        }
-        if (h == null && s == null) {
-            t.problem("listen", "no listener (expected: at least one of http, tls)");
-        }
-        return new RelayConfig.Listen(http, tls);
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {

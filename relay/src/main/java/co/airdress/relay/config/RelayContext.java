@@ -75,11 +75,11 @@ public record RelayContext(
     public static RelayContext of(RelayConfig config) {
         requireNonNull(config, "config");
         List<Endpoint> endpoints = new ArrayList<>();
-        if (config.listen().http() != null) {
-            endpoints.add(new Endpoint("listen.http", config.listen().http()));
+        for (RelayConfig.ListenSocket s : config.listen().http()) {
+            endpoints.add(new Endpoint("listen.http", s.address()));
         }
-        if (config.listen().tls() != null) {
-            endpoints.add(new Endpoint("listen.tls", config.listen().tls()));
+        for (RelayConfig.ListenSocket s : config.listen().tls()) {
+            endpoints.add(new Endpoint("listen.tls", s.address()));
         }
         endpoints.add(new Endpoint("management.listen", config.management().listen()));
         return new RelayContext(endpoints, config.wireguard(), config.upstreams(), LocalAddresses::current);

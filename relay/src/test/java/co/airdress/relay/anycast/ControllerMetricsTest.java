@@ -24,7 +24,7 @@ class ControllerMetricsTest {
         AnycastController.Config config = new AnycastController.Config(
                 URI.create("http://127.0.0.1:1/readyz"), // refused: nothing needs to answer
                 dir.resolve("no-bird.ctl"),
-                "vip",
+                List.of("vip"),
                 dir.resolve("vip-state.conf"),
                 Duration.ofMillis(500),
                 Duration.ofMillis(400),

@@ -41,8 +41,11 @@ class RelayConfigFileTest {
     void readsTheExampleFromTheIssue() {
         RelayConfig c = ok(EXAMPLE);
         assertThat(c.pop()).isEqualTo("ams1");
-        assertThat(c.listen().http()).isEqualTo(new InetSocketAddress("::", 80));
-        assertThat(c.listen().tls().getPort()).isEqualTo(443);
+        assertThat(c.listen().http())
+                .containsExactly(new RelayConfig.ListenSocket(new InetSocketAddress("::", 80), false));
+        assertThat(c.listen().tls())
+                .singleElement()
+                .satisfies(s -> assertThat(s.address().getPort()).isEqualTo(443));
         assertThat(c.management().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
         assertThat(c.management().tokenFile()).isEqualTo(Path.of("/etc/relay/admin.token"));
         assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
@@ -56,7 +59,7 @@ class RelayConfigFileTest {
     @Test
     void appliesDefaultsToAMinimalFile() {
         RelayConfig c = ok("pop: ams1\nlisten: { tls: \"0.0.0.0:443\" }\n");
-        assertThat(c.listen().http()).isNull();
+        assertThat(c.listen().http()).isEmpty();
         assertThat(c.management().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
         assertThat(c.management().tokenFile()).isNull();
         assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
@@ -177,6 +180,79 @@ class RelayConfigFileTest {
                         "listen.https: unknown key (expected: one of http, tls)",
                         "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
+    }
+
+    @Test
+    void aListenerTakesOneAddressOrAListAndIpv6BesideIpv4IsIpv6Only() {
+        RelayConfig c = ok("""
+                pop: a
+                listen:
+                  http: ["0.0.0.0:80", "[::]:80"]
+                  tls: ["[::]:443"]
+                """);
+        assertThat(c.listen().http())
+                .containsExactly(
+                        new RelayConfig.ListenSocket(new InetSocketAddress("0.0.0.0", 80), false),
+                        new RelayConfig.ListenSocket(new InetSocketAddress("::", 80), true));
+        assertThat(c.listen().tls())
+                .as("IPv6 only in its listener: dual stack")
+                .containsExactly(new RelayConfig.ListenSocket(new InetSocketAddress("::", 443), false));
+
+        RelayConfig specific = ok("""
+                pop: a
+                listen: { tls: ["192.0.2.1:443", "[2001:db8::1]:443", "[2001:db8::2]:443"] }
+                """);
+        assertThat(specific.listen().tls())
+                .extracting(RelayConfig.ListenSocket::ipv6Only)
+                .containsExactly(false, true, true);
+        assertThat(ok("pop: a\nlisten: { tls: [\"[2001:db8::1]:443\", \"[::1]:443\"] }\n")
+                        .listen()
+                        .tls())
+                .extracting(RelayConfig.ListenSocket::ipv6Only)
+                .containsExactly(false, false);
+    }
+
+    @Test
+    void refusesListenAddressesOneSocketCouldNotTellApart() {
+        assertThat(problems("pop: a\nlisten: { http: \"[::]:80\", tls: \"0.0.0.0:80\" }\n"))
+                .containsExactly(
+                        "listen.tls: \"0.0.0.0:80\" (expected: an address and port no other listen address covers;"
+                                + " listen.http \"[::]:80\" does)");
+        assertThat(problems("pop: a\nlisten: { tls: [\"0.0.0.0:443\", \"192.0.2.1:443\"] }\n"))
+                .containsExactly(
+                        "listen.tls[1]: \"192.0.2.1:443\" (expected: an address and port no other listen address"
+                                + " covers; listen.tls[0] \"0.0.0.0:443\" does)");
+        assertThat(problems("pop: a\nlisten: { tls: [\"[::]:443\", \"[2001:db8::1]:443\"] }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("listen.tls[1]: \"[2001:db8::1]:443\" (expected: an address and port no other");
+        assertThat(problems("pop: a\nlisten: { http: [\"192.0.2.1:80\", \"192.0.2.1:80\"] }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("listen.http[1]: \"192.0.2.1:80\"");
+        // A dual-stack [::] in one listener covers IPv4 addresses of the other on the same port.
+        assertThat(problems("pop: a\nlisten: { http: \"192.0.2.1:8080\", tls: [\"[::]:8080\"] }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("listen.tls[0]: \"[::]:8080\"");
+        // Separate sockets on different ports, and port 0 (a free port each), are fine.
+        ok("pop: a\nlisten: { http: [\"0.0.0.0:80\", \"[::]:80\"], tls: [\"0.0.0.0:443\", \"[::]:443\"] }\n");
+        ok("pop: a\nlisten: { http: [\"0.0.0.0:0\", \"[::]:0\"], tls: [\"[::]:0\"] }\n");
+    }
+
+    @Test
+    void refusesEmptyLongAndMalformedAddressLists() {
+        assertThat(problems("pop: a\nlisten: { http: [] }\n"))
+                .containsExactly("listen.http: a list (expected: one address, or a list of 1 to 8 addresses)");
+        assertThat(problems("pop: a\nlisten: { http: [\"0.0.0.0:1\", \"0.0.0.0:2\", \"0.0.0.0:3\", \"0.0.0.0:4\","
+                        + " \"0.0.0.0:5\", \"0.0.0.0:6\", \"0.0.0.0:7\", \"0.0.0.0:8\", \"0.0.0.0:9\"] }\n"))
+                .containsExactly("listen.http: a list (expected: one address, or a list of 1 to 8 addresses)");
+        assertThat(problems("pop: a\nlisten: { tls: [\"0.0.0.0:443\", \"example.com:443\", 443] }\n"))
+                .containsExactly(
+                        "listen.tls[1]: \"example.com:443\" (expected: host:port with an IP literal host ([::] or"
+                                + " 0.0.0.0 for every address; port 0 picks a free one) and port 0..65535)",
+                        "listen.tls[2]: 443 (expected: host:port with an IP literal host ([::] or 0.0.0.0 for every"
+                                + " address; port 0 picks a free one) and port 0..65535)");
     }
 
     @Test

@@ -18,8 +18,9 @@ class AnnouncementWatchTest {
     static final String ANNOUNCED = """
             {
               "state" : "ANNOUNCED", "wanted" : "ANNOUNCE", "applied" : "ANNOUNCE",
-              "bird" : { "socket" : "/run/bird/bird.ctl", "protocol" : "vip", "connected" : true,
-                         "protocol_state" : "up", "connections" : 1, "error" : null },
+              "bird" : { "socket" : "/run/bird/bird.ctl",
+                         "protocols" : [ { "name" : "vip", "state" : "up" }, { "name" : "vip6", "state" : "up" } ],
+                         "connected" : true, "connections" : 1, "error" : null },
               "probe" : { "url" : "http://127.0.0.1:9090/readyz", "probes" : 1234, "last" : "UP", "last_detail" : "200 UP",
                           "last_at" : "2026-11-22T03:50:01.012Z", "consecutive_up" : 1230, "consecutive_failures" : 0 },
               "backoff" : { "recent_flaps" : 0, "hold_remaining_millis" : 0 },

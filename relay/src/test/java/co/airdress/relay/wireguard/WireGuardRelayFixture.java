@@ -42,6 +42,11 @@ public final class WireGuardRelayFixture implements AutoCloseable {
     public static final String RELAY_CLIENT_SIDE = "192.168.103.1";
 
     public static final String CLIENT_ADDRESS = "192.168.103.2";
+
+    /** The relay's and the client's IPv6 addresses on the client's side. */
+    public static final String RELAY_CLIENT_SIDE6 = "2001:db8:103::1";
+
+    public static final String CLIENT_ADDRESS6 = "2001:db8:103::2";
     public static final String A_ADDRESS = "fd00:a1d::a";
     public static final String B_ADDRESS = "fd00:a1d::b";
 
@@ -129,6 +134,8 @@ public final class WireGuardRelayFixture implements AutoCloseable {
             client = NetworkNamespace.create(prefix + "-client");
             long id = ProcessHandle.current().pid() % 100000;
             topology.relay().link("rvc" + id, RELAY_CLIENT_SIDE + "/24", client, "cvc" + id, CLIENT_ADDRESS + "/24");
+            topology.relay().addAddress("rvc" + id, RELAY_CLIENT_SIDE6 + "/64");
+            client.addAddress("cvc" + id, CLIENT_ADDRESS6 + "/64");
             WireGuardRelayFixture fixture = new WireGuardRelayFixture(dir, topology, client);
             SecretFiles.write(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
             return fixture;
