@@ -12,20 +12,32 @@ set -euo pipefail
 home=$1 cache=$2 hello=$3 sni=$4
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+mkdir "$dir/upstream"
+cat >"$dir/upstream/relay.yaml" <<'YAML'
+pop: training-upstream
+listen: { http: "127.0.0.1:18081" }
+management: { listen: "127.0.0.1:19091" }
+drain: { delay: 100ms, timeout: 1s }
+YAML
+echo "operators: []" >"$dir/upstream/operators.yaml"
 cat >"$dir/relay.yaml" <<'YAML'
 pop: training
 listen: { http: "127.0.0.1:18080", tls: "127.0.0.1:18443" }
 management: { listen: "127.0.0.1:19090" }
 drain: { delay: 100ms, timeout: 5s }
+upstreams: { allow_loopback: true }
 YAML
 cat >"$dir/operators.yaml" <<YAML
 operators:
   - name: training
     hosts: ["training.example.test", "$sni"]
-    upstream: { http: "127.0.0.1:19090", tls: "127.0.0.1:19090" }
+    upstream: { http: "127.0.0.1:19091", tls: "127.0.0.1:19091" }
     proxy_protocol: v2
 YAML
 
+"$home/bin/relay" run --config "$dir/upstream/relay.yaml" >"$dir/upstream.log" 2>&1 &
+upstream=$!
+trap 'kill "$upstream" 2>/dev/null; rm -rf "$dir"' EXIT
 JAVA_OPTS="-XX:AOTCacheOutput=$cache" "$home/bin/relay" run --config "$dir/relay.yaml" >"$dir/relay.log" 2>&1 &
 pid=$!
 
@@ -37,15 +49,19 @@ status_of() {  # status_of PORT PATH HOST: the status line of one HTTP/1.1 excha
     exec 3<&-
     printf '%s' "$line"
 }
-for ((i = 0; ; i++)); do
-    [[ "$(status_of 19090 /readyz localhost 2>/dev/null)" == *" 200"* ]] && break
-    if ((i > 1200)) || ! kill -0 "$pid" 2>/dev/null; then
-        echo "train: the relay did not become ready; its log:" >&2
-        cat "$dir/relay.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+await_ready() {  # await_ready PORT PID LOG
+    for ((i = 0; ; i++)); do
+        [[ "$(status_of "$1" /readyz localhost 2>/dev/null)" == *" 200"* ]] && return 0
+        if ((i > 1200)) || ! kill -0 "$2" 2>/dev/null; then
+            echo "train: the relay of $3 did not become ready; its log:" >&2
+            cat "$3" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+}
+await_ready 19091 "$upstream" "$dir/upstream.log"
+await_ready 19090 "$pid" "$dir/relay.log"
 for ((i = 0; i < 50; i++)); do
     status_of 18080 / training.example.test >/dev/null
     exec 3<>/dev/tcp/127.0.0.1/18443
