@@ -2,6 +2,7 @@ package co.airdress.relay.directory;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.ClaimConflict;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
@@ -63,8 +64,11 @@ public final class OperatorDirectory implements AutoCloseable {
 
         record Updated(Operator operator) implements Put {}
 
-        /** A host already belongs to another operator (409). */
-        record Conflict(String host, String owner) implements Put {}
+        /**
+         * A host is claimed by another operator (409): the same pattern, a host under its
+         * wildcard, or a wildcard over its host ({@link co.airdress.relay.config.OperatorClaims}).
+         */
+        record Conflict(ClaimConflict conflict) implements Put {}
 
         record Invalid(List<ConfigProblem> problems) implements Put {}
     }
@@ -100,6 +104,7 @@ public final class OperatorDirectory implements AutoCloseable {
 
     // Written only on the executor thread; the snapshot is immutable and published via volatile.
     private volatile Map<String, Operator> snapshot = Map.of();
+    private DirectoryState state = new DirectoryState();
     private long version;
     private volatile boolean loaded;
     private boolean started;
@@ -267,37 +272,37 @@ public final class OperatorDirectory implements AutoCloseable {
         if (!problems.isEmpty()) {
             return new Put.Invalid(problems);
         }
-        for (String host : operator.hosts()) {
-            for (Operator other : snapshot.values()) {
-                if (!other.name().equals(operator.name()) && other.hosts().contains(host)) {
-                    return new Put.Conflict(host, other.name());
-                }
-            }
+        ClaimConflict conflict = state.conflict(operator);
+        if (conflict != null) {
+            return conflict.kind() == ClaimConflict.Kind.HOST
+                    ? new Put.Conflict(conflict)
+                    : new Put.Invalid(List.of(conflict.problem(
+                            conflict.kind() == ClaimConflict.Kind.PUBLIC_KEY
+                                    ? "operator.wireguard.public_key"
+                                    : "operator.wireguard.address")));
         }
-        Operator existing = snapshot.get(operator.name());
+        Operator existing = state.get(operator.name());
         if (operator.equals(existing)) {
             // An idempotent retry: nothing to write, no new table version.
             return new Put.Updated(operator);
         }
         boolean exists = existing != null;
-        Map<String, Operator> next = new LinkedHashMap<>(snapshot);
+        Map<String, Operator> next = new LinkedHashMap<>(state.operators());
         next.put(operator.name(), operator);
-        List<ConfigProblem> setProblems = OperatorsFile.validate(List.copyOf(next.values()));
-        if (!setProblems.isEmpty()) {
-            return new Put.Invalid(setProblems);
-        }
         persistAndApply(next, (exists ? "updated" : "created") + " operator " + operator.name());
+        state.put(operator);
         return exists ? new Put.Updated(operator) : new Put.Created(operator);
     }
 
     private boolean doDelete(String name) {
         catchUpWithFile();
-        if (!snapshot.containsKey(name)) {
+        if (state.get(name) == null) {
             return false;
         }
-        Map<String, Operator> next = new LinkedHashMap<>(snapshot);
+        Map<String, Operator> next = new LinkedHashMap<>(state.operators());
         next.remove(name);
         persistAndApply(next, "deleted operator " + name);
+        state.delete(name);
         return true;
     }
 
@@ -376,6 +381,7 @@ public final class OperatorDirectory implements AutoCloseable {
                         }
                         source.accepted(changed);
                         apply(next);
+                        state = DirectoryState.of(ok.value());
                         reloadOk.increment();
                         log.info(
                                 "operators reload ({}): {} operators from {}, route table version {}",

@@ -300,7 +300,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                         case OperatorDirectory.Put.Updated u ->
                             json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
                         case OperatorDirectory.Put.Conflict c ->
-                            json(HttpResponseStatus.CONFLICT, ErrorBody.conflict(c.host(), c.owner()));
+                            json(HttpResponseStatus.CONFLICT, ErrorBody.conflict(c.conflict()));
                         case OperatorDirectory.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
                     });
         });
