@@ -7,7 +7,9 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured. See README.md for every option and its default.
+ * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured,
+ * {@code directory} when the operators file is the directory (then {@code operatorsFile} is used;
+ * with a directory it is not). See README.md for every option and its default.
  */
 public record RelayConfig(
         String pop,
@@ -17,7 +19,21 @@ public record RelayConfig(
         Limits limits,
         Timeouts timeouts,
         Drain drain,
-        @Nullable WireGuardConfig wireguard) {
+        @Nullable WireGuardConfig wireguard,
+        @Nullable DirectoryConfig directory) {
+
+    /** A relay whose operators come from the operators file. */
+    public RelayConfig(
+            String pop,
+            Listen listen,
+            Management management,
+            Path operatorsFile,
+            Limits limits,
+            Timeouts timeouts,
+            Drain drain,
+            @Nullable WireGuardConfig wireguard) {
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, null);
+    }
 
     /** A relay without a WireGuard tunnel (direct upstreams only). */
     public RelayConfig(

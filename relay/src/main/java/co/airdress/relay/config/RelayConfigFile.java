@@ -36,8 +36,8 @@ public final class RelayConfigFile {
     public static final RelayConfig.Drain DEFAULT_DRAIN =
             new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5));
 
-    private static final Set<String> ROOT_KEYS =
-            Set.of("pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard");
+    private static final Set<String> ROOT_KEYS = Set.of(
+            "pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard", "directory");
     private static final Set<String> LISTEN_KEYS = Set.of("http", "tls");
     private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file");
     private static final Set<String> LIMITS_KEYS = Set.of(
@@ -101,12 +101,13 @@ public final class RelayConfigFile {
         RelayConfig.Timeouts timeouts = timeouts(t, root);
         RelayConfig.Drain drain = drain(t, root);
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
+        DirectoryConfig directory = DirectorySection.read(t, root, baseDir, of != null);
 
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
         }
         return new Parsed.Ok<>(new RelayConfig(
-                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard));
+                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard, directory));
     }
 
     private static RelayConfig.Listen listen(YamlTree t, JsonNode root) {

@@ -22,6 +22,8 @@ public final class HealthState {
     private volatile @Nullable Instant drainStartedAt;
     // null: no tunnel configured (the check is absent); else whether the WireGuard device runs.
     private volatile @Nullable Boolean tunnelUp;
+    // null: not reported (a file directory, described by operatorsLoaded alone).
+    private volatile @Nullable DirectoryStatus directory;
 
     public HealthState(String pop) {
         this.pop = requireNonNull(pop, "pop");
@@ -57,6 +59,25 @@ public final class HealthState {
 
     public long routeVersion() {
         return routeVersion;
+    }
+
+    /** The operator directory's state, written by its source. */
+    public void directory(DirectoryStatus status) {
+        this.directory = requireNonNull(status, "status");
+    }
+
+    /**
+     * The directory's state as its source reported it; without a report, that of a file directory
+     * from {@link #operatorsLoaded}.
+     */
+    public DirectoryStatus directory() {
+        DirectoryStatus d = directory;
+        if (d != null) {
+            return d;
+        }
+        return operatorsLoaded
+                ? new DirectoryStatus(DirectoryStatus.State.UP, DirectoryStatus.Source.FILE, null, null, null)
+                : DirectoryStatus.fileNotLoaded();
     }
 
     /** The WireGuard device runs (true) or not (false); never called when no tunnel is configured. */

@@ -117,7 +117,7 @@ class RelayConfigFileTest {
         assertThat(p)
                 .containsExactlyInAnyOrder(
                         "listen.https: unknown key (expected: one of http, tls)",
-                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
+                        "limit: unknown key (expected: one of directory, drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 

@@ -172,8 +172,8 @@ class OperatorDirectoryTest {
                 .as("an identical put is a no-op")
                 .isInstanceOf(OperatorDirectory.Put.Updated.class);
         assertThat(routes.current().version()).isEqualTo(beforeRetry);
-        assertThat(s.delete("alice")).isTrue();
-        assertThat(s.delete("alice")).isFalse();
+        assertThat(s.delete("alice")).isEqualTo(new OperatorDirectory.Delete.Deleted("alice"));
+        assertThat(s.delete("alice")).isEqualTo(new OperatorDirectory.Delete.NotFound("alice"));
         long version = routes.current().version();
         assertThat(version).isEqualTo(4);
 
