@@ -238,6 +238,25 @@ class ManagementServerTest {
     }
 
     @Test
+    void readyzHasTheDirectoryCheckOfAFileDirectory() throws IOException {
+        fixture = new Fixture(false, false);
+        fixture.health.listener("http", true);
+        JsonNode down = body(fixture.http.get("/readyz")).at("/checks/directory");
+        assertThat(down.get("status").asString()).isEqualTo("DOWN");
+        assertThat(down.get("source").asString()).isEqualTo("file");
+
+        fixture.store.start();
+        HttpResponse<String> r = fixture.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode d = body(r).at("/checks/directory");
+        assertThat(d.get("status").asString()).isEqualTo("UP");
+        assertThat(d.get("source").asString()).isEqualTo("file");
+        assertThat(d.get("offset").isNull()).isTrue();
+        assertThat(d.get("lag").isNull()).isTrue();
+        assertThat(d.get("last_applied_at").asString()).isNotBlank();
+    }
+
+    @Test
     void readyzIsDownWhileOperatorsWereNeverLoaded() throws IOException {
         fixture = new Fixture(false, false);
         fixture.health.listener("http", true);
