@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * operator's own patterns never conflict with each other (its exact name beats its wildcard in
  * the route table). Keys and addresses conflict when they are the same.
  *
- * <p><b>Cost.</b> Patterns are kept ordered by their labels from the right ({@code example.com <
+ * <p><b>Cost.</b> Patterns are kept ordered as read from the right ({@code example.com <
  * *.example.com < a.example.com < b.a.example.com < b.example.com}), so everything below a name
  * is one contiguous range. Checking an exact name is one lookup per label (the wildcards that
  * could cover it); checking a wildcard adds a walk of its range that stops at the first pattern of
@@ -37,7 +37,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class OperatorClaims {
 
-    private final NavigableMap<String, String> hosts = new TreeMap<>(OperatorClaims::compareLabelsFromTheRight);
+    private final NavigableMap<String, String> hosts = new TreeMap<>(OperatorClaims::compareFromTheRight);
     private final Map<WireGuardKey, String> keys = new HashMap<>();
     private final Map<InetAddress, String> addresses = new HashMap<>();
 
@@ -177,30 +177,22 @@ public final class OperatorClaims {
     }
 
     /**
-     * Orders names by their labels from the right, each label compared character by character, a
-     * name before the names below it: {@code com < example.com < *.example.com < a.example.com}.
+     * Orders names as their characters read from the right, with '.' before every other
+     * character: {@code com < xample.com < example.com < *.example.com < a.example.com <
+     * b.a.example.com < b.example.com < aexample.com}. A name comes right before the names below
+     * it (they extend its reversed form after a '.', which sorts first), so those form one range.
+     * No label splitting: one pass from the end, as long as the common suffix.
      */
-    static int compareLabelsFromTheRight(String a, String b) {
-        int endA = a.length();
-        int endB = b.length();
-        while (endA >= 0 && endB >= 0) {
-            int startA = a.lastIndexOf('.', endA - 1) + 1;
-            int startB = b.lastIndexOf('.', endB - 1) + 1;
-            int lengthA = endA - startA;
-            int lengthB = endB - startB;
-            int n = Math.min(lengthA, lengthB);
-            for (int i = 0; i < n; i++) {
-                int d = a.charAt(startA + i) - b.charAt(startB + i);
-                if (d != 0) {
-                    return d;
-                }
+    static int compareFromTheRight(String a, String b) {
+        int i = a.length() - 1;
+        int j = b.length() - 1;
+        for (; i >= 0 && j >= 0; i--, j--) {
+            char x = a.charAt(i);
+            char y = b.charAt(j);
+            if (x != y) {
+                return x == '.' ? -1 : y == '.' ? 1 : x - y;
             }
-            if (lengthA != lengthB) {
-                return lengthA - lengthB;
-            }
-            endA = startA - 1;
-            endB = startB - 1;
         }
-        return endA < 0 ? (endB < 0 ? 0 : -1) : 1;
+        return Integer.compare(i, j);
     }
 }

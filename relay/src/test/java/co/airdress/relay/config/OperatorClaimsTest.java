@@ -20,8 +20,8 @@ class OperatorClaimsTest {
     }
 
     @Test
-    void namesAreOrderedByTheirLabelsFromTheRightSoASubtreeIsOneRange() {
-        TreeSet<String> set = new TreeSet<>(OperatorClaims::compareLabelsFromTheRight);
+    void namesAreOrderedFromTheRightSoASubtreeIsOneRange() {
+        TreeSet<String> set = new TreeSet<>(OperatorClaims::compareFromTheRight);
         set.addAll(List.of(
                 "b.example.com",
                 "a.example.com",
@@ -34,15 +34,15 @@ class OperatorClaimsTest {
                 "aexample.com"));
         assertThat(set)
                 .containsExactly(
+                        "example.org",
                         "com",
-                        "aexample.com",
+                        "xample.com",
                         "example.com",
                         "*.example.com",
                         "a.example.com",
                         "b.a.example.com",
                         "b.example.com",
-                        "xample.com",
-                        "example.org");
+                        "aexample.com");
         assertThat(OperatorClaims.isBelow("a.example.com", "example.com")).isTrue();
         assertThat(OperatorClaims.isBelow("*.example.com", "example.com")).isTrue();
         assertThat(OperatorClaims.isBelow("example.com", "example.com")).isFalse();
@@ -97,8 +97,9 @@ class OperatorClaimsTest {
             many.add(op("op" + i, "app" + i + ".a.airdr.es"));
         }
         OperatorClaims claims = OperatorClaims.of(many);
-        assertThat(claims.hostConflict("mallory", "*.a.airdr.es"))
-                .isEqualTo(host("mallory", "*.a.airdr.es", "op0", "app0.a.airdr.es"));
+        ClaimConflict c = claims.hostConflict("mallory", "*.a.airdr.es");
+        assertThat(c.claim()).isEqualTo("*.a.airdr.es");
+        assertThat(c.ownerClaim()).isEqualTo("app" + c.owner().substring(2) + ".a.airdr.es");
         assertThat(claims.hostConflict("op7", "*.app7.a.airdr.es")).isNull();
         assertThat(claims.hostConflict("op7", "x.app8.a.airdr.es"))
                 .isNull(); // below app8 exactly is not app8: exact names cover only themselves
