@@ -70,7 +70,7 @@ for arg in "$@"; do
         --direct) OPERATOR=direct ;;
         --wireguard) OPERATOR=wireguard ;;
         --no-rescue) RESCUE=0 ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue)" >&2; exit 2 ;;
     esac
 done
