@@ -87,6 +87,8 @@ final class KafkaDirectorySource implements DirectorySource {
     private boolean fromLog;
     private boolean snapshotScheduled;
     private long lastSnapshotNanos;
+    // How long the last snapshot took to write (the snapshot thread writes it, the directory's reads it).
+    private volatile long snapshotWriteNanos;
 
     // The loop thread only (the start thread before it runs).
     private boolean needReplay;
@@ -475,7 +477,10 @@ final class KafkaDirectorySource implements DirectorySource {
             return;
         }
         snapshotScheduled = true;
-        long wait = Math.max(0, lastSnapshotNanos + config.snapshotInterval().toNanos() - System.nanoTime());
+        // At most one per interval, and at most a tenth of the time: a large directory under a
+        // stream of changes is not serialised again and again.
+        long spacing = Math.max(config.snapshotInterval().toNanos(), 10 * snapshotWriteNanos);
+        long wait = Math.max(0, lastSnapshotNanos + spacing - System.nanoTime());
         try {
             directory.executor().schedule(this::takeSnapshot, wait, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
@@ -493,8 +498,10 @@ final class KafkaDirectorySource implements DirectorySource {
         long at = offset;
         try {
             snapshots.execute(() -> {
+                long started = System.nanoTime();
                 try {
                     DirectorySnapshot.write(config.snapshotFile(), kafka.topic(), at, operators, Instant.now());
+                    snapshotWriteNanos = System.nanoTime() - started;
                     metrics.snapshotWritten(true);
                 } catch (IOException | RuntimeException e) {
                     metrics.snapshotWritten(false);
