@@ -49,6 +49,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * DirectoryBench bootstrap [OPERATORS]               bin/relay run from start to /readyz 200
  * DirectoryBench memory [OPERATORS]                  heap held by a PoP's directory of that size
  * </pre>
+ *
+ * <p>{@code -Dbench.kafka="fetch.max.wait.ms: 100"} adds Kafka client properties to the relays' config.
  */
 public final class DirectoryBench {
 
@@ -324,13 +326,14 @@ public final class DirectoryBench {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
         Path yaml = dir.resolve("relay.yaml");
-        Files.writeString(yaml, """
+        Files.writeString(
+                yaml, """
                 pop: %s
                 listen: { http: "127.0.0.1:0" }
                 management: { listen: "127.0.0.1:0", token_file: admin.token }
                 drain: { delay: 10ms, timeout: 1s }
-                directory: { kafka: { bootstrap_servers: "%s", topic: %s } }
-                """.formatted(pop, broker.bootstrapServers(), topic));
+                directory: { kafka: { bootstrap_servers: "%s", topic: %s, properties: { %s } } }
+                """.formatted(pop, broker.bootstrapServers(), topic, System.getProperty("bench.kafka", "")));
         return yaml;
     }
 
