@@ -31,8 +31,10 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
      * @param bootstrapServers {@code host:port[,host:port...]}, as Kafka clients take them
      * @param topic the compacted, single-partition topic
      * @param properties extra client properties (TLS, SASL, tuning), passed to every client as they are
-     * @param requestTimeout bound of each request to the log that a decision waits on: reaching it at
-     *     start, each probe of its end offset
+     * @param startTimeout how long the start waits for the log to answer before it routes from the
+     *     snapshot (a cold client's first request takes seconds on a loaded machine)
+     * @param requestTimeout bound of each request to the log that a decision waits on while running:
+     *     each probe of its end offset, each retry after it was lost
      * @param writeTimeout bound of an admin API write: producing the record and applying it here
      * @param probeInterval how often the end offset is probed (lag; a lost log turns the PoP STALE)
      */
@@ -40,10 +42,12 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
             String bootstrapServers,
             String topic,
             Map<String, String> properties,
+            Duration startTimeout,
             Duration requestTimeout,
             Duration writeTimeout,
             Duration probeInterval) {
 
+        public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(2);
         public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(5);
         public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofSeconds(1);
@@ -52,6 +56,7 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
             requireNonNull(bootstrapServers, "bootstrapServers");
             requireNonNull(topic, "topic");
             properties = Map.copyOf(requireNonNull(properties, "properties"));
+            requireNonNull(startTimeout, "startTimeout");
             requireNonNull(requestTimeout, "requestTimeout");
             requireNonNull(writeTimeout, "writeTimeout");
             requireNonNull(probeInterval, "probeInterval");
@@ -63,6 +68,7 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
                     bootstrapServers,
                     topic,
                     Map.of(),
+                    DEFAULT_START_TIMEOUT,
                     DEFAULT_REQUEST_TIMEOUT,
                     DEFAULT_WRITE_TIMEOUT,
                     DEFAULT_PROBE_INTERVAL);

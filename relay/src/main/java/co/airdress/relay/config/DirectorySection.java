@@ -16,8 +16,14 @@ import tools.jackson.databind.JsonNode;
 final class DirectorySection {
 
     private static final Set<String> KEYS = Set.of("kafka", "snapshot_file", "snapshot_interval");
-    private static final Set<String> KAFKA_KEYS =
-            Set.of("bootstrap_servers", "topic", "properties", "request_timeout", "write_timeout", "probe_interval");
+    private static final Set<String> KAFKA_KEYS = Set.of(
+            "bootstrap_servers",
+            "topic",
+            "properties",
+            "start_timeout",
+            "request_timeout",
+            "write_timeout",
+            "probe_interval");
 
     /**
      * Client properties the relay sets itself: what makes its reading and writing correct (no
@@ -120,6 +126,7 @@ final class DirectorySection {
         }
         Map<String, String> properties = properties(t, node);
         Duration max = Duration.ofMinutes(5);
+        Duration start = duration(t, node, path, "start_timeout", max, DirectoryConfig.Kafka.DEFAULT_START_TIMEOUT);
         Duration request =
                 duration(t, node, path, "request_timeout", max, DirectoryConfig.Kafka.DEFAULT_REQUEST_TIMEOUT);
         Duration write = duration(t, node, path, "write_timeout", max, DirectoryConfig.Kafka.DEFAULT_WRITE_TIMEOUT);
@@ -127,7 +134,7 @@ final class DirectorySection {
         if (servers == null) {
             return null;
         }
-        return new DirectoryConfig.Kafka(servers, topic, properties, request, write, probe);
+        return new DirectoryConfig.Kafka(servers, topic, properties, start, request, write, probe);
     }
 
     private static Map<String, String> properties(YamlTree t, JsonNode kafka) {

@@ -15,6 +15,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * The directory's log as a PoP reads it: partition 0 of the topic, assigned (no consumer group,
@@ -58,6 +59,8 @@ final class DirectoryLog implements AutoCloseable {
         } catch (TimeoutException e) {
             return new Topic.Unreachable(
                     "no answer from " + config.bootstrapServers() + " within " + timeout.toMillis() + " ms");
+        } catch (WakeupException e) {
+            throw e; // closing
         } catch (KafkaException e) {
             return new Topic.Unreachable(config.bootstrapServers() + ": " + e);
         }

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * written to the log and answered once this PoP has applied (or rejected) its own record.
  *
  * <p><b>Start.</b> The log is read to the end offset seen at start, then the table is put in
- * force: UP. When the log cannot be reached within {@code request_timeout}, the snapshot file is
+ * force: UP. When the log cannot be reached within {@code start_timeout}, the snapshot file is
  * loaded and routed from (STALE: announced, maybe old) and the log is retried; once it answers, it
  * is replayed into a fresh state, swapped in once caught up. No snapshot and no log: DOWN, no
  * table, not ready. A missing topic, or one of more than one partition, fails the start.
@@ -139,7 +139,7 @@ final class KafkaDirectorySource implements DirectorySource {
 
     @Override
     public void start() {
-        switch (directoryLog.describe(kafka.requestTimeout())) {
+        switch (directoryLog.describe(kafka.startTimeout())) {
             case DirectoryLog.Topic.Missing m -> throw new IllegalStateException(m.message());
             case DirectoryLog.Topic.TooManyPartitions p -> throw new IllegalStateException(p.message());
             case DirectoryLog.Topic.Unreachable u -> {
@@ -182,10 +182,9 @@ final class KafkaDirectorySource implements DirectorySource {
                 return null;
             }));
             offset = ok.offset();
-            String error = unreachable + "; routing from the snapshot " + config.snapshotFile() + " (offset "
-                    + ok.offset() + ", written " + ok.writtenAt() + ", "
-                    + ok.operators().size()
-                    + " operators) while retrying";
+            tableSource = "the snapshot " + config.snapshotFile() + " (offset " + ok.offset() + ", written "
+                    + ok.writtenAt() + ", " + ok.operators().size() + " operators)";
+            String error = unreachable + "; routing from " + tableSource + " while retrying";
             state(DirectoryStatus.State.STALE, error);
             log.warn("{}", error);
         } else {
@@ -342,6 +341,9 @@ final class KafkaDirectorySource implements DirectorySource {
     }
 
     private void lost(String why) {
+        if (closed) {
+            return;
+        }
         DirectoryStatus.State now = directory.loaded() ? DirectoryStatus.State.STALE : DirectoryStatus.State.DOWN;
         if (!lost || state != now || !why.equals(lostWhy)) {
             lostWhy = why;

@@ -146,6 +146,7 @@ class RelayConfigFileTest {
                     bootstrap_servers: "kafka-1.internal:9093, [fd00::5]:9093"
                     topic: pops.operators
                     properties: { security.protocol: SSL, ssl.truststore.location: /etc/relay/ca.p12, fetch.max.wait.ms: 100 }
+                    start_timeout: 20s
                     request_timeout: 3s
                     write_timeout: 10s
                     probe_interval: 500ms
@@ -158,6 +159,7 @@ class RelayConfigFileTest {
                 .containsEntry("security.protocol", "SSL")
                 .containsEntry("ssl.truststore.location", "/etc/relay/ca.p12")
                 .containsEntry("fetch.max.wait.ms", "100");
+        assertThat(d.kafka().startTimeout()).isEqualTo(Duration.ofSeconds(20));
         assertThat(d.kafka().requestTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(d.kafka().writeTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(d.kafka().probeInterval()).isEqualTo(Duration.ofMillis(500));
@@ -192,7 +194,7 @@ class RelayConfigFileTest {
                         "directory.kafka.bootstrap_servers: \"10.0.0.5\" (expected: host:port[,host:port...], the brokers' addresses)",
                         "directory.kafka.topic: \"bad topic\" (expected: a Kafka topic name: 1 to 249 characters a-z, A-Z, 0-9, '.', '_' and '-')",
                         "directory.kafka.properties.ssl: a mapping (expected: a string, number or boolean)",
-                        "directory.kafka.partitions: unknown key (expected: one of bootstrap_servers, probe_interval, properties, request_timeout, topic, write_timeout)");
+                        "directory.kafka.partitions: unknown key (expected: one of bootstrap_servers, probe_interval, properties, request_timeout, start_timeout, topic, write_timeout)");
         assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.properties.acks: set by the relay (expected: "));
         assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.properties.group.id: set by the relay"));
         assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.write_timeout: \"forever\" (expected: a duration"));

@@ -60,7 +60,13 @@ final class DirectoryLogs {
      */
     static DirectoryConfig.Kafka kafka(String servers, String topic) {
         return new DirectoryConfig.Kafka(
-                servers, topic, Map.of(), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMillis(200));
+                servers,
+                topic,
+                Map.of(),
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(3),
+                Duration.ofMillis(200));
     }
 
     static DirectoryConfig config(String servers, String topic, Path snapshot) {
@@ -69,11 +75,15 @@ final class DirectoryLogs {
 
     /** A relay config in {@code dir} with its directory in {@code topic}; returns its path. */
     static Path relayYaml(Path dir, String pop, String servers, String topic) throws IOException {
-        return relayYaml(dir, pop, servers, topic, "5s");
+        return relayYaml(dir, pop, servers, topic, "10s", "5s");
     }
 
-    /** {@code requestTimeout}: how long a request to the log may take before it counts as lost. */
-    static Path relayYaml(Path dir, String pop, String servers, String topic, String requestTimeout)
+    /**
+     * {@code startTimeout}: how long the start waits for the log; {@code requestTimeout}: how long a
+     * request to the log may take before it counts as lost.
+     */
+    static Path relayYaml(
+            Path dir, String pop, String servers, String topic, String startTimeout, String requestTimeout)
             throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
@@ -87,11 +97,12 @@ final class DirectoryLogs {
                   kafka:
                     bootstrap_servers: "%s"
                     topic: %s
+                    start_timeout: %s
                     request_timeout: %s
                     write_timeout: 3s
                     probe_interval: 200ms
                   snapshot_interval: 100ms
-                """.formatted(pop, servers, topic, requestTimeout));
+                """.formatted(pop, servers, topic, startTimeout, requestTimeout));
         return yaml;
     }
 

@@ -64,9 +64,9 @@ class KafkaDirectoryFaultsTest {
         String topic = DirectoryLogs.createTopic(broker, "killed");
         String servers = broker.bootstrapServers();
         try (RelayDaemon a = DirectoryLogs.startRelay(
-                        DirectoryLogs.relayYaml(dir.resolve("a"), "pop-a", servers, topic, "2s"));
+                        DirectoryLogs.relayYaml(dir.resolve("a"), "pop-a", servers, topic, "3s", "2s"));
                 RelayDaemon b = DirectoryLogs.startRelay(
-                        DirectoryLogs.relayYaml(dir.resolve("b"), "pop-b", servers, topic, "2s"));
+                        DirectoryLogs.relayYaml(dir.resolve("b"), "pop-b", servers, topic, "3s", "2s"));
                 DirectoryLogs.Api apiA = new DirectoryLogs.Api(a.managementAddress());
                 DirectoryLogs.Api apiB = new DirectoryLogs.Api(b.managementAddress())) {
             assertThat(apiA.put("alice", body("alice", 8080, "alice.example.test"))
@@ -121,7 +121,7 @@ class KafkaDirectoryFaultsTest {
     void withoutTheBrokerAtStartAPopRoutesFromItsSnapshotOrIsDown() throws Exception {
         String topic = DirectoryLogs.createTopic(broker, "snapshot");
         String servers = broker.bootstrapServers();
-        Path yamlA = DirectoryLogs.relayYaml(dir.resolve("a"), "pop-a", servers, topic, "2s");
+        Path yamlA = DirectoryLogs.relayYaml(dir.resolve("a"), "pop-a", servers, topic, "3s", "2s");
         Path snapshot = dir.resolve("a").resolve("directory.snapshot");
         try (RelayDaemon a = DirectoryLogs.startRelay(yamlA);
                 DirectoryLogs.Api api = new DirectoryLogs.Api(a.managementAddress())) {
@@ -135,8 +135,8 @@ class KafkaDirectoryFaultsTest {
             assertThat(api.get("/metrics").body())
                     .contains("relay_directory_snapshot_writes_total{pop=\"pop-a\",result=\"ok\"}");
         }
-        Path yamlB = DirectoryLogs.relayYaml(dir.resolve("b"), "pop-b", servers, topic, "2s"); // no snapshot
-        Path yamlC = DirectoryLogs.relayYaml(dir.resolve("c"), "pop-c", servers, topic, "2s");
+        Path yamlB = DirectoryLogs.relayYaml(dir.resolve("b"), "pop-b", servers, topic, "3s", "2s"); // no snapshot
+        Path yamlC = DirectoryLogs.relayYaml(dir.resolve("c"), "pop-c", servers, topic, "3s", "2s");
         Files.writeString(
                 dir.resolve("c").resolve("directory.snapshot"),
                 "{\"format\":1,\"topic\":\"" + topic + "\",\"offset\":0,\"written_at\":\"nonsense\",\"operators\":[]}");
