@@ -38,6 +38,9 @@ import org.jspecify.annotations.Nullable;
 public final class OperatorClaims {
 
     private final NavigableMap<String, String> hosts = new TreeMap<>(OperatorClaims::compareFromTheRight);
+    // The wildcards again, by suffix ("alice.example.com" for "*.alice.example.com"): the lookups
+    // of the wildcards that could cover a pattern, one hash probe per label.
+    private final Map<String, String> wildcards = new HashMap<>();
     private final Map<WireGuardKey, String> keys = new HashMap<>();
     private final Map<InetAddress, String> addresses = new HashMap<>();
 
@@ -71,17 +74,17 @@ public final class OperatorClaims {
     public @Nullable ClaimConflict hostConflict(String operator, String pattern) {
         requireNonNull(operator, "operator");
         requireNonNull(pattern, "pattern");
-        String owner = hosts.get(pattern);
+        boolean wildcard = HostPattern.isWildcard(pattern);
+        String name = wildcard ? pattern.substring(2) : pattern;
+        String owner = wildcard ? wildcards.get(name) : hosts.get(pattern);
         if (owner != null && !owner.equals(operator)) {
             return host(operator, pattern, owner, pattern);
         }
-        boolean wildcard = HostPattern.isWildcard(pattern);
-        String name = wildcard ? pattern.substring(2) : pattern;
         for (int dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
-            String above = "*." + name.substring(dot + 1);
-            owner = hosts.get(above);
+            String above = name.substring(dot + 1);
+            owner = wildcards.get(above);
             if (owner != null && !owner.equals(operator)) {
-                return host(operator, pattern, owner, above);
+                return host(operator, pattern, owner, "*." + above);
             }
         }
         if (wildcard) {
@@ -145,7 +148,9 @@ public final class OperatorClaims {
         requireNonNull(operator, "operator");
         String name = operator.name();
         for (String host : operator.hosts()) {
-            hosts.remove(host, name);
+            if (hosts.remove(host, name) && HostPattern.isWildcard(host)) {
+                wildcards.remove(host.substring(2), name);
+            }
         }
         WireGuardPeer wg = operator.wireguard();
         if (wg != null) {
@@ -155,7 +160,9 @@ public final class OperatorClaims {
     }
 
     void addHost(String owner, String pattern) {
-        hosts.putIfAbsent(pattern, owner);
+        if (hosts.putIfAbsent(pattern, owner) == null && HostPattern.isWildcard(pattern)) {
+            wildcards.put(pattern.substring(2), owner);
+        }
     }
 
     void addKey(String owner, WireGuardKey key) {
