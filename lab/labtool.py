@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Helpers of lab/run.sh (Python 3 standard library only).
 
-  demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required;
-          answers with the PoP that relayed the connection (TLV 0xE0) and the real client
-  loop    a client loop: a new TCP connection + one HTTP request every --interval, one line
-          per attempt ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
+  demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required (IPv4
+          or IPv6 addresses in it); answers with the PoP that relayed the connection (TLV 0xE0)
+          and the real client; --address :: listens dual-stack
+  loop    a client loop: a new TCP connection + one HTTP request every --interval (with --tls:
+          over TLS, SNI --host, certificate checked against --cafile), one line per attempt
+          ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
+  probe   one request (HTTP or TLS, as loop) from --source; prints the PoP that answered
   route   waits until `ip -ts monitor route` logged the VIP via a next hop after --since
   first   waits until the loop logged an answer from --pop after --since
   count   counts the loop's outcomes between --since and --until
@@ -104,7 +107,14 @@ class DemoServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, addr, tls_context):
         self.tls_context = tls_context
+        # "::" is one dual-stack socket: IPv6, and IPv4 as ::ffff:a.b.c.d
+        self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         super().__init__(addr, None)
+
+    def server_bind(self):
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
 
     def finish_request(self, request, client_address):
         # On the connection's own thread: PROXY header first (bounded by a timeout), then TLS if any.
@@ -144,8 +154,13 @@ class Attempt:
 
 
 def one_request(a, attempt):
-    with socket.create_connection((a.target, a.port), timeout=a.timeout) as s:
+    source = (a.source, 0) if getattr(a, "source", None) else None
+    with socket.create_connection((a.target, a.port), timeout=a.timeout, source_address=source) as raw:
         attempt.connected_at = time.time()
+        s = raw
+        if a.tls:
+            ctx = ssl.create_default_context(cafile=a.cafile)
+            s = ctx.wrap_socket(raw, server_hostname=a.host)
         s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.host).encode())
         data = bytearray()
         while True:
@@ -201,6 +216,14 @@ def cmd_routed(a):
             if time.monotonic() >= deadline:
                 print("timeout")
                 sys.exit(1)
+
+
+def cmd_probe(a):
+    try:
+        print(one_request(a, Attempt()))
+    except Exception as e:  # the caller names the gate; say why
+        print("probe failed: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+        sys.exit(1)
 
 
 def parse_ts(line):
@@ -320,9 +343,18 @@ def main():
     lp.add_argument("--max-count", type=int, default=3000)
     lp.add_argument("--stop-file", required=True)
     lp.add_argument("--out", required=True)
+    pr = sub.add_parser("probe")
+    pr.add_argument("--source", help="the client address to send from")
+    pr.add_argument("--timeout", type=float, default=2.0)
+    for q in (lp, pr):
+        q.add_argument("--tls", action="store_true", help="TLS with SNI --host (the port then defaults to 443)")
+        q.add_argument("--cafile", help="with --tls: the CA (the demo's own certificate) to check against")
+    pr.add_argument("--target", default="192.0.2.1")
+    pr.add_argument("--port", type=int)
+    pr.add_argument("--host", default="demo.example.test")
     r = sub.add_parser("route")
     r.add_argument("--log", required=True)
-    r.add_argument("--prefix", default="192.0.2.1")
+    r.add_argument("--prefix", default="192.0.2.1", help="the route's destination as ip monitor prints it")
     r.add_argument("--via", required=True)
     r.add_argument("--since", type=float, required=True)
     r.add_argument("--timeout", type=float, default=10)
@@ -346,8 +378,11 @@ def main():
     rt.add_argument("--ready-file", help="created once the host was seen unrouted: make the change then")
     rt.add_argument("--timeout", type=float, default=1.0, help="per connection")
     rt.add_argument("--within", type=float, default=10)
+    rt.set_defaults(tls=False, cafile=None)
     a = p.parse_args()
-    {"demo": cmd_demo, "loop": cmd_loop, "route": cmd_route, "first": cmd_first, "count": cmd_count,
+    if a.cmd == "probe" and a.port is None:
+        a.port = 443 if a.tls else 80
+    {"demo": cmd_demo, "loop": cmd_loop, "probe": cmd_probe, "route": cmd_route, "first": cmd_first, "count": cmd_count,
      "routed": cmd_routed}[a.cmd](a)
 
 

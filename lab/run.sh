@@ -8,6 +8,10 @@
 #                         instead of the default, the relays' WireGuard tunnels (--wireguard)
 #   lab/run.sh --no-rescue  without flow rescue between the PoPs (docker/flow-rescue): see what a
 #                         route move does to connections without it
+#   lab/run.sh --containers [--image=IMAGE]   each PoP's relay and controller from the image
+#                         (default localhost/airdress-relay:dev, docker/build.sh) in the PoP's namespace
+#   lab/run.sh --check-rollout=NEXT[,BROKEN]  containers; then lab/rollout.sh to NEXT, and to BROKEN
+#                         (must stop at pop1 and roll back), with client loops through the VIP; exits 0 or 1
 #
 # Topology (network namespaces, all created and removed by this script):
 #
@@ -17,13 +21,20 @@
 #   lab-pop1 10.0.99.1 ── 10.0.99.2 lab-pop2 (inter-PoP link: flow rescue hands each other's strays over)
 #   lab-pop1 10.0.11.1 ── 10.0.11.2 lab-op   (underlay: lab-op's wireguard-go dials the PoPs' UDP 51820)
 #   lab-pop2 10.0.12.1 ── 10.0.12.2 lab-op
-#   WireGuard (default): pop1 relay lab-relay-p1 100.96.1.1/16 ══ lab-op-p1 ─┐ lab-op 100.96.0.2
-#                        pop2 relay lab-relay-p2 100.96.2.1/16 ══ lab-op-p2 ─┘ (one address: one directory record)
+#   WireGuard (default): pop1 relay lab-relay-p1 2001:db8:96:1::1/48 ══ lab-op-p1 ─┐ lab-op 2001:db8:96::2
+#                        pop2 relay lab-relay-p2 2001:db8:96:2::1/48 ══ lab-op-p2 ─┘ (one address: one directory record)
 #   lab-core 10.0.20.1 (Kafka, KRaft, single node: the operator directory) ── 10.0.21.2 lab-pop1, 10.0.22.2 lab-pop2
-#   (lab-op: demo service on 0.0.0.0; with --direct on 10.0.10.1, routed from each PoP over its link)
+#   (lab-op: demo service on [::]; with --direct on 10.0.10.1, routed from each PoP over its link)
 #
 #   VIP 192.0.2.1/32 on vip0 (a veth pair inside each PoP: no dummy module here), ports 80 and 443,
-#   served by relays listening on 0.0.0.0 (flow rescue tells their connections from strays that way).
+#   served by relays listening on the wildcard address (flow rescue tells their connections from
+#   strays that way): pop1 on separate sockets 0.0.0.0 and [::] (IPv6-only), pop2 on one dual-stack [::].
+#
+#   Dual stack: every link above also has an IPv6 address, 10.0.X.Y <-> 2001:db8:100:X::Y, and the
+#   VIP 2001:db8::1/128 sits beside 192.0.2.1 (BIRD: one session per family; one controller decision
+#   for both). The operator's tunnel address is IPv6 (one record in the directory for both PoPs);
+#   its underlay is IPv4 to pop1 (lab-op-p1 dials 10.0.11.1:51820) and IPv6 to pop2 (lab-op-p2 dials
+#   [2001:db8:100:12::1]:51820).
 #   Management 127.0.0.1:9090 and controller status 127.0.0.1:9191 inside each PoP namespace.
 #
 # Environment: LAB_DIR (state, default /run/airdress-lab), LAB_JAVA_CP (run the relay from this
@@ -36,9 +47,10 @@ D="${LAB_DIR:-/run/airdress-lab}"
 LOCK=/run/airdress-lab.pid   # fixed, whatever LAB_DIR: one lab at a time (the namespace names are fixed)
 NAMESPACES=(lab-client lab-router lab-pop1 lab-pop2 lab-op lab-core)
 VIP=192.0.2.1
+VIP6=2001:db8::1       # the IPv6 VIP beside it (dual stack: setup_network_ipv6)
 OP_ADDR=10.0.10.1      # --direct: the demo's address, routed from each PoP
 WG_RELAY_PORT=51820
-WG_OP_ADDR=100.96.0.2  # the operator's tunnel address, inside both relays' 100.96.0.0/16
+WG_OP_ADDR=2001:db8:96::2  # the operator's tunnel address, inside both relays' 2001:db8:96::/48
 WG_KEEPALIVE=1         # seconds: the operator keeps both sessions up (and the relays learn its endpoint)
 # Fixed interface names: the UAPI sockets /var/run/wireguard/<if>.sock are shared by all namespaces.
 WG_IFS=(lab-relay-p1 lab-relay-p2 lab-op-p1 lab-op-p2)
@@ -64,22 +76,30 @@ WAIT_START=180          # seconds: bound of every start-up wait (JVMs on a loade
 MODE=run
 OPERATOR=wireguard
 RESCUE=1
+CONTAINERS=0
+# shellcheck source=lab/containers.sh
+source "$LAB/containers.sh"
 for arg in "$@"; do
     case "$arg" in
         --check) MODE=check ;;
         --direct) OPERATOR=direct ;;
         --wireguard) OPERATOR=wireguard ;;
         --no-rescue) RESCUE=0 ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
-        *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue)" >&2; exit 2 ;;
+        --containers) CONTAINERS=1 ;;
+        --image=?*) IMAGE=${arg#--image=} ;;
+        --check-rollout=?*)
+            MODE=rollout CONTAINERS=1
+            IFS=, read -r ROLLOUT_NEXT ROLLOUT_BROKEN <<<"${arg#--check-rollout=}" ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN])" >&2; exit 2 ;;
     esac
 done
 
 path_name() {
     if [[ $OPERATOR == wireguard ]]; then
-        echo "WireGuard (relay TUN lab-relay-pN 100.96.N.1 -> lab-op's wireguard-go lab-op-pN, operator 100.96.0.2)"
+        echo "WireGuard (relay TUN lab-relay-pN -> lab-op's wireguard-go lab-op-pN, operator $WG_OP_ADDR: pop1 over an IPv4 underlay, pop2 over an IPv6 underlay)"
     else
-        echo "direct (relay -> 10.0.10.1 over plain veth links)"
+        echo "direct (relay -> 10.0.10.1 on lab-op over plain veth links, from both PoPs over IPv4)"
     fi
 }
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
@@ -116,11 +136,12 @@ cleanup() {
     set +e
     exec 2>/dev/null  # no "Killed" job notices for the processes stopped below
     log "cleaning up"
+    ((!CONTAINERS)) || containers_remove
     local name
     # Relays first (hard stop; the drain has been shown already), then the controllers (they
     # withdraw on SIGTERM), BIRD, and the rest.
     for name in relay-pop1 relay-pop2 controller-pop1 controller-pop2 kafka bird-pop1 bird-pop2 bird-router \
-                demo loop route-monitor wireguard-go-p1 wireguard-go-p2; do
+                demo loop4 loop6 route-monitor wireguard-go-p1 wireguard-go-p2; do
         [[ -n "${PIDS[$name]:-}" ]] || continue
         case "$name" in
             relay-*) stop_pid "${PIDS[$name]}" KILL 5 ;;
@@ -158,6 +179,7 @@ remove_leftovers() {
     done
     local ifname
     for ifname in "${WG_IFS[@]}"; do rm -f "/var/run/wireguard/$ifname.sock"; done
+    containers_remove
     ((${#left[@]})) || return 0
     log "namespaces from a previous run exist (${left[*]}): removing them and what runs inside"
     for ns in "${left[@]}"; do
@@ -184,7 +206,9 @@ prerequisites() {
         # Debian starts bird.service on install; the lab runs its own instances.
         command -v systemctl >/dev/null 2>&1 && systemctl stop bird >/dev/null 2>&1 || true
     fi
-    if [[ -z "${LAB_JAVA_CP:-}" ]] && ! compgen -G "$ROOT/relay/target/lib/*.jar" >/dev/null; then
+    if ((CONTAINERS)); then
+        containers_prerequisites
+    elif [[ -z "${LAB_JAVA_CP:-}" ]] && ! compgen -G "$ROOT/relay/target/lib/*.jar" >/dev/null; then
         local jdk="${JAVA_HOME:-}"
         if [[ -z "$jdk" || ! -x "$jdk/bin/javac" ]] || ! "$jdk/bin/java" -version 2>&1 | grep -q '"2[5-9]'; then
             jdk=$(ls -d /usr/lib/jvm/*25* 2>/dev/null | sort -r | head -1)
@@ -195,8 +219,10 @@ prerequisites() {
     fi
 }
 
-relay_cmd() {  # the relay's command line: bin/relay, or java on LAB_JAVA_CP (JUnit test)
-    if [[ -n "${LAB_JAVA_CP:-}" ]]; then
+relay_cmd() {  # the relay's command line: bin/relay, java on LAB_JAVA_CP (JUnit test), or the image
+    if ((CONTAINERS)); then
+        echo "podman run --rm -i --no-healthcheck $IMAGE"
+    elif [[ -n "${LAB_JAVA_CP:-}" ]]; then
         local java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
         echo "$java --enable-native-access=ALL-UNNAMED -XX:+UseG1GC ${JAVA_OPTS:-} -cp $LAB_JAVA_CP co.airdress.relay.cli.RelayCommand"
     else
@@ -235,6 +261,28 @@ setup_network() {
     veth lab-pop1 p1-p2 10.0.99.1/30 lab-pop2 p2-p1 10.0.99.2/30
 }
 
+# Dual stack: IPv6 on every link of setup_network (10.0.X.Y <-> 2001:db8:100:X::Y, no DAD so they
+# are usable at once), the IPv6 VIP beside the IPv4 one in both PoPs, routes back to the client.
+v6addr() { ip -n "$1" addr add "$3" dev "$2" nodad; }  # v6addr NS IF CIDR
+setup_network_ipv6() {
+    v6addr lab-client c-r 2001:db8:100::2/64; v6addr lab-router r-c 2001:db8:100::1/64
+    v6addr lab-router r-p1 2001:db8:100:1::1/64; v6addr lab-pop1 p1-r 2001:db8:100:1::2/64
+    v6addr lab-router r-p2 2001:db8:100:2::1/64; v6addr lab-pop2 p2-r 2001:db8:100:2::2/64
+    v6addr lab-pop1 p1-p2 2001:db8:100:99::1/64; v6addr lab-pop2 p2-p1 2001:db8:100:99::2/64
+    ip netns exec lab-router sysctl -qw net.ipv6.conf.all.forwarding=1
+    ip -n lab-client -6 route add default via 2001:db8:100::1
+    local n
+    for n in 1 2; do
+        v6addr "lab-pop$n" vip0 "$VIP6/128"
+        ip -n "lab-pop$n" -6 route add 2001:db8:100::/64 via "2001:db8:100:$n::1"
+    done
+}
+# The IPv6 underlay between the PoPs and lab-op (setup_operator_*: the veths exist by then).
+setup_underlay_ipv6() {
+    v6addr lab-pop1 p1-op 2001:db8:100:11::1/64; v6addr lab-op op-p1 2001:db8:100:11::2/64
+    v6addr lab-pop2 p2-op 2001:db8:100:12::1/64; v6addr lab-op op-p2 2001:db8:100:12::2/64
+}
+
 # Flow rescue (docker/flow-rescue): each PoP hands the other the packets of flows it has no socket
 # for, so a route move breaks neither established connections nor handshakes in flight.
 setup_rescue() {
@@ -242,10 +290,10 @@ setup_rescue() {
         log "flow rescue: off (--no-rescue): a route move resets the other PoP's connections"
         return 0
     fi
-    ip netns exec lab-pop1 "$ROOT/docker/flow-rescue/flow-rescue.sh" up --vip "$VIP" --link p1-p2 --via 10.0.99.2 \
-        | sed 's/^/    pop1: /'
-    ip netns exec lab-pop2 "$ROOT/docker/flow-rescue/flow-rescue.sh" up --vip "$VIP" --link p2-p1 --via 10.0.99.1 \
-        | sed 's/^/    pop2: /'
+    ip netns exec lab-pop1 "$ROOT/docker/flow-rescue/flow-rescue.sh" up --vip "$VIP" --vip "$VIP6" --link p1-p2 \
+        --via 10.0.99.2 --via 2001:db8:100:99::2 | sed 's/^/    pop1: /'
+    ip netns exec lab-pop2 "$ROOT/docker/flow-rescue/flow-rescue.sh" up --vip "$VIP" --vip "$VIP6" --link p2-p1 \
+        --via 10.0.99.1 --via 2001:db8:100:99::1 | sed 's/^/    pop2: /'
 }
 rescued() {  # rescued N: packets pop N handed to the other PoP so far
     ((RESCUE)) || { echo 0; return 0; }
@@ -253,27 +301,31 @@ rescued() {  # rescued N: packets pop N handed to the other PoP so far
 }
 
 # The operator path, direct mode: lab-op reachable from both PoPs over plain veth links; the
-# demo service listens on 10.0.10.1 (on lab-op's lo), routed from each PoP via its link.
+# demo service listens on lab-op's lo address 10.0.10.1, routed from each PoP over IPv4 (the
+# directory's one record names one upstream for both PoPs).
 setup_operator_direct() {
     veth lab-pop1 p1-op 10.0.11.1/24 lab-op op-p1 10.0.11.2/24
     veth lab-pop2 p2-op 10.0.12.1/24 lab-op op-p2 10.0.12.2/24
+    setup_underlay_ipv6
     ip -n lab-op addr add "$OP_ADDR/32" dev lo
     ip -n lab-pop1 route add "$OP_ADDR/32" via 10.0.11.2
     ip -n lab-pop2 route add "$OP_ADDR/32" via 10.0.12.2
-    DEMO_ADDR=$OP_ADDR
+    DEMO_ADDR=::
     DEMO_TARGET="\"upstream\":{\"http\":\"$OP_ADDR:80\",\"tls\":\"$OP_ADDR:443\"}"
     RELAY_WIREGUARD=("" "")
 }
 
 # The operator path, WireGuard mode (the default): the same veth links are only the underlay.
-# Each PoP's relay owns a TUN (lab-relay-pN, 100.96.N.1/16, UDP 51820, its key from `relay genkey`);
-# lab-op runs one wireguard-go per PoP (lab-op-pN) dialing that PoP's unicast
-# address with a persistent keepalive. Distinct prefixes per PoP, so lab-op's replies to each relay
-# leave by that PoP's interface. The operators files name lab-op's public key and its address in
-# that PoP's prefix; the demo listens on 0.0.0.0, so on both tunnel addresses.
+# Each PoP's relay owns a TUN (lab-relay-pN, 2001:db8:96:N::1/48 and 100.96.N.1/24, UDP 51820, its
+# key from `relay genkey`); lab-op runs one wireguard-go per PoP (lab-op-pN) dialing that PoP's
+# unicast address with a persistent keepalive, pop1 over IPv4 and pop2 over IPv6. The directory's
+# one record names lab-op's public key and its one tunnel address, 2001:db8:96::2 (on lab-op's lo,
+# inside both relays' 2001:db8:96::/48); a route per relay address sends each relay's replies out by
+# that relay's interface. The demo listens on [::].
 setup_operator_wireguard() {
     veth lab-pop1 p1-op 10.0.11.1/24 lab-op op-p1 10.0.11.2/24
     veth lab-pop2 p2-op 10.0.12.1/24 lab-op op-p2 10.0.12.2/24
+    setup_underlay_ipv6
     local n relay_cmdline
     mkdir -p "$D/pop1" "$D/pop2"
     relay_cmdline=$(relay_cmd)
@@ -286,7 +338,7 @@ setup_operator_wireguard() {
         RELAY_PUB[n]=$($relay_cmdline pubkey <"$D/pop$n/wg.key") || die "relay pubkey failed"
     done
     mkdir -p /var/run/wireguard
-    ip -n lab-op addr add "$WG_OP_ADDR/32" dev lo
+    v6addr lab-op lo "$WG_OP_ADDR/128"
     for n in 1 2; do
         local ifname="lab-op-p$n" sock="/var/run/wireguard/lab-op-p$n.sock"
         start "wireguard-go-p$n" lab-op wireguard-go -f "$ifname"
@@ -295,19 +347,23 @@ setup_operator_wireguard() {
         ip -n lab-op link set "$ifname" mtu 1420 up
         # The operator has one tunnel address for every PoP (the directory holds one record);
         # replies to each relay leave by that relay's interface.
-        ip -n lab-op route add "100.96.$n.1/32" dev "$ifname" src "$WG_OP_ADDR"
+        ip -n lab-op -6 route add "2001:db8:96:$n::1/128" dev "$ifname" src "$WG_OP_ADDR"
         dial_pop "$n"
     done
-    DEMO_ADDR=0.0.0.0
+    DEMO_ADDR=::
     DEMO_TARGET="\"wireguard\":{\"public_key\":\"$OP_PUB\",\"address\":\"$WG_OP_ADDR\"}"
-    RELAY_WIREGUARD=("wireguard: { interface: lab-relay-p1, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.1.1/16\"] }"
-                     "wireguard: { interface: lab-relay-p2, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.2.1/16\"] }")
+    RELAY_WIREGUARD=("wireguard: { interface: lab-relay-p1, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"2001:db8:96:1::1/48\", \"100.96.1.1/24\"]$(wireguard_state_option 1) }"
+                     "wireguard: { interface: lab-relay-p2, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"2001:db8:96:2::1/48\", \"100.96.2.1/24\"]$(wireguard_state_option 2) }")
 }
 declare -a RELAY_PUB=()
 
 dial_pop() {  # dial_pop N: lab-op's peer for pop N (endpoint, the relay's tunnel address, keepalive)
-    ip netns exec lab-op wg set "lab-op-p$1" peer "${RELAY_PUB[$1]}" endpoint "10.0.1$1.1:$WG_RELAY_PORT" \
-        allowed-ips "100.96.$1.1/32" persistent-keepalive "$WG_KEEPALIVE"
+    # pop1 over the IPv4 underlay, pop2 over the IPv6 one.
+    local endpoint="10.0.11.1:$WG_RELAY_PORT"
+    [[ $1 == 2 ]] && endpoint="[2001:db8:100:12::1]:$WG_RELAY_PORT"
+    local allowed="2001:db8:96:$1::1/128"
+    ip netns exec lab-op wg set "lab-op-p$1" peer "${RELAY_PUB[$1]}" endpoint "$endpoint" \
+        allowed-ips "$allowed" persistent-keepalive "$WG_KEEPALIVE"
 }
 handshake_age() {  # handshake_age N: seconds since lab-op's last handshake with pop N (-1: none)
     local t
@@ -355,6 +411,12 @@ show_tunnels() {
         { ip netns exec lab-op wg show "lab-op-p$n" || true; } | sed 's/^/    /'
     done
     for n in 1 2; do
+        if ((CONTAINERS)); then  # the UAPI socket is inside the container: its management API instead
+            relay_running "$n" || continue
+            log "GET /v1/peers of pop$n's relay (its UAPI socket is inside its container):"
+            { ip netns exec "lab-pop$n" curl -s -m 2 -H "Authorization: Bearer $LAB_TOKEN" http://127.0.0.1:9090/v1/peers || true; echo; } | sed 's/^/    /'
+            continue
+        fi
         [[ -n "${PIDS[relay-pop$n]:-}" ]] && kill -0 "${PIDS[relay-pop$n]}" 2>/dev/null || continue
         log "wg show lab-relay-p$n (the relay's read-only UAPI socket, in lab-pop$n):"
         { ip netns exec "lab-pop$n" wg show "lab-relay-p$n" || true; } | sed 's/^/    /'
@@ -369,30 +431,37 @@ start_demo() {
 }
 
 # ---- BIRD ----------------------------------------------------------------------------------------
+# The shipped dual-stack configs (pop-dual-stack.conf includes pop.conf, router-dual-stack.conf
+# includes router.conf), each in its own directory with its site file filled in.
 setup_bird() {
     local src="$ROOT/docker/bird" n
     mkdir -p "$D/router"
-    cp "$src/router.conf" "$D/router/bird.conf"
+    cp "$src/router.conf" "$src/router-dual-stack.conf" "$D/router/"
     cp "$src/router-site.conf.example" "$D/router/router-site.conf"
-    # router.conf's way to add a PoP: one more protocol line.
-    echo 'protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }' >>"$D/router/bird.conf"
+    # router-dual-stack.conf's way to add a PoP: one more protocol line per family.
+    printf '%s\n' 'protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }' \
+        'protocol bgp pop2_6 from pop6 { local 2001:db8:100:2::1; neighbor 2001:db8:100:2::2 as POP_AS; }' \
+        >>"$D/router/router-dual-stack.conf"
     for n in 1 2; do
         mkdir -p "$D/pop$n"
-        cp "$src/pop.conf" "$D/pop$n/bird.conf"
+        cp "$src/pop.conf" "$src/pop-dual-stack.conf" "$D/pop$n/"
         sed -e "s/10.255.0.11/10.255.0.1$n/" -e "s/10.0.1.2;/10.0.$n.2;/" -e "s/10.0.1.1;/10.0.$n.1;/" \
+            -e "s/2001:db8:100:1::/2001:db8:100:$n::/" \
             -e "s#/run/bird/vip-state.conf#$D/pop$n/vip-state.conf#" \
             "$src/pop-site.conf.example" >"$D/pop$n/pop-site.conf"
         # Seeded withdrawn; the controller announces after --rise healthy probes.
         cp "$src/vip-state.conf.initial" "$D/pop$n/vip-state.conf"
     done
-    # pop2 prepends once, so the router prefers pop1 while pop1 is healthy.
-    sed -i '/^filter export_vip/,/^}/ s/^  accept;/  bgp_path.prepend(POP_AS);   # lab: pop2 looks farther\n  accept;/' \
-        "$D/pop2/bird.conf"
-    grep -q 'lab: pop2 looks farther' "$D/pop2/bird.conf" || die "could not add pop2's prepend to pop.conf"
+    # pop2 prepends once (both families), so the router prefers pop1 while pop1 is healthy.
+    sed -i '/^function vip_attributes/,/^}/ s/^}/  bgp_path.prepend(POP_AS);   # lab: pop2 looks farther\n}/' \
+        "$D/pop2/pop.conf"
+    grep -q 'lab: pop2 looks farther' "$D/pop2/pop.conf" || die "could not add pop2's prepend to pop.conf"
 
-    start bird-router lab-router bird -f -c "$D/router/bird.conf" -s "$D/router/bird.ctl" -P "$D/router/bird.pid"
+    start bird-router lab-router bird -f -c "$D/router/router-dual-stack.conf" -s "$D/router/bird.ctl" \
+        -P "$D/router/bird.pid"
     for n in 1 2; do
-        start "bird-pop$n" "lab-pop$n" bird -f -c "$D/pop$n/bird.conf" -s "$D/pop$n/bird.ctl" -P "$D/pop$n/bird.pid"
+        start "bird-pop$n" "lab-pop$n" bird -f -c "$D/pop$n/pop-dual-stack.conf" -s "$D/pop$n/bird.ctl" \
+            -P "$D/pop$n/bird.pid"
     done
     # Every FIB change of the router, timestamped (the --check measurements read it).
     start route-monitor lab-router ip -ts monitor route
@@ -404,28 +473,47 @@ write_relay_config() {  # write_relay_config N
     (umask 077; echo "$LAB_TOKEN" >"$D/pop$n/admin.token")
     cat >"$D/pop$n/relay.yaml" <<EOF
 pop: pop$n
-listen: { http: "0.0.0.0:80", tls: "0.0.0.0:443" }
-management: { listen: "127.0.0.1:9090", token_file: admin.token }
+${RELAY_LISTEN[n - 1]}
+management: { listen: "127.0.0.1:9090", token_file: admin.token, controller_status: "127.0.0.1:9191" }
 drain: { delay: $RELAY_DRAIN_DELAY, timeout: $RELAY_DRAIN_TIMEOUT }
 ${RELAY_WIREGUARD[n - 1]}
-$(directory_config)
+$(directory_config "$n")
 EOF
 }
 
+# Both forms of dual-stack listening: pop1 on separate IPv4 and (IPv6-only) IPv6 sockets, pop2 on
+# one dual-stack [::] socket per listener. Wildcards either way, as flow rescue needs.
+RELAY_LISTEN=('listen: { http: ["0.0.0.0:80", "[::]:80"], tls: ["0.0.0.0:443", "[::]:443"] }'
+              'listen: { http: "[::]:80", tls: "[::]:443" }')
+
 start_relay() {  # start_relay N
     local n="$1"
+    if ((CONTAINERS)); then
+        "$D/pop$n/deploy" "$IMAGE" relay
+        return 0
+    fi
     # shellcheck disable=SC2046 # relay_cmd is a command line
     start "relay-pop$n" "lab-pop$n" $(relay_cmd) run --config "$D/pop$n/relay.yaml"
 }
 
+controller_args() {  # controller_args N: sets CONTROLLER_ARGS, pop N's `relay controller ...`
+    local n="$1"
+    CONTROLLER_ARGS=(controller --pop "pop$n"
+        --readyz http://127.0.0.1:9090/readyz --bird-socket "$D/pop$n/bird.ctl" --state-file "$D/pop$n/vip-state.conf"
+        --interval "$CTRL_INTERVAL" --timeout "$CTRL_TIMEOUT" --fall "$CTRL_FALL" --rise "$CTRL_RISE"
+        --drain-delay "$CTRL_DRAIN_DELAY" --backoff-base "$CTRL_BACKOFF_BASE" --backoff-max "$CTRL_BACKOFF_MAX"
+        --status-listen 127.0.0.1:9191 --protocol vip,vip6)
+}
+
 start_controller() {  # start_controller N
     local n="$1"
+    if ((CONTAINERS)); then
+        "$D/pop$n/deploy" "$IMAGE" controller
+        return 0
+    fi
+    controller_args "$n"
     # shellcheck disable=SC2046
-    start "controller-pop$n" "lab-pop$n" $(relay_cmd) controller \
-        --readyz http://127.0.0.1:9090/readyz --bird-socket "$D/pop$n/bird.ctl" --state-file "$D/pop$n/vip-state.conf" \
-        --interval "$CTRL_INTERVAL" --timeout "$CTRL_TIMEOUT" --fall "$CTRL_FALL" --rise "$CTRL_RISE" \
-        --drain-delay "$CTRL_DRAIN_DELAY" --backoff-base "$CTRL_BACKOFF_BASE" --backoff-max "$CTRL_BACKOFF_MAX" \
-        --status-listen 127.0.0.1:9191
+    start "controller-pop$n" "lab-pop$n" $(relay_cmd) "${CONTROLLER_ARGS[@]}"
 }
 
 # ---- the operator directory: Kafka (KRaft, one node) in lab-core -----------------------------------------
@@ -454,11 +542,13 @@ lab_java() {
     if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then echo "$JAVA_HOME/bin/java"; return; fi
     echo "$(ls -d /usr/lib/jvm/*25* 2>/dev/null | sort -r | head -1)/bin/java"
 }
-directory_config() {
+directory_config() {  # directory_config N: pop N's directory: section
     cat <<EOF
 directory:
   kafka: { bootstrap_servers: "$CORE_ADDR:$KAFKA_PORT", topic: airdress.operators }
 EOF
+    # In a container the config directory is read-only: the snapshot goes to the state volume.
+    ((!CONTAINERS)) || echo "  snapshot_file: /var/lib/relay/directory.snapshot"
 }
 start_kafka() {  # the broker (test-support's KafkaBroker: formats $D/core/kafka once, then serves)
     local cp="$ROOT/test-support/target/classes" served
@@ -484,8 +574,13 @@ start_directory() {  # the broker and the directory's topic, before the relays s
     t0=$(now)
     start_kafka
     log "Kafka broker (KRaft) serving on $CORE_ADDR:$KAFKA_PORT in lab-core after $(elapsed "$t0" "$(now)") s"
-    # shellcheck disable=SC2046 # relay_cmd is a command line
-    ip netns exec lab-pop1 $(relay_cmd) directory create-topic --config "$D/pop1/relay.yaml" 2>&1 | sed 's/^/    /'
+    if ((CONTAINERS)); then
+        podman run --rm --network ns:/run/netns/lab-pop1 -v "$D/pop1:/etc/relay:ro" --no-healthcheck "$IMAGE" \
+            directory create-topic --config /etc/relay/relay.yaml 2>&1 | sed 's/^/    /'
+    else
+        # shellcheck disable=SC2046 # relay_cmd is a command line
+        ip netns exec lab-pop1 $(relay_cmd) directory create-topic --config "$D/pop1/relay.yaml" 2>&1 | sed 's/^/    /'
+    fi
     [[ ${PIPESTATUS[0]} -eq 0 ]] || die "bin/relay directory create-topic failed"
 }
 put_demo() {  # put_demo N HOST...: the demo operator with these hosts, through pop N's admin API
@@ -502,7 +597,8 @@ create_demo() {
     [[ $code == 201 || $code == 200 ]] || die "PUT /v1/operators/demo through pop1 answered $code"
     log "demo operator created once, through pop1's admin API (PUT /v1/operators/demo: $code); the directory's log carries it to pop2"
     await 10 "pop2 to have the demo operator" eval \
-        '[[ $(ip netns exec lab-pop2 curl -s -m 1 -o /dev/null -w "%{http_code}" http://127.0.0.1:9090/v1/operators/demo) == 200 ]]'
+        '[[ $(ip netns exec lab-pop2 curl -s -m 1 -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $LAB_TOKEN" \
+            http://127.0.0.1:9090/v1/operators/demo) == 200 ]]'
 }
 directory_is() {  # directory_is N STATUS: pop N's /readyz says checks.directory.status == STATUS
     ip netns exec "lab-pop$1" curl -s -m 1 http://127.0.0.1:9090/readyz 2>/dev/null | grep -q "\"directory\":{\"status\":\"$2\""
@@ -539,8 +635,8 @@ check_directory() {
         log "FAIL: a change did not reach pop2 within $LIMIT_PROPAGATION s"
     fi
 
-    log "directory check 2/2: stop the Kafka broker, restart it; the client loop through the VIP must not fail"
-    start_loop
+    log "directory check 2/2: stop the Kafka broker, restart it; the client loops through the VIPs must not fail"
+    start_loops
     local t_loop
     t_loop=$(now)
     t0=$t_loop
@@ -557,23 +653,35 @@ check_directory() {
     propagation 1 "after.example.test" 2 "$HOST" "after.example.test"
     t_flow=$PROPAGATION
     code=$PUT_CODE
-    stop_loop
-    local counts
-    counts=$(tool count --log "$LOOP_LOG" --since "$t_loop" --until "$(now)")
-    result "Kafka broker stopped: both PoPs STALE after ${t_stale} s, still ready; restarted: both UP after ${t_up} s; a change through pop2 (PUT $code) routed by pop1 after ${t_flow} s; loop: $(head -1 <<<"$counts")"
+    stop_loops
+    local f t_end
+    local -A counts=()
+    t_end=$(now)
+    for f in "${FAMILIES[@]}"; do counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t_loop" --until "$t_end"); done
+    result "Kafka broker stopped: both PoPs STALE after ${t_stale} s, still ready; restarted: both UP after ${t_up} s; a change through pop2 (PUT $code) routed by pop1 after ${t_flow} s; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
     [[ $code == 200 && $t_flow != timeout ]] || { ok=0; log "FAIL: changes do not flow again after the broker's restart"; }
-    if head -1 <<<"$counts" | tr ' ' '\n' | grep -q '^fail:'; then
-        ok=0
-        log "FAIL: client requests failed while the broker was away:"
-        printf '%s\n' "$counts" | sed 1d
-    fi
+    for f in "${FAMILIES[@]}"; do
+        if head -1 <<<"${counts[$f]}" | tr ' ' '\n' | grep -q '^fail:'; then
+            ok=0
+            log "FAIL: IPv$f client requests failed while the broker was away:"
+            printf '%s\n' "${counts[$f]}" | sed 1d
+        fi
+    done
     [[ "$(put_demo 1 "$HOST")" == 200 ]] || { ok=0; log "FAIL: restoring the demo operator"; }
     return $((1 - ok))
 }
 
 # ---- observation -----------------------------------------------------------------------------------
-route_via() { ip -n lab-router route show "$VIP/32" | awk '/via/ { for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }'; }
-pop_of_hop() { case "$1" in 10.0.1.2) echo pop1 ;; 10.0.2.2) echo pop2 ;; *) echo "none" ;; esac; }
+# Families are 4 and 6: each has its VIP and, per PoP, the next hop the router installs for it.
+FAMILIES=(4 6)
+declare -A FAMILY_VIP=([4]="$VIP" [6]="$VIP6")
+hop() { if [[ $1 == 4 ]]; then echo "10.0.$2.2"; else echo "2001:db8:100:$2::2"; fi; }  # hop FAMILY N
+url_host() { if [[ $1 == *:* ]]; then echo "[$1]"; else echo "$1"; fi; }                # brackets for IPv6
+route_via() {  # route_via [FAMILY]: the router's next hop for that family's VIP (default 4)
+    local f="${1:-4}"
+    ip -n lab-router "-$f" route show "${FAMILY_VIP[$f]}" | awk '/via/ { for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }'
+}
+pop_of_hop() { case "$1" in 10.0.1.2|2001:db8:100:1::2) echo pop1 ;; 10.0.2.2|2001:db8:100:2::2) echo pop2 ;; *) echo "none" ;; esac; }
 controller_state() {  # the first "state" of /status is the controller's own
     ip netns exec "lab-pop$1" curl -s -m 1 http://127.0.0.1:9191/status 2>/dev/null \
         | grep -o '"state" *: *"[A-Z_]*"' | head -1 | sed 's/.*"\([A-Z_]*\)"$/\1/'
@@ -588,88 +696,122 @@ await() {  # await SECONDS WHAT CMD...: poll every 50 ms, bounded
         sleep 0.05
     done
 }
-alive() { kill -0 "${PIDS[$1]}" 2>/dev/null || die "$1 exited; its log ($D/$1.log):$(echo; tail -20 "$D/$1.log")"; }
+alive() {  # alive NAME: a process this script started, or in container mode a relay or controller container
+    if ((CONTAINERS)) && [[ $1 == relay-pop* || $1 == controller-pop* ]]; then
+        container_running "$(ctr "$1")" && return 0
+    else
+        kill -0 "${PIDS[$1]}" 2>/dev/null && return 0
+    fi
+    die "$1 exited; its log ($D/$1.log):$(echo; tail -20 "$D/$1.log")"
+}
 relay_ready() { alive "relay-pop$1"; [[ "$(readyz "$1")" == 200 ]]; }
 announced() { alive "controller-pop$1"; [[ "$(controller_state "$1")" == ANNOUNCED ]]; }
-route_is() { [[ "$(route_via)" == "$1" ]]; }
+routes_via() { [[ "$(route_via 4)" == "$(hop 4 "$1")" && "$(route_via 6)" == "$(hop 6 "$1")" ]]; }  # both VIPs via pop N
 bgp_up() { birdc -s "$D/router/bird.ctl" show protocols | grep -q "^$1 .*Established"; }
 
 # ---- the demo: which PoP serves, by Host and by SNI ---------------------------------------------------
 demo_requests() {
-    log "router's route to the VIP: $(ip -n lab-router route show "$VIP/32") -> $(pop_of_hop "$(route_via)")"
     log "operator path: $(path_name)"
-    log "curl by Host (port 80) from lab-client:"
-    local out
-    out=$(ip netns exec lab-client curl -sS -m 5 -D - -H "Host: $HOST" "http://$VIP/") || die "curl by Host failed"
+    local f
+    for f in "${FAMILIES[@]}"; do demo_requests_to "$f"; done
+}
+demo_requests_to() {  # demo_requests_to FAMILY: the client to that family's VIP, by Host and by SNI
+    local f="$1" vip="${FAMILY_VIP[$1]}" at out
+    at=$(url_host "$vip")
+    log "IPv$f: router's route to the VIP: $(ip -n lab-router "-$f" route show "$vip") -> $(pop_of_hop "$(route_via "$f")")"
+    log "IPv$f: curl by Host: http://$at/ (port 80) from lab-client:"
+    out=$(ip netns exec lab-client curl -sS -g -m 5 -D - -H "Host: $HOST" "http://$at/") || die "curl by Host to $at failed"
     printf '%s\n' "$out" | grep -iE '^(HTTP/|x-airdress)|^demo' | sed 's/^/    /'
-    log "curl by SNI (port 443, TLS end to end: the relay never sees the plaintext; the certificate is lab-op's own):"
-    out=$(ip netns exec lab-client curl -sS -m 5 -D - --cacert "$D/op/demo.crt" --resolve "$HOST:443:$VIP" "https://$HOST/") \
-        || die "curl by SNI failed"
+    log "IPv$f: curl by SNI: https://$HOST/ at $at (port 443, TLS end to end: the relay never sees the plaintext; the certificate is lab-op's own):"
+    out=$(ip netns exec lab-client curl -sS -m 5 -D - --cacert "$D/op/demo.crt" --resolve "$HOST:443:$at" "https://$HOST/") \
+        || die "curl by SNI to $at failed"
     printf '%s\n' "$out" | grep -iE '^(HTTP/|x-airdress)|^demo' | sed 's/^/    /'
-    log "openssl s_client by SNI: $(ip netns exec lab-client timeout 5 openssl s_client -connect "$VIP:443" \
+    log "IPv$f: openssl s_client -connect $at:443 by SNI: $(ip netns exec lab-client timeout 5 openssl s_client -connect "$at:443" \
         -servername "$HOST" -CAfile "$D/op/demo.crt" </dev/null 2>/dev/null \
         | grep -E '^(subject=|Verify return code)' | tr '\n' ' ')"
-    log "relay access log of the PoP that served (JSON, one line per connection):"
-    tail -n 2 "$D/relay-$(pop_of_hop "$(route_via)").log" | grep '^{' | sed 's/^/    /' || true
+    log "IPv$f: relay access log of the PoP that served (JSON, one line per connection):"
+    tail -n 3 "$D/relay-$(pop_of_hop "$(route_via "$f")").log" | grep '^{' | sed 's/^/    /' || true
 }
 
 # ---- --check ----------------------------------------------------------------------------------------------
 LOOP_N=0
-start_loop() {  # a fresh client loop; sets LOOP_LOG
+declare -A LOOP_LOG=()
+start_loops() {  # a fresh client loop per family, to that family's VIP; sets LOOP_LOG[4] and LOOP_LOG[6]
     LOOP_N=$((LOOP_N + 1))
-    LOOP_LOG="$D/loop$LOOP_N.out"
     rm -f "$D/loop.stop"
-    : >"$LOOP_LOG"
-    start loop lab-client python3 "$LAB/labtool.py" loop --target "$VIP" --port 80 --host "$HOST" \
-        --interval 0.02 --timeout 1 --max-seconds 60 --stop-file "$D/loop.stop" --out "$LOOP_LOG"
-    await 10 "the client loop's first answer" grep -q ' ok ' "$LOOP_LOG"
+    local f
+    for f in "${FAMILIES[@]}"; do
+        LOOP_LOG[$f]="$D/loop$LOOP_N-ipv$f.out"
+        : >"${LOOP_LOG[$f]}"
+        start "loop$f" lab-client python3 "$LAB/labtool.py" loop --target "${FAMILY_VIP[$f]}" --port 80 --host "$HOST" \
+            --interval 0.02 --timeout 1 --max-seconds 60 --stop-file "$D/loop.stop" --out "${LOOP_LOG[$f]}"
+    done
+    for f in "${FAMILIES[@]}"; do
+        await 10 "the IPv$f client loop's first answer" grep -q ' ok ' "${LOOP_LOG[$f]}"
+    done
 }
-stop_loop() {
+stop_loops() {
     touch "$D/loop.stop"
-    stop_pid "${PIDS[loop]}" TERM 3
-    unset "PIDS[loop]"
+    local f
+    for f in "${FAMILIES[@]}"; do
+        stop_pid "${PIDS[loop$f]}" TERM 3
+        unset "PIDS[loop$f]"
+    done
 }
 tool() { python3 "$LAB/labtool.py" "$@"; }
+both() { local -n m="$1"; echo "IPv4 ${m[4]} s / IPv6 ${m[6]} s"; }  # both ARRAY: a figure per family
+moved_to() {  # moved_to FAMILY N SINCE TIMEOUT: seconds until the router's route for FAMILY's VIP led to pop N
+    local t
+    t=$(tool route --log "$D/route-monitor.log" --prefix "${FAMILY_VIP[$1]}" --via "$(hop "$1" "$2")" --since "$3" \
+        --timeout "$4") || t=timeout
+    echo "$t"
+}
 
 RESULTS=()
 result() { RESULTS+=("$*"); log "$*"; }
 
 check() {
-    local ok=1 t0 t_route t_client t_back counts
+    local ok=1 t0 f
+    local -A t_route=() t_client=() t_back=() counts=()
     check_directory || ok=0
-    log "check 1/3: kill -9 the relay in pop1 (controller: interval $CTRL_INTERVAL, fall $CTRL_FALL)"
+    log "check 1/3: kill -9 the relay in pop1 (controller: interval $CTRL_INTERVAL, fall $CTRL_FALL); clients on IPv4 and IPv6"
     if [[ $OPERATOR == wireguard ]]; then
         # Check 2 restarts this relay and expects it to re-handshake with the endpoint it kept; a
         # relay killed within its 200 ms save interval of the first handshake would not have it yet.
         await 10 "pop1's relay to keep lab-op's endpoint in lab-relay-p1.endpoints" \
-            grep -q ' 10\.0\.11\.2:' "$D/pop1/lab-relay-p1.endpoints"
+            grep -q ' 10\.0\.11\.2:' "$(endpoints_file 1)"
     fi
-    start_loop
+    start_loops
     local rescued_kill
     rescued_kill=$(rescued 1)
     t0=$(now)
-    kill -KILL "${PIDS[relay-pop1]}"
-    wait "${PIDS[relay-pop1]}" 2>/dev/null || true
+    relay_signal 1 KILL
+    relay_reap 1
     local t_dead
     t_dead=$(now)  # reaped: its sockets, the listeners among them, are closed
-    unset "PIDS[relay-pop1]"
-    t_route=$(tool route --log "$D/route-monitor.log" --via 10.0.2.2 --since "$t0" --timeout 10) || t_route=timeout
-    t_client=$(tool first --log "$LOOP_LOG" --pop pop2 --since "$t0" --timeout 10) || t_client=timeout
+    for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
+    for f in "${FAMILIES[@]}"; do
+        t_client[$f]=$(tool first --log "${LOOP_LOG[$f]}" --pop pop2 --since "$t0" --timeout 10) || t_client[$f]=timeout
+    done
     sleep 0.3
-    stop_loop
-    counts=$(tool count --log "$LOOP_LOG" --since "$t0" --until "$(now)" --lost "$t_dead")
+    stop_loops
+    for f in "${FAMILIES[@]}"; do
+        counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)" --lost "$t_dead")
+    done
     local rescue_note="flow rescue off"
     ((RESCUE)) && rescue_note="pop1 handed $(($(rescued 1) - rescued_kill)) packets to pop2 while nothing listened"
-    result "kill -9 relay pop1: router route -> pop2 after ${t_route} s; first client answer from pop2 after ${t_client} s (limit ${LIMIT_MOVE} s); loop: $(head -1 <<<"$counts"); $rescue_note"
-    [[ $t_route != timeout ]] && le "$t_route" "$LIMIT_MOVE" || { ok=0; log "FAIL: route did not move within ${LIMIT_MOVE} s"; }
-    [[ $t_client != timeout ]] && le "$t_client" "$LIMIT_MOVE" || { ok=0; log "FAIL: client not served by pop2 within ${LIMIT_MOVE} s"; }
-    if ((RESCUE)) && head -1 <<<"$counts" | tr ' ' '\n' | grep -q '^fail:'; then
-        # With rescue, pop1 hands SYNs to pop2 as soon as nothing listens: only the connections
-        # the killed relay held ("lost") may fail.
-        ok=0
-        log "FAIL: new client connections failed after pop1's relay died although flow rescue is on:"
-        printf '%s\n' "$counts" | sed 1d
-    fi
+    result "kill -9 relay pop1: router route -> pop2 after $(both t_route); first client answer from pop2 after $(both t_client) (limit ${LIMIT_MOVE} s); loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}"); $rescue_note"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_route[$f]} != timeout ]] && le "${t_route[$f]}" "$LIMIT_MOVE" || { ok=0; log "FAIL: IPv$f route did not move within ${LIMIT_MOVE} s"; }
+        [[ ${t_client[$f]} != timeout ]] && le "${t_client[$f]}" "$LIMIT_MOVE" || { ok=0; log "FAIL: IPv$f client not served by pop2 within ${LIMIT_MOVE} s"; }
+        if ((RESCUE)) && head -1 <<<"${counts[$f]}" | tr ' ' '\n' | grep -q '^fail:'; then
+            # With rescue, pop1 hands SYNs to pop2 as soon as nothing listens: only the connections
+            # the killed relay held ("lost") may fail.
+            ok=0
+            log "FAIL: new IPv$f client connections failed after pop1's relay died although flow rescue is on:"
+            printf '%s\n' "${counts[$f]}" | sed 1d
+        fi
+    done
 
     log "check 2/3: restart the relay in pop1 (rise $CTRL_RISE)"
     t0=$(now)
@@ -678,59 +820,68 @@ check() {
     local t_ready
     t_ready=$(elapsed "$t0" "$(now)")
     fresh_session 1 "${t0%.*}" "$t0"
-    t_back=$(tool route --log "$D/route-monitor.log" --via 10.0.1.2 --since "$t0" --timeout 30) || t_back=timeout
-    result "restart relay pop1: /readyz 200 after ${t_ready} s (JVM start); router route back to pop1 after ${t_back} s$SESSION_NOTE"
-    [[ $t_back != timeout ]] || { ok=0; log "FAIL: route did not come back to pop1"; }
+    for f in "${FAMILIES[@]}"; do t_back[$f]=$(moved_to "$f" 1 "$t0" 30); done
+    result "restart relay pop1: /readyz 200 after ${t_ready} s (JVM start); router route back to pop1 after $(both t_back)$SESSION_NOTE"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_back[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f route did not come back to pop1"; }
+    done
     ((SESSION_OK)) || { ok=0; log "FAIL: lab-op's tunnel did not handshake with the restarted relay within ${SESSION_LIMIT} s"; }
-    await 10 "the route via pop1" route_is 10.0.1.2
+    await 10 "the routes via pop1" routes_via 1
 
-    log "check 3/3: SIGTERM the relay in pop1 (drain: relay drain.delay $RELAY_DRAIN_DELAY, controller GRACEFUL_SHUTDOWN then withdraw after $CTRL_DRAIN_DELAY)"
-    start_loop
+    log "check 3/3: SIGTERM the relay in pop1 (drain: relay drain.delay $RELAY_DRAIN_DELAY, controller GRACEFUL_SHUTDOWN then withdraw after $CTRL_DRAIN_DELAY); clients on IPv4 and IPv6"
+    start_loops
     local rescued0
     rescued0=$(rescued 2)
     t0=$(now)
-    kill -TERM "${PIDS[relay-pop1]}"
-    t_route=$(tool route --log "$D/route-monitor.log" --via 10.0.2.2 --since "$t0" --timeout 10) || t_route=timeout
+    relay_signal 1 TERM
+    for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
     local deadline=$((SECONDS + 30)) exited=timeout
     while ((SECONDS < deadline)); do
-        if ! kill -0 "${PIDS[relay-pop1]}" 2>/dev/null; then exited=$(elapsed "$t0" "$(now)"); break; fi
+        if ! relay_running 1; then exited=$(elapsed "$t0" "$(now)"); break; fi
         sleep 0.05
     done
-    local rc=0
-    [[ $exited != timeout ]] || kill -KILL "${PIDS[relay-pop1]}" 2>/dev/null  # keep the wait below bounded
-    wait "${PIDS[relay-pop1]}" 2>/dev/null || rc=$?
-    unset "PIDS[relay-pop1]"
-    sleep 0.5  # keep the loop going past the listener's close and the exit
-    stop_loop
-    local moved=()
-    [[ $t_route == timeout ]] || moved=(--moved "$(awk -v a="$t0" -v b="$t_route" 'BEGIN { printf "%.6f", a + b }')")
-    counts=$(tool count --log "$LOOP_LOG" --since "$t0" --until "$(now)" "${moved[@]}")
-    local rescue_note="flow rescue off"
+    [[ $exited != timeout ]] || relay_signal 1 KILL 2>/dev/null  # keep the wait below bounded
+    relay_reap 1
+    local rc=$RELAY_RC
+    sleep 0.5  # keep the loops going past the listener's close and the exit
+    stop_loops
+    for f in "${FAMILIES[@]}"; do
+        local moved=()
+        [[ ${t_route[$f]} == timeout ]] || moved=(--moved "$(awk -v a="$t0" -v b="${t_route[$f]}" 'BEGIN { printf "%.6f", a + b }')")
+        counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)" "${moved[@]}")
+    done
+    rescue_note="flow rescue off"
     ((RESCUE)) && rescue_note="pop2 handed $(($(rescued 2) - rescued0)) packets of pop1's flows back to pop1"
-    result "drain relay pop1: router route -> pop2 (GRACEFUL_SHUTDOWN) after ${t_route} s; relay exited (status $rc) after ${exited} s; loop: $(head -1 <<<"$counts"); $rescue_note"
-    if ((RESCUE)) && grep -q 'moved:' <<<"$counts"; then
-        ok=0
-        log "FAIL: connections reset across the route move although flow rescue is on:"
-        printf '%s\n' "$counts" | sed 1d
-    elif grep -q 'moved:' <<<"$counts"; then
-        log "note: 'moved' = a connection established with pop1 before the route moved and reset by pop2 after it"
-        log "      (anycast breaks established connections when the route moves: docs/operating-a-pop.md); not a failed new connection:"
-        printf '%s\n' "$counts" | sed 1d
-    fi
-    [[ $t_route != timeout ]] || { ok=0; log "FAIL: route did not move on drain"; }
+    result "drain relay pop1: router route -> pop2 (GRACEFUL_SHUTDOWN) after $(both t_route); relay exited (status $rc) after ${exited} s; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}"); $rescue_note"
+    for f in "${FAMILIES[@]}"; do
+        if ((RESCUE)) && grep -q 'moved:' <<<"${counts[$f]}"; then
+            ok=0
+            log "FAIL: IPv$f connections reset across the route move although flow rescue is on:"
+            printf '%s\n' "${counts[$f]}" | sed 1d
+        elif grep -q 'moved:' <<<"${counts[$f]}"; then
+            log "note: IPv$f 'moved' = a connection established with pop1 before the route moved and reset by pop2 after it"
+            log "      (anycast breaks established connections when the route moves: docs/operating-a-pop.md); not a failed new connection:"
+            printf '%s\n' "${counts[$f]}" | sed 1d
+        fi
+        [[ ${t_route[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f route did not move on drain"; }
+        if head -1 <<<"${counts[$f]}" | tr ' ' '\n' | grep -q '^fail:'; then
+            ok=0
+            log "FAIL: failed new IPv$f client connections during the drain:"
+            printf '%s\n' "${counts[$f]}" | sed 1d
+        fi
+        grep -q 'ok:pop2' <<<"${counts[$f]}" || { ok=0; log "FAIL: no IPv$f client answer from pop2 during the drain"; }
+    done
     [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: relay did not exit 0 after the drain"; }
-    if head -1 <<<"$counts" | tr ' ' '\n' | grep -q '^fail:'; then
-        ok=0
-        log "FAIL: failed new client connections during the drain:"
-        printf '%s\n' "$counts" | sed 1d
-    fi
-    grep -q 'ok:pop2' <<<"$counts" || { ok=0; log "FAIL: no client answer from pop2 during the drain"; }
 
     echo
     show_tunnels
-    log "summary (operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY):"
+    verdict "$ok" "operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+}
+
+verdict() {  # verdict OK SETTINGS: the summary of a check's RESULTS, CHECK PASSED (return 0) or FAILED (1)
+    log "summary ($2):"
     printf '    %s\n' "${RESULTS[@]}"
-    if ((ok)); then log "CHECK PASSED"; return 0; fi
+    if (($1)); then log "CHECK PASSED"; return 0; fi
     log "CHECK FAILED"
     return 1
 }
@@ -751,35 +902,49 @@ main() {
     echo $$ >"$LOCK"
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    log "lab state in $D; operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+    log "lab state in $D; operator path: $(path_name); timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY, back-off $CTRL_BACKOFF_BASE..$CTRL_BACKOFF_MAX; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY$( ((!CONTAINERS)) || echo "; relay and controller: containers from $IMAGE")"
     setup_network
+    setup_network_ipv6
     setup_rescue
     "setup_operator_$OPERATOR"
     start_demo
     setup_bird
     local n
+    ((!CONTAINERS)) || setup_catchments
     setup_core
-    for n in 1 2; do write_relay_config "$n"; done
+    for n in 1 2; do
+        write_relay_config "$n"
+        if ((CONTAINERS)); then controller_args "$n"; containers_prepare_pop "$n"; fi
+    done
     start_directory
-    for n in 1 2; do start_relay "$n"; start_controller "$n"; done
-    await 30 "BGP sessions pop1 and pop2 at the router" eval 'bgp_up pop1 && bgp_up pop2'
+    for n in 1 2; do
+        start_relay "$n"
+        start_controller "$n"
+    done
+    await 30 "BGP sessions pop1 and pop2 (IPv4 and IPv6) at the router" \
+        eval 'bgp_up pop1 && bgp_up pop2 && bgp_up pop1_6 && bgp_up pop2_6'
     log "BGP up; waiting for the relays (JVM start) and the controllers' announcements"
     await "$WAIT_START" "pop1's relay ready" relay_ready 1
     await "$WAIT_START" "pop2's relay ready" relay_ready 2
     create_demo
     await 30 "pop1 announced" announced 1
     await 30 "pop2 announced" announced 2
-    await 30 "the router's route via pop1" route_is 10.0.1.2
+    await 30 "the router's routes (IPv4 and IPv6) via pop1" routes_via 1
     await_sessions
-    log "both PoPs announce $VIP; the router prefers pop1 (pop2 prepends once):"
+    log "both PoPs announce $VIP and $VIP6; the router prefers pop1 (pop2 prepends once):"
     birdc -s "$D/router/bird.ctl" show route "$VIP/32" | sed -n '2,$p' | sed 's/^/    /'
+    birdc -s "$D/router/bird.ctl" show route "$VIP6/128" | sed -n '2,$p' | sed 's/^/    /'
     demo_requests
     show_tunnels
     if [[ $MODE == check ]]; then
         check
         exit $?
     fi
-    log "lab running. Try: ip netns exec lab-client curl -H 'Host: $HOST' http://$VIP/ ; Ctrl-C removes everything"
+    if [[ $MODE == rollout ]]; then
+        check_rollout
+        exit $?
+    fi
+    log "lab running. Try: ip netns exec lab-client curl -H 'Host: $HOST' http://$VIP/ (or http://[$VIP6]/) ; Ctrl-C removes everything"
     while true; do sleep 1; done
 }
 

@@ -2,8 +2,9 @@
 #
 #   write_relay_config DIR SNI UPSTREAM_PORT LISTEN_PORT MANAGEMENT_PORT
 #
-# One operator for SNI on 127.0.0.1:UPSTREAM_PORT, a TLS listener only, limits out of the way (the
-# load generator's connections all come from 127.0.0.1), a short drain so that runs end quickly.
+# One operator for SNI on 127.0.0.1:UPSTREAM_PORT (so loopback upstreams allowed), a TLS listener
+# only, limits out of the way (the load generator's connections all come from 127.0.0.1), a short
+# drain so that runs end quickly.
 write_relay_config() {
   local dir=$1 sni=$2 up=$3 port=$4 mgmt=$5
   cat >"$dir/operators.yaml" <<EOC
@@ -22,5 +23,6 @@ operators_file: $dir/operators.yaml
 limits: { max_connections: 1000000, max_connections_per_ip: 1000000, max_peeking_per_ip: 1000000, max_client_hello: 16KiB, max_http_head: 16KiB }
 timeouts: { peek: 30s, connect: 5s, idle: 5m }
 drain: { delay: 100ms, timeout: 1s }
+upstreams: { allow_loopback: true }
 EOC
 }

@@ -2,8 +2,11 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayConfigFile;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.dial.TunnelDialer;
@@ -15,9 +18,11 @@ import co.airdress.relay.listen.Listener;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.listen.Transport;
 import co.airdress.relay.management.ManagementServer;
+import co.airdress.relay.management.PopStatus;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.metrics.JvmMetrics;
 import co.airdress.relay.metrics.RelayMetrics;
+import co.airdress.relay.metrics.StateMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
@@ -27,8 +32,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,14 +65,21 @@ public final class RelayDaemon implements AutoCloseable {
 
     private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
+        List<ConfigProblem> unprotected = RelayConfigFile.secretFileProblems(config);
+        if (!unprotected.isEmpty()) {
+            // As `relay run` reports them when reading the config file; here for embedded starts.
+            throw new IllegalStateException(
+                    unprotected.stream().map(ConfigProblem::toString).collect(Collectors.joining("\n")));
+        }
         this.health = new HealthState(config.pop());
         this.metrics = new RelayMetrics(config.pop());
         this.routes = new Routes(RouteTable.empty());
         this.tunnel = startTunnel(config, metrics, health);
         this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
+        StateMetrics.register(metrics.registry(), health, config);
         this.operators = OperatorDirectory.of(config, routes, health, metrics)
-                .tunnel(config.wireguard())
+                .relay(RelayContext.of(config))
                 // A removed operator's meters go once no new connection can be routed to it.
                 .afterApply(ops -> dataPath.retainOperators(
                         ops.stream().map(Operator::name).toList()));
@@ -90,21 +104,27 @@ public final class RelayDaemon implements AutoCloseable {
                 jvmMetrics.close();
             }
         }
-        Transport transport = Transport.select();
+        Transport transport = Transport.forListen(Transport.select(), config.listen());
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
+        PopStatus status = null;
         try {
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
+            status = new PopStatus(config, health, operators, dataPath, t);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
-                    .tunnel(t);
+                    .tunnel(t)
+                    .statusPage(status);
             this.managementAddress = management.start();
             ok = true;
         } finally {
             if (!ok) {
+                if (status != null) {
+                    status.close();
+                }
                 server.close();
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();
@@ -129,7 +149,7 @@ public final class RelayDaemon implements AutoCloseable {
             return null;
         }
         try {
-            OperatorTunnel t = OperatorTunnel.start(wg, metrics.registry());
+            OperatorTunnel t = OperatorTunnel.start(wg, config.limits().ipv6Prefix(), metrics.registry());
             health.tunnel(true);
             return t;
         } catch (IOException e) {
@@ -151,8 +171,8 @@ public final class RelayDaemon implements AutoCloseable {
 
     /**
      * Starts everything: the WireGuard tunnel if configured, the operators, the listeners, the
-     * management listener; throws if a listener cannot bind, the tunnel cannot start or the
-     * operators file is invalid.
+     * management listener; throws if a secret file (token, WireGuard key) is open to group or
+     * others, a listener cannot bind, the tunnel cannot start or the operators file is invalid.
      */
     public static RelayDaemon start(RelayConfig config) throws InterruptedException {
         return new RelayDaemon(config);

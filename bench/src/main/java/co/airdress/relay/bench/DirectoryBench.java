@@ -13,6 +13,7 @@ import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.testing.KafkaBroker;
+import co.airdress.relay.testing.SecretFiles;
 import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -324,7 +325,7 @@ public final class DirectoryBench {
 
     private static Path yaml(Path dir, String pop, KafkaBroker broker, String topic) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
         Path yaml = dir.resolve("relay.yaml");
         Files.writeString(
                 yaml, """
@@ -332,6 +333,7 @@ public final class DirectoryBench {
                 listen: { http: "127.0.0.1:0" }
                 management: { listen: "127.0.0.1:0", token_file: admin.token }
                 drain: { delay: 10ms, timeout: 1s }
+                upstreams: { allow_loopback: true }
                 directory: { kafka: { bootstrap_servers: "%s", topic: %s, properties: { %s } } }
                 """.formatted(pop, broker.bootstrapServers(), topic, System.getProperty("bench.kafka", "")));
         return yaml;

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,7 +42,10 @@ import org.slf4j.LoggerFactory;
  * and the BIRD connection need no locks; {@code /status} and {@code /metrics} read a published
  * snapshot.
  *
- * <p>Every tick also reads the VIP protocol's state back from BIRD: after a BIRD restart
+ * <p>The VIP may be one static protocol per address family ({@code vip}, {@code vip6}): every one
+ * of them is announced, drained and withdrawn together, from the one health signal.
+ *
+ * <p>Every tick also reads the VIP protocols' states back from BIRD: after a BIRD restart
  * (reconnect), a failed command, or someone's {@code birdc enable/disable}, the wanted state is
  * applied again. At startup BIRD is assumed to be wrong: whatever it announces, the VIP is
  * withdrawn until the relay has been healthy {@code rise} times.
@@ -54,17 +58,38 @@ public final class AnycastController implements AutoCloseable {
     public record Config(
             URI readyz,
             Path birdSocket,
-            String protocol,
+            List<String> protocols,
             Path stateFile,
             Duration interval,
             Duration timeout,
             Duration birdTimeout,
             AnnouncementPolicy.Settings policy,
-            InetSocketAddress statusListen) {
+            InetSocketAddress statusListen,
+            @Nullable String pop) {
+
+        /** Without a PoP name: the metrics carry no {@code pop} label. */
+        public Config(
+                URI readyz,
+                Path birdSocket,
+                List<String> protocols,
+                Path stateFile,
+                Duration interval,
+                Duration timeout,
+                Duration birdTimeout,
+                AnnouncementPolicy.Settings policy,
+                InetSocketAddress statusListen) {
+            this(readyz, birdSocket, protocols, stateFile, interval, timeout, birdTimeout, policy, statusListen, null);
+        }
+
         public Config {
             requireNonNull(readyz, "readyz");
             requireNonNull(birdSocket, "birdSocket");
-            requireNonNull(protocol, "protocol");
+            protocols = List.copyOf(protocols);
+            if (protocols.isEmpty()
+                    || protocols.size() != protocols.stream().distinct().count()) {
+                throw new IllegalArgumentException(
+                        "protocols: " + protocols + " (expected: one or more distinct VIP protocol names)");
+            }
             requireNonNull(stateFile, "stateFile");
             requireNonNull(interval, "interval");
             requireNonNull(timeout, "timeout");
@@ -83,7 +108,7 @@ public final class AnycastController implements AutoCloseable {
             BirdAction wanted,
             @Nullable BirdAction applied,
             boolean birdConnected,
-            @Nullable String birdProtocolState,
+            Map<String, String> birdProtocolStates,
             @Nullable String birdError,
             long birdConnections,
             HealthProbe.@Nullable Result lastProbe,
@@ -101,8 +126,8 @@ public final class AnycastController implements AutoCloseable {
     private final HealthProbe probe;
     private final BirdControl bird;
     private final BirdVipRoute route;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final JvmMetrics jvmMetrics = JvmMetrics.bindTo(registry);
+    private final PrometheusMeterRegistry registry;
+    private final JvmMetrics jvmMetrics;
     private final Map<ProbeOutcome, Counter> probeCounters = new EnumMap<>(ProbeOutcome.class);
     private final Timer probeTimer;
     private final Counter transitions;
@@ -117,7 +142,9 @@ public final class AnycastController implements AutoCloseable {
     private boolean startupDone;
     private long appliedGeneration = -1;
     private @Nullable String birdError;
-    private @Nullable String birdProtocolState;
+    /** BIRD's state of each VIP protocol, as last read; empty while unknown. */
+    private Map<String, String> birdProtocolStates = Map.of();
+
     private HealthProbe.@Nullable Result lastProbe;
     private @Nullable Instant lastProbeAt;
     private @Nullable Transition lastTransition;
@@ -130,10 +157,12 @@ public final class AnycastController implements AutoCloseable {
     /** Binds the status listener; nothing runs until {@link #start}. */
     public AnycastController(Config config) throws IOException {
         this.config = requireNonNull(config, "config");
+        this.registry = registry(config.pop());
+        this.jvmMetrics = JvmMetrics.bindTo(registry);
         this.policy = new AnnouncementPolicy(config.policy());
         this.probe = new HealthProbe(config.readyz(), config.timeout());
         this.bird = new BirdControl(config.birdSocket(), config.birdTimeout());
-        this.route = new BirdVipRoute(bird, new VipStateFile(config.stateFile()), config.protocol());
+        this.route = new BirdVipRoute(bird, new VipStateFile(config.stateFile()), config.protocols());
         for (ProbeOutcome o : ProbeOutcome.values()) {
             probeCounters.put(
                     o,
@@ -182,6 +211,18 @@ public final class AnycastController implements AutoCloseable {
                 .baseUnit("seconds")
                 .description("re-announcement still held back by the flap back-off")
                 .register(registry);
+        for (String protocol : config.protocols()) {
+            Gauge.builder(
+                            "anycast.bird.protocol.up",
+                            this,
+                            c -> BirdVipRoute.announces(
+                                            c.snapshot.birdProtocolStates().get(protocol))
+                                    ? 1
+                                    : 0)
+                    .description("1 while BIRD reports the VIP protocol up (announcing)")
+                    .tag("protocol", protocol)
+                    .register(registry);
+        }
         Gauge.builder("anycast.bird.connected", birdConnectedGauge, AtomicLong::get)
                 .description("1 while the BIRD control socket is connected")
                 .register(registry);
@@ -198,6 +239,15 @@ public final class AnycastController implements AutoCloseable {
         statusServer.setExecutor(statusExecutor);
     }
 
+    /** Every meter carries the PoP's name as {@code pop}, as the relay's do, when it is known. */
+    private static PrometheusMeterRegistry registry(@Nullable String pop) {
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        if (pop != null) {
+            r.config().commonTags("pop", pop);
+        }
+        return r;
+    }
+
     private static Thread thread(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
@@ -208,7 +258,7 @@ public final class AnycastController implements AutoCloseable {
     public void start() {
         statusServer.start();
         log.info(
-                "anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocol {},"
+                "anycast controller: probing {} every {} (timeout {}, rise {}, fall {}), BIRD socket {} protocols {},"
                         + " state file {}, status on http://{}/status",
                 config.readyz(),
                 config.interval(),
@@ -216,7 +266,7 @@ public final class AnycastController implements AutoCloseable {
                 config.policy().rise(),
                 config.policy().fall(),
                 config.birdSocket(),
-                config.protocol(),
+                String.join(", ", config.protocols()),
                 config.stateFile(),
                 statusAddressText());
         ticking =
@@ -293,21 +343,16 @@ public final class AnycastController implements AutoCloseable {
         }
         BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;
         startupDone = true;
-        birdProtocolState = state.state();
+        birdProtocolStates = state.states();
         BirdAction wanted = policy.state().wanted();
-        if (state.announcing() && !wanted.announces()) {
+        if (!state.matches(wanted) && !wanted.announces()) {
             log.warn(
-                    "anycast startup: BIRD already announces the VIP (protocol {} is {}) but the relay has not been"
+                    "anycast startup: BIRD already announces the VIP ({}) but the relay has not been"
                             + " proven healthy yet (rise {}): withdrawing",
-                    config.protocol(),
-                    state.state(),
+                    state.text(),
                     config.policy().rise());
         } else {
-            log.info(
-                    "anycast startup: BIRD's protocol {} is {}; the controller wants {}",
-                    config.protocol(),
-                    state.state(),
-                    wanted);
+            log.info("anycast startup: BIRD's VIP protocols: {}; the controller wants {}", state.text(), wanted);
         }
         applyWanted(wanted, "startup re-sync");
     }
@@ -327,21 +372,16 @@ public final class AnycastController implements AutoCloseable {
             return;
         }
         BirdVipRoute.Observed.State state = (BirdVipRoute.Observed.State) observed;
-        birdProtocolState = state.state();
+        birdProtocolStates = state.states();
         if (bird.generation() != appliedGeneration) {
             log.warn(
-                    "anycast: reconnected to BIRD (connection #{}; BIRD restarted?): protocol {} is {}; re-applying {}",
+                    "anycast: reconnected to BIRD (connection #{}; BIRD restarted?): {}; re-applying {}",
                     bird.generation(),
-                    config.protocol(),
-                    state.state(),
+                    state.text(),
                     wanted);
             applyWanted(wanted, "BIRD reconnect");
-        } else if (state.announcing() != wanted.announces()) {
-            log.warn(
-                    "anycast: BIRD drifted: protocol {} is {} but the controller wants {}; re-applying",
-                    config.protocol(),
-                    state.state(),
-                    wanted);
+        } else if (!state.matches(wanted)) {
+            log.warn("anycast: BIRD drifted: {} but the controller wants {}; re-applying", state.text(), wanted);
             applyWanted(wanted, "drift");
         } else if (birdError != null) {
             log.info("anycast: BIRD answers again");
@@ -362,6 +402,11 @@ public final class AnycastController implements AutoCloseable {
                 applied = wanted;
                 appliedGeneration = bird.generation();
                 birdError = null;
+                // Read the protocols back now, so /status and the metrics show the change at once
+                // rather than after the next tick.
+                if (route.observe() instanceof BirdVipRoute.Observed.State state) {
+                    birdProtocolStates = state.states();
+                }
             }
             case BirdVipRoute.Applied.Failed failed -> {
                 applied = null;
@@ -376,7 +421,7 @@ public final class AnycastController implements AutoCloseable {
             log.warn("anycast: BIRD: {}", cause);
         }
         birdError = cause;
-        birdProtocolState = null;
+        birdProtocolStates = Map.of();
     }
 
     private Snapshot snapshotNow(long now) {
@@ -385,7 +430,7 @@ public final class AnycastController implements AutoCloseable {
                 policy.state().wanted(),
                 applied,
                 bird.isConnected(),
-                birdProtocolState,
+                birdProtocolStates,
                 birdError,
                 bird.generation(),
                 lastProbe,
@@ -415,11 +460,13 @@ public final class AnycastController implements AutoCloseable {
 
         record BirdStatus(
                 String socket,
-                String protocol,
+                List<ProtocolStatus> protocols,
                 boolean connected,
-                @Nullable String protocolState,
                 long connections,
                 @Nullable String error) {}
+
+        /** One VIP protocol (one per address family) and BIRD's State column for it; null while unknown. */
+        record ProtocolStatus(String name, @Nullable String state) {}
 
         record ProbeStatus(
                 String url,
@@ -459,9 +506,11 @@ public final class AnycastController implements AutoCloseable {
                 s.applied(),
                 new Status.BirdStatus(
                         c.birdSocket().toString(),
-                        c.protocol(),
+                        c.protocols().stream()
+                                .map(name -> new Status.ProtocolStatus(
+                                        name, s.birdProtocolStates().get(name)))
+                                .toList(),
                         s.birdConnected(),
-                        s.birdProtocolState(),
                         s.birdConnections(),
                         s.birdError()),
                 new Status.ProbeStatus(

@@ -9,10 +9,12 @@ import java.nio.file.Path;
 
 /**
  * The BIRD include file that carries the controller's decision, so that {@code birdc configure}
- * and a BIRD restart see the same state as the running daemon. Format (two BIRD constants):
+ * and a BIRD restart see the same state as the running daemon. One decision for every VIP: on a
+ * dual-stack PoP both static protocols ({@code vip}, {@code vip6}) and both export filters read
+ * the same two constants. Format:
  * <pre>
  * define VIP_STATE = 0;     # 0 announce, 1 drain (GRACEFUL_SHUTDOWN + prepends), 2 withdrawn
- * define VIP_DISABLED = 0;  # the static protocol's "disabled" switch: 1 exactly when withdrawn
+ * define VIP_DISABLED = 0;  # the static protocols' "disabled" switch: 1 exactly when withdrawn
  * </pre>
  * {@code VIP_DISABLED} exists because {@code configure} restarts a protocol whose configured
  * {@code disabled} differs from its run-time state (BIRD {@code nest/proto.c}, {@code proto_reconfigure}):
@@ -37,8 +39,9 @@ final class VipStateFile {
         return "# Written by `relay controller`; replaced atomically on every change. Do not edit.\n"
                 + "# VIP_STATE: 0 = announce, 1 = drain (GRACEFUL_SHUTDOWN 65535:0 + prepends), 2 = withdrawn.\n"
                 + "define VIP_STATE = " + action.vipState() + ";\n"
-                + "# VIP_DISABLED: the VIP static protocol's \"disabled\" switch, kept equal to its run-time state\n"
-                + "# so that `birdc configure` never restarts (and so withdraws) an announced VIP.\n"
+                + "# VIP_DISABLED: the \"disabled\" switch of the VIP static protocols (vip, and vip6 on a dual-stack\n"
+                + "# PoP), kept equal to their run-time state so that `birdc configure` never restarts (and so\n"
+                + "# withdraws) an announced VIP.\n"
                 + "define VIP_DISABLED = " + (action.announces() ? 0 : 1) + ";\n";
     }
 

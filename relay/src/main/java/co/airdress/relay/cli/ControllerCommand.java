@@ -3,6 +3,7 @@ package co.airdress.relay.cli;
 import co.airdress.relay.anycast.AnnouncementPolicy;
 import co.airdress.relay.anycast.AnycastController;
 import co.airdress.relay.config.DurationText;
+import co.airdress.relay.config.NameRule;
 import co.airdress.relay.net.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -11,6 +12,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -24,10 +26,11 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "controller",
         mixinStandardHelpOptions = true,
-        description = "Announces this PoP's anycast VIP through BIRD while the relay's /readyz says UP,"
-                + " drains it (GRACEFUL_SHUTDOWN 65535:0 + prepends) when it says DRAINING, and withdraws it"
-                + " after --fall failed probes (DOWN, timeout, refused). Runs apart from the relay so that a"
-                + " hung relay JVM still leads to a withdrawal. See docs/operating-a-pop.md.",
+        description =
+                "Announces this PoP's anycast VIP (IPv4, and IPv6 on a dual-stack PoP) through BIRD while the relay's /readyz says UP,"
+                        + " drains it (GRACEFUL_SHUTDOWN 65535:0 + prepends) when it says DRAINING, and withdraws it"
+                        + " after --fall failed probes (DOWN, timeout, refused). Runs apart from the relay so that a"
+                        + " hung relay JVM still leads to a withdrawal. See docs/operating-a-pop.md.",
         sortOptions = false)
 public final class ControllerCommand implements Callable<Integer> {
 
@@ -50,10 +53,13 @@ public final class ControllerCommand implements Callable<Integer> {
 
     @Option(
             names = "--protocol",
-            paramLabel = "NAME",
+            paramLabel = "NAME[,NAME...]",
+            split = ",",
             defaultValue = "vip",
-            description = "Name of the VIP's static protocol in BIRD (default: ${DEFAULT-VALUE}).")
-    String protocol = "vip";
+            description =
+                    "The VIP's static protocols in BIRD, one per address family, all announced, drained and"
+                            + " withdrawn together: vip (pop.conf) or vip,vip6 (pop-dual-stack.conf) (default: ${DEFAULT-VALUE}).")
+    List<String> protocols = List.of("vip");
 
     @Option(
             names = "--state-file",
@@ -139,6 +145,13 @@ public final class ControllerCommand implements Callable<Integer> {
             description = "Where /status (JSON) and /metrics (Prometheus) are served (default: ${DEFAULT-VALUE}).")
     String statusListen = "127.0.0.1:9191";
 
+    @Option(
+            names = "--pop",
+            paramLabel = "NAME",
+            description = "This PoP's name (the relay's pop:): the pop label of every metric, which dashboards and"
+                    + " alerts join the relay's metrics by (default: none, no pop label).")
+    String pop;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ControllerCommand()).execute(args));
     }
@@ -177,8 +190,13 @@ public final class ControllerCommand implements Callable<Integer> {
         if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
             throw invalid("--readyz", readyz, "an http:// URL");
         }
-        if (!protocol.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-            throw invalid("--protocol", protocol, "a BIRD symbol [A-Za-z_][A-Za-z0-9_]*");
+        for (String protocol : protocols) {
+            if (!protocol.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw invalid("--protocol", protocol, "a BIRD symbol [A-Za-z_][A-Za-z0-9_]*");
+            }
+        }
+        if (protocols.stream().distinct().count() != protocols.size()) {
+            throw invalid("--protocol", String.join(",", protocols), "distinct protocol names, e.g. vip,vip6");
         }
         positive("--interval", interval);
         Duration probeTimeout =
@@ -204,6 +222,9 @@ public final class ControllerCommand implements Callable<Integer> {
         }
         notNegative("--flap-window", flapWindow);
         positive("--bird-timeout", birdTimeout);
+        if (pop != null && !NameRule.matches(pop)) {
+            throw invalid("--pop", pop, NameRule.EXPECTATION);
+        }
         Path state = stateFile.toAbsolutePath();
         if (state.getParent() == null) {
             throw invalid("--state-file", stateFile, "a file path");
@@ -211,13 +232,14 @@ public final class ControllerCommand implements Callable<Integer> {
         return new AnycastController.Config(
                 uri,
                 birdSocket,
-                protocol,
+                protocols,
                 state,
                 interval,
                 probeTimeout,
                 birdTimeout,
                 new AnnouncementPolicy.Settings(rise, fall, drainDelay, backoffBase, backoffMax, flapWindow),
-                listenAddress());
+                listenAddress(),
+                pop);
     }
 
     /** {@code --status-listen}: an IP literal and a port, as every address the relay reads; no DNS. */

@@ -7,6 +7,7 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.directory.DirectoryAdmin;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -182,9 +183,10 @@ final class DirectoryCommand implements Runnable {
                 return RelayCommand.INVALID;
             }
             List<Operator> operators = ((Parsed.Ok<List<Operator>>) parsed).value();
-            List<ConfigProblem> tunnel = OperatorsFile.validateTunnel(operators, c.wireguard());
-            if (!tunnel.isEmpty()) {
-                problems(file.toString(), tunnel);
+            // Against the relay this config describes, as `relay check` and its admin API check them.
+            List<ConfigProblem> relayProblems = OperatorsFile.validateAgainst(operators, RelayContext.of(c));
+            if (!relayProblems.isEmpty()) {
+                problems(file.toString(), relayProblems);
                 return RelayCommand.INVALID;
             }
             DirectoryConfig.Kafka kafka = c.directory().kafka();

@@ -1,12 +1,14 @@
 package co.airdress.relay.cli;
 
 import co.airdress.relay.RelayDaemon;
+import co.airdress.relay.RelayVersion;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
 import co.airdress.relay.tunnel.config.KeyText;
@@ -161,9 +163,10 @@ public final class RelayCommand implements Runnable {
                 return INVALID;
             }
             List<Operator> list = ((Parsed.Ok<List<Operator>>) ops).value();
-            List<ConfigProblem> tunnelProblems = OperatorsFile.validateTunnel(list, c.wireguard());
-            if (!tunnelProblems.isEmpty()) {
-                print(err, c.operatorsFile().toString(), tunnelProblems);
+            // Against this relay: its tunnel, its listeners, this host's addresses.
+            List<ConfigProblem> relayProblems = OperatorsFile.validateAgainst(list, RelayContext.of(c));
+            if (!relayProblems.isEmpty()) {
+                print(err, c.operatorsFile().toString(), relayProblems);
                 return INVALID;
             }
             int hosts = list.stream().mapToInt(o -> o.hosts().size()).sum();
@@ -258,8 +261,7 @@ public final class RelayCommand implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = RelayCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"relay " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+            return new String[] {"relay " + RelayVersion.current() + " (Java " + Runtime.version() + ")"};
         }
     }
 }

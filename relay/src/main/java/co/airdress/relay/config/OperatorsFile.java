@@ -411,6 +411,46 @@ public final class OperatorsFile {
     }
 
     /**
+     * Problems of the operators against the relay they would run on ({@link RelayContext}): WireGuard
+     * operators' addresses inside its tunnel prefixes ({@link #validateTunnel}), direct upstreams not
+     * reaching the relay or its host. Run at {@code check}, at startup and at every reload or API
+     * change; paths are like {@code operators[2].upstream.tls}.
+     */
+    public static List<ConfigProblem> validateAgainst(List<Operator> operators, RelayContext relay) {
+        requireNonNull(operators, "operators");
+        requireNonNull(relay, "relay");
+        RelayContext now = relay.hostAddressesReadOnce();
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (int i = 0; i < operators.size(); i++) {
+            problems.addAll(validateAgainst(operators.get(i), YamlTree.index("operators", i), now));
+        }
+        return problems;
+    }
+
+    /** {@link #validateAgainst(List, RelayContext)} for one operator; paths start with {@code pathPrefix}. */
+    public static List<ConfigProblem> validateAgainst(Operator op, String pathPrefix, RelayContext relay) {
+        requireNonNull(op, "op");
+        requireNonNull(pathPrefix, "pathPrefix");
+        requireNonNull(relay, "relay");
+        List<ConfigProblem> problems = new ArrayList<>(validateTunnel(op, pathPrefix, relay.tunnel()));
+        Upstream u = op.upstream();
+        if (u != null) {
+            String upPath = YamlTree.join(pathPrefix, "upstream");
+            checkReach(problems, YamlTree.join(upPath, "http"), u.http(), relay);
+            checkReach(problems, YamlTree.join(upPath, "tls"), u.tls(), relay);
+        }
+        return problems;
+    }
+
+    private static void checkReach(
+            List<ConfigProblem> problems, String path, @Nullable InetSocketAddress a, RelayContext relay) {
+        String refusal = a == null ? null : relay.refusal(a);
+        if (refusal != null) {
+            problems.add(new ConfigProblem(path, YamlTree.quote(HostPort.format(a)) + " (expected: " + refusal + ")"));
+        }
+    }
+
+    /**
      * Problems of the WireGuard operators against the relay's tunnel: each address must lie inside
      * one of the relay's tunnel prefixes (and not be one of the relay's own addresses); without a
      * {@code wireguard:} section no WireGuard operator can be reached. Run at {@code check}, at

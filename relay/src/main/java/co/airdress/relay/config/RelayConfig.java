@@ -1,9 +1,15 @@
 package co.airdress.relay.config;
 
+import static java.util.Objects.requireNonNull;
+
+import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,6 +26,7 @@ public record RelayConfig(
         Timeouts timeouts,
         Drain drain,
         @Nullable WireGuardConfig wireguard,
+        Upstreams upstreams,
         @Nullable DirectoryConfig directory) {
 
     /** A relay whose operators come from the operators file. */
@@ -31,11 +38,12 @@ public record RelayConfig(
             Limits limits,
             Timeouts timeouts,
             Drain drain,
-            @Nullable WireGuardConfig wireguard) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, null);
+            @Nullable WireGuardConfig wireguard,
+            Upstreams upstreams) {
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, upstreams, null);
     }
 
-    /** A relay without a WireGuard tunnel (direct upstreams only). */
+    /** A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams. */
     public RelayConfig(
             String pop,
             Listen listen,
@@ -44,21 +52,120 @@ public record RelayConfig(
             Limits limits,
             Timeouts timeouts,
             Drain drain) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null);
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT);
     }
 
-    /** Listeners; a null address disables that listener. */
-    public record Listen(
-            @Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {}
+    /**
+     * Listeners: the sockets of each; none disables that listener. Each address gets its own
+     * socket(s); {@link RelayConfigFile} decides which IPv6 sockets are IPv6-only.
+     */
+    public record Listen(List<ListenSocket> http, List<ListenSocket> tls) {
+        public Listen {
+            http = List.copyOf(http);
+            tls = List.copyOf(tls);
+        }
 
-    /** Management listener and the bearer token file for mutating /v1 calls (none: they are refused). */
+        /** One address (or none, null) per listener; an IPv6 wildcard then accepts IPv4 too. */
+        public Listen(@Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {
+            this(ListenSocket.single(http), ListenSocket.single(tls));
+        }
+    }
+
+    /**
+     * An address a listener binds. {@code ipv6Only}: an IPv6 socket that takes no IPv4 connections
+     * (IPV6_V6ONLY), used when the same listener binds IPv4 on a socket of its own; otherwise an
+     * IPv6 wildcard ({@code [::]}) accepts IPv4 too (dual stack).
+     */
+    public record ListenSocket(InetSocketAddress address, boolean ipv6Only) {
+        public ListenSocket {
+            requireNonNull(address, "address");
+            if (ipv6Only && !(address.getAddress() instanceof Inet6Address)) {
+                throw new IllegalArgumentException(
+                        "ipv6Only: true for " + address + " (expected: only for an IPv6 address)");
+            }
+        }
+
+        static List<ListenSocket> single(@Nullable InetSocketAddress address) {
+            return address == null ? List.of() : List.of(new ListenSocket(address, false));
+        }
+    }
+
+    /**
+     * Management listener, the bearer token file for /v1 calls (none: changes refused, reads
+     * open), and the anycast controller's status address, which the status page asks whether the
+     * VIP is announced (none: shown as unknown).
+     */
     public record Management(
-            InetSocketAddress listen, @Nullable Path tokenFile) {}
+            InetSocketAddress listen,
+            @Nullable Path tokenFile,
+            @Nullable InetSocketAddress controllerStatus) {
 
+        /** Without a controller status address. */
+        public Management(InetSocketAddress listen, @Nullable Path tokenFile) {
+            this(listen, tokenFile, null);
+        }
+    }
+
+    /**
+     * The data path's limits (relay/README.md, docs/limits-and-rules.md).
+     *
+     * @param maxConnectionsPerIp open connections per source: an IPv4 address or an IPv6 prefix
+     * @param maxPeekingPerIp connections per source whose host is not known yet
+     * @param ipv6Prefix the prefix length an IPv6 source is counted by, for these limits and the
+     *     WireGuard handshake rate limiter (32..128)
+     * @param maxClientHello handshake bytes of a ClientHello
+     * @param maxTlsPeek bytes the TLS listener reads before the host must be known, record headers
+     *     included; at least {@code maxClientHello + 5}
+     * @param maxHttpHead bytes of the first request head, through the empty line
+     */
     public record Limits(
-            int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {}
+            int maxConnections,
+            int maxConnectionsPerIp,
+            int maxPeekingPerIp,
+            int ipv6Prefix,
+            int maxClientHello,
+            int maxTlsPeek,
+            int maxHttpHead) {
+
+        public Limits {
+            if (ipv6Prefix < SourcePrefix.MIN_IPV6_LENGTH || ipv6Prefix > SourcePrefix.MAX_IPV6_LENGTH) {
+                throw new IllegalArgumentException("ipv6Prefix: " + ipv6Prefix + " (expected: "
+                        + SourcePrefix.MIN_IPV6_LENGTH + ".." + SourcePrefix.MAX_IPV6_LENGTH + ")");
+            }
+            if (maxTlsPeek < maxClientHello + 5) {
+                throw new IllegalArgumentException("maxTlsPeek: " + maxTlsPeek
+                        + " (expected: at least maxClientHello + 5 = " + (maxClientHello + 5) + ")");
+            }
+        }
+
+        /**
+         * With IPv6 sources counted by /64 and {@code maxTlsPeek} derived from {@code maxClientHello}
+         * ({@link ClientHelloPeek#maxBytesFor}).
+         */
+        public Limits(
+                int maxConnections, int maxConnectionsPerIp, int maxPeekingPerIp, int maxClientHello, int maxHttpHead) {
+            this(
+                    maxConnections,
+                    maxConnectionsPerIp,
+                    maxPeekingPerIp,
+                    SourcePrefix.DEFAULT_IPV6_LENGTH,
+                    maxClientHello,
+                    ClientHelloPeek.maxBytesFor(maxClientHello),
+                    maxHttpHead);
+        }
+    }
 
     public record Timeouts(Duration peek, Duration connect, Duration idle) {}
 
     public record Drain(Duration delay, Duration timeout) {}
+
+    /**
+     * What a direct upstream may point at besides the rules that always hold (see {@link RelayContext}).
+     *
+     * @param allowLoopback whether upstreams on loopback addresses (127.0.0.0/8, ::1) are accepted:
+     *     for tests and single-host labs whose upstream servers run beside the relay
+     */
+    public record Upstreams(boolean allowLoopback) {
+        public static final Upstreams DEFAULT = new Upstreams(false);
+    }
 }

@@ -3,13 +3,17 @@ package co.airdress.relay.config;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.net.HostPort;
+import co.airdress.relay.sni.ClientHelloPeek;
+import co.airdress.relay.tunnel.config.SecretFile;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -20,10 +24,14 @@ import tools.jackson.databind.JsonNode;
  * Every problem is reported with its path; any problem rejects the whole file.
  *
  * <p>Defaults (see relay/README.md): no listener unless configured (at least one is required);
- * {@code management.listen} 127.0.0.1:9090, no token file (mutating /v1 calls refused);
+ * {@code management.listen} 127.0.0.1:9090, no token file (/v1 changes refused, /v1 reads open), no
+ * controller status address;
  * {@code operators_file} operators.yaml beside the config file; limits max_connections 100000,
- * max_connections_per_ip 256, max_peeking_per_ip 32, max_client_hello 16KiB, max_http_head
- * 16KiB; timeouts peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m.
+ * max_connections_per_ip 256, max_peeking_per_ip 32, ipv6_prefix 64, max_client_hello 16KiB,
+ * max_tls_peek max_client_hello plus 5 bytes per 64 (17664 bytes), max_http_head 16KiB; timeouts
+ * peek 10s, connect 5s, idle 5m; drain delay 10s, timeout 5m; upstreams allow_loopback false.
+ * {@link #read} also refuses secret files that group or others may access
+ * ({@link #secretFileProblems}).
  */
 public final class RelayConfigFile {
 
@@ -37,13 +45,28 @@ public final class RelayConfigFile {
             new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5));
 
     private static final Set<String> ROOT_KEYS = Set.of(
-            "pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard", "directory");
-    private static final Set<String> LISTEN_KEYS = Set.of("http", "tls");
-    private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file");
+            "pop",
+            "listen",
+            "management",
+            "operators_file",
+            "limits",
+            "timeouts",
+            "drain",
+            "wireguard",
+            "upstreams",
+            "directory");
+    private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file", "controller_status");
     private static final Set<String> LIMITS_KEYS = Set.of(
-            "max_connections", "max_connections_per_ip", "max_peeking_per_ip", "max_client_hello", "max_http_head");
+            "max_connections",
+            "max_connections_per_ip",
+            "max_peeking_per_ip",
+            "ipv6_prefix",
+            "max_client_hello",
+            "max_tls_peek",
+            "max_http_head");
     private static final Set<String> TIMEOUTS_KEYS = Set.of("peek", "connect", "idle");
     private static final Set<String> DRAIN_KEYS = Set.of("delay", "timeout");
+    private static final Set<String> UPSTREAMS_KEYS = Set.of("allow_loopback");
 
     private RelayConfigFile() {}
 
@@ -57,7 +80,36 @@ public final class RelayConfigFile {
                     file.toString(), List.of(new ConfigProblem("(file)", "cannot read " + file + ": " + e)));
         }
         Path dir = file.toAbsolutePath().getParent();
-        return parse(text, file.toString(), dir == null ? Path.of(".") : dir);
+        Parsed<RelayConfig> parsed = parse(text, file.toString(), dir == null ? Path.of(".") : dir);
+        if (parsed instanceof Parsed.Ok<RelayConfig> ok) {
+            List<ConfigProblem> unprotected = secretFileProblems(ok.value());
+            if (!unprotected.isEmpty()) {
+                return new Parsed.Invalid<>(file.toString(), unprotected);
+            }
+        }
+        return parsed;
+    }
+
+    /**
+     * The secret files the config names ({@code management.token_file},
+     * {@code wireguard.private_key_file}) that group or others may access ({@link SecretFile}): the
+     * relay refuses to start with one, as ssh refuses such a private key. A file that does not exist
+     * is not a problem here (reading it fails at start, naming it).
+     */
+    public static List<ConfigProblem> secretFileProblems(RelayConfig config) {
+        requireNonNull(config, "config");
+        List<ConfigProblem> problems = new ArrayList<>();
+        Path token = config.management().tokenFile();
+        String tokenProblem = token == null ? null : SecretFile.problem(token);
+        if (tokenProblem != null) {
+            problems.add(new ConfigProblem("management.token_file", tokenProblem));
+        }
+        WireGuardConfig wireguard = config.wireguard();
+        String keyProblem = wireguard == null ? null : SecretFile.problem(wireguard.privateKeyFile());
+        if (keyProblem != null) {
+            problems.add(new ConfigProblem("wireguard.private_key_file", keyProblem));
+        }
+        return problems;
     }
 
     /** Relative paths in the file are resolved against the working directory. */
@@ -85,7 +137,7 @@ public final class RelayConfigFile {
             pop = t.name("pop", popNode);
         }
 
-        RelayConfig.Listen listen = listen(t, root);
+        RelayConfig.Listen listen = ListenSection.read(t, root);
         RelayConfig.Management management = management(t, root, baseDir);
 
         Path operatorsFile = baseDir.resolve(DEFAULT_OPERATORS_FILE);
@@ -101,39 +153,29 @@ public final class RelayConfigFile {
         RelayConfig.Timeouts timeouts = timeouts(t, root);
         RelayConfig.Drain drain = drain(t, root);
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
+        RelayConfig.Upstreams upstreams = upstreams(t, root);
         DirectoryConfig directory = DirectorySection.read(t, root, baseDir, of != null);
 
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
         }
         return new Parsed.Ok<>(new RelayConfig(
-                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard, directory));
-    }
-
-    private static RelayConfig.Listen listen(YamlTree t, JsonNode root) {
-        JsonNode node = t.required("", root, "listen");
-        if (node == null || !t.object("listen", node, LISTEN_KEYS)) {
-            return new RelayConfig.Listen(null, null);
-        }
-        InetSocketAddress http = null;
-        InetSocketAddress tls = null;
-        JsonNode h = YamlTree.optional(node, "http");
-        if (h != null) {
-            http = t.address("listen.http", h, 0, "[::] or 0.0.0.0 for every address; port 0 picks a free one");
-        }
-        JsonNode s = YamlTree.optional(node, "tls");
-        if (s != null) {
-            tls = t.address("listen.tls", s, 0, "[::] or 0.0.0.0 for every address; port 0 picks a free one");
-        }
-        if (h == null && s == null) {
-            t.problem("listen", "no listener (expected: at least one of http, tls)");
-        }
-        return new RelayConfig.Listen(http, tls);
+                pop,
+                listen,
+                management,
+                operatorsFile.normalize(),
+                limits,
+                timeouts,
+                drain,
+                wireguard,
+                upstreams,
+                directory));
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {
         InetSocketAddress listen = HostPort.parse(DEFAULT_MANAGEMENT_LISTEN, 0);
         Path tokenFile = null;
+        InetSocketAddress controllerStatus = null;
         JsonNode node = YamlTree.optional(root, "management");
         if (node != null && t.object("management", node, MANAGEMENT_KEYS)) {
             JsonNode l = YamlTree.optional(node, "listen");
@@ -150,8 +192,14 @@ public final class RelayConfigFile {
                     tokenFile = baseDir.resolve(s).normalize();
                 }
             }
+            JsonNode cs = YamlTree.optional(node, "controller_status");
+            if (cs != null) {
+                controllerStatus = t.address(
+                        "management.controller_status", cs, 1, "the controller's --status-listen, e.g. 127.0.0.1:9191");
+            }
         }
-        return new RelayConfig.Management(requireNonNull(listen, "default management address"), tokenFile);
+        return new RelayConfig.Management(
+                requireNonNull(listen, "default management address"), tokenFile, controllerStatus);
     }
 
     private static RelayConfig.Limits limits(YamlTree t, JsonNode root) {
@@ -163,9 +211,31 @@ public final class RelayConfigFile {
         int maxConnections = intOr(t, node, "limits", "max_connections", 1, 10_000_000, d.maxConnections());
         int perIp = intOr(t, node, "limits", "max_connections_per_ip", 1, 10_000_000, d.maxConnectionsPerIp());
         int peeking = intOr(t, node, "limits", "max_peeking_per_ip", 1, 10_000_000, d.maxPeekingPerIp());
+        int ipv6Prefix = intOr(
+                t,
+                node,
+                "limits",
+                "ipv6_prefix",
+                SourcePrefix.MIN_IPV6_LENGTH,
+                SourcePrefix.MAX_IPV6_LENGTH,
+                d.ipv6Prefix());
         int hello = sizeOr(t, node, "limits", "max_client_hello", 512, 64 * 1024, d.maxClientHello());
+        int tlsPeek = ClientHelloPeek.maxBytesFor(hello);
+        JsonNode peekNode = YamlTree.optional(node, "max_tls_peek");
+        if (peekNode != null) {
+            int configured = t.size("limits.max_tls_peek", peekNode, 512, 256 * 1024, tlsPeek);
+            if (configured < hello + 5) {
+                t.expected(
+                        "limits.max_tls_peek",
+                        peekNode,
+                        "at least max_client_hello + 5 = " + (hello + 5)
+                                + " bytes: a hello at the cap and its record header");
+            } else {
+                tlsPeek = configured;
+            }
+        }
         int head = sizeOr(t, node, "limits", "max_http_head", 512, 64 * 1024, d.maxHttpHead());
-        return new RelayConfig.Limits(maxConnections, perIp, peeking, hello, head);
+        return new RelayConfig.Limits(maxConnections, perIp, peeking, ipv6Prefix, hello, tlsPeek, head);
     }
 
     private static RelayConfig.Timeouts timeouts(YamlTree t, JsonNode root) {
@@ -189,6 +259,22 @@ public final class RelayConfigFile {
         return new RelayConfig.Drain(
                 durationOr(t, node, "drain", "delay", Duration.ofHours(1), d.delay()),
                 durationOr(t, node, "drain", "timeout", Duration.ofDays(1), d.timeout()));
+    }
+
+    private static RelayConfig.Upstreams upstreams(YamlTree t, JsonNode root) {
+        JsonNode node = YamlTree.optional(root, "upstreams");
+        if (node == null || !t.object("upstreams", node, UPSTREAMS_KEYS)) {
+            return RelayConfig.Upstreams.DEFAULT;
+        }
+        JsonNode v = YamlTree.optional(node, "allow_loopback");
+        if (v == null) {
+            return RelayConfig.Upstreams.DEFAULT;
+        }
+        if (!v.isBoolean()) {
+            t.expected("upstreams.allow_loopback", v, "true or false");
+            return RelayConfig.Upstreams.DEFAULT;
+        }
+        return new RelayConfig.Upstreams(v.booleanValue());
     }
 
     private static int intOr(YamlTree t, JsonNode parent, String path, String key, int min, int max, int fallback) {

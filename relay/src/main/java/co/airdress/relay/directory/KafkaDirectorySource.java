@@ -523,7 +523,7 @@ final class KafkaDirectorySource implements DirectorySource {
         return directory
                 .submit(() -> {
                     List<ConfigProblem> problems = new ArrayList<>(OperatorsFile.validate(operator, "operator"));
-                    problems.addAll(OperatorsFile.validateTunnel(operator, "operator", directory.tunnelConfig()));
+                    problems.addAll(OperatorsFile.validateAgainst(operator, "operator", directory.relayContext()));
                     if (!problems.isEmpty()) {
                         return done(new OperatorDirectory.Put.Invalid(problems));
                     }

@@ -8,11 +8,11 @@ import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
-import co.airdress.relay.tunnel.config.WireGuardConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -118,7 +118,7 @@ public final class OperatorDirectory implements AutoCloseable {
     private volatile boolean loaded;
     private volatile List<String> unroutable = List.of();
     private boolean started;
-    private @Nullable WireGuardConfig tunnel;
+    private RelayContext relay = RelayContext.of(null, RelayConfig.Upstreams.DEFAULT);
 
     /** A directory whose source is the operators file {@code file}. */
     public OperatorDirectory(Path file, Routes routes, HealthState health, RelayMetrics metrics) {
@@ -147,7 +147,7 @@ public final class OperatorDirectory implements AutoCloseable {
                 .register(registry);
         Gauge.builder("relay.directory.unroutable.operators", this, d -> d.unroutable.size())
                 .description("Operators of the directory left out of the route table: this PoP's WireGuard "
-                        + "tunnel cannot reach their address")
+                        + "tunnel cannot reach their address, or their upstream is this relay or its host")
                 .register(registry);
         ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "relay-operators");
@@ -177,13 +177,16 @@ public final class OperatorDirectory implements AutoCloseable {
     }
 
     /**
-     * The relay's WireGuard interface (null: none): WireGuard operators' addresses must lie inside
-     * its prefixes. The operators file and admin API changes are checked against it; an operator
-     * from the log that this PoP's tunnel cannot reach stays in the directory but out of the route
-     * table (logged, {@code relay_directory_unroutable_operators}). Call before {@link #start}.
+     * The relay the operators run on ({@link OperatorsFile#validateAgainst}): WireGuard operators'
+     * addresses inside its tunnel prefixes, direct upstreams not reaching the relay or its host.
+     * The operators file and admin API changes are checked against it; an operator from the log
+     * that this PoP cannot route (its tunnel cannot reach it, or its upstream is this relay or its
+     * host) stays in the directory but out of the route table (logged,
+     * {@code relay_directory_unroutable_operators}). Without it: no tunnel, no listeners known,
+     * loopback upstreams refused. Call before {@link #start}.
      */
-    public OperatorDirectory tunnel(@Nullable WireGuardConfig config) {
-        this.tunnel = config;
+    public OperatorDirectory relay(RelayContext context) {
+        this.relay = requireNonNull(context, "context");
         return this;
     }
 
@@ -310,9 +313,8 @@ public final class OperatorDirectory implements AutoCloseable {
         return metrics.registry();
     }
 
-    @Nullable
-    WireGuardConfig tunnelConfig() {
-        return tunnel;
+    RelayContext relayContext() {
+        return relay;
     }
 
     long version() {
@@ -331,7 +333,7 @@ public final class OperatorDirectory implements AutoCloseable {
 
     /**
      * Puts {@code operators} in force (on the directory's thread): listeners, then a new route
-     * table. An operator this PoP's tunnel cannot reach is left out of the table and the
+     * table. An operator this PoP cannot route ({@link #relay}) is left out of the table and the
      * listeners, and logged.
      */
     void apply(Collection<Operator> operators) {
@@ -339,9 +341,10 @@ public final class OperatorDirectory implements AutoCloseable {
         Map<String, Operator> all = new LinkedHashMap<>();
         List<Operator> routable = new ArrayList<>(operators.size());
         List<String> left = new ArrayList<>();
+        RelayContext now = relay.hostAddressesReadOnce();
         for (Operator op : operators) {
             all.put(op.name(), op);
-            List<ConfigProblem> problems = OperatorsFile.validateTunnel(op, "operator", tunnel);
+            List<ConfigProblem> problems = OperatorsFile.validateAgainst(op, "operator", now);
             if (problems.isEmpty()) {
                 routable.add(op);
             } else {
@@ -350,7 +353,8 @@ public final class OperatorDirectory implements AutoCloseable {
         }
         if (!left.isEmpty() && !left.equals(unroutable)) {
             log.error(
-                    "{} operator(s) not routed by this PoP, its WireGuard tunnel cannot reach them: {}",
+                    "{} operator(s) not routed by this PoP (its tunnel cannot reach them, or their upstream is this "
+                            + "relay or its host): {}",
                     left.size(),
                     left.size() > 10 ? left.subList(0, 10) + "..." : left);
         }

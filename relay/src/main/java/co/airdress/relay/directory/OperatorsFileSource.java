@@ -147,7 +147,7 @@ final class OperatorsFileSource implements DirectorySource {
     private OperatorDirectory.Put doPut(Operator operator) {
         catchUpWithFile();
         List<ConfigProblem> problems = new ArrayList<>(OperatorsFile.validate(operator, "operator"));
-        problems.addAll(OperatorsFile.validateTunnel(operator, "operator", directory.tunnelConfig()));
+        problems.addAll(OperatorsFile.validateAgainst(operator, "operator", directory.relayContext()));
         if (!problems.isEmpty()) {
             return new OperatorDirectory.Put.Invalid(problems);
         }
@@ -234,10 +234,10 @@ final class OperatorsFileSource implements DirectorySource {
             case Reading.Changed changed -> {
                 Parsed<List<Operator>> parsed = OperatorsFile.parse(changed.text(), file.toString());
                 if (parsed instanceof Parsed.Ok<List<Operator>> ok) {
-                    List<ConfigProblem> tunnelProblems =
-                            OperatorsFile.validateTunnel(ok.value(), directory.tunnelConfig());
-                    if (!tunnelProblems.isEmpty()) {
-                        parsed = new Parsed.Invalid<>(file.toString(), tunnelProblems);
+                    List<ConfigProblem> relayProblems =
+                            OperatorsFile.validateAgainst(ok.value(), directory.relayContext());
+                    if (!relayProblems.isEmpty()) {
+                        parsed = new Parsed.Invalid<>(file.toString(), relayProblems);
                     }
                 }
                 return switch (parsed) {

@@ -24,9 +24,15 @@ public final class HealthState {
     private volatile @Nullable Boolean tunnelUp;
     // null: not reported (a file directory, described by operatorsLoaded alone).
     private volatile @Nullable DirectoryStatus directory;
+    private final RecentEvents events;
 
     public HealthState(String pop) {
+        this(pop, new RecentEvents());
+    }
+
+    public HealthState(String pop, RecentEvents events) {
         this.pop = requireNonNull(pop, "pop");
+        this.events = requireNonNull(events, "events");
     }
 
     public String pop() {
@@ -42,8 +48,37 @@ public final class HealthState {
         return Map.copyOf(listeners);
     }
 
-    /** A route table is in force (version), and the last reload's error, if any. */
+    /**
+     * The word {@code /readyz} answers with, from cached state only: DRAINING once a drain has
+     * started; else UP when the listeners accept, an operators table is in force and the tunnel (if
+     * configured) runs; else DOWN.
+     */
+    public Readiness readiness() {
+        return readiness(isDraining(), allAccepting(listeners()), operatorsLoaded, tunnelUp);
+    }
+
+    /** At least one listener is bound and every one accepts. */
+    public static boolean allAccepting(Map<String, Boolean> listeners) {
+        return !listeners.isEmpty() && !listeners.containsValue(false);
+    }
+
+    /** The rule of {@link #readiness()} over one consistent reading of its inputs. */
+    public static Readiness readiness(
+            boolean draining, boolean listenersUp, boolean operatorsLoaded, @Nullable Boolean tunnelUp) {
+        if (draining) {
+            return Readiness.DRAINING;
+        }
+        return Readiness.upIf(listenersUp && operatorsLoaded && (tunnelUp == null || tunnelUp));
+    }
+
+    /**
+     * A route table is in force (version), and the last reload's error, if any. A new error (not
+     * the one already shown) is also recorded in {@link #events()}.
+     */
     public void operators(boolean loaded, long version, @Nullable String lastError) {
+        if (lastError != null && !lastError.equals(operatorsError)) {
+            events.add(RecentEvents.Source.OPERATORS_FILE, lastError);
+        }
         this.routeVersion = version;
         this.operatorsError = lastError;
         this.operatorsLoaded = loaded;
@@ -103,5 +138,10 @@ public final class HealthState {
 
     public boolean isDraining() {
         return drainStartedAt != null;
+    }
+
+    /** The last errors worth showing a person (rejected reloads, rejected directory records). */
+    public RecentEvents events() {
+        return events;
     }
 }

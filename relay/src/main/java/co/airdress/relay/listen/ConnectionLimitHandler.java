@@ -11,9 +11,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
- * First in every client pipeline: admits a connection under the global and per-address limits,
+ * First in every client pipeline: admits a connection under the global and per-source limits (a
+ * source: an IPv4 address or an IPv6 prefix, see {@link AddressCounter}),
  * or closes it before anything is read (auto-read is off, so no byte of it is ever read). An
  * admitted connection releases its slots when it closes; the handler then removes itself.
  */
@@ -27,13 +29,18 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     private final AddressCounter perAddress;
     private final Consumer<Channel> overLimit;
 
-    /** {@code overLimit} learns of each refused connection (for its outcome). */
+    /** IPv6 sources counted by /64; {@code overLimit} learns of each refused connection (for its outcome). */
     public ConnectionLimitHandler(int maxConnections, int maxPerAddress, Consumer<Channel> overLimit) {
+        this(maxConnections, new AddressCounter(maxPerAddress), overLimit);
+    }
+
+    /** {@code perSource} counts the open connections of each source; {@code overLimit} as above. */
+    public ConnectionLimitHandler(int maxConnections, AddressCounter perSource, Consumer<Channel> overLimit) {
         if (maxConnections < 1) {
             throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: >= 1)");
         }
         this.maxConnections = maxConnections;
-        this.perAddress = new AddressCounter(maxPerAddress);
+        this.perAddress = requireNonNull(perSource, "perSource");
         this.overLimit = requireNonNull(overLimit, "overLimit");
     }
 
@@ -45,15 +52,16 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         InetAddress address = ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-        if (address != null && !perAddress.tryAcquire(address)) {
+        AddressCounter.@Nullable Slot slot = address == null ? null : perAddress.acquire(address);
+        if (address != null && slot == null) {
             open.decrementAndGet();
             refuse(ctx);
             return;
         }
         ch.closeFuture().addListener(f -> {
             open.decrementAndGet();
-            if (address != null) {
-                perAddress.release(address);
+            if (slot != null) {
+                perAddress.release(slot);
             }
         });
         ctx.pipeline().remove(this);

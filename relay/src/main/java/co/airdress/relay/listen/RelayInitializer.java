@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.access.AccessLog;
 import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.access.Outcome;
+import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.dial.DialHandler;
 import co.airdress.relay.dial.OperatorDialer;
@@ -68,8 +69,13 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         metrics.accepted(listener);
         clients.add(ch);
         ch.closeFuture().addListener(f -> {
-            Outcome o = record.outcome();
-            metrics.closed(listener, o == null ? Outcome.CLOSED : o);
+            Outcome recorded = record.outcome();
+            Outcome o = recorded == null ? Outcome.CLOSED : recorded;
+            metrics.closed(listener, o);
+            Operator op = record.operator();
+            if (op != null) {
+                metrics.operatorClosed(op.name(), o, record.clientToUpstream(), record.upstreamToClient());
+            }
             accessLog.write(record, System.nanoTime());
         });
         RelayConfig.Limits limits = config.limits();
@@ -79,7 +85,8 @@ public final class RelayInitializer extends ChannelInitializer<Channel> {
         if (listener == Listener.TLS) {
             p.addLast(
                     TlsPeekHandler.NAME,
-                    new TlsPeekHandler(record, metrics, peeking, timeouts.peek(), limits.maxClientHello()));
+                    new TlsPeekHandler(
+                            record, metrics, peeking, timeouts.peek(), limits.maxClientHello(), limits.maxTlsPeek()));
         } else {
             p.addLast(
                     HttpPeekHandler.NAME,

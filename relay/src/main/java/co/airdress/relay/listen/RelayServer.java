@@ -10,7 +10,9 @@ import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.DataPathMetrics;
+import co.airdress.relay.net.HostPort;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -18,14 +20,11 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -37,8 +36,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The data-plane listeners (HTTP and TLS) and their connections: binds, stops accepting, closes
- * everything. With a native transport each event loop gets its own SO_REUSEPORT socket and keeps
- * the connections that socket accepts.
+ * everything. Each listener binds every address its config lists ({@code [::]:443} dual-stack, or
+ * {@code 0.0.0.0:443} and an IPv6-only {@code [::]:443} side by side). With a native transport
+ * each event loop gets its own SO_REUSEPORT socket per address and keeps the connections that
+ * socket accepts.
  */
 public final class RelayServer implements DrainCoordinator.Target, AutoCloseable {
 
@@ -57,7 +58,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
     private final Transport transport;
     private final ChannelGroup clients = new DefaultChannelGroup("relay-clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> serverChannels = new ArrayList<>();
-    private final Map<Listener, InetSocketAddress> bound = new EnumMap<>(Listener.class);
+    private final Map<Listener, List<InetSocketAddress>> bound = new EnumMap<>(Listener.class);
     private final ConnectionLimitHandler limit;
     private final AddressCounter peeking;
 
@@ -77,27 +78,46 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         this.group = requireNonNull(group, "group");
         this.transport = requireNonNull(transport, "transport");
         this.accessLog = new AccessLog(config.pop());
+        SourcePrefix sources = new SourcePrefix(config.limits().ipv6Prefix());
         this.limit = new ConnectionLimitHandler(
-                config.limits().maxConnections(), config.limits().maxConnectionsPerIp(), ch -> {
+                config.limits().maxConnections(),
+                new AddressCounter(config.limits().maxConnectionsPerIp(), sources),
+                ch -> {
                     ConnectionRecord r = ch.attr(RelayInitializer.RECORD).get();
                     if (r != null) {
                         r.outcome(Outcome.OVER_LIMIT);
                     }
                 });
-        this.peeking = new AddressCounter(config.limits().maxPeekingPerIp());
+        this.peeking = new AddressCounter(config.limits().maxPeekingPerIp(), sources);
     }
 
-    /** Binds every configured listener; throws if one cannot be bound. */
+    /**
+     * Binds every configured listener; throws if one cannot be bound. Returns each listener's
+     * first address (port 0 resolved); {@link #addresses} has them all.
+     */
     public synchronized Map<Listener, InetSocketAddress> start() throws InterruptedException {
         bind(Listener.HTTP, config.listen().http());
         bind(Listener.TLS, config.listen().tls());
-        return Map.copyOf(bound);
+        Map<Listener, InetSocketAddress> first = new EnumMap<>(Listener.class);
+        bound.forEach((listener, addresses) -> first.put(listener, addresses.getFirst()));
+        return Map.copyOf(first);
     }
 
-    private void bind(Listener listener, @Nullable InetSocketAddress address) throws InterruptedException {
-        if (address == null) {
+    private void bind(Listener listener, List<RelayConfig.ListenSocket> sockets) throws InterruptedException {
+        if (sockets.isEmpty()) {
             return;
         }
+        SocketFamily.check(listener, transport, sockets);
+        List<InetSocketAddress> addresses = new ArrayList<>(sockets.size());
+        for (RelayConfig.ListenSocket socket : sockets) {
+            addresses.add(bind(listener, socket));
+        }
+        bound.put(listener, List.copyOf(addresses));
+        health.listener(listener.label(), true);
+    }
+
+    private InetSocketAddress bind(Listener listener, RelayConfig.ListenSocket socket) throws InterruptedException {
+        InetSocketAddress address = socket.address();
         ServerBootstrap b = new ServerBootstrap()
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -108,15 +128,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new RelayInitializer(
                         listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
-        if (transport == Transport.EPOLL
-                && address.getAddress() instanceof Inet4Address v4
-                && !v4.isAnyLocalAddress()) {
-            // An AF_INET socket rather than Netty's dual-stack AF_INET6 one, which accepts nothing
-            // more on a specific IPv4 address and costs the v4-mapped path on every accept.
-            b.channelFactory(() -> new EpollServerSocketChannel(SocketProtocolFamily.INET));
-        } else {
-            b.channel(transport.serverChannel());
-        }
+        SocketFamily.configure(b, transport, socket);
         InetSocketAddress actual;
         int sockets = 0;
         if (!transport.reusePort()) {
@@ -140,18 +152,25 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
                 sockets++;
             }
         }
-        bound.put(listener, actual);
-        health.listener(listener.label(), true);
         log.info(
-                "listening for {} on {} ({} socket(s), transport {})",
+                "listening for {} on {}{} ({} socket(s), transport {})",
                 listener.label(),
-                actual,
+                HostPort.format(actual),
+                SocketFamily.describe(transport, socket),
                 sockets,
                 transport.label());
+        return actual;
     }
 
+    /** The listener's first address (port 0 resolved), or null when it is not configured. */
     public @Nullable InetSocketAddress address(Listener listener) {
-        return bound.get(listener);
+        List<InetSocketAddress> addresses = bound.get(listener);
+        return addresses == null ? null : addresses.getFirst();
+    }
+
+    /** Every address the listener is bound to, in config order (port 0 resolved); empty when not configured. */
+    public List<InetSocketAddress> addresses(Listener listener) {
+        return bound.getOrDefault(listener, List.of());
     }
 
     public Transport transport() {

@@ -1,5 +1,6 @@
 package co.airdress.relay.listen;
 
+import co.airdress.relay.config.RelayConfig;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -87,5 +88,23 @@ public enum Transport {
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * {@code selected}, unless it is io_uring and a listener lists {@code 0.0.0.0} beside IPv6
+     * addresses: that needs an IPv4-only wildcard socket, which Netty's io_uring transport cannot
+     * bind (see {@link SocketFamily}); then epoll, said in the log.
+     */
+    public static Transport forListen(Transport selected, RelayConfig.Listen listen) {
+        if (selected != IO_URING
+                || !(SocketFamily.needsIpv4OnlyWildcard(listen.http())
+                        || SocketFamily.needsIpv4OnlyWildcard(listen.tls()))
+                || !Epoll.isAvailable()) {
+            return selected;
+        }
+        org.slf4j.LoggerFactory.getLogger(Transport.class)
+                .info("transport epoll rather than io_uring: a listener binds 0.0.0.0 beside IPv6 addresses,"
+                        + " and io_uring cannot bind an IPv4-only wildcard socket");
+        return EPOLL;
     }
 }

@@ -44,6 +44,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * from cached state; operator changes run on the {@link OperatorDirectory}'s own thread (they write
  * and fsync a file) and their response is written when they complete. Bodies are records written
  * by {@link JsonBodies}.
+ *
+ * <p>Requests wait (at most {@link #MAX_QUEUED}, then the connection is closed) while an answer is
+ * pending or while the connection cannot take more output (a client that sends requests but does
+ * not read the answers), so no connection makes the relay hold more than a few answers.
  */
 final class ManagementHandler extends ChannelInboundHandlerAdapter {
 
@@ -72,12 +77,17 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             DrainCoordinator drain,
             byte @Nullable [] tokenDigest,
             @Nullable EventLoopGroup watchedLoops,
-            @Nullable OperatorTunnel tunnel) {}
+            @Nullable OperatorTunnel tunnel,
+            ManagementConnections connections,
+            @Nullable Supplier<StatusView> status) {}
 
     /** POST /v1/drain's answer. */
     record DrainBody(Readiness status, @Nullable Instant drainStartedAt) {}
 
-    /** Pipelined requests waiting behind an operator change (responses must keep request order). */
+    /**
+     * Pipelined requests waiting behind an operator change (responses must keep request order) or
+     * for the client to read earlier answers.
+     */
     static final int MAX_QUEUED = 8;
 
     private final Context context;
@@ -95,14 +105,24 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (busy) {
+        if (!ctx.channel().isActive()) {
+            // Decoded after a close (the rest of a pipelined batch): nobody to answer.
+            request.release();
+            return;
+        }
+        if (busy || !queued.isEmpty() || !ctx.channel().isWritable()) {
             if (queued.size() >= MAX_QUEUED) {
                 request.release();
+                context.connections().tooManyWaiting(ctx.channel());
                 ctx.close();
                 return;
             }
             queued.add(request);
             ctx.channel().config().setAutoRead(false);
+            if (!busy && ctx.channel().isWritable()) {
+                // Writable again before its event was handled: serve in order now.
+                serveQueued(ctx);
+            }
             return;
         }
         try {
@@ -121,18 +141,31 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         super.channelInactive(ctx);
     }
 
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (!busy && ctx.channel().isWritable()) {
+            serveQueued(ctx);
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
     /** Called on the event loop once an operator change has answered. */
     private void resume(ChannelHandlerContext ctx) {
         busy = false;
+        serveQueued(ctx);
+    }
+
+    /** Serves waiting requests while answers can be written; reads on once none waits. */
+    private void serveQueued(ChannelHandlerContext ctx) {
         FullHttpRequest r;
-        while (!busy && (r = queued.poll()) != null) {
+        while (!busy && ctx.channel().isWritable() && (r = queued.poll()) != null) {
             try {
                 busy = handle(ctx, r);
             } finally {
                 r.release();
             }
         }
-        if (!busy) {
+        if (!busy && ctx.channel().isWritable()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -153,6 +186,11 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         String path = new QueryStringDecoder(request.uri()).path();
         HttpMethod method = request.method();
         switch (path) {
+            case "/", "/status" -> {
+                if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, head(method, statusPage(path)));
+                }
+            }
             case "/livez" -> {
                 if (allowed(ctx, keepAlive, method, "GET, HEAD", HttpMethod.GET, HttpMethod.HEAD)) {
                     return livez(ctx, keepAlive, method);
@@ -189,7 +227,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             case OPERATORS -> {
-                if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET)) {
+                if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET) && readable(ctx, keepAlive, request)) {
                     respond(
                             ctx,
                             keepAlive,
@@ -203,7 +241,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             case "/v1/peers" -> {
-                if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET)) {
+                if (allowed(ctx, keepAlive, method, "GET", HttpMethod.GET) && readable(ctx, keepAlive, request)) {
                     respond(ctx, keepAlive, json(HttpResponseStatus.OK, PeersJson.write(context.tunnel())));
                 }
             }
@@ -233,6 +271,9 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     private boolean operator(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request, String name) {
         HttpMethod method = request.method();
         if (!allowed(ctx, keepAlive, method, "GET, PUT, DELETE", HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE)) {
+            return false;
+        }
+        if (method.equals(HttpMethod.GET) && !readable(ctx, keepAlive, request)) {
             return false;
         }
         if (!NameRule.matches(name)) {
@@ -343,7 +384,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             synchronized (answered) {
                 for (int i = 0; i < answered.length; i++) {
                     if (!answered[i]) {
-                        stuck.add("event-loop-" + i);
+                        stuck.add(EventLoopWatch.name(i));
                     }
                 }
             }
@@ -383,7 +424,28 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
         return context.health().pop();
     }
 
+    /** The status page (unauthenticated, like /readyz, and without secrets), or 404 without one. */
+    private FullHttpResponse statusPage(String path) {
+        Supplier<StatusView> status = context.status();
+        if (status == null) {
+            return error(HttpResponseStatus.NOT_FOUND, "no such resource: " + path);
+        }
+        FullHttpResponse r = text(HttpResponseStatus.OK, StatusPage.CONTENT_TYPE, StatusPage.render(status.get()));
+        r.headers().set("Content-Security-Policy", StatusPage.CONTENT_SECURITY_POLICY);
+        r.headers().set("X-Content-Type-Options", "nosniff");
+        r.headers().set("Referrer-Policy", "no-referrer");
+        return r;
+    }
+
     // ---- auth ----
+
+    /**
+     * Reads of /v1 show operators' upstream addresses and peers' endpoints: with a token file they
+     * need the token like changes do; without one they stay open (and changes are refused).
+     */
+    private boolean readable(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request) {
+        return context.tokenDigest() == null || authorized(ctx, keepAlive, request);
+    }
 
     private boolean authorized(ChannelHandlerContext ctx, boolean keepAlive, FullHttpRequest request) {
         byte[] expected = context.tokenDigest();

@@ -37,6 +37,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -44,21 +46,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The management listener (Netty HTTP): GET /livez, GET /readyz, GET /metrics, GET /v1/operators,
- * GET/PUT/DELETE /v1/operators/{name}, GET /v1/peers, POST /v1/drain. See docs/management.md.
+ * GET/PUT/DELETE /v1/operators/{name}, GET /v1/peers, POST /v1/drain, and the status page at GET /
+ * and /status. See docs/management.md.
  *
  * <p>Every connection is bounded: request bodies up to {@link #MAX_BODY} (413 beyond), heads up to
- * 8 KiB (the codec's default), at most {@link #MAX_CONNECTIONS} connections, at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
- * waiting, and {@link #IDLE_TIMEOUT} without traffic closes it.
+ * 8 KiB (the codec's default), at most {@link ManagementHandler#MAX_QUEUED} pipelined requests
+ * waiting, each complete request within {@link #REQUEST_TIMEOUT} of the connection opening or of
+ * the previous answer, and {@link #IDLE_TIMEOUT} without traffic closes it. At most
+ * {@link #MAX_CONNECTIONS} are open; when all are, a new connection takes the place of one that is
+ * only waiting for a request ({@link ManagementConnections}), so held connections cannot keep
+ * health probes out.
  */
 public final class ManagementServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
 
     static final int MAX_BODY = 64 * 1024;
+    /** Time for each complete request, from the connection opening or the previous answer. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** Time without any traffic (e.g. an answer the client does not read) before a connection is closed. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
+
     static final Duration LIVENESS_TIMEOUT = Duration.ofSeconds(2);
-    /** Concurrent management connections; more are closed at once (probes and scrapes need few). */
+    /** Concurrent management connections (probes and scrapes need few); see {@link ManagementConnections}. */
     static final int MAX_CONNECTIONS = 64;
+    /** How often the event loops are watched, the status page's rates sampled and the controller asked. */
+    static final Duration TICK = Duration.ofSeconds(1);
 
     private final RelayConfig.Management config;
     private final HealthState health;
@@ -66,11 +79,15 @@ public final class ManagementServer implements AutoCloseable {
     private final OperatorDirectory operators;
     private final DrainCoordinator drain;
     private final ChannelGroup channels = new DefaultChannelGroup("management", GlobalEventExecutor.INSTANCE);
+    private final Duration requestTimeout;
     private final Duration idleTimeout;
     private @Nullable Channel serverChannel;
     private @Nullable EventLoopGroup ownGroup;
     private volatile @Nullable EventLoopGroup watchedLoops;
     private volatile @Nullable OperatorTunnel tunnel;
+    private volatile @Nullable PopStatus status;
+    private volatile @Nullable EventLoopWatch loopWatch;
+    private @Nullable ScheduledFuture<?> ticker;
 
     public ManagementServer(
             RelayConfig.Management config,
@@ -78,7 +95,7 @@ public final class ManagementServer implements AutoCloseable {
             RelayMetrics metrics,
             OperatorDirectory operators,
             DrainCoordinator drain) {
-        this(config, health, metrics, operators, drain, IDLE_TIMEOUT);
+        this(config, health, metrics, operators, drain, REQUEST_TIMEOUT, IDLE_TIMEOUT);
     }
 
     ManagementServer(
@@ -87,7 +104,9 @@ public final class ManagementServer implements AutoCloseable {
             RelayMetrics metrics,
             OperatorDirectory operators,
             DrainCoordinator drain,
+            Duration requestTimeout,
             Duration idleTimeout) {
+        this.requestTimeout = requireNonNull(requestTimeout, "requestTimeout");
         this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout");
         this.config = requireNonNull(config, "config");
         this.health = requireNonNull(health, "health");
@@ -112,6 +131,16 @@ public final class ManagementServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Serves the status page (GET / and /status) from {@code popStatus}, which this server then
+     * ticks every {@link #TICK} and closes with itself; without one, those paths answer 404. Call
+     * before {@link #start}.
+     */
+    public ManagementServer statusPage(PopStatus popStatus) {
+        this.status = requireNonNull(popStatus, "popStatus");
+        return this;
+    }
+
     /** Binds on an event loop of its own (one thread, NIO: the management load is tiny). */
     public InetSocketAddress start() {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -131,8 +160,18 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         byte @Nullable [] tokenDigest = readToken(config.tokenFile());
-        ManagementHandler.Context context =
-                new ManagementHandler.Context(health, metrics, operators, drain, tokenDigest, watchedLoops, tunnel);
+        ManagementConnections connections = new ManagementConnections(MAX_CONNECTIONS, metrics.registry());
+        PopStatus pop = status;
+        ManagementHandler.Context context = new ManagementHandler.Context(
+                health,
+                metrics,
+                operators,
+                drain,
+                tokenDigest,
+                watchedLoops,
+                tunnel,
+                connections,
+                pop == null ? null : () -> pop.view(Instant.now(), loopWatch));
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))
@@ -140,7 +179,8 @@ public final class ManagementServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        if (channels.size() >= MAX_CONNECTIONS) {
+                        RequestDeadlineHandler deadline = connections.deadline(requestTimeout);
+                        if (!connections.admit(ch, deadline)) {
                             ch.close();
                             return;
                         }
@@ -151,6 +191,7 @@ public final class ManagementServer implements AutoCloseable {
                                         new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("http", new HttpServerCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
+                                .addLast(RequestDeadlineHandler.NAME, deadline)
                                 .addLast(ManagementHandler.NAME, new ManagementHandler(context));
                     }
                 });
@@ -164,11 +205,36 @@ public final class ManagementServer implements AutoCloseable {
             throw new IllegalStateException("cannot bind the management listener to " + config.listen() + ": " + e, e);
         }
         serverChannel = ch;
+        EventLoopGroup loops = watchedLoops;
+        EventLoopWatch watch = loops == null ? null : new EventLoopWatch(loops, metrics.registry());
+        loopWatch = watch;
+        if (watch != null || pop != null) {
+            ticker = ch.eventLoop()
+                    .scheduleAtFixedRate(
+                            () -> {
+                                // A scheduled task that throws is never run again: log and go on.
+                                try {
+                                    if (watch != null) {
+                                        watch.tick();
+                                    }
+                                    if (pop != null) {
+                                        pop.tick(System.nanoTime());
+                                    }
+                                } catch (RuntimeException e) {
+                                    log.warn("management tick failed", e);
+                                }
+                            },
+                            0,
+                            TICK.toMillis(),
+                            TimeUnit.MILLISECONDS);
+        }
         InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
         log.info(
-                "management listening on {} (mutating /v1 calls {})",
+                "management listening on {} ({})",
                 bound,
-                tokenDigest != null ? "need the bearer token" : "refused: no management.token_file");
+                tokenDigest != null
+                        ? "/v1 calls need the bearer token"
+                        : "no management.token_file: /v1 reads open, mutating /v1 calls refused");
         return bound;
     }
 
@@ -183,6 +249,18 @@ public final class ManagementServer implements AutoCloseable {
 
     @Override
     public void close() {
+        ScheduledFuture<?> t = ticker;
+        if (t != null) {
+            t.cancel(false);
+        }
+        EventLoopWatch watch = loopWatch;
+        if (watch != null) {
+            watch.close();
+        }
+        PopStatus pop = status;
+        if (pop != null) {
+            pop.close();
+        }
         Channel ch = serverChannel;
         if (ch != null) {
             ch.close().syncUninterruptibly();

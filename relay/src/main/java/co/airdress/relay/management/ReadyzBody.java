@@ -57,7 +57,7 @@ record ReadyzBody(
     /** Readiness from cached state only: volatile reads, no I/O, no lock. */
     static ReadyzBody of(HealthState h, int operatorCount, int activeConnections) {
         Map<String, Boolean> listeners = h.listeners();
-        boolean listenersUp = !listeners.isEmpty() && !listeners.containsValue(false);
+        boolean listenersUp = HealthState.allAccepting(listeners);
         Map<String, Readiness> byName = new TreeMap<>();
         listeners.forEach((name, up) -> byName.put(name, Readiness.upIf(up)));
 
@@ -65,11 +65,10 @@ record ReadyzBody(
         // STALE still routes (a table is in force): only DOWN, no table, withdraws the PoP.
         boolean operatorsUp = h.operatorsLoaded() && directory.status() != DirectoryStatus.State.DOWN;
         Boolean tunnelUp = h.tunnelUp();
-        boolean tunnelOk = tunnelUp == null || tunnelUp;
         boolean draining = h.isDraining();
         Instant since = h.drainStartedAt();
 
-        Readiness status = draining ? Readiness.DRAINING : Readiness.upIf(listenersUp && operatorsUp && tunnelOk);
+        Readiness status = HealthState.readiness(draining, listenersUp, operatorsUp, tunnelUp);
         return new ReadyzBody(
                 status,
                 h.pop(),

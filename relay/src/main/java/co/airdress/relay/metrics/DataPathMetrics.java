@@ -6,13 +6,16 @@ import co.airdress.relay.access.Outcome;
 import co.airdress.relay.listen.Listener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashMap;
+import java.util.EnumSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,14 +25,16 @@ import org.jspecify.annotations.Nullable;
 /**
  * The data path's meters, registered once at startup; handlers hold this object and update meters
  * through array/enum lookups, never a registry lookup per connection (per-operator gauges are
- * created on an operator's first connection, and removed with the operator: {@link
+ * created on an operator's first routed connection, and removed with the operator: {@link
  * #retainOperators}).
  *
  * <p>Names as Prometheus shows them: {@code relay_connections_accepted_total{listener}},
  * {@code relay_connections_active{listener}}, {@code relay_connections_closed_total{listener,outcome}},
  * {@code relay_peek_total{listener,result}}, {@code relay_bytes_total{listener,direction}}
  * (client_to_upstream, upstream_to_client), {@code relay_upstream_connect_seconds{listener}}
- * (histogram), {@code relay_operator_active_connections{operator}}; each also carries {@code pop}.
+ * (histogram), {@code relay_operator_active_connections{operator}},
+ * {@code relay_operator_connections_total{operator,outcome}}, {@code relay_operator_bytes_total{operator,direction}};
+ * each also carries {@code pop}.
  * The route table's size and version are registered by the operator directory.
  */
 public final class DataPathMetrics {
@@ -64,11 +69,75 @@ public final class DataPathMetrics {
     private final Map<Listener, Counter> clientToUpstream = new EnumMap<>(Listener.class);
     private final Map<Listener, Counter> upstreamToClient = new EnumMap<>(Listener.class);
     private final Map<Listener, Timer> connect = new EnumMap<>(Listener.class);
-    private final ConcurrentHashMap<String, AtomicInteger> perOperator = new ConcurrentHashMap<>();
-    // Guarded by this: the registered per-operator gauges, and the operators in force (null until
-    // the first retainOperators: every operator then counts).
-    private final Map<String, Gauge> operatorGauges = new HashMap<>();
+    private final ConcurrentHashMap<String, OperatorMeters> perOperator = new ConcurrentHashMap<>();
+    // Guarded by this: the operators in force (null until the first retainOperators: every
+    // operator then counts).
     private @Nullable Set<String> operators;
+
+    /**
+     * The outcomes a connection routed to an operator can end with, each counted per operator;
+     * anything else is counted as {@code closed}.
+     */
+    static final Set<Outcome> ROUTED_OUTCOMES = EnumSet.of(
+            Outcome.RELAYED, Outcome.IDLE_TIMEOUT, Outcome.UNREACHABLE, Outcome.CLIENT_CLOSED, Outcome.CLOSED);
+
+    /**
+     * One operator's meters, registered together on its first routed connection: relayed
+     * connections open now, routed connections closed by outcome, and their bytes. Detached (not
+     * exported) for an operator no longer in force.
+     */
+    private static final class OperatorMeters {
+        final AtomicInteger active = new AtomicInteger();
+        final Map<Outcome, Counter> closed = new EnumMap<>(Outcome.class);
+        final @Nullable Counter clientToUpstream;
+        final @Nullable Counter upstreamToClient;
+        final List<Meter> meters = new ArrayList<>();
+
+        /** Detached. */
+        OperatorMeters() {
+            this.clientToUpstream = null;
+            this.upstreamToClient = null;
+        }
+
+        OperatorMeters(MeterRegistry registry, String operator) {
+            meters.add(Gauge.builder("relay.operator.active.connections", active, AtomicInteger::get)
+                    .description("Relayed connections open now, by operator")
+                    .tag("operator", operator)
+                    .register(registry));
+            for (Outcome o : ROUTED_OUTCOMES) {
+                Counter c = Counter.builder("relay.operator.connections")
+                        .description("Connections routed to the operator, closed, by outcome")
+                        .tag("operator", operator)
+                        .tag("outcome", o.label())
+                        .register(registry);
+                closed.put(o, c);
+                meters.add(c);
+            }
+            clientToUpstream = operatorBytes(registry, operator, "client_to_upstream");
+            upstreamToClient = operatorBytes(registry, operator, "upstream_to_client");
+            meters.add(clientToUpstream);
+            meters.add(upstreamToClient);
+        }
+
+        private static Counter operatorBytes(MeterRegistry registry, String operator, String direction) {
+            return Counter.builder("relay.operator.bytes")
+                    .baseUnit("bytes")
+                    .description("Bytes relayed for the operator, added when the connection closes")
+                    .tag("operator", operator)
+                    .tag("direction", direction)
+                    .register(registry);
+        }
+
+        void closed(Outcome o, long toUpstream, long toClient) {
+            if (clientToUpstream == null || upstreamToClient == null) {
+                return;
+            }
+            Counter c = closed.get(o);
+            (c != null ? c : closed.get(Outcome.CLOSED)).increment();
+            clientToUpstream.increment(toUpstream);
+            upstreamToClient.increment(toClient);
+        }
+    }
 
     public DataPathMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
@@ -162,12 +231,30 @@ public final class DataPathMetrics {
     }
 
     /**
-     * The operator's active-connection count, exported as a gauge (created on first use). For an
-     * operator no longer in force (its connection was routed before it was removed) the count is
-     * exported nowhere.
+     * The operator's active-connection count, exported as a gauge (created with the operator's
+     * other meters on first use). For an operator no longer in force (its connection was routed
+     * before it was removed) the count is exported nowhere.
      */
     public AtomicInteger operatorActive(String operator) {
-        AtomicInteger existing = perOperator.get(operator);
+        return operatorMeters(operator).active;
+    }
+
+    /**
+     * Counts a closed connection that was routed to {@code operator}: its outcome and its bytes
+     * each way. Once per connection, on its event loop.
+     */
+    public void operatorClosed(String operator, Outcome outcome, long clientToUpstream, long upstreamToClient) {
+        operatorMeters(operator).closed(outcome, clientToUpstream, upstreamToClient);
+    }
+
+    /** Relayed connections open now for {@code operator} (0 before its first). */
+    public int operatorActiveNow(String operator) {
+        OperatorMeters m = perOperator.get(operator);
+        return m == null ? 0 : m.active.get();
+    }
+
+    private OperatorMeters operatorMeters(String operator) {
+        OperatorMeters existing = perOperator.get(operator);
         if (existing != null) {
             return existing;
         }
@@ -176,19 +263,13 @@ public final class DataPathMetrics {
             if (existing != null) {
                 return existing;
             }
-            AtomicInteger n = new AtomicInteger();
             Set<String> inForce = operators;
             if (inForce != null && !inForce.contains(operator)) {
-                return n;
+                return new OperatorMeters();
             }
-            operatorGauges.put(
-                    operator,
-                    Gauge.builder("relay.operator.active.connections", n, AtomicInteger::get)
-                            .description("Relayed connections open now, by operator")
-                            .tag("operator", operator)
-                            .register(registry));
-            perOperator.put(operator, n);
-            return n;
+            OperatorMeters m = new OperatorMeters(registry, operator);
+            perOperator.put(operator, m);
+            return m;
         }
     }
 
@@ -199,14 +280,25 @@ public final class DataPathMetrics {
     public synchronized void retainOperators(Collection<String> names) {
         Set<String> inForce = Set.copyOf(names);
         operators = inForce;
-        for (Iterator<Map.Entry<String, Gauge>> it = operatorGauges.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, Gauge> e = it.next();
+        for (Iterator<Map.Entry<String, OperatorMeters>> it =
+                        perOperator.entrySet().iterator();
+                it.hasNext(); ) {
+            Map.Entry<String, OperatorMeters> e = it.next();
             if (!inForce.contains(e.getKey())) {
-                registry.remove(e.getValue());
-                perOperator.remove(e.getKey());
+                e.getValue().meters.forEach(registry::remove);
                 it.remove();
             }
         }
+    }
+
+    /** Connections accepted on {@code l} since start. */
+    public long acceptedCount(Listener l) {
+        return (long) accepted.get(l).count();
+    }
+
+    /** Connections on {@code l} closed with outcome {@code o} since start. */
+    public long closedCount(Listener l, Outcome o) {
+        return (long) closed.get(l).get(o).count();
     }
 
     public int active(Listener l) {

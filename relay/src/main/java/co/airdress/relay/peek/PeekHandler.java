@@ -39,7 +39,7 @@ abstract class PeekHandler extends ChannelInboundHandlerAdapter {
     private final long deadlineNanos;
     private @Nullable ByteBuf cumulation;
     private @Nullable ScheduledFuture<?> timeout;
-    private @Nullable InetAddress slot;
+    private AddressCounter.@Nullable Slot slot;
     private boolean decided;
 
     PeekHandler(ConnectionRecord record, DataPathMetrics metrics, AddressCounter peeking, Duration timeout) {
@@ -73,13 +73,13 @@ abstract class PeekHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress remote = record.client();
         InetAddress address = remote == null ? null : remote.getAddress();
         if (address != null) {
-            if (!peeking.tryAcquire(address)) {
+            slot = peeking.acquire(address);
+            if (slot == null) {
                 record.outcome(Outcome.OVER_LIMIT);
                 decided = true;
                 ctx.close();
                 return;
             }
-            slot = address;
         }
         long delay = deadlineNanos - System.nanoTime();
         timeout = ctx.executor().schedule(() -> onTimeout(ctx), Math.max(0, delay), TimeUnit.NANOSECONDS);

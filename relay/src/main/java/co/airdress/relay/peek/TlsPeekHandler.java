@@ -11,7 +11,12 @@ import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
-/** Peeks the TLS ClientHello for its SNI (and ALPN), never decrypting anything. */
+/**
+ * Peeks the TLS ClientHello for its SNI (and ALPN), never decrypting anything. Bounded twice: by
+ * the hello's declared length ({@code maxClientHello}) and by the bytes received before the host
+ * is known, record headers included ({@code maxTlsPeek}); beyond either it is refused as
+ * {@link Refusal#TOO_LARGE}.
+ */
 public final class TlsPeekHandler extends PeekHandler {
 
     public static final String NAME = PeekHandler.NAME;
@@ -23,9 +28,10 @@ public final class TlsPeekHandler extends PeekHandler {
             DataPathMetrics metrics,
             AddressCounter peeking,
             Duration timeout,
-            int maxClientHello) {
+            int maxClientHello,
+            int maxTlsPeek) {
         super(record, metrics, peeking, timeout);
-        this.peek = new ClientHelloPeek(maxClientHello);
+        this.peek = new ClientHelloPeek(maxClientHello, maxTlsPeek);
     }
 
     @Override

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Meters read the tunnel's counters when scraped, so nothing is done per packet: per peer,
  * tagged with the operator's name and registered and removed as operators come and go, the time
- * since the last handshake (a gauge) and the bytes and drops (counters); for the whole device, the
+ * since the last handshake (a gauge) and the bytes, handshakes and drops (counters); for the whole device, the
  * drops by reason and the TUN reads and writes dropped (counters).
  */
 public final class OperatorTunnel implements AutoCloseable {
@@ -69,11 +69,11 @@ public final class OperatorTunnel implements AutoCloseable {
     private static final long SAVE_INTERVAL_MS = 200;
 
     private final EndpointStateFile endpointsFile;
-    // Every endpoint known since start (the file's, then the learned ones): seeds peers that are
-    // added later. Written by the saver thread, read by the operator directory's thread.
-    private final Map<WireGuardKey, InetSocketAddress> remembered = new ConcurrentHashMap<>();
-    // What the file holds now; saver thread only.
-    private Map<WireGuardKey, InetSocketAddress> saved;
+    // Every peer's endpoint and replay floor known since start (the file's, then the learned ones):
+    // seeds peers that are added later. Written by the saver thread, read by the operator directory's.
+    private final Map<WireGuardKey, EndpointStateFile.Peer> remembered = new ConcurrentHashMap<>();
+    // What the file holds now; saver thread only (and close, after the saver stopped).
+    private Map<WireGuardKey, EndpointStateFile.Peer> saved;
     private boolean saveFailureLogged;
     private final ScheduledExecutorService saver;
 
@@ -117,14 +117,17 @@ public final class OperatorTunnel implements AutoCloseable {
 
     /**
      * Brings the interface up (addresses, MTU) and binds the UDP port, with no peers yet; they
-     * come with the first {@link #apply}.
+     * come with the first {@link #apply}. The handshake rate limiter counts IPv6 sources by
+     * {@code ipv6SourcePrefix} ({@code limits.ipv6_prefix}).
      *
      * @throws IOException naming the step that failed (key file, TUNSETIFF, ip, bind)
      */
-    public static OperatorTunnel start(WireGuardConfig config, MeterRegistry registry) throws IOException {
+    public static OperatorTunnel start(WireGuardConfig config, int ipv6SourcePrefix, MeterRegistry registry)
+            throws IOException {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
-        WireGuardDevice device = WireGuardDevice.start(config, List.of());
+        WireGuardDevice device = WireGuardDevice.start(
+                config, List.of(), WireGuardDevice.Options.STANDARD.withIpv6SourcePrefix(ipv6SourcePrefix));
         OperatorTunnel tunnel = new OperatorTunnel(device, registry, new EndpointStateFile(endpointsFile(config)));
         try {
             tunnel.uapi = UapiSocket.open(tunnel);
@@ -142,7 +145,9 @@ public final class OperatorTunnel implements AutoCloseable {
     /**
      * Makes the tunnel's peers those of {@code operators} (other operators are ignored): the change
      * from the peers in force is computed once and applied, so unchanged peers keep their sessions.
-     * A new peer whose endpoint is remembered gets it, and a handshake is initiated to it.
+     * A new peer whose endpoint is remembered gets it, and a handshake is initiated to it; its
+     * remembered replay floor is restored in the same step as its addition, so no initiation older
+     * than the latest one accepted before a restart is accepted after it.
      */
     public synchronized void apply(List<Operator> operators) {
         requireNonNull(operators, "operators");
@@ -159,18 +164,23 @@ public final class OperatorTunnel implements AutoCloseable {
         PeerChanges changes = PeerChanges.between(device.peers(), wanted);
         List<PeerConfig> added = new ArrayList<>();
         List<WireGuardKey> seeded = new ArrayList<>();
+        Map<WireGuardKey, byte[]> floors = new HashMap<>();
         for (PeerConfig peer : changes.added()) {
-            @Nullable InetSocketAddress known = remembered.get(peer.publicKey());
+            EndpointStateFile.@Nullable Peer known = remembered.get(peer.publicKey());
             if (known != null) {
                 // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
                 // it, since the operator may hold a session this process cannot decrypt.
-                peer = peer.withEndpoint(known);
+                peer = peer.withEndpoint(known.endpoint());
                 seeded.add(peer.publicKey());
+                byte @Nullable [] floor = known.latestInitiationBytes();
+                if (floor != null) {
+                    floors.put(peer.publicKey(), floor);
+                }
             }
             added.add(peer);
         }
         try {
-            device.apply(new PeerChanges(changes.removed(), added, changes.updated()));
+            device.apply(new PeerChanges(changes.removed(), added, changes.updated()), floors);
         } catch (IOException | RuntimeException e) {
             log.error("WireGuard {}: applying {} peer(s) failed", device.interfaceName(), wanted.size(), e);
             return;
@@ -199,21 +209,29 @@ public final class OperatorTunnel implements AutoCloseable {
     }
 
     /**
-     * Compares the tunnel's endpoints (learned from authenticated packets only) with the file's
-     * and rewrites it when one changed; peers no longer configured leave the file then.
+     * Compares the tunnel's endpoints (learned from authenticated packets only) and replay floors
+     * with the file's and rewrites it when one changed; peers no longer configured leave the file
+     * then.
      */
     private void saveEndpoints() {
         if (!running) {
             return;
         }
+        save();
+    }
+
+    private void save() {
         try {
-            Map<WireGuardKey, InetSocketAddress> now = new LinkedHashMap<>();
+            Map<WireGuardKey, EndpointStateFile.Peer> now = new LinkedHashMap<>();
             for (WireGuardPeer wg : peers.values()) {
                 @Nullable PeerStats s = device.stats(wg.publicKey());
                 @Nullable InetSocketAddress endpoint = s == null ? null : s.endpoint();
                 if (endpoint != null) {
-                    now.put(wg.publicKey(), endpoint);
-                    remembered.put(wg.publicKey(), endpoint);
+                    byte @Nullable [] latest = s.latestInitiation();
+                    EndpointStateFile.Peer peer =
+                            new EndpointStateFile.Peer(endpoint, latest == null ? null : EndpointStateFile.hex(latest));
+                    now.put(wg.publicKey(), peer);
+                    remembered.put(wg.publicKey(), peer);
                 }
             }
             if (now.equals(saved)) {
@@ -313,6 +331,13 @@ public final class OperatorTunnel implements AutoCloseable {
                         "Bytes of WireGuard datagrams sent to the peer",
                         PeerStats::txBytes)
                 .register(registry));
+        list.add(peerCounter(
+                        "relay.wireguard.peer.handshakes",
+                        operator,
+                        key,
+                        "Handshakes completed with the peer",
+                        PeerStats::handshakes)
+                .register(registry));
         for (Drop drop : Drop.values()) {
             list.add(peerCounter(
                             "relay.wireguard.peer.drops",
@@ -377,6 +402,14 @@ public final class OperatorTunnel implements AutoCloseable {
     public synchronized void close() {
         running = false;
         saver.shutdownNow();
+        try {
+            // A last save after the saver stopped: what changed since its last poll is not lost.
+            if (saver.awaitTermination(5, TimeUnit.SECONDS)) {
+                save();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         UapiSocket socket = uapi;
         if (socket != null) {
             socket.close();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.anycast.ReadyzDouble.Mode;
 import co.airdress.relay.testing.Await;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,9 +26,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The controller against a real BIRD pair (PoP + upstream router in network namespaces, BGP with
- * BFD, the shipped configs). Every assertion is on the router's actual routing state, read with
- * {@code birdc}. The readyz endpoint is a double in this JVM; BIRD is never faked.
+ * The controller against a real BIRD pair (PoP + upstream router in network namespaces, the
+ * shipped dual-stack configs: one BGP session per address family, BFD on each). The controller
+ * drives both VIP protocols ({@code vip} for 192.0.2.1/32, {@code vip6} for 2001:db8::1/128) from
+ * the one readiness signal, and every assertion on an announcement holds for both families. Every
+ * assertion is on the router's actual routing state, read with {@code birdc}. The readyz endpoint
+ * is a double in this JVM; BIRD is never faked.
  *
  * <p>Times from a readiness flip to the route change at the router are printed as
  * {@code TIMING ...} lines (and written to {@code target/anycast-timings.txt}) for
@@ -98,7 +102,7 @@ class AnycastControllerBirdTest {
         AnycastController.Config config = new AnycastController.Config(
                 readyz.uri(),
                 lab.popSocket(),
-                "vip",
+                BirdLab.PROTOCOLS,
                 lab.stateFile(),
                 interval,
                 timeout,
@@ -117,7 +121,8 @@ class AnycastControllerBirdTest {
             Await.until(WAIT, what, condition);
         } catch (AssertionError e) {
             throw new AssertionError(
-                    e.getMessage() + "\nrouter: " + lab.routeAtRouter() + "\npop: " + lab.popProtocolState() + "\n"
+                    e.getMessage() + "\nrouter: " + lab.routesAtRouter() + "\npop: "
+                            + lab.popProtocolState(Family.IPV4) + lab.popProtocolState(Family.IPV6) + "\n"
                             + lab.logs(),
                     e);
         }
@@ -133,17 +138,54 @@ class AnycastControllerBirdTest {
         return millis;
     }
 
+    /** Both VIPs at the router, without GRACEFUL_SHUTDOWN. */
     private static boolean announcedPlainly() {
-        String route = lab.routeAtRouter();
-        return route != null && !route.contains("(65535,0)") && route.contains("BGP.local_pref: 100");
+        for (Family f : Family.values()) {
+            String route = lab.routeAtRouter(f);
+            if (route == null || route.contains("(65535,0)") || !route.contains("BGP.local_pref: 100")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Both VIPs at the router carry GRACEFUL_SHUTDOWN. */
+    private static boolean drainedAtRouter() {
+        for (Family f : Family.values()) {
+            String route = lab.routeAtRouter(f);
+            if (route == null || !route.contains("(65535,0)")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The router's FIB has no route to either VIP. */
+    private static void assertNoFibEntry() {
+        for (Family f : Family.values()) {
+            assertThat(lab.fibAtRouter(f)).as("FIB entry for %s", f.vip()).isBlank();
+        }
+    }
+
+    /** The router's FIB routes both VIPs to pop1. */
+    private static void assertFibViaPop1() {
+        for (Family f : Family.values()) {
+            assertThat(lab.fibAtRouter(f)).as("FIB entry for %s", f.vip()).contains("via " + f.pop1());
+        }
+    }
+
+    private static void assertPopProtocols(String state) {
+        for (Family f : Family.values()) {
+            assertThat(lab.popProtocolState(f)).as("pop's %s", f.protocol()).contains(" " + state + " ");
+        }
     }
 
     @Test
     void birdAloneAnnouncesNothingAndTheControllerAnnouncesOnlyAfterRiseHealthyProbes() throws IOException {
-        assertThat(lab.routeAtRouter())
+        assertThat(lab.vipAtRouter())
                 .as("BIRD started from the initial state file announces nothing")
-                .isNull();
-        assertThat(lab.fibAtRouter()).isBlank();
+                .isFalse();
+        assertNoFibEntry();
         int rise = 5;
         readyz.set(Mode.UP);
         long flip = System.nanoTime();
@@ -159,7 +201,7 @@ class AnycastControllerBirdTest {
                 .isPositive();
         assertThat(riseTh).isLessThan(seen);
         assertThat(millis).as("rise 5 at 100 ms cannot complete sooner").isGreaterThanOrEqualTo(400);
-        assertThat(lab.fibAtRouter()).contains("via 10.0.1.2");
+        assertFibViaPop1();
         assertThat(c.snapshot().state()).isEqualTo(PolicyState.ANNOUNCED);
         assertThat(c.snapshot().applied()).isEqualTo(BirdAction.ANNOUNCE);
 
@@ -171,17 +213,39 @@ class AnycastControllerBirdTest {
                     HttpRequest.newBuilder(base.resolve("/status")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(status.statusCode()).isEqualTo(200);
             assertThat(status.body()).contains("\"state\" : \"ANNOUNCED\"").contains("\"applied\" : \"ANNOUNCE\"");
+            // Both VIP protocols read back from BIRD as up ("start" on the way).
+            String bothUp = "\"protocols\":[{\"name\":\"vip\",\"state\":\"up\"},{\"name\":\"vip6\",\"state\":\"up\"}]";
+            Await.until(
+                    WAIT,
+                    "/status lists vip and vip6 up",
+                    () -> get(http, base.resolve("/status"))
+                            .replaceAll("\\s+", "")
+                            .contains(bothUp));
             HttpResponse<String> metrics = http.send(
                     HttpRequest.newBuilder(base.resolve("/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.body())
                     .contains("anycast_probes_total{outcome=\"UP\"}")
                     .contains("anycast_announced 1.0")
+                    .contains("anycast_bird_protocol_up{protocol=\"vip\"} 1.0")
+                    .contains("anycast_bird_protocol_up{protocol=\"vip6\"} 1.0")
                     .contains("anycast_state{state=\"ANNOUNCED\"} 1.0");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         } finally {
             http.close();
+        }
+    }
+
+    private static String get(HttpClient http, URI uri) {
+        try {
+            return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+                    .body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 
@@ -199,7 +263,7 @@ class AnycastControllerBirdTest {
         assertThat(thirdDown)
                 .as("3rd DOWN served before the withdrawal was seen")
                 .isPositive();
-        assertThat(lab.fibAtRouter()).isBlank();
+        assertNoFibEntry();
 
         readyz.set(Mode.UP);
         long up = System.nanoTime();
@@ -225,19 +289,20 @@ class AnycastControllerBirdTest {
 
         readyz.set(Mode.DRAINING);
         long drain = System.nanoTime();
-        timeUntil(drain, "readyz 503 DRAINING -> route at router carries GRACEFUL_SHUTDOWN", () -> {
-            String r = lab.routeAtRouter();
-            return r != null && r.contains("(65535,0)");
-        });
-        String drained = lab.routeAtRouter();
-        assertThat(drained)
-                .contains("BGP.community: (65535,0)")
-                .contains("BGP.local_pref: 0")
-                .contains("BGP.as_path: 65010 65010 65010 65010");
-        assertThat(lab.fibAtRouter())
-                .as("still routed while draining (make before break)")
-                .contains("via 10.0.1.2");
-        assertThat(lab.popProtocolState()).contains(" up ");
+        timeUntil(
+                drain,
+                "readyz 503 DRAINING -> routes at router (IPv4 and IPv6) carry GRACEFUL_SHUTDOWN",
+                AnycastControllerBirdTest::drainedAtRouter);
+        for (Family f : Family.values()) {
+            assertThat(lab.routeAtRouter(f))
+                    .as("%s while draining", f.vipPrefix())
+                    .contains("BGP.community: (65535,0)")
+                    .contains("BGP.local_pref: 0")
+                    .contains("BGP.as_path: 65010 65010 65010 65010");
+        }
+        // still routed while draining (make before break)
+        assertFibViaPop1();
+        assertPopProtocols("up");
 
         long millis = timeUntil(
                 drain, "readyz DRAINING -> VIP withdrawn at router (drain delay 2s)", () -> !lab.vipAtRouter());
@@ -302,7 +367,7 @@ class AnycastControllerBirdTest {
         assertThat(lab.vipAtRouter())
                 .as("a BIRD restarted while the relay is down announces nothing")
                 .isFalse();
-        assertThat(lab.popProtocolState()).contains(" down ");
+        assertPopProtocols("down");
         readyz.set(Mode.UP);
         awaitRouter("VIP announced through the new connection", AnycastControllerBirdTest::announcedPlainly);
     }
@@ -312,9 +377,12 @@ class AnycastControllerBirdTest {
         AnycastController c = startController(2, 3, Duration.ofSeconds(1), Duration.ofSeconds(1));
         Await.until(WAIT, "controller settled withdrawn", () -> c.snapshot().applied() == BirdAction.WITHDRAW);
         assertThat(lab.birdc(lab.popSocket(), "enable vip").exitCode()).isZero();
+        assertThat(lab.birdc(lab.popSocket(), "enable vip6").exitCode()).isZero();
         awaitRouter(
                 "drift corrected: no VIP at the router",
-                () -> !lab.vipAtRouter() && lab.popProtocolState().contains(" down "));
+                () -> !lab.vipAtRouter()
+                        && lab.popProtocolState(Family.IPV4).contains(" down ")
+                        && lab.popProtocolState(Family.IPV6).contains(" down "));
     }
 
     @Test

@@ -17,15 +17,21 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A real BGP pair in two network namespaces: an upstream router running {@code docker/bird/router.conf}
- * and a PoP running {@code docker/bird/pop.conf}, joined by a veth pair, BGP with BFD. The
+ * A real dual-stack BGP pair in two network namespaces: an upstream router running
+ * {@code docker/bird/router-dual-stack.conf} and a PoP running {@code docker/bird/pop-dual-stack.conf},
+ * joined by a veth pair with an IPv4 and an IPv6 address on each end: one BGP session per family,
+ * each with BFD, carrying the IPv4 VIP ({@code vip}) and the IPv6 VIP ({@code vip6}). The
  * configuration files are the shipped ones, copied to a temporary directory with the site files
- * filled in. The router's view of the VIP is read with the real {@code birdc}.
+ * filled in. The router's view of the VIPs is read with the real {@code birdc}.
  */
 final class BirdLab implements AutoCloseable {
 
-    static final String VIP = "192.0.2.1/32";
+    /** The VIP protocols of the dual-stack PoP, as the controller is told them. */
+    static final List<String> PROTOCOLS = List.of(Family.IPV4.protocol(), Family.IPV6.protocol());
+
     private static final Duration BIRDC_TIMEOUT = Duration.ofSeconds(10);
+    private static final String POP = "pop-dual-stack.conf";
+    private static final String ROUTER = "router-dual-stack.conf";
 
     private final Path dir;
     private final NetworkNamespace router;
@@ -50,9 +56,10 @@ final class BirdLab implements AutoCloseable {
     }
 
     /**
-     * With {@code twoPops}, also a second PoP (pop2, 10.0.2.2, always announcing the same VIP with
-     * no controller; the router prefers pop1 by its lower router id) and a client namespace behind
-     * the router (10.0.0.2), with the VIP on {@code lo} in both PoPs, so that traffic can move.
+     * With {@code twoPops}, also a second PoP (pop2, 10.0.2.2 and 2001:db8:100:2::2, always
+     * announcing the same VIPs with no controller; the router prefers pop1 by its lower router id)
+     * and a client namespace behind the router (10.0.0.2 and 2001:db8:100::2), with the VIPs on
+     * {@code lo} in both PoPs, so that traffic of either family can move.
      */
     static BirdLab start(boolean twoPops) throws IOException {
         Prerequisites.networkNamespaces();
@@ -60,7 +67,7 @@ final class BirdLab implements AutoCloseable {
         Path birdc = Prerequisites.tool("birdc");
         Path source = configSource();
         Path dir = Files.createTempDirectory("airdress-bird-");
-        for (String f : List.of("pop.conf", "router.conf", "vip-state.conf.initial")) {
+        for (String f : List.of("pop.conf", POP, "router.conf", ROUTER, "vip-state.conf.initial")) {
             Files.copy(source.resolve(f), dir.resolve(f));
         }
         Files.writeString(
@@ -72,22 +79,28 @@ final class BirdLab implements AutoCloseable {
         Files.copy(source.resolve("router-site.conf.example"), dir.resolve("router-site.conf"));
         Files.copy(source.resolve("vip-state.conf.initial"), dir.resolve("vip-state.conf"));
         if (twoPops) {
-            // The way router.conf says to add a PoP: one more protocol line.
+            // The way router.conf and router-dual-stack.conf say to add a PoP: one more line per family.
             Files.writeString(
-                    dir.resolve("router.conf"),
-                    Files.readString(dir.resolve("router.conf"))
-                            + "protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }\n");
-            Files.copy(dir.resolve("pop.conf"), dir.resolve("pop2.conf"));
+                    dir.resolve(ROUTER),
+                    Files.readString(dir.resolve(ROUTER))
+                            + "protocol bgp pop2 from pop { local 10.0.2.1; neighbor 10.0.2.2 as POP_AS; }\n"
+                            + "protocol bgp pop2_6 from pop6 { local 2001:db8:100:2::1;"
+                            + " neighbor 2001:db8:100:2::2 as POP_AS; }\n");
+            // pop2: its own copy of pop.conf (which includes the site file) under pop2's dual-stack file.
+            Files.writeString(
+                    dir.resolve("pop2-v4.conf"),
+                    Files.readString(dir.resolve("pop.conf"))
+                            .replace("include \"pop-site.conf\";", "include \"pop2-site.conf\";"));
             Files.writeString(
                     dir.resolve("pop2.conf"),
-                    Files.readString(dir.resolve("pop2.conf"))
-                            .replace("include \"pop-site.conf\";", "include \"pop2-site.conf\";"));
+                    Files.readString(dir.resolve(POP)).replace("include \"pop.conf\";", "include \"pop2-v4.conf\";"));
             Files.writeString(
                     dir.resolve("pop2-site.conf"),
                     Files.readString(source.resolve("pop-site.conf.example"))
                             .replace("10.255.0.11", "10.255.0.12")
                             .replace("10.0.1.2", "10.0.2.2")
                             .replace("10.0.1.1", "10.0.2.1")
+                            .replace("2001:db8:100:1::", "2001:db8:100:2::")
                             .replace(
                                     "/run/bird/vip-state.conf",
                                     dir.resolve("pop2-state.conf").toString()));
@@ -105,6 +118,8 @@ final class BirdLab implements AutoCloseable {
         try {
             // Interface names are per namespace, so fixed names cannot collide with other runs.
             router.link("r-p1", "10.0.1.1/24", pop, "p1-r", "10.0.1.2/24");
+            router.addAddress("r-p1", "2001:db8:100:1::1/64");
+            pop.addAddress("p1-r", "2001:db8:100:1::2/64");
             if (twoPops) {
                 lab.addPop2AndClient();
             }
@@ -127,12 +142,20 @@ final class BirdLab implements AutoCloseable {
         NetworkNamespace c = NetworkNamespace.create("ac-cli");
         client = c;
         router.link("r-p2", "10.0.2.1/24", p2, "p2-r", "10.0.2.2/24");
+        router.addAddress("r-p2", "2001:db8:100:2::1/64");
+        p2.addAddress("p2-r", "2001:db8:100:2::2/64");
         router.link("r-c", "10.0.0.1/24", c, "c-r", "10.0.0.2/24");
-        router.exec("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        router.addAddress("r-c", "2001:db8:100::1/64");
+        c.addAddress("c-r", "2001:db8:100::2/64");
+        router.exec("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
         c.exec("ip", "route", "add", "default", "via", "10.0.0.1");
+        c.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:100::1");
         for (NetworkNamespace p : List.of(pop, p2)) {
-            p.exec("ip", "addr", "add", "192.0.2.1/32", "dev", "lo");
-            p.exec("ip", "route", "add", "10.0.0.0/24", "via", p == pop ? "10.0.1.1" : "10.0.2.1");
+            int n = p == pop ? 1 : 2;
+            p.addAddress("lo", Family.IPV4.vipPrefix());
+            p.addAddress("lo", Family.IPV6.vipPrefix());
+            p.exec("ip", "route", "add", "10.0.0.0/24", "via", "10.0." + n + ".1");
+            p.exec("ip", "-6", "route", "add", "2001:db8:100::/64", "via", "2001:db8:100:" + n + "::1");
         }
     }
 
@@ -149,10 +172,7 @@ final class BirdLab implements AutoCloseable {
                 "-P",
                 dir.resolve("pop2.pid").toString());
         awaitSocket(pop2Bird, dir.resolve("pop2.ctl"));
-        Await.until(
-                Duration.ofSeconds(20),
-                "BGP session pop2 Established at the router",
-                () -> birdc(routerSocket(), "show protocols pop2").output().contains("Established"));
+        awaitSessions("pop2", "pop2_6");
     }
 
     NetworkNamespace pop() {
@@ -168,7 +188,7 @@ final class BirdLab implements AutoCloseable {
     }
 
     private static Path configSource() {
-        return repoFile("docker/bird/pop.conf").getParent();
+        return repoFile("docker/bird/" + POP).getParent();
     }
 
     /** A file of the repository by its path from the root, whether the build runs in the module or the root. */
@@ -199,7 +219,7 @@ final class BirdLab implements AutoCloseable {
                 "bird",
                 "-f",
                 "-c",
-                dir.resolve("router.conf").toString(),
+                dir.resolve(ROUTER).toString(),
                 "-s",
                 routerSocket().toString(),
                 "-P",
@@ -213,7 +233,7 @@ final class BirdLab implements AutoCloseable {
                 "bird",
                 "-f",
                 "-c",
-                dir.resolve("pop.conf").toString(),
+                dir.resolve(POP).toString(),
                 "-s",
                 popSocket().toString(),
                 "-P",
@@ -245,11 +265,20 @@ final class BirdLab implements AutoCloseable {
         });
     }
 
+    /** Both of pop1's sessions (IPv4 and IPv6) Established at the router. */
     void awaitSession() {
-        Await.until(
-                Duration.ofSeconds(20),
-                "BGP session pop1 Established at the router",
-                () -> birdc(routerSocket(), "show protocols pop1").output().contains("Established"));
+        awaitSessions("pop1", "pop1_6");
+    }
+
+    private void awaitSessions(String... protocols) {
+        for (String protocol : protocols) {
+            Await.until(
+                    Duration.ofSeconds(20),
+                    "BGP session " + protocol + " Established at the router",
+                    () -> birdc(routerSocket(), "show protocols " + protocol)
+                            .output()
+                            .contains("Established"));
+        }
     }
 
     ExternalProcess.Result birdc(Path socket, String command) {
@@ -262,28 +291,34 @@ final class BirdLab implements AutoCloseable {
         return ExternalProcess.runAllowingFailure(BIRDC_TIMEOUT, cmd);
     }
 
-    /** The router's {@code show route <VIP> all}, or null when it has no route to the VIP. */
+    /** The router's {@code show route <VIP> all} for that family's VIP, or null when it has no route to it. */
     @Nullable
-    String routeAtRouter() {
-        ExternalProcess.Result r = birdc(routerSocket(), "show route " + VIP + " all");
-        if (r.exitCode() != 0 || !r.output().contains(VIP)) {
+    String routeAtRouter(Family family) {
+        ExternalProcess.Result r = birdc(routerSocket(), "show route " + family.vipPrefix() + " all");
+        if (r.exitCode() != 0 || !r.output().contains(family.vipPrefix())) {
             return null;
         }
         return r.output();
     }
 
+    /** Both families' routes, for failure messages. */
+    String routesAtRouter() {
+        return routeAtRouter(Family.IPV4) + "\n" + routeAtRouter(Family.IPV6);
+    }
+
+    /** Whether the router has a route to either VIP. */
     boolean vipAtRouter() {
-        return routeAtRouter() != null;
+        return routeAtRouter(Family.IPV4) != null || routeAtRouter(Family.IPV6) != null;
     }
 
-    /** The router's kernel FIB entry for the VIP (empty when none). */
-    String fibAtRouter() {
-        return router.exec("ip", "route", "show", VIP);
+    /** The router's kernel FIB entry for that family's VIP (empty when none). */
+    String fibAtRouter(Family family) {
+        return router.exec("ip", family == Family.IPV6 ? "-6" : "-4", "route", "show", family.vipPrefix());
     }
 
-    /** What the PoP's BIRD says about the VIP protocol: {@code up}/{@code down}. */
-    String popProtocolState() {
-        return birdc(popSocket(), "show protocols vip").output();
+    /** What the PoP's BIRD says about that family's VIP protocol: {@code up}/{@code down}. */
+    String popProtocolState(Family family) {
+        return birdc(popSocket(), "show protocols " + family.protocol()).output();
     }
 
     void writeState(BirdAction action) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.anycast.ReadyzDouble.Mode;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,7 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -21,14 +24,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What happens to an established TCP connection when the controller moves the VIP away from a
- * PoP: two PoPs announce the same VIP, the client's connection lands on pop1 (preferred), then
- * pop1 drains (GRACEFUL_SHUTDOWN) or fails (withdraw). The client is a real TCP client in its own
- * namespace, sending a line every 20 ms; the servers are real sockets listening on the wildcard
- * address in each PoP. Without flow rescue pop2 resets the connection; with it
- * ({@code docker/flow-rescue}, over a veth link between the PoPs) pop2 hands the connection's
- * packets to pop1, which keeps answering. Times are on CLOCK_MONOTONIC, shared by this JVM's
- * {@code System.nanoTime} and Python's {@code time.monotonic_ns}.
+ * What happens to established TCP connections when the controller moves the VIPs away from a
+ * PoP: two dual-stack PoPs announce the same IPv4 and IPv6 VIPs, the client's connections (one to
+ * each VIP) land on pop1 (preferred), then pop1 drains (GRACEFUL_SHUTDOWN) or fails (withdraw),
+ * which moves both families' routes at once. The client is a real TCP client in its own
+ * namespace, sending a line every 20 ms on each connection; the servers are real sockets
+ * listening on the wildcard address ({@code [::]}, dual-stack) in each PoP. Without flow rescue
+ * pop2 resets the connections; with it ({@code docker/flow-rescue}, IPv4 and IPv6, over a veth
+ * link between the PoPs) pop2 hands the connections' packets to pop1, which keeps answering.
+ * Times are on CLOCK_MONOTONIC, shared by this JVM's {@code System.nanoTime} and Python's
+ * {@code time.monotonic_ns}.
  */
 class RouteMoveConnectionTest {
 
@@ -37,8 +42,9 @@ class RouteMoveConnectionTest {
     private static final String SERVER = """
             import socket, sys, threading
             name = sys.argv[1]
-            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('0.0.0.0', 8080)); s.listen(64)
+            s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(('::', 8080)); s.listen(64)
             print('LISTENING', flush=True)
             def echo(c):
                 with c:
@@ -52,12 +58,12 @@ class RouteMoveConnectionTest {
             """;
 
     private static final String CLIENT = """
-            import socket, time
+            import socket, sys, time
             # Setup only: a connect that meets an ICMP unreachable is retried (seen once, right after
             # the router's FIB changed); what the tests judge is the connection once it exists.
             for attempt in range(5):
                 try:
-                    c = socket.create_connection(('192.0.2.1', 8080), timeout=2); break
+                    c = socket.create_connection((sys.argv[1], 8080), timeout=2); break
                 except OSError as e:
                     if attempt == 4: raise
                     print('RETRY', time.monotonic_ns(), e, flush=True); time.sleep(0.2)
@@ -82,7 +88,7 @@ class RouteMoveConnectionTest {
     private static final int ANSWERS_AFTER_MOVE = 25;
 
     private @Nullable AnycastController controller;
-    private @Nullable ExternalProcess client;
+    private final Map<Family, ExternalProcess> clients = new EnumMap<>(Family.class);
     private boolean rescue;
 
     @BeforeAll
@@ -96,6 +102,8 @@ class RouteMoveConnectionTest {
                 lab.pop2().start("server-pop2", "python3", "-c", SERVER, "pop2").awaitOutput("LISTENING", WAIT);
         // The inter-PoP link flow rescue uses; unused (no route over it) until a test installs rescue.
         lab.pop().link("p1-p2", "10.0.99.1/30", lab.pop2(), "p2-p1", "10.0.99.2/30");
+        lab.pop().addAddress("p1-p2", "2001:db8:100:99::1/64");
+        lab.pop2().addAddress("p2-p1", "2001:db8:100:99::2/64");
     }
 
     @AfterAll
@@ -118,9 +126,8 @@ class RouteMoveConnectionTest {
 
     @AfterEach
     void stop() {
-        if (client != null) {
-            client.close();
-        }
+        clients.values().forEach(ExternalProcess::close);
+        clients.clear();
         if (controller != null) {
             controller.close();
         }
@@ -137,16 +144,29 @@ class RouteMoveConnectionTest {
         return command;
     }
 
-    /** Installs flow rescue in both PoPs, each handing strays to the other over the link. */
+    /** Installs flow rescue (both families) in both PoPs, each handing strays to the other over the link. */
     private void installFlowRescue() {
         Prerequisites.tool("nft");
         rescue = true;
-        lab.pop()
-                .exec(flowRescue(
-                        "up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p1-p2", "--via", "10.0.99.2"));
-        lab.pop2()
-                .exec(flowRescue(
-                        "up", "--vip", "192.0.2.1", "--ports", "8080", "--link", "p2-p1", "--via", "10.0.99.1"));
+        rescueUp(lab.pop(), "p1-p2", "10.0.99.2", "2001:db8:100:99::2");
+        rescueUp(lab.pop2(), "p2-p1", "10.0.99.1", "2001:db8:100:99::1");
+    }
+
+    private static void rescueUp(NetworkNamespace pop, String link, String via4, String via6) {
+        pop.exec(flowRescue(
+                "up",
+                "--vip",
+                Family.IPV4.vip(),
+                "--vip",
+                Family.IPV6.vip(),
+                "--ports",
+                "8080",
+                "--link",
+                link,
+                "--via",
+                via4,
+                "--via",
+                via6));
     }
 
     /** {@code flow-rescue.sh show}'s counter {@code name} in pop2. */
@@ -172,15 +192,21 @@ class RouteMoveConnectionTest {
         return pops;
     }
 
-    private static String fib() {
-        return lab.fibAtRouter();
+    /** Whether the router's FIB routes both VIPs via that PoP's next hops. */
+    private static boolean routedVia(boolean pop1) {
+        for (Family f : Family.values()) {
+            if (!lab.fibAtRouter(f).contains("via " + (pop1 ? f.pop1() : f.pop2()) + " ")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void startController() throws IOException {
         AnycastController c = new AnycastController(new AnycastController.Config(
                 readyz.uri(),
                 lab.popSocket(),
-                "vip",
+                BirdLab.PROTOCOLS,
                 lab.stateFile(),
                 Duration.ofMillis(100),
                 Duration.ofMillis(80),
@@ -197,24 +223,32 @@ class RouteMoveConnectionTest {
         c.start();
     }
 
-    /** Starts the controller (relay UP) and a client connection, and waits until pop1 has answered it. */
-    private ExternalProcess connectToPop1() throws IOException {
+    /**
+     * Starts the controller (relay UP) and one client connection per family, and waits until pop1
+     * has answered both.
+     */
+    private Map<Family, ExternalProcess> connectToPop1() throws IOException {
         readyz.set(Mode.UP);
         startController();
-        Await.until(WAIT, "router routes the VIP to pop1", () -> fib().contains("via 10.0.1.2"));
-        ExternalProcess c = lab.client().start("client", "python3", "-c", CLIENT);
-        client = c;
-        Await.until(WAIT, "client served by pop1: " + c, () -> c.output().contains("pop1"));
-        return c;
+        Await.until(WAIT, "router routes both VIPs to pop1", () -> routedVia(true));
+        for (Family f : Family.values()) {
+            clients.put(f, lab.client().start("client-" + f, "python3", "-c", CLIENT, f.vip()));
+        }
+        for (ExternalProcess c : clients.values()) {
+            Await.until(WAIT, "client served by pop1: " + c, () -> c.output().contains("pop1"));
+        }
+        return clients;
     }
 
-    /** Requires a new connection to be served by pop2, where the route now leads. */
-    private static void awaitNewConnectionOnPop2() {
-        try (ExternalProcess fresh = lab.client().start("client2", "python3", "-c", CLIENT)) {
-            Await.until(
-                    WAIT,
-                    "a new connection is served by pop2",
-                    () -> fresh.output().contains("pop2"));
+    /** Requires a new connection of each family to be served by pop2, where the routes now lead. */
+    private static void awaitNewConnectionsOnPop2() {
+        for (Family f : Family.values()) {
+            try (ExternalProcess fresh = lab.client().start("client2-" + f, "python3", "-c", CLIENT, f.vip())) {
+                Await.until(
+                        WAIT,
+                        "a new connection to " + f.vip() + " is served by pop2",
+                        () -> fresh.output().contains("pop2"));
+            }
         }
     }
 
@@ -252,83 +286,97 @@ class RouteMoveConnectionTest {
     }
 
     private static void record(String scenario, long t0, long fibAt, long brokenAt, String how) {
-        String line = "TIMING " + scenario + ": router FIB moved to pop2 after " + (fibAt - t0) / 1_000_000
-                + " ms; established connection broke after " + (brokenAt - t0) / 1_000_000 + " ms (" + how + ")";
+        String line = "TIMING " + scenario + ": router FIB moved to pop2 (both families) after "
+                + (fibAt - t0) / 1_000_000 + " ms; established connection broke after "
+                + (brokenAt - t0) / 1_000_000 + " ms (" + how + ")";
         System.out.println(line);
         timings.add(line);
     }
 
     @Test
     void drainMovesTheRouteAndTheEstablishedConnectionIsResetByTheOtherPop() throws IOException {
-        ExternalProcess c = connectToPop1();
+        Map<Family, ExternalProcess> connections = connectToPop1();
 
         readyz.set(Mode.DRAINING);
         long t0 = System.nanoTime();
         Await.until(
                 WAIT,
-                "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)",
-                () -> fib().contains("via 10.0.2.2"));
+                "router prefers pop2 for both VIPs (pop1 de-preferred by GRACEFUL_SHUTDOWN)",
+                () -> routedVia(false));
         long fibAt = System.nanoTime();
-        assertThat(lab.routeAtRouter())
-                .as("pop1's path is still there, de-preferred")
-                .contains("(65535,0)");
-        Await.until(WAIT, "client connection broken", () -> errorAt(c) > 0);
-        String how = errorLine(c);
-        record("drain (GRACEFUL_SHUTDOWN)", t0, fibAt, errorAt(c), how);
-        assertThat(how).contains("ConnectionResetError");
+        for (Family f : Family.values()) {
+            assertThat(lab.routeAtRouter(f))
+                    .as("pop1's path to %s is still there, de-preferred", f.vip())
+                    .contains("(65535,0)");
+        }
+        for (Map.Entry<Family, ExternalProcess> e : connections.entrySet()) {
+            ExternalProcess c = e.getValue();
+            Await.until(WAIT, "client connection broken: " + c, () -> errorAt(c) > 0);
+            String how = errorLine(c);
+            record("drain (GRACEFUL_SHUTDOWN), " + e.getKey(), t0, fibAt, errorAt(c), how);
+            assertThat(how).as(e.getKey().toString()).contains("ConnectionResetError");
+        }
 
-        awaitNewConnectionOnPop2();
+        awaitNewConnectionsOnPop2();
     }
 
     @Test
     void withdrawMovesTheRouteAndTheEstablishedConnectionIsResetByTheOtherPop() throws IOException {
-        ExternalProcess c = connectToPop1();
+        Map<Family, ExternalProcess> connections = connectToPop1();
 
         readyz.set(Mode.DOWN);
         long t0 = System.nanoTime();
-        Await.until(WAIT, "router routes to pop2 after pop1's withdrawal", () -> fib().contains("via 10.0.2.2"));
+        Await.until(WAIT, "router routes both VIPs to pop2 after pop1's withdrawal", () -> routedVia(false));
         long fibAt = System.nanoTime();
-        Await.until(WAIT, "client connection broken", () -> errorAt(c) > 0);
-        String how = errorLine(c);
-        record("withdraw (503 DOWN, fall 3 x 100 ms)", t0, fibAt, errorAt(c), how);
-        assertThat(how).contains("ConnectionResetError");
+        for (Map.Entry<Family, ExternalProcess> e : connections.entrySet()) {
+            ExternalProcess c = e.getValue();
+            Await.until(WAIT, "client connection broken: " + c, () -> errorAt(c) > 0);
+            String how = errorLine(c);
+            record("withdraw (503 DOWN, fall 3 x 100 ms), " + e.getKey(), t0, fibAt, errorAt(c), how);
+            assertThat(how).as(e.getKey().toString()).contains("ConnectionResetError");
+        }
     }
 
     @Test
     void drainWithFlowRescueKeepsTheEstablishedConnectionOnPop1() throws IOException {
         installFlowRescue();
-        ExternalProcess c = connectToPop1();
+        Map<Family, ExternalProcess> connections = connectToPop1();
         long rescuedBefore = pop2Counter("rescued");
 
         readyz.set(Mode.DRAINING);
         long t0 = System.nanoTime();
         Await.until(
                 WAIT,
-                "router prefers pop2 (pop1 de-preferred by GRACEFUL_SHUTDOWN)",
-                () -> fib().contains("via 10.0.2.2"));
+                "router prefers pop2 for both VIPs (pop1 de-preferred by GRACEFUL_SHUTDOWN)",
+                () -> routedVia(false));
         long fibAt = System.nanoTime();
-        int answers = assertStillServedByPop1(c, fibAt);
+        for (Map.Entry<Family, ExternalProcess> e : connections.entrySet()) {
+            int answers = assertStillServedByPop1(e.getValue(), fibAt);
+            timings.add("TIMING drain (GRACEFUL_SHUTDOWN) with flow rescue, " + e.getKey()
+                    + ": router FIB moved to pop2 (both families) after " + (fibAt - t0) / 1_000_000
+                    + " ms; established connection still answered by pop1 " + answers + " times after the move");
+        }
         assertThat(pop2Counter("rescued") - rescuedBefore)
-                .as("packets pop2 handed to pop1")
-                .isGreaterThanOrEqualTo(ANSWERS_AFTER_MOVE);
+                .as("packets pop2 handed to pop1 (both connections)")
+                .isGreaterThanOrEqualTo(2L * ANSWERS_AFTER_MOVE);
         assertThat(pop2Counter("not_forwarded"))
                 .as("forwarded packets pop2 dropped")
                 .isZero();
-        timings.add("TIMING drain (GRACEFUL_SHUTDOWN) with flow rescue: router FIB moved to pop2 after "
-                + (fibAt - t0) / 1_000_000 + " ms; established connection still answered by pop1 "
-                + answers + " times after the move");
 
-        awaitNewConnectionOnPop2();
+        awaitNewConnectionsOnPop2();
     }
 
     @Test
     void withdrawWithFlowRescueKeepsTheEstablishedConnectionWhilePop1StillServesIt() throws IOException {
         installFlowRescue();
-        ExternalProcess c = connectToPop1();
+        Map<Family, ExternalProcess> connections = connectToPop1();
 
         readyz.set(Mode.DOWN); // the health check fails; pop1's server itself still runs
-        Await.until(WAIT, "router routes to pop2 after pop1's withdrawal", () -> fib().contains("via 10.0.2.2"));
-        assertStillServedByPop1(c, System.nanoTime());
-        awaitNewConnectionOnPop2();
+        Await.until(WAIT, "router routes both VIPs to pop2 after pop1's withdrawal", () -> routedVia(false));
+        long fibAt = System.nanoTime();
+        for (ExternalProcess c : connections.values()) {
+            assertStillServedByPop1(c, fibAt);
+        }
+        awaitNewConnectionsOnPop2();
     }
 }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
@@ -19,7 +20,7 @@ class StatusJsonTest {
     private static final AnycastController.Config CONFIG = new AnycastController.Config(
             URI.create("http://127.0.0.1:9090/readyz"),
             Path.of("/run/bird/bird.ctl"),
-            "vip",
+            List.of("vip", "vip6"),
             Path.of("/run/bird/vip-state.conf"),
             Duration.ofMillis(500),
             Duration.ofMillis(400),
@@ -44,6 +45,11 @@ class StatusJsonTest {
             if (e.getValue().isObject()) {
                 names.addAll(names(e.getValue()));
             }
+            if (e.getValue().isArray()) {
+                for (JsonNode element : e.getValue()) {
+                    names.addAll(names(element));
+                }
+            }
         }
         return names;
     }
@@ -55,7 +61,7 @@ class StatusJsonTest {
                 BirdAction.ANNOUNCE,
                 BirdAction.ANNOUNCE,
                 true,
-                "up",
+                Map.of("vip", "up", "vip6", "start"),
                 null,
                 1,
                 new HealthProbe.Result(ProbeOutcome.UP, "200 UP"),
@@ -72,7 +78,11 @@ class StatusJsonTest {
         assertThat(names(doc)).allSatisfy(name -> assertThat(name).matches("[a-z][a-z0-9_]*"));
         assertThat(doc.get("state").asString()).isEqualTo("ANNOUNCED");
         assertThat(doc.get("applied").asString()).isEqualTo("ANNOUNCE");
-        assertThat(doc.at("/bird/protocol_state").asString()).isEqualTo("up");
+        assertThat(doc.at("/bird/protocols/0/name").asString()).isEqualTo("vip");
+        assertThat(doc.at("/bird/protocols/0/state").asString()).isEqualTo("up");
+        assertThat(doc.at("/bird/protocols/1/name").asString()).isEqualTo("vip6");
+        assertThat(doc.at("/bird/protocols/1/state").asString()).isEqualTo("start");
+        assertThat(doc.at("/bird/protocols").size()).isEqualTo(2);
         assertThat(doc.at("/bird/error").isNull()).isTrue();
         assertThat(doc.at("/probe/last").asString()).isEqualTo("UP");
         assertThat(doc.at("/probe/last_detail").asString()).isEqualTo("200 UP");
@@ -94,7 +104,7 @@ class StatusJsonTest {
                 BirdAction.WITHDRAW,
                 null,
                 false,
-                null,
+                Map.of(),
                 "connect: no such file",
                 0,
                 null,
@@ -110,6 +120,9 @@ class StatusJsonTest {
         assertThat(doc.at("/probe/last").isNull()).isTrue();
         assertThat(doc.at("/probe/last_at").isNull()).isTrue();
         assertThat(doc.at("/bird/error").asString()).isEqualTo("connect: no such file");
+        assertThat(doc.at("/bird/protocols/0/name").asString()).isEqualTo("vip");
+        assertThat(doc.at("/bird/protocols/0/state").isNull()).isTrue();
+        assertThat(doc.at("/bird/protocols/1/state").isNull()).isTrue();
         assertThat(doc.has("last_transition")).isFalse();
     }
 }

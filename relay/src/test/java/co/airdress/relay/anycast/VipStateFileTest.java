@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,26 +46,43 @@ class VipStateFileTest {
         }
     }
 
+    /**
+     * Every shipped BIRD config parses ({@code bird -p}) with the controller's state file in each
+     * state: the IPv4-only PoP ({@code pop.conf} with a site file that has no IPv6 values, as
+     * before dual stack), the dual-stack PoP, and both router configs.
+     */
     @ParameterizedTest
     @EnumSource(BirdAction.class)
-    void shippedPopConfigParsesWithEveryState(BirdAction action) throws IOException {
+    void shippedBirdConfigsParseWithEveryState(BirdAction action) throws IOException {
         Prerequisites.tool("bird");
         Path source = Files.isDirectory(Path.of("..", "docker", "bird"))
                 ? Path.of("..", "docker", "bird")
                 : Path.of("docker", "bird");
-        Files.copy(source.resolve("pop.conf"), dir.resolve("pop.conf"));
-        Files.writeString(
-                dir.resolve("pop-site.conf"),
-                Files.readString(source.resolve("pop-site.conf.example"))
-                        .replace(
-                                "/run/bird/vip-state.conf",
-                                dir.resolve("vip-state.conf").toString()));
+        for (String f : List.of("pop.conf", "pop-dual-stack.conf", "router.conf", "router-dual-stack.conf")) {
+            Files.copy(source.resolve(f), dir.resolve(f));
+        }
+        Files.copy(source.resolve("router-site.conf.example"), dir.resolve("router-site.conf"));
+        String site = Files.readString(source.resolve("pop-site.conf.example"))
+                .replace(
+                        "/run/bird/vip-state.conf",
+                        dir.resolve("vip-state.conf").toString());
         new VipStateFile(dir.resolve("vip-state.conf")).write(action);
-        ExternalProcess.run(
-                Duration.ofSeconds(10),
-                "bird",
-                "-p",
-                "-c",
-                dir.resolve("pop.conf").toString());
+
+        String ipv4Only = site.lines()
+                .filter(l -> !l.contains("VIP6") && !l.contains("UPLINK6"))
+                .collect(Collectors.joining("\n", "", "\n"));
+        assertThat(ipv4Only).doesNotContain("2001:db8");
+        Files.writeString(dir.resolve("pop-site.conf"), ipv4Only);
+        parse(dir.resolve("pop.conf"));
+
+        Files.writeString(dir.resolve("pop-site.conf"), site);
+        parse(dir.resolve("pop.conf"));
+        parse(dir.resolve("pop-dual-stack.conf"));
+        parse(dir.resolve("router.conf"));
+        parse(dir.resolve("router-dual-stack.conf"));
+    }
+
+    private static void parse(Path config) {
+        ExternalProcess.run(Duration.ofSeconds(10), "bird", "-p", "-c", config.toString());
     }
 }

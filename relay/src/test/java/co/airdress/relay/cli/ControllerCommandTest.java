@@ -38,7 +38,7 @@ class ControllerCommandTest {
         assertThat(config.policy().fall()).isEqualTo(3);
         assertThat(config.policy().rise()).isEqualTo(5);
         assertThat(config.policy().drainDelay()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(config.protocol()).isEqualTo("vip");
+        assertThat(config.protocols()).containsExactly("vip");
         assertThat(config.statusListen().getPort()).isEqualTo(9191);
     }
 
@@ -58,7 +58,7 @@ class ControllerCommandTest {
                 "--status-listen",
                 "[::1]:0",
                 "--protocol",
-                "vip6");
+                "vip,vip6");
         assertThat(run.exit()).as(run.err()).isZero();
         AnycastController.Config config = run.command().config();
         assertThat(config.interval()).isEqualTo(Duration.ofMillis(100));
@@ -66,6 +66,7 @@ class ControllerCommandTest {
         assertThat(config.policy().drainDelay()).isEqualTo(Duration.ofMillis(1500));
         assertThat(config.statusListen().getAddress().isLoopbackAddress()).isTrue();
         assertThat(config.statusListen().getAddress().getAddress()).hasSize(16);
+        assertThat(config.protocols()).containsExactly("vip", "vip6");
     }
 
     @Test
@@ -79,6 +80,10 @@ class ControllerCommandTest {
                 .contains("--readyz: https://127.0.0.1/readyz (expected: an http:// URL)");
         assertThat(validate("--protocol", "vip; disable all").err())
                 .contains("--protocol: vip; disable all (expected:");
+        assertThat(validate("--protocol", "vip,vip6; disable all").err())
+                .contains("--protocol: vip6; disable all (expected: a BIRD symbol");
+        assertThat(validate("--protocol", "vip,vip").err())
+                .contains("--protocol: vip,vip (expected: distinct protocol names");
         assertThat(validate("--status-listen", "nohost").err())
                 .contains("--status-listen: nohost (expected: HOST:PORT)");
         assertThat(validate("--interval", "soon").err()).contains("soon (expected: a duration");
@@ -109,5 +114,14 @@ class ControllerCommandTest {
         assertThat(ok.exit()).as(ok.err()).isZero();
         assertThat(ok.command().config().statusListen().getAddress().isAnyLocalAddress())
                 .isTrue();
+    }
+
+    @Test
+    void thePopNameFollowsTheRelaysRule() {
+        assertThat(validate().command().config().pop()).isNull();
+        assertThat(validate("--pop", "ams1").command().config().pop()).isEqualTo("ams1");
+        Run bad = validate("--pop", "AMS_1");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("--pop: AMS_1 (expected: a name of 1 to 63 characters a-z, 0-9 and '-'");
     }
 }

@@ -53,6 +53,7 @@ class DirectoryCommandTest {
         Files.writeString(yaml, """
                 pop: ams1
                 listen: { tls: "127.0.0.1:0" }
+                upstreams: { allow_loopback: true }
                 directory: { kafka: { bootstrap_servers: "%s", topic: %s, request_timeout: 5s } }
                 """.formatted(broker.bootstrapServers(), topic));
         return yaml;

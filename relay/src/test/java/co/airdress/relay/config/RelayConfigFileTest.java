@@ -41,8 +41,11 @@ class RelayConfigFileTest {
     void readsTheExampleFromTheIssue() {
         RelayConfig c = ok(EXAMPLE);
         assertThat(c.pop()).isEqualTo("ams1");
-        assertThat(c.listen().http()).isEqualTo(new InetSocketAddress("::", 80));
-        assertThat(c.listen().tls().getPort()).isEqualTo(443);
+        assertThat(c.listen().http())
+                .containsExactly(new RelayConfig.ListenSocket(new InetSocketAddress("::", 80), false));
+        assertThat(c.listen().tls())
+                .singleElement()
+                .satisfies(s -> assertThat(s.address().getPort()).isEqualTo(443));
         assertThat(c.management().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
         assertThat(c.management().tokenFile()).isEqualTo(Path.of("/etc/relay/admin.token"));
         assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
@@ -56,13 +59,23 @@ class RelayConfigFileTest {
     @Test
     void appliesDefaultsToAMinimalFile() {
         RelayConfig c = ok("pop: ams1\nlisten: { tls: \"0.0.0.0:443\" }\n");
-        assertThat(c.listen().http()).isNull();
+        assertThat(c.listen().http()).isEmpty();
         assertThat(c.management().listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 9090));
         assertThat(c.management().tokenFile()).isNull();
         assertThat(c.operatorsFile()).isEqualTo(Path.of("/etc/relay/operators.yaml"));
         assertThat(c.limits()).isEqualTo(RelayConfigFile.DEFAULT_LIMITS);
         assertThat(c.timeouts()).isEqualTo(RelayConfigFile.DEFAULT_TIMEOUTS);
         assertThat(c.drain()).isEqualTo(RelayConfigFile.DEFAULT_DRAIN);
+    }
+
+    @Test
+    void loopbackUpstreamsAreRefusedUnlessTheConfigAllowsThem() {
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n").upstreams().allowLoopback())
+                .isFalse();
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nupstreams: { allow_loopback: true }\n")
+                        .upstreams()
+                        .allowLoopback())
+                .isTrue();
     }
 
     @Test
@@ -79,6 +92,54 @@ class RelayConfigFileTest {
                 "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_http_head: 1KiB }\n");
         assertThat(c.limits().maxClientHello()).isEqualTo(4096);
         assertThat(c.limits().maxHttpHead()).isEqualTo(1024);
+    }
+
+    @Test
+    void readsTheControllersStatusAddressForTheStatusPage() {
+        RelayConfig c = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                + "management: { controller_status: \"127.0.0.1:9191\" }\n");
+        assertThat(c.management().controllerStatus()).isEqualTo(new InetSocketAddress("127.0.0.1", 9191));
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n")
+                        .management()
+                        .controllerStatus())
+                .isNull();
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                        + "management: { controller_status: \"localhost:9191\" }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("management.controller_status: \"localhost:9191\" (expected: host:port with an IP literal"
+                        + " host (the controller's --status-listen, e.g. 127.0.0.1:9191) and port 1..65535)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n"
+                        + "management: { controller_status: \"127.0.0.1:0\" }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("management.controller_status: \"127.0.0.1:0\"");
+    }
+
+    @Test
+    void ipv6SourcesAreCountedByPrefix() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.ipv6Prefix()).isEqualTo(64);
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 56 }\n")
+                        .limits()
+                        .ipv6Prefix())
+                .isEqualTo(56);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 31 }\n"))
+                .containsExactly("limits.ipv6_prefix: 31 (expected: an integer from 32 to 128)");
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { ipv6_prefix: 129 }\n"))
+                .containsExactly("limits.ipv6_prefix: 129 (expected: an integer from 32 to 128)");
+    }
+
+    @Test
+    void theTlsPeekBoundFollowsTheHelloCapUnlessSet() {
+        assertThat(RelayConfigFile.DEFAULT_LIMITS.maxTlsPeek()).isEqualTo(16384 + 5 * 256);
+        RelayConfig derived = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096 }\n");
+        assertThat(derived.limits().maxTlsPeek()).isEqualTo(4096 + 5 * 64);
+        RelayConfig set = ok(
+                "pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096, max_tls_peek: 8KiB }\n");
+        assertThat(set.limits().maxTlsPeek()).isEqualTo(8192);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_tls_peek: 16KiB }\n"))
+                .containsExactly(
+                        "limits.max_tls_peek: \"16KiB\" (expected: at least max_client_hello + 5 = 16389 bytes: a hello at the cap and its record header)");
     }
 
     @Test
@@ -117,7 +178,7 @@ class RelayConfigFileTest {
         assertThat(p)
                 .containsExactlyInAnyOrder(
                         "listen.https: unknown key (expected: one of http, tls)",
-                        "limit: unknown key (expected: one of directory, drain, limits, listen, management, operators_file, pop, timeouts, wireguard)",
+                        "limit: unknown key (expected: one of directory, drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 
@@ -202,6 +263,79 @@ class RelayConfigFileTest {
         assertThat(p).hasSize(8);
         assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\ndirectory: { snapshot_file: x }\n"))
                 .containsExactly("directory.kafka: missing (required)");
+    }
+
+    @Test
+    void aListenerTakesOneAddressOrAListAndIpv6BesideIpv4IsIpv6Only() {
+        RelayConfig c = ok("""
+                pop: a
+                listen:
+                  http: ["0.0.0.0:80", "[::]:80"]
+                  tls: ["[::]:443"]
+                """);
+        assertThat(c.listen().http())
+                .containsExactly(
+                        new RelayConfig.ListenSocket(new InetSocketAddress("0.0.0.0", 80), false),
+                        new RelayConfig.ListenSocket(new InetSocketAddress("::", 80), true));
+        assertThat(c.listen().tls())
+                .as("IPv6 only in its listener: dual stack")
+                .containsExactly(new RelayConfig.ListenSocket(new InetSocketAddress("::", 443), false));
+
+        RelayConfig specific = ok("""
+                pop: a
+                listen: { tls: ["192.0.2.1:443", "[2001:db8::1]:443", "[2001:db8::2]:443"] }
+                """);
+        assertThat(specific.listen().tls())
+                .extracting(RelayConfig.ListenSocket::ipv6Only)
+                .containsExactly(false, true, true);
+        assertThat(ok("pop: a\nlisten: { tls: [\"[2001:db8::1]:443\", \"[::1]:443\"] }\n")
+                        .listen()
+                        .tls())
+                .extracting(RelayConfig.ListenSocket::ipv6Only)
+                .containsExactly(false, false);
+    }
+
+    @Test
+    void refusesListenAddressesOneSocketCouldNotTellApart() {
+        assertThat(problems("pop: a\nlisten: { http: \"[::]:80\", tls: \"0.0.0.0:80\" }\n"))
+                .containsExactly(
+                        "listen.tls: \"0.0.0.0:80\" (expected: an address and port no other listen address covers;"
+                                + " listen.http \"[::]:80\" does)");
+        assertThat(problems("pop: a\nlisten: { tls: [\"0.0.0.0:443\", \"192.0.2.1:443\"] }\n"))
+                .containsExactly(
+                        "listen.tls[1]: \"192.0.2.1:443\" (expected: an address and port no other listen address"
+                                + " covers; listen.tls[0] \"0.0.0.0:443\" does)");
+        assertThat(problems("pop: a\nlisten: { tls: [\"[::]:443\", \"[2001:db8::1]:443\"] }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("listen.tls[1]: \"[2001:db8::1]:443\" (expected: an address and port no other");
+        assertThat(problems("pop: a\nlisten: { http: [\"192.0.2.1:80\", \"192.0.2.1:80\"] }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("listen.http[1]: \"192.0.2.1:80\"");
+        // A dual-stack [::] in one listener covers IPv4 addresses of the other on the same port.
+        assertThat(problems("pop: a\nlisten: { http: \"192.0.2.1:8080\", tls: [\"[::]:8080\"] }\n"))
+                .singleElement()
+                .asString()
+                .startsWith("listen.tls[0]: \"[::]:8080\"");
+        // Separate sockets on different ports, and port 0 (a free port each), are fine.
+        ok("pop: a\nlisten: { http: [\"0.0.0.0:80\", \"[::]:80\"], tls: [\"0.0.0.0:443\", \"[::]:443\"] }\n");
+        ok("pop: a\nlisten: { http: [\"0.0.0.0:0\", \"[::]:0\"], tls: [\"[::]:0\"] }\n");
+    }
+
+    @Test
+    void refusesEmptyLongAndMalformedAddressLists() {
+        assertThat(problems("pop: a\nlisten: { http: [] }\n"))
+                .containsExactly("listen.http: a list (expected: one address, or a list of 1 to 8 addresses)");
+        assertThat(problems("pop: a\nlisten: { http: [\"0.0.0.0:1\", \"0.0.0.0:2\", \"0.0.0.0:3\", \"0.0.0.0:4\","
+                        + " \"0.0.0.0:5\", \"0.0.0.0:6\", \"0.0.0.0:7\", \"0.0.0.0:8\", \"0.0.0.0:9\"] }\n"))
+                .containsExactly("listen.http: a list (expected: one address, or a list of 1 to 8 addresses)");
+        assertThat(problems("pop: a\nlisten: { tls: [\"0.0.0.0:443\", \"example.com:443\", 443] }\n"))
+                .containsExactly(
+                        "listen.tls[1]: \"example.com:443\" (expected: host:port with an IP literal host ([::] or"
+                                + " 0.0.0.0 for every address; port 0 picks a free one) and port 0..65535)",
+                        "listen.tls[2]: 443 (expected: host:port with an IP literal host ([::] or 0.0.0.0 for every"
+                                + " address; port 0 picks a free one) and port 0..65535)");
     }
 
     @Test

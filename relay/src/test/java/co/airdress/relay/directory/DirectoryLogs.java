@@ -8,6 +8,7 @@ import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.testing.KafkaBroker;
+import co.airdress.relay.testing.SecretFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -86,13 +87,14 @@ final class DirectoryLogs {
             Path dir, String pop, String servers, String topic, String startTimeout, String requestTimeout)
             throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
         Path yaml = dir.resolve("relay.yaml");
         Files.writeString(yaml, """
                 pop: %s
                 listen: { http: "127.0.0.1:0" }
                 management: { listen: "127.0.0.1:0", token_file: admin.token }
                 drain: { delay: 10ms, timeout: 1s }
+                upstreams: { allow_loopback: true }
                 directory:
                   kafka:
                     bootstrap_servers: "%s"

@@ -226,11 +226,12 @@ class KafkaDirectoryTest {
     private OperatorDirectory directory(String pop, String servers, String topic) {
         RelayMetrics metrics = pop.equals("pop-a") ? aMetrics : bMetrics;
         return OperatorDirectory.log(
-                DirectoryLogs.config(servers, topic, dir.resolve(pop + ".snapshot")),
-                pop,
-                new Routes(RouteTable.empty()),
-                new HealthState(pop),
-                metrics);
+                        DirectoryLogs.config(servers, topic, dir.resolve(pop + ".snapshot")),
+                        pop,
+                        new Routes(RouteTable.empty()),
+                        new HealthState(pop),
+                        metrics)
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
     }
 
     @Test
@@ -316,7 +317,12 @@ class KafkaDirectoryTest {
         HealthState health = new HealthState("pop-a");
         Routes routes = new Routes(RouteTable.empty());
         try (OperatorDirectory a = OperatorDirectory.log(
-                DirectoryLogs.config(servers, topic, dir.resolve("a.snapshot")), "pop-a", routes, health, aMetrics)) {
+                        DirectoryLogs.config(servers, topic, dir.resolve("a.snapshot")),
+                        "pop-a",
+                        routes,
+                        health,
+                        aMetrics)
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS)) {
             a.start(); // returns once the log is read to the end offset seen at start
             assertThat(a.size()).isEqualTo(2000);
             assertThat(routes.current().lookup("www.op3999.example.test").name())

@@ -48,7 +48,8 @@ class OperatorDirectoryTest {
 
     private OperatorDirectory start(List<Operator> initial) throws IOException {
         Files.writeString(file(), OperatorsFile.write(initial));
-        store = new OperatorDirectory(file(), routes, health, metrics, DEBOUNCE);
+        store = new OperatorDirectory(file(), routes, health, metrics, DEBOUNCE)
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
         store.start();
         return store;
     }
@@ -89,7 +90,8 @@ class OperatorDirectoryTest {
         Files.writeString(
                 file(),
                 "operators:\n  - name: -bad\n    hosts: [\"*.com\"]\n    upstream: { http: \"127.0.0.1:1\" }\n");
-        store = new OperatorDirectory(file(), routes, health, metrics, DEBOUNCE);
+        store = new OperatorDirectory(file(), routes, health, metrics, DEBOUNCE)
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
         assertThatThrownBy(store::start)
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(file().toString())
@@ -204,7 +206,8 @@ class OperatorDirectoryTest {
     void anApiChangeDoesNotUndoAFileEditTheWatcherHasNotAppliedYet() throws IOException {
         Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice.example.test"))));
         // A debounce so long the watcher never gets to it in this test.
-        store = new OperatorDirectory(file(), routes, health, metrics, Duration.ofHours(1));
+        store = new OperatorDirectory(file(), routes, health, metrics, Duration.ofHours(1))
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
         store.start();
         Files.writeString(
                 file(),
@@ -221,7 +224,8 @@ class OperatorDirectoryTest {
     @Test
     void anApiChangeIsRefusedWhileTheFileHoldsAnInvalidEdit() throws IOException {
         Files.writeString(file(), OperatorsFile.write(List.of(operator("alice", 8080, "alice.example.test"))));
-        store = new OperatorDirectory(file(), routes, health, metrics, Duration.ofHours(1));
+        store = new OperatorDirectory(file(), routes, health, metrics, Duration.ofHours(1))
+                .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
         store.start();
         String workInProgress = "operators:\n  - name: alice\n    hosts: [\"*.com\"]\n";
         Files.writeString(file(), workInProgress);

@@ -4,6 +4,8 @@ import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.ProxyProtocol;
+import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.config.Upstream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -11,6 +13,12 @@ import java.util.List;
 
 /** Operators for tests of the directory and of the admin API that changes it. */
 public final class OperatorFixtures {
+
+    /**
+     * The relay these fixtures run on: their upstreams are on loopback (servers in the test), so
+     * loopback upstreams are allowed, as {@code upstreams.allow_loopback: true} allows them in a config.
+     */
+    public static final RelayContext LOOPBACK_UPSTREAMS = RelayContext.of(null, new RelayConfig.Upstreams(true));
 
     private OperatorFixtures() {}
 

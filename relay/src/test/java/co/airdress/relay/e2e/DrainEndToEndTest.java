@@ -8,6 +8,8 @@ import co.airdress.relay.config.ProxyProtocol;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.RelayCommandLine;
+import co.airdress.relay.testing.SecretFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -44,7 +46,7 @@ class DrainEndToEndTest {
                 dir.resolve("operators.yaml"),
                 OperatorsFile.write(List.of(new Operator(
                         "alice", List.of("alice.example.test"), new Upstream(upstream, null), ProxyProtocol.NONE))));
-        Files.writeString(dir.resolve("admin.token"), TOKEN + "\n");
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
         Path config = dir.resolve("relay.yaml");
         Files.writeString(config, """
                 pop: e2e
@@ -55,21 +57,10 @@ class DrainEndToEndTest {
                   token_file: %s
                 operators_file: %s
                 drain: { delay: 300ms, timeout: 1m }
+                upstreams: { allow_loopback: true }   # the upstream is a server in this test, on loopback
                 """.formatted(dir.resolve("admin.token"), dir.resolve("operators.yaml")));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return ExternalProcess.start(
-                "relay-run",
-                List.of(
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-Xshare:auto",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand",
-                        "run",
-                        "--config",
-                        config.toString()));
+                "relay-run", RelayCommandLine.run(config, "-Xshare:auto", "-XX:TieredStopAtLevel=1"));
     }
 
     private static int port(ExternalProcess relay, Pattern pattern) {

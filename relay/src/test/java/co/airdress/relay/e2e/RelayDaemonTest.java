@@ -67,6 +67,7 @@ class RelayDaemonTest {
                     listen: { http: "127.0.0.1:0" }
                     management: { listen: "127.0.0.1:0" }
                     drain: { delay: 100ms, timeout: 10s }
+                    upstreams: { allow_loopback: true }
                     """);
             Parsed<RelayConfig> parsed = RelayConfigFile.read(dir.resolve("relay.yaml"));
             RelayConfig config = ((Parsed.Ok<RelayConfig>) parsed).value();

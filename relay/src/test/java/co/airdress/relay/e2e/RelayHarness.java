@@ -70,6 +70,20 @@ final class RelayHarness implements AutoCloseable {
                 RelayConfigFile.DEFAULT_DRAIN);
     }
 
+    /** The default config with both listeners on one dual-stack {@code [::]} socket each (free ports). */
+    static RelayConfig dualStackConfig() {
+        RelayConfig c = defaultConfig();
+        InetSocketAddress any = new InetSocketAddress("::", 0);
+        return new RelayConfig(
+                c.pop(),
+                new RelayConfig.Listen(any, any),
+                c.management(),
+                c.operatorsFile(),
+                c.limits(),
+                c.timeouts(),
+                c.drain());
+    }
+
     static RelayConfig defaultConfig() {
         return config(RelayConfigFile.DEFAULT_LIMITS, Duration.ofSeconds(2), Duration.ofMinutes(1));
     }

@@ -12,6 +12,7 @@ import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.config.Upstream;
 import co.airdress.relay.listen.Listener;
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.SecretFiles;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,7 +53,7 @@ class ReloadUnderLoadTest {
                     "alice", List.of("alice.example.test"), new Upstream(echo.address(), null), ProxyProtocol.NONE);
             Files.writeString(operatorsFile, OperatorsFile.write(List.of(alice)));
             Path tokenFile = dir.resolve("admin.token");
-            Files.writeString(tokenFile, TOKEN);
+            SecretFiles.write(tokenFile, TOKEN);
             InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
             RelayConfig config = new RelayConfig(
                     "e2e",
@@ -61,7 +62,10 @@ class ReloadUnderLoadTest {
                     operatorsFile,
                     RelayConfigFile.DEFAULT_LIMITS,
                     new RelayConfig.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(1)),
-                    RelayConfigFile.DEFAULT_DRAIN);
+                    RelayConfigFile.DEFAULT_DRAIN,
+                    null,
+                    // The echo upstream is a server in this test, on loopback.
+                    new RelayConfig.Upstreams(true));
 
             try (RelayDaemon daemon = RelayDaemon.start(config);
                     HttpClient client = HttpClient.newBuilder()

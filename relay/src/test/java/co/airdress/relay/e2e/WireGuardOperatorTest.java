@@ -3,6 +3,7 @@ package co.airdress.relay.e2e;
 import static co.airdress.relay.wireguard.WireGuardRelayFixture.A_ADDRESS;
 import static co.airdress.relay.wireguard.WireGuardRelayFixture.B_ADDRESS;
 import static co.airdress.relay.wireguard.WireGuardRelayFixture.RELAY_CLIENT_SIDE;
+import static co.airdress.relay.wireguard.WireGuardRelayFixture.RELAY_CLIENT_SIDE6;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.testing.Await;
@@ -11,6 +12,7 @@ import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
@@ -27,10 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The relay daemon ({@code relay run} in a child JVM) in its own namespace with its WireGuard
- * interface; Debian's wireguard-go as operators A and B in theirs, dialing out to it; a client in
- * a fourth. Through the relay and the tunnel: HTTP by Host, TLS by SNI (the client sees the
- * operator's certificate), a 20 MB download intact while a reload adds B, isolation between
- * operators with forwarding on, and the fail-fast answer for an operator that never connected.
+ * interface; Debian's wireguard-go as operators A and B in theirs, dialing out to it (A over an
+ * IPv4 underlay, B over an IPv6 one; both with IPv6 tunnel addresses); a client in a fourth,
+ * reaching the relay over IPv4 and IPv6 (the listeners bind a specific address of each family, on
+ * separate sockets). Through the relay and the tunnel: HTTP by Host, TLS by SNI (the client sees
+ * the operator's certificate), over both client families, a 20 MB download intact while a reload
+ * adds B, isolation between operators with forwarding on, and the fail-fast answer for an
+ * operator that never connected.
  */
 class WireGuardOperatorTest {
 
@@ -84,15 +89,20 @@ class WireGuardOperatorTest {
     void operatorsBehindWireGuardAreReachedByHostAndSniAndIsolated() throws Exception {
         try (WireGuardRelayFixture rig = WireGuardRelayFixture.create(dir, "wgrl")) {
             String ifName = rig.interfaceName("rwg");
-            Files.writeString(dir.resolve("admin.token"), "wg-e2e-token\n");
+            SecretFiles.write(dir.resolve("admin.token"), "wg-e2e-token\n");
             rig.writeConfig(
                     """
                     pop: wge2e
-                    listen: { http: "%s:80", tls: "%s:443" }
+                    listen: { http: ["%s:80", "[%s]:80"], tls: ["%s:443", "[%s]:443"] }
                     management: { listen: "127.0.0.1:9090", token_file: admin.token }
                     timeouts: { connect: %ds }
                     drain: { delay: 100ms, timeout: 5s }
-                    """.formatted(RELAY_CLIENT_SIDE, RELAY_CLIENT_SIDE, CONNECT_TIMEOUT.toSeconds()),
+                    """.formatted(
+                                    RELAY_CLIENT_SIDE,
+                                    RELAY_CLIENT_SIDE6,
+                                    RELAY_CLIENT_SIDE,
+                                    RELAY_CLIENT_SIDE6,
+                                    CONNECT_TIMEOUT.toSeconds()),
                     ifName,
                     WireGuardRelayFixture.RELAY_ADDRESSES);
             RelayTopology topology = rig.topology();
@@ -115,7 +125,7 @@ class WireGuardOperatorTest {
                             "wgb",
                             51822,
                             B_ADDRESS,
-                            RelayTopology.RELAY_UNDERLAY_B + ":51820",
+                            "[" + RelayTopology.RELAY_UNDERLAY_B6 + "]:51820",
                             "fd00:a1d::/64",
                             "100.96.0.0/16");
                     OperatorServices servicesA =
@@ -132,6 +142,10 @@ class WireGuardOperatorTest {
 
                     // HTTP by Host through the relay and the tunnel (the operator's port 8080).
                     assertThat(curl(client, "-H", "Host: a.example.test", "http://" + RELAY_CLIENT_SIDE + "/")
+                                    .output())
+                            .isEqualTo("hello from operator operator-a\n");
+                    // The same over IPv6, to the listener's IPv6-only socket.
+                    assertThat(curl(client, "-g", "-H", "Host: a.example.test", "http://[" + RELAY_CLIENT_SIDE6 + "]/")
                                     .output())
                             .isEqualTo("hello from operator operator-a\n");
 
@@ -185,6 +199,31 @@ class WireGuardOperatorTest {
                                         + ":443 </dev/null 2>&1");
                         assertThat(tls.output()).as(tls.output()).containsPattern("subject=\\s*CN\\s*=\\s*operator-b");
                         assertThat(tls.output()).contains("Verify return code: 18");
+                        // The same over IPv6: client and underlay both IPv6, B's tunnel address too.
+                        ExternalProcess.Result tls6 = client.execAllowingFailure(
+                                Duration.ofSeconds(20),
+                                "sh",
+                                "-c",
+                                "openssl s_client -servername b.example.test -connect [" + RELAY_CLIENT_SIDE6
+                                        + "]:443 </dev/null 2>&1");
+                        assertThat(tls6.output())
+                                .as(tls6.output())
+                                .containsPattern("subject=\\s*CN\\s*=\\s*operator-b");
+                        assertThat(tls6.output()).contains("Verify return code: 18");
+                        // curl by SNI over IPv6 (B's openssl s_server -www answers 200 with its status page).
+                        assertThat(curl(
+                                                client,
+                                                "-g",
+                                                "-k",
+                                                "-o",
+                                                "/dev/null",
+                                                "-w",
+                                                "%{http_code} %{remote_ip}",
+                                                "--resolve",
+                                                "b.example.test:443:[" + RELAY_CLIENT_SIDE6 + "]",
+                                                "https://b.example.test/")
+                                        .output())
+                                .isEqualTo("200 " + RELAY_CLIENT_SIDE6);
 
                         assertThat(streaming.process().isAlive())
                                 .as("A's download held open across the reload: %s", streaming)
@@ -212,7 +251,12 @@ class WireGuardOperatorTest {
                                     "http://[" + B_ADDRESS + "]:" + OperatorServices.HTTP_PORT + "/");
                     assertThat(toB.exitCode()).as("A -> B: %s", toB.output()).isNotZero();
                     assertThat(toB.output()).doesNotContain("operator-b");
-                    String peers = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/v1/peers");
+                    String peers = relayNs.exec(
+                            "curl",
+                            "-sf",
+                            "-H",
+                            "Authorization: Bearer wg-e2e-token",
+                            "http://127.0.0.1:9090/v1/peers");
                     assertThat(peers).containsPattern("\"operator\":\"a\".*\"destination_not_allowed\":[1-9]");
                     String metrics = relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics");
                     assertThat(metrics)
@@ -243,6 +287,7 @@ class WireGuardOperatorTest {
                             .contains("peer: " + a.publicKey())
                             .contains("peer: " + b.publicKey())
                             .contains("allowed ips: fd00:a1d::a/128")
+                            .contains("endpoint: [" + RelayTopology.OPERATOR_B_UNDERLAY6 + "]:51822")
                             .contains("latest handshake:")
                             .doesNotContain(relayKey.toBase64());
 

@@ -32,6 +32,10 @@ import org.junit.jupiter.api.Test;
  * <p>The PoPs run flow rescue ({@code docker/flow-rescue}): a client whose SYN reached pop1 just
  * before the drain moved the route, and whose next packets reach pop2, is handed back to pop1
  * instead of being reset, so the drain step can require that no connection fails at all.
+ *
+ * <p>The lab is dual-stack: the VIP is 192.0.2.1 and 2001:db8::1, the client reaches both by Host
+ * and by SNI, every check step runs a client loop per family and requires each family's route
+ * move, and pop2's operator path runs over an IPv6 underlay with an IPv6 tunnel address.
  */
 class LabCheckTest {
 
@@ -92,6 +96,17 @@ class LabCheckTest {
                 .contains("demo operator created once, through pop1's admin API")
                 .contains("directory propagation (PUT through pop1 -> first connection routed by pop2)")
                 .contains("Kafka broker stopped: both PoPs STALE");
+        assertThat(out)
+                .as("the client by Host and by SNI over IPv6")
+                .contains("IPv6: curl by Host: http://[2001:db8::1]/")
+                .contains("IPv6: curl by SNI: https://demo.example.test/ at [2001:db8::1]")
+                .contains("IPv6: openssl s_client -connect [2001:db8::1]:443 by SNI: subject=CN = demo.example.test");
+        assertThat(out)
+                .as("each family's move in each step")
+                .containsPattern("kill -9 relay pop1: router route -> pop2 after IPv4 [0-9.]+ s / IPv6 [0-9.]+ s")
+                .containsPattern("router route back to pop1 after IPv4 [0-9.]+ s / IPv6 [0-9.]+ s")
+                .containsPattern("drain relay pop1: router route -> pop2 \\(GRACEFUL_SHUTDOWN\\) after IPv4 [0-9.]+ s"
+                        + " / IPv6 [0-9.]+ s");
         assertThat(labNamespaces())
                 .as("namespaces left behind; output:\n%s", out)
                 .isEmpty();

@@ -27,6 +27,11 @@ final class Http implements AutoCloseable {
         return send("GET", path, null, null);
     }
 
+    /** A GET with the bearer token (reads of /v1 need it when a token file is configured). */
+    HttpResponse<String> get(String path, String token) {
+        return send("GET", path, token, null);
+    }
+
     HttpResponse<String> send(String method, String path, @Nullable String token, @Nullable String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
         if (token != null) {

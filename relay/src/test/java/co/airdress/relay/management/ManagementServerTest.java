@@ -6,18 +6,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.directory.OperatorDirectory;
+import co.airdress.relay.directory.OperatorFixtures;
 import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.drain.StandInTarget;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.testing.Await;
+import co.airdress.relay.testing.SecretFiles;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -69,37 +74,38 @@ class ManagementServerTest {
 
         Fixture(boolean withToken, boolean startStore, Duration idle, @Nullable EventLoopGroup loops)
                 throws IOException {
+            this(withToken, startStore, ManagementServer.REQUEST_TIMEOUT, idle, loops);
+        }
+
+        Fixture(
+                boolean withToken,
+                boolean startStore,
+                Duration requestTimeout,
+                Duration idle,
+                @Nullable EventLoopGroup loops)
+                throws IOException {
             Files.writeString(operatorsFile, ALICE_YAML);
             Path tokenFile = null;
             if (withToken) {
                 tokenFile = dir.resolve("admin.token");
-                Files.writeString(tokenFile, TOKEN + "\n");
+                SecretFiles.write(tokenFile, TOKEN + "\n");
             }
-            store = new OperatorDirectory(operatorsFile, routes, health, metrics, Duration.ofMillis(50));
+            store = new OperatorDirectory(operatorsFile, routes, health, metrics, Duration.ofMillis(50))
+                    .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
             if (startStore) {
                 store.start();
             }
             drain = new DrainCoordinator(
                     new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
                     health,
-                    new DrainCoordinator.Target() {
-                        @Override
-                        public void stopAccepting() {}
-
-                        @Override
-                        public int activeConnections() {
-                            return active.get();
-                        }
-
-                        @Override
-                        public void closeAll() {}
-                    });
+                    new StandInTarget(active::get));
             server = new ManagementServer(
                     new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), tokenFile),
                     health,
                     metrics,
                     store,
                     drain,
+                    requestTimeout,
                     idle);
             if (loops != null) {
                 server.watchEventLoops(loops);
@@ -370,7 +376,7 @@ class ManagementServerTest {
                 + "\r\nContent-Type: application/json\r\nContent-Length: "
                 + body.getBytes(StandardCharsets.UTF_8).length
                 + "\r\n\r\n" + body;
-        String get = "GET /v1/operators/bob HTTP/1.1\r\nHost: x\r\n\r\n";
+        String get = "GET /v1/operators/bob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n";
         String last = "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         try (Socket s = new Socket()) {
             s.connect(f.server.boundAddress());
@@ -386,6 +392,72 @@ class ManagementServerTest {
                             "\"bob.example.test\"",
                             "HTTP/1.1 200 OK",
                             "\"status\":\"UP\"");
+        }
+    }
+
+    // ---- protections: no connection holds the listener, no client makes it buffer without bound ----
+
+    @Test
+    void aRequestDrippedByteByByteIsClosedAtItsDeadline() throws Exception {
+        fixture = new Fixture(false, true, Duration.ofMillis(500), ManagementServer.IDLE_TIMEOUT, null);
+        try (Socket s = new Socket()) {
+            s.connect(fixture.server.boundAddress());
+            OutputStream out = s.getOutputStream();
+            out.write("GET /readyz HTTP/1.1\r\nHost: x\r\nX-Drip: ".getBytes(StandardCharsets.US_ASCII));
+            // Never idle: a byte every few milliseconds, far more often than any idle timeout.
+            Await.until(Duration.ofSeconds(30), "the server to close the dripping connection", () -> {
+                try {
+                    out.write('a');
+                    out.flush();
+                    return false;
+                } catch (IOException e) {
+                    return true;
+                }
+            });
+        }
+        assertThat(fixture.metrics.scrape())
+                .containsPattern(
+                        "relay_management_connections_dropped_total\\{pop=\"ams1\",reason=\"request_timeout\"} [1-9]");
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsAnswersIsClosedInsteadOfBuffered() throws Exception {
+        Fixture f = fixture(false);
+        // Make each /metrics answer a few hundred KiB, beyond what the socket buffers take.
+        for (int i = 0; i < 2000; i++) {
+            io.micrometer.core.instrument.Counter.builder("test.padding.series")
+                    .tag("n", "padding-" + i)
+                    .register(f.metrics.registry());
+        }
+        int requests = 200;
+        byte[] pipelined =
+                "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(requests).getBytes(StandardCharsets.US_ASCII);
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096);
+            s.connect(f.server.boundAddress());
+            // All in one write (one read for the server), then never read.
+            s.getOutputStream().write(pipelined);
+            s.getOutputStream().flush();
+            Await.until(
+                    Duration.ofSeconds(30),
+                    "the server to close the connection that does not read its answers",
+                    () -> f.metrics
+                            .scrape()
+                            .contains(
+                                    "relay_management_connections_dropped_total{pop=\"ams1\",reason=\"too_many_waiting\"} 1.0"));
+            s.setSoTimeout(10_000);
+            byte[] buf = new byte[64 * 1024];
+            long answers = 0;
+            try {
+                for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
+                    answers += new String(buf, 0, n, StandardCharsets.US_ASCII).split("HTTP/1.1 200 OK", -1).length - 1;
+                }
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("still open after " + answers + " answers", e);
+            } catch (IOException e) {
+                // reset: closed with requests unread
+            }
+            assertThat(answers).isLessThan(requests);
         }
     }
 
@@ -422,6 +494,33 @@ class ManagementServerTest {
         assertThat(f.store.get("bob")).isNull();
     }
 
+    @Test
+    void withATokenFileReadsOfV1NeedTheTokenWhileHealthAndMetricsStayOpen() throws IOException {
+        Fixture f = fixture(true);
+        for (String path : List.of("/v1/operators", "/v1/operators/alice", "/v1/operators/nobody", "/v1/peers")) {
+            HttpResponse<String> r = f.http.get(path);
+            assertThat(r.statusCode()).as("GET %s without a token", path).isEqualTo(401);
+            assertThat(r.headers().firstValue("www-authenticate"))
+                    .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+            assertThat(r.body()).doesNotContain("127.0.0.1:8080").doesNotContain("alice.example.test");
+            r = f.http.get(path, TOKEN + "x");
+            assertThat(r.statusCode()).as("GET %s with a wrong token", path).isEqualTo(401);
+            assertThat(r.body()).doesNotContain("127.0.0.1:8080");
+        }
+        HttpResponse<String> r = f.http.get("/v1/operators", TOKEN);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("127.0.0.1:8080");
+        assertThat(f.http.get("/v1/operators/alice", TOKEN).statusCode()).isEqualTo(200);
+        assertThat(f.http.get("/v1/operators/nobody", TOKEN).statusCode()).isEqualTo(404);
+        assertThat(f.http.get("/v1/peers", TOKEN).statusCode()).isEqualTo(200);
+
+        assertThat(f.http.get("/livez").statusCode()).isEqualTo(200);
+        assertThat(f.http.get("/readyz").statusCode())
+                .as("answered (not ready: no listener)")
+                .isEqualTo(503);
+        assertThat(f.http.get("/metrics").statusCode()).isEqualTo(200);
+    }
+
     // ---- admin API: changes ----
 
     static String bob(String... hosts) {
@@ -446,7 +545,7 @@ class ManagementServerTest {
         assertThat(created.get("proxy_protocol").asString()).isEqualTo("v1");
         assertThat(f.routes.current().lookup("bob.example.test")).isNotNull();
 
-        r = f.http.get("/v1/operators/bob");
+        r = f.http.get("/v1/operators/bob", TOKEN);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(body(r)).isEqualTo(created);
 
@@ -454,7 +553,7 @@ class ManagementServerTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(f.routes.current().lookup("www.bob.example.test").name()).isEqualTo("bob");
 
-        r = f.http.get("/v1/operators");
+        r = f.http.get("/v1/operators", TOKEN);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(body(r).get("operators").values())
                 .extracting(n -> n.get("name").asString())
@@ -466,7 +565,7 @@ class ManagementServerTest {
         r = f.http.send("DELETE", "/v1/operators/bob", TOKEN, null);
         assertThat(r.statusCode()).isEqualTo(204);
         assertThat(f.routes.current().lookup("bob.example.test")).isNull();
-        assertThat(f.http.get("/v1/operators/bob").statusCode()).isEqualTo(404);
+        assertThat(f.http.get("/v1/operators/bob", TOKEN).statusCode()).isEqualTo(404);
         assertThat(f.http.send("DELETE", "/v1/operators/bob", TOKEN, null).statusCode())
                 .isEqualTo(404);
         assertThat(reread(f.operatorsFile)).extracting(Operator::name).containsExactly("alice");

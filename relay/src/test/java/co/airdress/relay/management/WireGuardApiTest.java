@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
+import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
+import co.airdress.relay.drain.StandInTarget;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.net.InetSocketAddress;
@@ -35,7 +38,7 @@ class WireGuardApiTest {
     @Test
     void putsAWireguardOperatorWithTheFilesShapeAndAppliesItBeforeTheRouteTable() throws Exception {
         Files.writeString(dir.resolve("operators.yaml"), "operators: []\n");
-        Files.writeString(dir.resolve("admin.token"), TOKEN);
+        SecretFiles.write(dir.resolve("admin.token"), TOKEN);
         HealthState health = new HealthState("ams1");
         RelayMetrics metrics = new RelayMetrics("ams1");
         Routes routes = new Routes(RouteTable.empty());
@@ -44,27 +47,14 @@ class WireGuardApiTest {
         List<Long> routeVersionsSeen = new CopyOnWriteArrayList<>();
         OperatorDirectory store = new OperatorDirectory(
                         dir.resolve("operators.yaml"), routes, health, metrics, Duration.ofMillis(50))
-                .tunnel(tunnel)
+                .relay(RelayContext.of(tunnel, RelayConfig.Upstreams.DEFAULT))
                 .beforeApply(ops -> {
                     applied.add(ops.stream().map(Operator::name).toList().toString());
                     routeVersionsSeen.add(routes.current().version());
                 });
         store.start();
         DrainCoordinator drain = new DrainCoordinator(
-                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)),
-                health,
-                new DrainCoordinator.Target() {
-                    @Override
-                    public void stopAccepting() {}
-
-                    @Override
-                    public int activeConnections() {
-                        return 0;
-                    }
-
-                    @Override
-                    public void closeAll() {}
-                });
+                new RelayConfig.Drain(Duration.ofSeconds(30), Duration.ofMinutes(5)), health, new StandInTarget());
         ManagementServer server = new ManagementServer(
                 new RelayConfig.Management(new InetSocketAddress("127.0.0.1", 0), dir.resolve("admin.token")),
                 health,
@@ -79,7 +69,8 @@ class WireGuardApiTest {
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             JsonMapper json = JsonMapper.shared();
             assertThat(json.readTree(created.body())).isEqualTo(json.readTree(body));
-            assertThat(json.readTree(http.get("/v1/operators/bob").body())).isEqualTo(json.readTree(body));
+            assertThat(json.readTree(http.get("/v1/operators/bob", TOKEN).body()))
+                    .isEqualTo(json.readTree(body));
             assertThat(Files.readString(dir.resolve("operators.yaml")))
                     .contains("wireguard:")
                     .contains(key);
@@ -99,7 +90,7 @@ class WireGuardApiTest {
                     .contains("operator.wireguard.address: \\\"fd00:beef::1\\\" (expected: inside one of");
 
             // No tunnel wired into this server: an empty list, not an error.
-            JsonNode peers = json.readTree(http.get("/v1/peers").body());
+            JsonNode peers = json.readTree(http.get("/v1/peers", TOKEN).body());
             assertThat(peers.get("interface").isNull()).isTrue();
             assertThat(peers.get("peers").size()).isZero();
 

@@ -7,7 +7,9 @@ import co.airdress.relay.access.Outcome;
 import co.airdress.relay.listen.AddressCounter;
 import co.airdress.relay.listen.Listener;
 import co.airdress.relay.metrics.DataPathMetrics;
+import co.airdress.relay.sni.ClientHelloPeek;
 import co.airdress.relay.sni.Fixtures;
+import co.airdress.relay.sni.HelloBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -49,7 +51,8 @@ class PeekHandlerTest {
         Fixtures.ClientHelloFixture f = Fixtures.clientHello("chromium");
         byte[] hello = f.bytes();
         ConnectionRecord r = record(Listener.TLS);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(new TlsPeekHandler(
+                r, metrics, peeking, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));
         assertThat(peeking.count(CLIENT.getAddress())).isEqualTo(1);
         for (int i = 0; i < hello.length; i++) {
             ch.writeInbound(Unpooled.wrappedBuffer(hello, i, 1));
@@ -75,8 +78,13 @@ class PeekHandlerTest {
         byte[] hello = Fixtures.clientHello("curl-openssl3").bytes();
         byte[] more = new byte[hello.length + 5];
         System.arraycopy(hello, 0, more, 0, hello.length);
-        EmbeddedChannel ch =
-                channel(new TlsPeekHandler(record(Listener.TLS), metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(new TlsPeekHandler(
+                record(Listener.TLS),
+                metrics,
+                peeking,
+                Duration.ofSeconds(10),
+                16384,
+                ClientHelloPeek.DEFAULT_MAX_BYTES));
         ch.writeInbound(Unpooled.wrappedBuffer(more));
         Peeked p = ch.readInbound();
         assertThat(p.content().readableBytes()).isEqualTo(more.length);
@@ -87,7 +95,8 @@ class PeekHandlerTest {
     @Test
     void noSniIsAnsweredWithHandshakeFailureAndClosed() {
         ConnectionRecord r = record(Listener.TLS);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(new TlsPeekHandler(
+                r, metrics, peeking, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));
         ch.writeInbound(Unpooled.wrappedBuffer(
                 Fixtures.clientHello("openssl-s_client-nosni").bytes()));
         ByteBuf alert = ch.readOutbound();
@@ -104,7 +113,8 @@ class PeekHandlerTest {
     @Test
     void notTlsIsClosedWithoutAnAnswer() {
         ConnectionRecord r = record(Listener.TLS);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(new TlsPeekHandler(
+                r, metrics, peeking, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));
         ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n", StandardCharsets.US_ASCII));
         assertThat((Object) ch.readOutbound()).isNull();
         assertThat(ch.isOpen()).isFalse();
@@ -115,7 +125,8 @@ class PeekHandlerTest {
     @Test
     void theTimeoutRunsFromAcceptAndClosesATlsClient() {
         ConnectionRecord r = record(Listener.TLS);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(new TlsPeekHandler(
+                r, metrics, peeking, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));
         ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0x16, 3, 1}));
         ch.advanceTimeBy(10, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
@@ -179,6 +190,44 @@ class PeekHandlerTest {
     }
 
     @Test
+    void aHelloInTinyRecordsIsRefusedOnceTheBytesReceivedPassTheBound() {
+        // A real hello within a 4 KiB cap, re-framed into 1-byte records: six times its size on the
+        // wire. The bound counts what was received, record headers included.
+        byte[] handshake = HelloBuilder.unframe(Fixtures.clientHello("chromium").bytes());
+        byte[] wire = HelloBuilder.records(handshake, 1);
+        int bound = ClientHelloPeek.maxBytesFor(4096);
+        assertThat(handshake.length).isLessThan(4096);
+        assertThat(wire.length).isGreaterThan(bound);
+        ConnectionRecord r = record(Listener.TLS);
+        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 4096, bound));
+        for (int i = 0; i < bound - 1; i++) {
+            ch.writeInbound(Unpooled.wrappedBuffer(wire, i, 1));
+        }
+        assertThat((Object) ch.readOutbound()).as("no answer within the bound").isNull();
+        assertThat(ch.isOpen()).isTrue();
+        ch.writeInbound(Unpooled.wrappedBuffer(wire, bound - 1, 1));
+        ByteBuf alert = ch.readOutbound();
+        assertThat(ByteBufUtil.getBytes(alert)).containsExactly(21, 3, 1, 0, 2, 2, 40);
+        alert.release();
+        assertThat(r.outcome()).isEqualTo(Outcome.TOO_LARGE);
+        assertThat(peeks("tls", "too_large")).isEqualTo(1);
+        assertThat(peeking.count(CLIENT.getAddress())).isZero();
+        assertThat((Object) ch.readInbound()).isNull();
+        ch.finishAndReleaseAll();
+
+        // The same hello in records of 64 bytes fits and is routed.
+        byte[] fits = HelloBuilder.records(handshake, 64);
+        EmbeddedChannel ok = channel(
+                new TlsPeekHandler(record(Listener.TLS), metrics, peeking, Duration.ofSeconds(10), 4096, bound));
+        ok.writeInbound(Unpooled.wrappedBuffer(fits));
+        Peeked p = ok.readInbound();
+        assertThat(p.host()).isEqualTo(Fixtures.clientHello("chromium").sni());
+        assertThat(ByteBufUtil.getBytes(p.content())).isEqualTo(fits);
+        p.release();
+        assertThat(ok.finish()).isFalse();
+    }
+
+    @Test
     void aMalformedHeadGets400() {
         ConnectionRecord r = record(Listener.HTTP);
         EmbeddedChannel ch = channel(new HttpPeekHandler(r, metrics, peeking, Duration.ofSeconds(3), 1024));
@@ -193,9 +242,10 @@ class PeekHandlerTest {
     @Test
     void overThePeekingLimitClosesWithoutReading() {
         AddressCounter one = new AddressCounter(1);
-        assertThat(one.tryAcquire(CLIENT.getAddress())).isTrue();
+        assertThat(one.acquire(CLIENT.getAddress())).isNotNull();
         ConnectionRecord r = record(Listener.TLS);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, one, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(
+                new TlsPeekHandler(r, metrics, one, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));
         assertThat(ch.isOpen()).isFalse();
         assertThat(r.outcome()).isEqualTo(Outcome.OVER_LIMIT);
         assertThat(one.count(CLIENT.getAddress())).isEqualTo(1);
@@ -205,7 +255,8 @@ class PeekHandlerTest {
     void aClientThatStopsSendingMidHelloIsClosedAndNothingLeaks() {
         byte[] hello = Fixtures.clientHello("jdk25").bytes();
         ConnectionRecord r = record(Listener.TLS);
-        EmbeddedChannel ch = channel(new TlsPeekHandler(r, metrics, peeking, Duration.ofSeconds(10), 16384));
+        EmbeddedChannel ch = channel(new TlsPeekHandler(
+                r, metrics, peeking, Duration.ofSeconds(10), 16384, ClientHelloPeek.DEFAULT_MAX_BYTES));
         ch.writeInbound(Unpooled.wrappedBuffer(hello, 0, 100));
         ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         assertThat(ch.isOpen()).isFalse();

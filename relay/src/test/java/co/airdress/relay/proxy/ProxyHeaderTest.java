@@ -91,6 +91,25 @@ class ProxyHeaderTest {
     }
 
     @Test
+    void v2WithAnIpv6ClientAndDestinationIsTcp6WithBothAddresses() {
+        Channel c = client(new InetSocketAddress("2001:db8:100::2", 51000), new InetSocketAddress("2001:db8::1", 443));
+        HAProxyMessage d = roundTrip(ProxyHeader.message(
+                ProxyProtocol.V2, c, "demo.example.test", List.of("h2"), "pop1", ByteBufAllocator.DEFAULT));
+        try {
+            assertThat(d.proxiedProtocol()).isEqualTo(HAProxyProxiedProtocol.TCP6);
+            assertThat(d.sourceAddress()).isEqualTo("2001:db8:100:0:0:0:0:2");
+            assertThat(d.sourcePort()).isEqualTo(51000);
+            assertThat(d.destinationAddress()).isEqualTo("2001:db8:0:0:0:0:0:1");
+            assertThat(d.destinationPort()).isEqualTo(443);
+            assertThat(d.tlvs()).extracting(HAProxyTLV::typeByteValue).containsExactly((byte) 0x02, (byte) 0x01, (byte)
+                    0xE0);
+        } finally {
+            d.release();
+            c.close();
+        }
+    }
+
+    @Test
     void v1CarriesTheAddressesOnly() {
         Channel c = client(new InetSocketAddress("2001:db8::7", 5555), new InetSocketAddress("2001:db8::1", 443));
         HAProxyMessage m =

@@ -23,13 +23,15 @@ class EndpointStateFileTest {
         return WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()));
     }
 
-    private static InetSocketAddress at(String ip, int port) throws Exception {
-        return new InetSocketAddress(InetAddress.getByName(ip), port);
+    private static EndpointStateFile.Peer at(String ip, int port) throws Exception {
+        return new EndpointStateFile.Peer(new InetSocketAddress(InetAddress.getByName(ip), port), null);
     }
+
+    private static final String TAI64N = "400000006a2b3c4d0f000000";
 
     @Test
     void roundTripsIpv4AndIpv6Endpoints() throws Exception {
-        Map<WireGuardKey, InetSocketAddress> endpoints = new LinkedHashMap<>();
+        Map<WireGuardKey, EndpointStateFile.Peer> endpoints = new LinkedHashMap<>();
         endpoints.put(key(), at("192.0.2.7", 51821));
         endpoints.put(key(), at("2001:db8::a", 40000));
         EndpointStateFile file = new EndpointStateFile(dir.resolve("relay0.endpoints"));
@@ -39,6 +41,36 @@ class EndpointStateFileTest {
         assertThat(new EndpointStateFile(dir.resolve("relay0.endpoints")).load())
                 .isEqualTo(endpoints);
         assertThat(Files.readString(dir.resolve("relay0.endpoints"))).containsPattern("\\[2001:db8:[0-9a-f:]+]:40000");
+    }
+
+    @Test
+    void roundTripsTheLatestInitiationTimestamp() throws Exception {
+        WireGuardKey a = key();
+        EndpointStateFile.Peer withFloor =
+                new EndpointStateFile.Peer(at("192.0.2.7", 51821).endpoint(), TAI64N);
+        EndpointStateFile file = new EndpointStateFile(dir.resolve("relay0.endpoints"));
+        file.write(Map.of(a, withFloor));
+        assertThat(Files.readString(dir.resolve("relay0.endpoints")))
+                .isEqualTo(a.toBase64() + " 192.0.2.7:51821 " + TAI64N + "\n");
+        assertThat(file.load()).isEqualTo(Map.of(a, withFloor));
+        assertThat(withFloor.latestInitiationBytes()).hasSize(12).startsWith(0x40, 0, 0, 0, 0x6a);
+    }
+
+    @Test
+    void aFileWrittenBeforeTimestampsWereKeptIsReadAsItWas() throws Exception {
+        // The previous format: '<key> <ip>:<port>' only; the next save adds the timestamps.
+        WireGuardKey a = key();
+        WireGuardKey b = key();
+        Path path = dir.resolve("relay0.endpoints");
+        Files.writeString(
+                path, a.toBase64() + " 192.0.2.1:51820\n" + b.toBase64() + " [2001:db8::b]:4000 " + TAI64N + "\n");
+        assertThat(new EndpointStateFile(path).load())
+                .containsExactly(
+                        Map.entry(a, at("192.0.2.1", 51820)),
+                        Map.entry(
+                                b,
+                                new EndpointStateFile.Peer(
+                                        at("2001:db8::b", 4000).endpoint(), TAI64N)));
     }
 
     @Test
@@ -72,6 +104,10 @@ class EndpointStateFileTest {
             key().toBase64() + " 192.0.2.1\n",
             key().toBase64() + " 2001:db8::1:51820\n",
             key().toBase64() + "\n",
+            key().toBase64() + " 192.0.2.1:51820 400000006a2b3c4d0f00000\n",
+            key().toBase64() + " 192.0.2.1:51820 400000006A2B3C4D0F000000\n",
+            key().toBase64() + " 192.0.2.1:51820 400000006a2b3c4d0f00000g\n",
+            key().toBase64() + " 192.0.2.1:51820 " + TAI64N + " extra\n",
             "\u0000\u0001\u00ff garbage",
         }) {
             Files.writeString(path, good + bad);

@@ -7,7 +7,9 @@ import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.RelayCommandLine;
 import co.airdress.relay.testing.RelayTopology;
+import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.testing.WireGuardGoPeer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
@@ -40,6 +42,11 @@ public final class WireGuardRelayFixture implements AutoCloseable {
     public static final String RELAY_CLIENT_SIDE = "192.168.103.1";
 
     public static final String CLIENT_ADDRESS = "192.168.103.2";
+
+    /** The relay's and the client's IPv6 addresses on the client's side. */
+    public static final String RELAY_CLIENT_SIDE6 = "2001:db8:103::1";
+
+    public static final String CLIENT_ADDRESS6 = "2001:db8:103::2";
     public static final String A_ADDRESS = "fd00:a1d::a";
     public static final String B_ADDRESS = "fd00:a1d::b";
 
@@ -127,8 +134,10 @@ public final class WireGuardRelayFixture implements AutoCloseable {
             client = NetworkNamespace.create(prefix + "-client");
             long id = ProcessHandle.current().pid() % 100000;
             topology.relay().link("rvc" + id, RELAY_CLIENT_SIDE + "/24", client, "cvc" + id, CLIENT_ADDRESS + "/24");
+            topology.relay().addAddress("rvc" + id, RELAY_CLIENT_SIDE6 + "/64");
+            client.addAddress("cvc" + id, CLIENT_ADDRESS6 + "/64");
             WireGuardRelayFixture fixture = new WireGuardRelayFixture(dir, topology, client);
-            Files.writeString(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
+            SecretFiles.write(dir.resolve("wg.key"), fixture.relayKey.toBase64() + "\n");
             return fixture;
         } catch (IOException | RuntimeException e) {
             if (client != null) {
@@ -208,19 +217,11 @@ public final class WireGuardRelayFixture implements AutoCloseable {
 
     /** Starts the relay daemon ({@code relay run --config relay.yaml}) in its namespace. */
     public ExternalProcess startRelay(String name) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return relayNamespace()
                 .start(
                         name,
-                        java,
-                        "--enable-native-access=ALL-UNNAMED",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "co.airdress.relay.cli.RelayCommand",
-                        "run",
-                        "--config",
-                        dir.resolve("relay.yaml").toString());
+                        RelayCommandLine.run(dir.resolve("relay.yaml"), "-XX:TieredStopAtLevel=1")
+                                .toArray(String[]::new));
     }
 
     /** Waits until the relay answers /readyz with its tunnel up; fails at once if it exits. */

@@ -28,13 +28,23 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The decision waits for the whole ClientHello: a host seen early could still belong to a hello
  * that turns out malformed. A declared hello longer than the cap is {@link Status#TOO_LARGE} as
- * soon as its 3-byte length has been read. SSLv2-compatible hellos (first byte with the high bit
+ * soon as its 3-byte length has been read. What a client may make its caller hold is bounded by
+ * bytes received too, record headers included: a hello the peek cannot decide within the first
+ * {@code maxBytes} bytes is {@link Status#TOO_LARGE} once it has read them (a 16 KiB hello sent as
+ * 1-byte records is 96 KiB on the wire). The default bound fits a hello at the cap in records of
+ * {@value #MIN_RECORD_PAYLOAD} bytes or more. SSLv2-compatible hellos (first byte with the high bit
  * set) carry no extensions and are {@link Status#NOT_TLS}.
  */
 public final class ClientHelloPeek extends HostPeek {
 
     /** BoringSSL's and Envoy's cap on a ClientHello. */
     public static final int DEFAULT_MAX_HELLO_LENGTH = 16 * 1024;
+
+    /** The smallest record payload the default byte bound allows for a hello at the cap. */
+    public static final int MIN_RECORD_PAYLOAD = 64;
+
+    /** {@link #maxBytesFor} the default cap: 17,664 bytes. */
+    public static final int DEFAULT_MAX_BYTES = maxBytesFor(DEFAULT_MAX_HELLO_LENGTH);
 
     /** ALPN bytes kept (1-byte length + name per protocol); further protocols are dropped. */
     public static final int ALPN_CAPACITY = 256;
@@ -43,6 +53,8 @@ public final class ClientHelloPeek extends HostPeek {
     private static final int MAX_CAP = 4 + 0xFFFFFF;
     /** RFC 8446 §5.1: TLSPlaintext.length MUST NOT exceed 2^14. */
     private static final int MAX_RECORD_PAYLOAD = 1 << 14;
+
+    private static final int RECORD_HEADER_LENGTH = 5;
 
     private static final int CONTENT_TYPE_HANDSHAKE = 22;
     private static final int HANDSHAKE_CLIENT_HELLO = 1;
@@ -107,20 +119,25 @@ public final class ClientHelloPeek extends HostPeek {
         NO_SNI,
         /** The first bytes are not a TLS handshake record. */
         NOT_TLS,
-        /** The declared ClientHello is longer than the cap; decided before buffering it. */
+        /**
+         * The declared ClientHello is longer than the cap (decided before buffering it), or it was
+         * not decided within the byte bound (decided once the bound's last byte has been read).
+         */
         TOO_LARGE,
         /** A TLS handshake that breaks the grammar or our hostname rules: {@link #malformed()}. */
         MALFORMED
     }
 
     private final int maxHelloLength;
+    private final int maxBytes;
     private final byte[] alpnBytes = new byte[ALPN_CAPACITY];
     private final int[] versions = new int[MAX_VERSIONS];
 
     private Status status;
     private @Nullable MalformedHello malformed;
 
-    // Record layer.
+    // Record layer. bytesRead counts what was fed while undecided, up to maxBytes.
+    private int bytesRead;
     private boolean firstRecord;
     private int recordHeaderFill;
     private int recordLength;
@@ -152,20 +169,48 @@ public final class ClientHelloPeek extends HostPeek {
         this(DEFAULT_MAX_HELLO_LENGTH);
     }
 
-    /** @param maxHelloLength cap on the handshake message (4-byte header + body) */
+    /**
+     * @param maxHelloLength cap on the handshake message (4-byte header + body); the byte bound is
+     *     {@link #maxBytesFor}{@code (maxHelloLength)}
+     */
     public ClientHelloPeek(int maxHelloLength) {
+        this(maxHelloLength, maxBytesFor(maxHelloLength));
+    }
+
+    /**
+     * @param maxHelloLength cap on the handshake message (4-byte header + body)
+     * @param maxBytes bytes the peek reads (records with their headers) before it must have
+     *     decided; at least {@code maxHelloLength + 5}, so that a hello at the cap in one record fits
+     */
+    public ClientHelloPeek(int maxHelloLength, int maxBytes) {
         super(MAX_HOST_BYTES);
         if (maxHelloLength < 4 || maxHelloLength > MAX_CAP) {
             throw new IllegalArgumentException("maxHelloLength: " + maxHelloLength + " (expected: 4.." + MAX_CAP + ")");
         }
+        if (maxBytes < maxHelloLength + RECORD_HEADER_LENGTH) {
+            throw new IllegalArgumentException("maxBytes: " + maxBytes + " (expected: at least maxHelloLength + 5 = "
+                    + (maxHelloLength + RECORD_HEADER_LENGTH) + ")");
+        }
         this.maxHelloLength = maxHelloLength;
+        this.maxBytes = maxBytes;
         reset();
+    }
+
+    /**
+     * The byte bound that fits a hello of {@code maxHelloLength} bytes cut into records of
+     * {@value #MIN_RECORD_PAYLOAD} bytes or more: the hello plus a 5-byte header per
+     * {@value #MIN_RECORD_PAYLOAD} bytes (saturating at {@link Integer#MAX_VALUE}).
+     */
+    public static int maxBytesFor(int maxHelloLength) {
+        long records = (maxHelloLength + (long) MIN_RECORD_PAYLOAD - 1) / MIN_RECORD_PAYLOAD;
+        return (int) Math.min(Integer.MAX_VALUE, maxHelloLength + RECORD_HEADER_LENGTH * Math.max(1, records));
     }
 
     /** Forgets everything fed so far, ready for a new connection. */
     public void reset() {
         status = Status.NEED_MORE;
         malformed = null;
+        bytesRead = 0;
         firstRecord = true;
         recordHeaderFill = 0;
         recordLength = 0;
@@ -191,13 +236,18 @@ public final class ClientHelloPeek extends HostPeek {
         alpn = null;
     }
 
-    /** Reads {@code chunk}'s readable bytes (indices untouched) and returns the status. */
+    /**
+     * Reads {@code chunk}'s readable bytes (indices untouched), at most up to the byte bound, and
+     * returns the status.
+     */
     public Status feed(ByteBuf chunk) {
         if (status != Status.NEED_MORE) {
             return status;
         }
         int i = chunk.readerIndex();
-        final int end = chunk.writerIndex();
+        // Never past the byte bound: nothing beyond it can change the outcome.
+        final int end = i + Math.min(chunk.writerIndex() - i, maxBytes - bytesRead);
+        final int start = i;
         while (i < end && status == Status.NEED_MORE) {
             if (recordRemaining == 0) {
                 if (recordHeaderFill == 0 && end - i >= 5) {
@@ -215,6 +265,12 @@ public final class ClientHelloPeek extends HostPeek {
                 handshake(chunk, i, i + take);
                 recordRemaining -= take;
                 i += take;
+            }
+        }
+        if (status == Status.NEED_MORE) {
+            bytesRead += end - start;
+            if (bytesRead == maxBytes) {
+                status = Status.TOO_LARGE; // not decided within the bound: deciding needs more bytes
             }
         }
         return status;

@@ -86,6 +86,76 @@ class ClientHelloPeekTest {
         assertThatThrownBy(() -> new ClientHelloPeek(3)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** A hello of exactly the default cap (16384 handshake bytes). */
+    static byte[] helloAtTheCap() {
+        int unpadded = hello().sni("cap.example").handshake().length;
+        byte[] hs = hello().sni("cap.example")
+                .padding(ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH - unpadded - 4)
+                .handshake();
+        assertThat(hs).hasSize(ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH);
+        return hs;
+    }
+
+    @Test
+    void theByteBoundFitsAHelloAtTheCapInRecordsOf64Bytes() {
+        assertThat(ClientHelloPeek.DEFAULT_MAX_BYTES).isEqualTo(16384 + 5 * 256);
+        byte[] wire = HelloBuilder.records(helloAtTheCap(), 64);
+        assertThat(wire).hasSize(ClientHelloPeek.DEFAULT_MAX_BYTES);
+        ClientHelloPeek peek = new ClientHelloPeek();
+        assertThat(Feeding.feedInChunks(wire, 1, peek::feed, Status.NEED_MORE)).isEqualTo(Status.FOUND);
+        assertThat(peek.host()).isEqualTo("cap.example");
+    }
+
+    @Test
+    void aHelloNotDecidedWithinTheByteBoundIsTooLargeAtItsLastByte() {
+        // 63-byte records: 261 record headers, 25 bytes more than the bound allows.
+        byte[] wire = HelloBuilder.records(helloAtTheCap(), 63);
+        assertThat(wire.length).isGreaterThan(ClientHelloPeek.DEFAULT_MAX_BYTES);
+        ClientHelloPeek peek = new ClientHelloPeek();
+        int limit = ClientHelloPeek.DEFAULT_MAX_BYTES;
+        assertThat(Feeding.feedOne(wire, 0, limit - 1, peek::feed)).isEqualTo(Status.NEED_MORE);
+        assertThat(Feeding.feedOne(wire, limit - 1, 1, peek::feed)).isEqualTo(Status.TOO_LARGE);
+        assertThat(peek.helloLength())
+                .as("the declared length was within the cap")
+                .isEqualTo(16384);
+        assertThat(peek.host()).isNull();
+        // The rest changes nothing, in whatever chunks: the same for one feed of everything.
+        assertThat(Feeding.feedOne(wire, limit, wire.length - limit, peek::feed))
+                .isEqualTo(Status.TOO_LARGE);
+        assertThat(peek(wire).status()).isEqualTo(Status.TOO_LARGE);
+    }
+
+    @Test
+    void aSixteenKibHelloInOneByteRecordsIsRefusedAfterTheBoundNotAfter96Kib() {
+        byte[] wire = HelloBuilder.records(helloAtTheCap(), 1);
+        assertThat(wire).hasSize(6 * 16384);
+        ClientHelloPeek peek = new ClientHelloPeek();
+        int fed = 0;
+        Status status = Status.NEED_MORE;
+        while (status == Status.NEED_MORE) {
+            status = Feeding.feedOne(wire, fed, 1, peek::feed);
+            fed++;
+        }
+        assertThat(status).isEqualTo(Status.TOO_LARGE);
+        assertThat(fed).isEqualTo(ClientHelloPeek.DEFAULT_MAX_BYTES);
+        // Without the bound (as before it existed) the same bytes are accepted after 96 KiB.
+        ClientHelloPeek unbounded = new ClientHelloPeek(ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH, Integer.MAX_VALUE);
+        assertThat(Feeding.feedOne(wire, 0, wire.length, unbounded::feed)).isEqualTo(Status.FOUND);
+    }
+
+    @Test
+    void theByteBoundFollowsTheCapAndMustFitOneRecord() {
+        assertThat(ClientHelloPeek.maxBytesFor(1024)).isEqualTo(1024 + 5 * 16);
+        assertThat(ClientHelloPeek.maxBytesFor(1025)).isEqualTo(1025 + 5 * 17);
+        assertThat(ClientHelloPeek.maxBytesFor(4)).isEqualTo(4 + 5);
+        byte[] data = hello().sni("a.example").padding(800).bytes(); // one record, under 1024
+        ClientHelloPeek tight = new ClientHelloPeek(1024, 1029);
+        assertThat(Feeding.feedOne(data, 0, data.length, tight::feed)).isEqualTo(Status.FOUND);
+        assertThatThrownBy(() -> new ClientHelloPeek(1024, 1028))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxBytes: 1028 (expected: at least maxHelloLength + 5 = 1029)");
+    }
+
     @Test
     void needMoreUntilTheLastByteThenFinalAndSticky() {
         byte[] data = hello().sni("a.example").bytes();

@@ -71,21 +71,34 @@ class FragmentationTest {
         if (wire[0] != 22) {
             return; // not TLS: nothing to re-frame
         }
-        HelloOutcome expected = Outcomes.hello(wire);
+        HelloOutcome expected = Outcomes.unbounded(wire);
         byte[] handshake = HelloBuilder.unframe(wire);
-        ClientHelloPeek peek = new ClientHelloPeek();
+        // The record framing changes nothing but the bytes received, which the byte bound counts:
+        // without it the outcome is the same for every framing; with it, it is the outcome within
+        // the bound.
+        ClientHelloPeek unbounded = new ClientHelloPeek(ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH, Integer.MAX_VALUE);
+        ClientHelloPeek bounded = new ClientHelloPeek();
         // Every size up to 2100 (beyond every captured hello), then a sparser sweep for the big synthetic ones.
         for (int size = 1; size <= Math.min(handshake.length, 16384); size += size < 2100 ? 1 : 97) {
             byte[] reframed = HelloBuilder.records(handshake, size);
-            peek.reset();
-            Feeding.feedOne(reframed, 0, reframed.length, peek::feed);
-            assertThat(Outcomes.of(peek)).as("records of %d bytes", size).isEqualTo(expected);
-            // and the re-framed stream cut into odd TCP segments
-            peek.reset();
-            Feeding.feedInChunks(reframed, 1 + size % 97, peek::feed, ClientHelloPeek.Status.NEED_MORE);
-            assertThat(Outcomes.of(peek))
-                    .as("records of %d bytes in %d-byte segments", size, 1 + size % 97)
-                    .isEqualTo(expected);
+            HelloOutcome withinBound = Outcomes.within(reframed, ClientHelloPeek.DEFAULT_MAX_BYTES);
+            for (ClientHelloPeek peek : List.of(unbounded, bounded)) {
+                HelloOutcome want = peek == unbounded ? expected : withinBound;
+                peek.reset();
+                Feeding.feedOne(reframed, 0, reframed.length, peek::feed);
+                assertThat(Outcomes.of(peek)).as("records of %d bytes", size).isEqualTo(want);
+                // and the re-framed stream cut into odd TCP segments
+                peek.reset();
+                Feeding.feedInChunks(reframed, 1 + size % 97, peek::feed, ClientHelloPeek.Status.NEED_MORE);
+                assertThat(Outcomes.of(peek))
+                        .as("records of %d bytes in %d-byte segments", size, 1 + size % 97)
+                        .isEqualTo(want);
+            }
+            if (size >= ClientHelloPeek.MIN_RECORD_PAYLOAD) {
+                assertThat(withinBound)
+                        .as("records of %d bytes fit the default bound", size)
+                        .isEqualTo(expected);
+            }
         }
     }
 

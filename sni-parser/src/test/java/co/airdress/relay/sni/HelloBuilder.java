@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Builds synthetic ClientHellos field by field, and frames handshake bytes into TLS records. */
-final class HelloBuilder {
+/** Builds synthetic ClientHellos field by field, and frames handshake bytes into TLS records (also for the relay's tests). */
+public final class HelloBuilder {
 
     int legacyVersion = 0x0303;
     byte[] random = filled(32, 0x11);
@@ -17,11 +17,11 @@ final class HelloBuilder {
     boolean omitExtensions;
     final List<byte[]> extensions = new ArrayList<>();
 
-    static HelloBuilder hello() {
+    public static HelloBuilder hello() {
         return new HelloBuilder();
     }
 
-    HelloBuilder sni(String... hosts) {
+    public HelloBuilder sni(String... hosts) {
         ByteArrayOutputStream list = new ByteArrayOutputStream();
         for (String host : hosts) {
             byte[] name = host.getBytes(StandardCharsets.ISO_8859_1);
@@ -32,7 +32,7 @@ final class HelloBuilder {
         return extension(0x0000, vector16(list.toByteArray()));
     }
 
-    HelloBuilder alpn(String... protocols) {
+    public HelloBuilder alpn(String... protocols) {
         ByteArrayOutputStream list = new ByteArrayOutputStream();
         for (String protocol : protocols) {
             byte[] name = protocol.getBytes(StandardCharsets.ISO_8859_1);
@@ -55,7 +55,7 @@ final class HelloBuilder {
         return extension(0xfe0d, filled(40, 0x33));
     }
 
-    HelloBuilder padding(int length) {
+    public HelloBuilder padding(int length) {
         return extension(0x0015, new byte[length]);
     }
 
@@ -89,12 +89,12 @@ final class HelloBuilder {
     }
 
     /** The handshake message: type client_hello, 24-bit length, body. */
-    byte[] handshake() {
+    public byte[] handshake() {
         return handshake(1, body());
     }
 
     /** The handshake message in records of at most 16384 bytes. */
-    byte[] bytes() {
+    public byte[] bytes() {
         return records(handshake(), 16384);
     }
 
@@ -108,7 +108,7 @@ final class HelloBuilder {
     }
 
     /** Frames {@code payload} into handshake records of at most {@code size} payload bytes, version 0x0301. */
-    static byte[] records(byte[] payload, int size) {
+    public static byte[] records(byte[] payload, int size) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int off = 0; off < payload.length; off += size) {
             int n = Math.min(size, payload.length - off);
@@ -121,7 +121,7 @@ final class HelloBuilder {
     }
 
     /** Strips the record headers from well-formed handshake records, returning their payloads joined. */
-    static byte[] unframe(byte[] records) {
+    public static byte[] unframe(byte[] records) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int off = 0;
         while (off + 5 <= records.length) {

@@ -17,7 +17,13 @@ final class Outcomes {
             List<Integer> supportedVersions,
             int legacyVersion,
             boolean ech,
-            int helloLength) {}
+            int helloLength) {
+
+        HelloOutcome withStatus(ClientHelloPeek.Status newStatus) {
+            return new HelloOutcome(
+                    newStatus, host, malformed, alpn, supportedVersions, legacyVersion, ech, helloLength);
+        }
+    }
 
     record HeadOutcome(
             HttpHeadPeek.Status status,
@@ -46,6 +52,35 @@ final class Outcomes {
         ClientHelloPeek peek = new ClientHelloPeek();
         Feeding.feedOne(wire, 0, wire.length, peek::feed);
         return of(peek);
+    }
+
+    /** The outcome without a byte bound: only the hello cap applies. */
+    static HelloOutcome unbounded(byte[] wire) {
+        ClientHelloPeek peek = new ClientHelloPeek(ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH, Integer.MAX_VALUE);
+        Feeding.feedOne(wire, 0, wire.length, peek::feed);
+        return of(peek);
+    }
+
+    /**
+     * What a peek with the default cap and a byte bound of {@code maxBytes} must report for
+     * {@code wire}: the unbounded outcome if it is decided within the first {@code maxBytes}
+     * bytes, else TOO_LARGE with what those bytes told (a decision depends only on the bytes up to
+     * where it is made).
+     */
+    static HelloOutcome within(byte[] wire, int maxBytes) {
+        return within(wire, ClientHelloPeek.DEFAULT_MAX_HELLO_LENGTH, maxBytes);
+    }
+
+    /** As {@link #within(byte[], int)} for a peek with cap {@code maxHelloLength}. */
+    static HelloOutcome within(byte[] wire, int maxHelloLength, int maxBytes) {
+        int n = Math.min(wire.length, maxBytes);
+        ClientHelloPeek peek = new ClientHelloPeek(maxHelloLength, Integer.MAX_VALUE);
+        Feeding.feedOne(wire, 0, n, peek::feed);
+        HelloOutcome outcome = of(peek);
+        if (outcome.status() == ClientHelloPeek.Status.NEED_MORE && n == maxBytes) {
+            return outcome.withStatus(ClientHelloPeek.Status.TOO_LARGE);
+        }
+        return outcome;
     }
 
     static HeadOutcome head(byte[] wire) {

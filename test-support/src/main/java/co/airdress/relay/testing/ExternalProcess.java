@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,8 +61,22 @@ public final class ExternalProcess implements AutoCloseable {
     public record Result(int exitCode, String output) {}
 
     public static Result runAllowingFailure(Duration timeout, String... command) {
+        return runAllowingFailure(timeout, List.of(command), null, Map.of());
+    }
+
+    /**
+     * Runs a command to completion with {@code input} on its standard input (none if null) and
+     * {@code environment} added to this JVM's; its exit status and output (stdout and stderr).
+     */
+    public static Result runAllowingFailure(
+            Duration timeout, List<String> command, byte[] input, Map<String, String> environment) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().putAll(environment);
+            Process p = pb.start();
+            if (input != null) {
+                p.getOutputStream().write(input);
+            }
             p.getOutputStream().close();
             byte[] out;
             try (InputStream in = p.getInputStream()) {

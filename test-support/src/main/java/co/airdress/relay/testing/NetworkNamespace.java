@@ -50,10 +50,22 @@ public final class NetworkNamespace implements AutoCloseable {
                 ifThere,
                 "netns",
                 other.name);
-        exec("ip", "addr", "add", cidrHere, "dev", ifHere);
+        addAddress(ifHere, cidrHere);
         exec("ip", "link", "set", ifHere, "up");
-        other.exec("ip", "addr", "add", cidrThere, "dev", ifThere);
+        other.addAddress(ifThere, cidrThere);
         other.exec("ip", "link", "set", ifThere, "up");
+    }
+
+    /**
+     * Adds an address (CIDR form) to {@code ifName}; an IPv6 one without duplicate address
+     * detection, so it is usable at once instead of after about a second as "tentative".
+     */
+    public void addAddress(String ifName, String cidr) {
+        if (cidr.contains(":")) {
+            exec("ip", "addr", "add", cidr, "dev", ifName, "nodad");
+        } else {
+            exec("ip", "addr", "add", cidr, "dev", ifName);
+        }
     }
 
     /** Runs a command inside the namespace to completion; fails on a non-zero exit. */

@@ -45,24 +45,7 @@ public final class OperatorServices implements AutoCloseable {
                 out.write(chunk);
             }
         }
-        ExternalProcess.run(
-                Duration.ofSeconds(30),
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-subj",
-                "/CN=" + name,
-                "-days",
-                "1",
-                "-keyout",
-                dir.resolve("key.pem").toString(),
-                "-out",
-                dir.resolve("cert.pem").toString());
+        SelfSignedCertificate.create(dir, name);
         ExternalProcess http = ns.start(
                 "http-" + name,
                 "python3",

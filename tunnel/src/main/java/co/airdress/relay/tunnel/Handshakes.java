@@ -21,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * whose handshake is in flight or to a {@link Keypair}.
  *
  * <p>The message crypto itself is {@link co.airdress.relay.tunnel.noise.Handshake}'s; when to act
- * is the engine's timer dispatch. Owner thread only.
+ * is the engine's timer dispatch. A keypair that is replaced or forgotten has its keys zeroed
+ * ({@link Keypair#destroy}); the handshake zeroes its own intermediate secrets. Owner thread only.
  */
 final class Handshakes {
 
@@ -218,9 +219,11 @@ final class Handshakes {
         }
     }
 
+    /** Unindexes a keypair that is replaced or dropped and zeroes its keys. */
     private void forget(@Nullable Keypair keypair) {
         if (keypair != null) {
             indices.remove(keypair.localIndex, keypair);
+            keypair.destroy();
         }
     }
 }

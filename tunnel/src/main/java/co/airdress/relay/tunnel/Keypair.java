@@ -50,6 +50,9 @@ final class Keypair {
      * {@code alloc}.
      */
     ByteBuf seal(ByteBuf plaintext, int mtu, ByteBufAllocator alloc) {
+        if (sender.isDestroyed()) {
+            throw new IllegalStateException("sealing under a forgotten keypair (expected: a live one)");
+        }
         int length = plaintext.readableBytes();
         int padding = paddingFor(length, mtu);
         int total = TRANSPORT_HEADER_LENGTH + length + padding + 16;
@@ -83,6 +86,12 @@ final class Keypair {
             return null;
         }
         return plain.writerIndex(plainLength);
+    }
+
+    /** Zeroes both directions' keys: the keypair is forgotten and never used again. */
+    void destroy() {
+        sender.destroy();
+        receiver.destroy();
     }
 
     /** Zero bytes that round the plaintext up to a multiple of 16, never past the MTU (wireguard-go). */

@@ -52,25 +52,29 @@ final class Outbound {
         flushStaged(peer, now, out);
     }
 
-    /** Sends what is queued if a keypair may send, else initiates a handshake. */
+    /**
+     * Sends what is queued while a keypair may send, checking it before every packet (a keypair
+     * stops at REJECT_AFTER_MESSAGES mid-queue as anywhere else); what is left stays queued and a
+     * handshake is initiated.
+     */
     void flushStaged(PeerSession peer, long now, TunnelSink out) {
         if (peer.staged.isEmpty()) {
             return;
         }
-        Keypair keypair = handshakes.sendable(peer, now);
-        if (keypair == null) {
-            handshakes.initiate(peer, false, now, out);
-            return;
-        }
-        ByteBuf packet;
-        while ((packet = peer.staged.poll()) != null) {
+        Keypair keypair;
+        while ((keypair = handshakes.sendable(peer, now)) != null) {
+            ByteBuf packet = peer.staged.poll();
+            if (packet == null) {
+                handshakes.keepFreshSending(peer, now, out);
+                return;
+            }
             try {
                 sendTransport(peer, keypair, packet, now, out);
             } finally {
                 packet.release();
             }
         }
-        handshakes.keepFreshSending(peer, now, out);
+        handshakes.initiate(peer, false, now, out);
     }
 
     /** Discards the queue; with a sink each packet counts as {@link Drop#HANDSHAKE_GAVE_UP}. */

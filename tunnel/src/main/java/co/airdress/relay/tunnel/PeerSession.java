@@ -62,6 +62,9 @@ final class PeerSession {
     volatile long rxBytes;
     volatile long txBytes;
     volatile long handshakes;
+    /** The handshake's replay floor once it has one (a copy, never mutated); see {@link PeerStats}. */
+    volatile byte @Nullable [] latestInitiation;
+
     final AtomicLongArray drops = new AtomicLongArray(Drop.values().length);
 
     PeerSession(PeerConfig config, Handshake handshake, CookieGenerator cookies, PeerTimers timers) {
@@ -168,8 +171,17 @@ final class PeerSession {
                 byReason.put(drop, n);
             }
         }
+        byte[] latest = latestInitiation;
         return new PeerStats(
-                publicKey, endpoint, lastHandshake, rxBytes, txBytes, handshakes, live, Map.copyOf(byReason));
+                publicKey,
+                endpoint,
+                lastHandshake,
+                rxBytes,
+                txBytes,
+                handshakes,
+                live,
+                Map.copyOf(byReason),
+                latest == null ? null : latest.clone());
     }
 
     @Override

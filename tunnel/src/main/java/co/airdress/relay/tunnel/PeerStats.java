@@ -13,6 +13,9 @@ import org.jspecify.annotations.Nullable;
  * @param txBytes bytes of WireGuard datagrams sent
  * @param handshakes completed handshakes
  * @param drops drops attributed to this peer, by reason (absent = 0)
+ * @param latestInitiation the TAI64N timestamp (12 bytes) of the latest initiation accepted from
+ *     the peer, or restored with {@link WireGuardEngine#raiseReplayFloor}: initiations not newer
+ *     are refused as replayed; null when there is none
  */
 public record PeerStats(
         WireGuardKey publicKey,
@@ -22,4 +25,5 @@ public record PeerStats(
         long txBytes,
         long handshakes,
         boolean liveSession,
-        Map<Drop, Long> drops) {}
+        Map<Drop, Long> drops,
+        byte @Nullable [] latestInitiation) {}

@@ -2,6 +2,7 @@ package co.airdress.relay.tunnel;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetAddress;
@@ -21,6 +22,8 @@ import java.util.Set;
  *     (oldest dropped beyond it)
  * @param handshakesPerSecondBeforeCookies handshake messages per second above which the device is
  *     under load and demands cookies (MAC2); 0 means always under load (tests)
+ * @param ipv6SourcePrefix the IPv6 prefix length by which the handshake rate limiter counts
+ *     sources ({@link SourcePrefix}; IPv4 sources are counted per address)
  * @param timers protocol timers; anything but {@link ProtocolTimers#STANDARD} is <b>for tests only</b>
  * @param allocator where outgoing datagrams and decrypted packets are allocated
  * @param random ephemeral keys, indices, cookie secrets, jitter
@@ -33,6 +36,7 @@ public record TunnelConfig(
         int mtu,
         int maxQueuedPacketsPerPeer,
         int handshakesPerSecondBeforeCookies,
+        int ipv6SourcePrefix,
         ProtocolTimers timers,
         ByteBufAllocator allocator,
         SecureRandom random,
@@ -56,6 +60,10 @@ public record TunnelConfig(
             throw new IllegalArgumentException(
                     "maxQueuedPacketsPerPeer: " + maxQueuedPacketsPerPeer + " (expected: >= 0)");
         }
+        if (ipv6SourcePrefix < SourcePrefix.MIN_IPV6_LENGTH || ipv6SourcePrefix > SourcePrefix.MAX_IPV6_LENGTH) {
+            throw new IllegalArgumentException("ipv6SourcePrefix: " + ipv6SourcePrefix + " (expected: "
+                    + SourcePrefix.MIN_IPV6_LENGTH + ".." + SourcePrefix.MAX_IPV6_LENGTH + ")");
+        }
         if (handshakesPerSecondBeforeCookies < 0) {
             throw new IllegalArgumentException(
                     "handshakesPerSecondBeforeCookies: " + handshakesPerSecondBeforeCookies + " (expected: >= 0)");
@@ -70,6 +78,7 @@ public record TunnelConfig(
                 DEFAULT_MTU,
                 DEFAULT_MAX_QUEUED_PACKETS,
                 DEFAULT_HANDSHAKES_PER_SECOND_BEFORE_COOKIES,
+                SourcePrefix.DEFAULT_IPV6_LENGTH,
                 ProtocolTimers.STANDARD,
                 ByteBufAllocator.DEFAULT,
                 new SecureRandom(),
@@ -84,6 +93,7 @@ public record TunnelConfig(
                 mtu,
                 maxQueuedPacketsPerPeer,
                 handshakesPerSecondBeforeCookies,
+                ipv6SourcePrefix,
                 newTimers,
                 allocator,
                 random,
@@ -97,6 +107,21 @@ public record TunnelConfig(
                 mtu,
                 maxQueuedPacketsPerPeer,
                 threshold,
+                ipv6SourcePrefix,
+                timers,
+                allocator,
+                random,
+                wallClock);
+    }
+
+    public TunnelConfig withIpv6SourcePrefix(int length) {
+        return new TunnelConfig(
+                privateKey,
+                tunnelAddresses,
+                mtu,
+                maxQueuedPacketsPerPeer,
+                handshakesPerSecondBeforeCookies,
+                length,
                 timers,
                 allocator,
                 random,
@@ -110,6 +135,7 @@ public record TunnelConfig(
                 mtu,
                 maxQueuedPacketsPerPeer,
                 handshakesPerSecondBeforeCookies,
+                ipv6SourcePrefix,
                 timers,
                 newAllocator,
                 random,
@@ -123,6 +149,7 @@ public record TunnelConfig(
                 mtu,
                 maxQueuedPacketsPerPeer,
                 handshakesPerSecondBeforeCookies,
+                ipv6SourcePrefix,
                 timers,
                 allocator,
                 newRandom,
@@ -136,6 +163,7 @@ public record TunnelConfig(
                 mtu,
                 max,
                 handshakesPerSecondBeforeCookies,
+                ipv6SourcePrefix,
                 timers,
                 allocator,
                 random,

@@ -7,6 +7,7 @@ import co.airdress.relay.tunnel.cookie.CookieGenerator;
 import co.airdress.relay.tunnel.noise.Handshake;
 import co.airdress.relay.tunnel.noise.Handshake.InitiationHeader;
 import co.airdress.relay.tunnel.noise.LocalIdentity;
+import co.airdress.relay.tunnel.noise.Tai64n;
 import co.airdress.relay.tunnel.timers.PeerTimers;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import io.netty.buffer.ByteBuf;
@@ -36,8 +37,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Threading</h2>
  * One owner thread (e.g. the Netty event loop that reads the UDP socket and the TUN fd) calls
- * {@code decapsulate}, {@code encapsulate}, {@code tick}, {@code initiateHandshake} and the peer
- * add / update / remove / apply methods; none of them locks. {@link #hasLiveSession}, {@link #isReachable},
+ * {@code decapsulate}, {@code encapsulate}, {@code tick}, {@code initiateHandshake},
+ * {@code raiseReplayFloor} and the peer add / update / remove / apply methods; none of them locks. {@link #hasLiveSession}, {@link #isReachable},
  * {@link #peers}, {@link #stats} and {@link #drops} may be called from any thread: they read
  * volatile snapshots.
  *
@@ -89,6 +90,7 @@ public final class WireGuardEngine implements AutoCloseable {
                 publicKey,
                 protocol.cookieRefreshTime().toNanos(),
                 config.handshakesPerSecondBeforeCookies(),
+                config.ipv6SourcePrefix(),
                 config.random());
         this.handshakes = new Handshakes(protocol, config.random(), config.wallClock());
         this.inbound = new InboundCheck(config.tunnelAddresses());
@@ -154,8 +156,30 @@ public final class WireGuardEngine implements AutoCloseable {
         }
         allowedIps.remove(peer, peer.config.allowedIps());
         handshakes.zeroKeyMaterial(peer);
+        peer.handshake.destroy();
         peer.timers.cancelAll();
         outbound.releaseStaged(peer, null);
+        return true;
+    }
+
+    /**
+     * Raises the peer's replay floor to {@code tai64n} (a TAI64N timestamp, 12 bytes), unless its
+     * own is later: initiations not newer are refused as {@link Drop#HANDSHAKE_REPLAYED}. A device
+     * restarted with the floors it had ({@link PeerStats#latestInitiation}) refuses initiations
+     * captured before the restart. False when the peer is unknown.
+     */
+    public boolean raiseReplayFloor(WireGuardKey peer, byte[] tai64n) {
+        requireNonNull(peer, "peer");
+        requireNonNull(tai64n, "tai64n");
+        PeerSession session = peers.get(peer);
+        if (session == null) {
+            return false;
+        }
+        session.handshake.raiseReplayFloor(tai64n);
+        byte[] floor = session.handshake.lastTimestamp();
+        if (Tai64n.after(floor, new byte[Tai64n.LENGTH])) {
+            session.latestInitiation = floor;
+        }
         return true;
     }
 
@@ -272,6 +296,9 @@ public final class WireGuardEngine implements AutoCloseable {
         InitiationHeader header = Handshake.openInitiation(identity, msg);
         PeerSession peer = header == null ? null : peers.get(WireGuardKey.of(header.remoteStatic()));
         if (header == null || peer == null) {
+            if (header != null) {
+                header.wipe();
+            }
             drops.count(out, Drop.HANDSHAKE_INVALID, null);
             return;
         }
@@ -285,6 +312,7 @@ public final class WireGuardEngine implements AutoCloseable {
             drops.count(out, outcome, peer);
             return;
         }
+        peer.latestInitiation = peer.handshake.lastTimestamp();
         peer.authenticatedReceived(from, msg.length, now);
         byte[] response = handshakes.respond(peer, now);
         if (response == null) {

@@ -531,6 +531,60 @@ class WireGuardEngineTest {
     }
 
     @Test
+    void flushingTheQueueStopsAtTheKeypairsMessageLimitAndTheRestWaitsForTheNextKeypair() {
+        // A keypair may send 3 messages (REJECT_AFTER_MESSAGES, lowered for the test); 5 packets
+        // are queued while the first handshake is made, and flushed when it completes.
+        TunnelPair pair = new TunnelPair(
+                ProtocolTimers.STANDARD.withRejectAfterMessages(3),
+                UnaryOperator.identity(),
+                UnaryOperator.identity(),
+                UnaryOperator.identity());
+        List<byte[]> packets = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            packets.add(TestPackets.ipv4("10.66.0.2", "10.66.0.1", i));
+        }
+        for (int i = 0; i < 5; i++) {
+            pair.operatorSends(packets.get(i));
+        }
+        List<long[]> sent = pumpNotingTransport(pair);
+        assertThat(sent).as("(receiver, counter) of each transport message").hasSize(3);
+        assertThat(sent).allSatisfy(m -> assertThat(m[1]).isLessThan(3));
+        assertThat(pair.relaySink.takeDelivered())
+                .extracting(RecordingSink.Delivered::packet)
+                .containsExactly(packets.get(0), packets.get(1), packets.get(2));
+        assertThat(pair.operatorSink.dropped).as("nothing lost").isEmpty();
+
+        // The two left wait for a new keypair: the next send (past REKEY_TIMEOUT) makes one.
+        pair.advance(6 * SECOND);
+        pair.operatorSends(packets.get(5));
+        List<long[]> next = pumpNotingTransport(pair);
+        assertThat(next).hasSize(3).allSatisfy(m -> assertThat(m[1]).isLessThan(3));
+        assertThat(next.get(0)[0]).as("under the new keypair").isNotEqualTo(sent.get(0)[0]);
+        assertThat(pair.relaySink.takeDelivered())
+                .extracting(RecordingSink.Delivered::packet)
+                .containsExactly(packets.get(3), packets.get(4), packets.get(5));
+        assertThat(pair.relay.stats(pair.operatorPublic, pair.now).handshakes()).isEqualTo(2);
+    }
+
+    /** Like {@link TunnelPair#pump()}, noting (receiver index, counter) of the operator's transport messages. */
+    private static List<long[]> pumpNotingTransport(TunnelPair pair) {
+        List<long[]> transport = new java.util.ArrayList<>();
+        while (!pair.relaySink.sent.isEmpty() || !pair.operatorSink.sent.isEmpty()) {
+            for (RecordingSink.Datagram d : pair.operatorSink.take()) {
+                if (d.type() == Messages.TYPE_TRANSPORT) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d.bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    transport.add(new long[] {b.getInt(4), b.getLong(8)});
+                }
+                pair.toRelay(d.bytes());
+            }
+            for (RecordingSink.Datagram d : pair.relaySink.take()) {
+                pair.toOperator(d.bytes());
+            }
+        }
+        return transport;
+    }
+
+    @Test
     void simultaneousInitiationsConvergeAndTrafficFlows() {
         TunnelPair pair = new TunnelPair(
                 ProtocolTimers.STANDARD,

@@ -29,9 +29,16 @@ public final class KeyText {
         }
     }
 
-    /** Reads a private key file written by {@code wg genkey > file}: one base64 line. */
+    /**
+     * Reads a private key file written by {@code wg genkey > file}: one base64 line, in a file only
+     * its owner may access ({@link SecretFile}; {@code umask 077} before writing it).
+     */
     public static WireGuardKey readFile(Path file) throws IOException {
         requireNonNull(file, "file");
+        String unprotected = SecretFile.problem(file);
+        if (unprotected != null) {
+            throw new IOException("private key file " + unprotected);
+        }
         long size = Files.size(file);
         if (size > 1024) {
             throw new IOException("private key file " + file + ": " + size

@@ -67,15 +67,26 @@ public final class Blake2s {
         return kdf(key, input, 3);
     }
 
-    private static byte[][] kdf(byte[] key, byte[] input, int count) {
+    /**
+     * {@code KDFn(key, input)} with n = {@code out.length}, written into {@code out[0..n)} (32
+     * bytes each, which may be {@code key} itself: the key is read first). The intermediate values
+     * are zeroed; the handshake uses this to keep its secrets in buffers it zeroes after use.
+     */
+    public static void kdf(byte[] key, byte[] input, byte[]... out) {
         byte[] prk = hmac(key, input);
-        byte[][] out = new byte[count][];
-        byte[] previous = new byte[0];
-        for (int i = 0; i < count; i++) {
-            out[i] = hmac(prk, previous, new byte[] {(byte) (i + 1)});
-            previous = out[i];
+        byte[] counter = new byte[1];
+        for (int i = 0; i < out.length; i++) {
+            counter[0] = (byte) (i + 1);
+            byte[] t = i == 0 ? hmac(prk, counter) : hmac(prk, out[i - 1], counter);
+            System.arraycopy(t, 0, out[i], 0, HASH_LENGTH);
+            java.util.Arrays.fill(t, (byte) 0);
         }
         java.util.Arrays.fill(prk, (byte) 0);
+    }
+
+    private static byte[][] kdf(byte[] key, byte[] input, int count) {
+        byte[][] out = new byte[count][HASH_LENGTH];
+        kdf(key, input, out);
         return out;
     }
 }

@@ -2,9 +2,11 @@ package co.airdress.relay.tunnel.crypto;
 
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
+import java.util.Arrays;
 import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
 import javax.crypto.spec.ChaCha20ParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
+import javax.security.auth.Destroyable;
 
 /**
  * One direction of a transport keypair: ChaCha20-Poly1305 (RFC 8439 §2.8, empty additional data)
@@ -22,14 +24,19 @@ import javax.crypto.spec.SecretKeySpec;
  * and the JDK refuses an encrypt-mode re-init with the previous nonce, which a replayed datagram
  * would otherwise trigger on the receiving side.
  *
+ * <p>{@link #destroy()} zeroes the key (ours and the JDK cipher's copy, by re-keying it with
+ * zeros) and the one-time Poly1305 key once the keypair is forgotten; a destroyed cipher refuses
+ * to seal or open.
+ *
  * <p>Not thread-safe: one instance per keypair direction, used by the engine's owner thread.
  */
-public final class TransportCipher {
+public final class TransportCipher implements Destroyable {
 
     private static final byte[] ZEROS = new byte[64];
 
     private final Cipher chacha;
-    private final SecretKeySpec key;
+    private final RawKey key;
+    private boolean destroyed;
     private final Poly1305 poly = new Poly1305();
     private final byte[] nonce = new byte[12];
     private final byte[] polyKey = new byte[64];
@@ -46,7 +53,56 @@ public final class TransportCipher {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK lacks ChaCha20", e);
         }
-        this.key = new SecretKeySpec(key, "ChaCha20");
+        this.key = new RawKey(key.clone());
+    }
+
+    /** The key as the JDK cipher takes it; unlike {@code SecretKeySpec}, ours can be zeroed. */
+    private static final class RawKey implements SecretKey {
+        private static final long serialVersionUID = 1L;
+        private final byte[] bytes;
+
+        RawKey(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public String getAlgorithm() {
+            return "ChaCha20";
+        }
+
+        @Override
+        public String getFormat() {
+            return "RAW";
+        }
+
+        @Override
+        public byte[] getEncoded() {
+            return bytes.clone();
+        }
+    }
+
+    /** Zeroes the key and what was derived from it; the cipher is unusable afterwards. */
+    @Override
+    public void destroy() {
+        if (destroyed) {
+            return;
+        }
+        destroyed = true;
+        Arrays.fill(key.bytes, (byte) 0);
+        Arrays.fill(polyKey, (byte) 0);
+        Arrays.fill(scratchIn, (byte) 0);
+        Arrays.fill(scratchOut, (byte) 0);
+        try {
+            chacha.init(Cipher.DECRYPT_MODE, key, new ChaCha20ParameterSpec(nonce, 0)); // the JDK zeroes its copy
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("re-keying ChaCha20 with zeros failed", e);
+        }
+        poly.init(polyKey, 0);
+    }
+
+    @Override
+    public boolean isDestroyed() {
+        return destroyed;
     }
 
     /** Re-keys the stream for {@code counter} and derives the one-time Poly1305 key from block 0. */
@@ -72,6 +128,9 @@ public final class TransportCipher {
      * bytes into {@code out}, then the 16-byte tag. Advances both buffers' positions.
      */
     public void seal(long counter, ByteBuffer plaintext, int zeroPadding, ByteBuffer out) {
+        if (destroyed) {
+            throw new IllegalStateException("sealing with a destroyed key (expected: a live keypair)");
+        }
         int length = plaintext.remaining();
         int total = length + zeroPadding;
         if (out.remaining() < total + Poly1305.TAG_LENGTH) {
@@ -94,7 +153,7 @@ public final class TransportCipher {
             }
             ensureScratch(total + Poly1305.TAG_LENGTH);
             plaintext.get(scratchIn, 0, length);
-            java.util.Arrays.fill(scratchIn, length, total, (byte) 0);
+            Arrays.fill(scratchIn, length, total, (byte) 0);
             chacha.update(scratchIn, 0, total, scratchOut, 0);
             tag(scratchOut, 0, total, scratchOut, total);
             out.put(scratchOut, 0, total + Poly1305.TAG_LENGTH);
@@ -110,7 +169,7 @@ public final class TransportCipher {
      */
     public boolean open(long counter, ByteBuffer ciphertext, ByteBuffer out) {
         int length = ciphertext.remaining() - Poly1305.TAG_LENGTH;
-        if (length < 0 || out.remaining() < length) {
+        if (destroyed || length < 0 || out.remaining() < length) {
             return false;
         }
         try {

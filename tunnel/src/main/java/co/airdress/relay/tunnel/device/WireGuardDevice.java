@@ -13,6 +13,7 @@ import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.tunnel.device.internal.TunReadiness;
 import co.airdress.relay.tunnel.device.internal.TunWriter;
+import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
 import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import co.airdress.relay.tunnel.tun.InterfaceSetup;
 import co.airdress.relay.tunnel.tun.OffloadSplitter;
@@ -73,13 +74,25 @@ public final class WireGuardDevice implements AutoCloseable {
      *
      * @param timers {@link ProtocolTimers#STANDARD} in production; shorter ones only in tests
      * @param handshakesPerSecondBeforeCookies see {@link TunnelConfig#handshakesPerSecondBeforeCookies()}
+     * @param ipv6SourcePrefix see {@link TunnelConfig#ipv6SourcePrefix()}
      */
-    public record Options(ProtocolTimers timers, int handshakesPerSecondBeforeCookies) {
-        public static final Options STANDARD =
-                new Options(ProtocolTimers.STANDARD, TunnelConfig.DEFAULT_HANDSHAKES_PER_SECOND_BEFORE_COOKIES);
+    public record Options(ProtocolTimers timers, int handshakesPerSecondBeforeCookies, int ipv6SourcePrefix) {
+        public static final Options STANDARD = new Options(
+                ProtocolTimers.STANDARD,
+                TunnelConfig.DEFAULT_HANDSHAKES_PER_SECOND_BEFORE_COOKIES,
+                SourcePrefix.DEFAULT_IPV6_LENGTH);
 
         public Options {
             requireNonNull(timers, "timers");
+        }
+
+        /** IPv6 sources counted by /64. */
+        public Options(ProtocolTimers timers, int handshakesPerSecondBeforeCookies) {
+            this(timers, handshakesPerSecondBeforeCookies, SourcePrefix.DEFAULT_IPV6_LENGTH);
+        }
+
+        public Options withIpv6SourcePrefix(int length) {
+            return new Options(timers, handshakesPerSecondBeforeCookies, length);
         }
     }
 
@@ -113,7 +126,13 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** Reads the private key file named in {@code config} and starts. */
     public static WireGuardDevice start(WireGuardConfig config, Collection<PeerConfig> peers) throws IOException {
-        return start(config, KeyText.readFile(config.privateKeyFile()), peers, Options.STANDARD);
+        return start(config, peers, Options.STANDARD);
+    }
+
+    /** Reads the private key file named in {@code config} and starts with {@code options}. */
+    public static WireGuardDevice start(WireGuardConfig config, Collection<PeerConfig> peers, Options options)
+            throws IOException {
+        return start(config, KeyText.readFile(config.privateKeyFile()), peers, options);
     }
 
     /**
@@ -137,6 +156,7 @@ public final class WireGuardDevice implements AutoCloseable {
                 config.mtu(),
                 TunnelConfig.DEFAULT_MAX_QUEUED_PACKETS,
                 options.handshakesPerSecondBeforeCookies(),
+                options.ipv6SourcePrefix(),
                 options.timers(),
                 HEAP_ALLOCATOR,
                 new SecureRandom(),
@@ -221,9 +241,20 @@ public final class WireGuardDevice implements AutoCloseable {
      * {@link PeerChanges#between}); peers it does not name keep their sessions untouched.
      */
     public void apply(PeerChanges changes) throws IOException {
+        apply(changes, Map.of());
+    }
+
+    /**
+     * As {@link #apply(PeerChanges)}, then raises the replay floors of {@code replayFloors}' peers
+     * ({@link WireGuardEngine#raiseReplayFloor}) in the same step on the loop, so that no
+     * initiation is processed between a peer's addition and its floor.
+     */
+    public void apply(PeerChanges changes, Map<WireGuardKey, byte[]> replayFloors) throws IOException {
         requireNonNull(changes, "changes");
+        requireNonNull(replayFloors, "replayFloors");
         control(() -> {
             engine.apply(changes);
+            replayFloors.forEach(engine::raiseReplayFloor);
             return null;
         });
     }

@@ -60,6 +60,21 @@ public record ProtocolTimers(
                 rejectAfterMessages);
     }
 
+    /** TEST ONLY: these timers with a different message-count limit on a keypair. */
+    public ProtocolTimers withRejectAfterMessages(long messages) {
+        return new ProtocolTimers(
+                rekeyAfterTime,
+                rejectAfterTime,
+                rekeyAttemptTime,
+                rekeyTimeout,
+                rekeyTimeoutJitterMax,
+                keepaliveTimeout,
+                cookieRefreshTime,
+                handshakeInitiationRate,
+                rekeyAfterMessages,
+                messages);
+    }
+
     /** TEST ONLY: these timers with different rekey-after and reject-after times. */
     public ProtocolTimers withRekeyTimes(Duration rekeyAfter, Duration rejectAfter) {
         return new ProtocolTimers(

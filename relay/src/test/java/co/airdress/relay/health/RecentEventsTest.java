@@ -1,0 +1,69 @@
+package co.airdress.relay.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RecentEventsTest {
+
+    private final RecentEvents events =
+            new RecentEvents(Clock.fixed(Instant.parse("2026-11-22T03:50:01Z"), ZoneOffset.UTC));
+
+    @Test
+    void keepsTheLastEventsNewestFirst() {
+        for (int i = 0; i < RecentEvents.CAPACITY + 5; i++) {
+            events.add(RecentEvents.Source.DIRECTORY, "record " + i);
+        }
+        List<RecentEvents.Event> kept = events.newestFirst();
+        assertThat(kept).hasSize(RecentEvents.CAPACITY);
+        assertThat(kept.getFirst().message()).isEqualTo("record " + (RecentEvents.CAPACITY + 4));
+        assertThat(kept.getLast().message()).isEqualTo("record 5");
+        assertThat(kept.getFirst().at()).isEqualTo(Instant.parse("2026-11-22T03:50:01Z"));
+        assertThat(kept.getFirst().source().label()).isEqualTo("directory");
+        assertThat(events.total()).isEqualTo(RecentEvents.CAPACITY + 5);
+    }
+
+    @Test
+    void aLongMessageIsCut() {
+        events.add(RecentEvents.Source.OPERATORS_FILE, "x".repeat(RecentEvents.MAX_MESSAGE + 100));
+        assertThat(events.newestFirst().getFirst().message())
+                .hasSize(RecentEvents.MAX_MESSAGE + " [...]".length())
+                .endsWith("x [...]");
+    }
+
+    @Test
+    void healthRecordsEachNewOperatorsErrorOnce() {
+        HealthState health = new HealthState("ams1", events);
+        health.operators(true, 1, null);
+        health.operators(true, 1, "operators.yaml: 1 problem(s)");
+        health.operators(true, 1, "operators.yaml: 1 problem(s)"); // the same error seen again
+        health.operators(true, 2, null);
+        health.operators(true, 2, "operators.yaml: cannot read");
+        assertThat(events.newestFirst())
+                .extracting(RecentEvents.Event::message)
+                .containsExactly("operators.yaml: cannot read", "operators.yaml: 1 problem(s)");
+        assertThat(events.newestFirst())
+                .extracting(RecentEvents.Event::source)
+                .containsOnly(RecentEvents.Source.OPERATORS_FILE);
+    }
+
+    @Test
+    void readinessFollowsTheSameRuleAsReadyz() {
+        HealthState health = new HealthState("ams1");
+        assertThat(health.readiness()).isEqualTo(Readiness.DOWN); // nothing bound, nothing loaded
+        health.listener("http", true);
+        health.operators(true, 1, null);
+        assertThat(health.readiness()).isEqualTo(Readiness.UP);
+        health.tunnel(false);
+        assertThat(health.readiness()).isEqualTo(Readiness.DOWN);
+        health.tunnel(true);
+        health.listener("tls", false);
+        assertThat(health.readiness()).isEqualTo(Readiness.DOWN);
+        health.draining(Instant.EPOCH);
+        assertThat(health.readiness()).isEqualTo(Readiness.DRAINING);
+    }
+}
