@@ -9,6 +9,7 @@ import co.airdress.relay.config.DurationText;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.health.DirectoryStatus;
+import co.airdress.relay.health.RecentEvents;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -387,12 +388,10 @@ final class KafkaDirectorySource implements DirectorySource {
                 }
                 case DirectoryState.Outcome.Rejected rejected -> {
                     metrics.rejected(rejected.reason());
-                    log.warn(
-                            "directory record at offset {} (key {}) rejected ({}): {}",
-                            r.offset(),
-                            r.keyText(),
-                            rejected.reason().label,
-                            rejected.message());
+                    String what = "directory record at offset " + r.offset() + " (key " + r.keyText() + ") rejected ("
+                            + rejected.reason().label + "): " + rejected.message();
+                    log.warn("{}", what);
+                    directory.health().events().add(RecentEvents.Source.DIRECTORY, what);
                 }
             }
             if (r.key() != null) {

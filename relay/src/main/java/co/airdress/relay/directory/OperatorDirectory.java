@@ -10,6 +10,7 @@ import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.health.RecentEvents;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
@@ -328,7 +329,14 @@ public final class OperatorDirectory implements AutoCloseable {
 
     /** The last error of the source for {@code /readyz} (null: none), with the table's state. */
     void reportError(@Nullable String error) {
-        health.operators(loaded, version, error);
+        health.operators(loaded, version, error, eventSource());
+    }
+
+    /** How {@link HealthState#events()} names this directory's source. */
+    private RecentEvents.Source eventSource() {
+        return source instanceof OperatorsFileSource
+                ? RecentEvents.Source.OPERATORS_FILE
+                : RecentEvents.Source.DIRECTORY;
     }
 
     /**
@@ -364,7 +372,7 @@ public final class OperatorDirectory implements AutoCloseable {
         routes.replace(RouteTable.of(inForce, version));
         snapshot = Collections.unmodifiableMap(all);
         loaded = true;
-        health.operators(true, version, health.operatorsError());
+        health.operators(true, version, health.operatorsError(), eventSource());
         notify(afterApply, inForce);
     }
 

@@ -63,7 +63,7 @@ record ReadyzBody(
 
         DirectoryStatus directory = h.directory();
         // STALE still routes (a table is in force): only DOWN, no table, withdraws the PoP.
-        boolean operatorsUp = h.operatorsLoaded() && directory.status() != DirectoryStatus.State.DOWN;
+        boolean operatorsUp = h.operatorsUp();
         Boolean tunnelUp = h.tunnelUp();
         boolean draining = h.isDraining();
         Instant since = h.drainStartedAt();

@@ -185,9 +185,8 @@ final class DirectoryLogs {
                             body == null
                                     ? HttpRequest.BodyPublishers.noBody()
                                     : HttpRequest.BodyPublishers.ofString(body));
-            if (!method.equals("GET")) {
-                b.header("Authorization", "Bearer " + TOKEN);
-            }
+            // Every /v1 call needs the token once one is configured, reads included.
+            b.header("Authorization", "Bearer " + TOKEN);
             try {
                 return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {

@@ -86,7 +86,13 @@ class KafkaDirectoryFaultsTest {
             assertThat(readyz.at("/checks/operators/last_error").asString())
                     .contains("directory log " + servers + " unreachable since");
             assertThat(apiA.get("/metrics").body())
-                    .contains("relay_directory_state{pop=\"pop-a\",state=\"stale\"} 1.0");
+                    .contains("relay_directory_state{pop=\"pop-a\",state=\"stale\"} 1.0")
+                    .contains("relay_operators_file_rejected{pop=\"pop-a\"} 0.0");
+            // The status page: the directory's check STALE, the lost log among the recent errors.
+            assertThat(apiA.get("/status").body())
+                    .contains("<tr data-check=\"directory\"><td>directory</td><td class=\"warn\">STALE</td>")
+                    .contains("<b>directory</b>")
+                    .contains("directory log " + servers + " unreachable since");
 
             // A change cannot be confirmed: 503 within the write timeout, with a clear body.
             long t0 = System.nanoTime();

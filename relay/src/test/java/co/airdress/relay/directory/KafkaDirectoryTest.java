@@ -9,6 +9,7 @@ import co.airdress.relay.RelayDaemon;
 import co.airdress.relay.config.ClaimConflict;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.health.RecentEvents;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
@@ -222,14 +223,17 @@ class KafkaDirectoryTest {
 
     private final RelayMetrics aMetrics = new RelayMetrics("pop-a");
     private final RelayMetrics bMetrics = new RelayMetrics("pop-b");
+    private final HealthState aHealth = new HealthState("pop-a");
+    private final HealthState bHealth = new HealthState("pop-b");
 
     private OperatorDirectory directory(String pop, String servers, String topic) {
         RelayMetrics metrics = pop.equals("pop-a") ? aMetrics : bMetrics;
+        HealthState health = pop.equals("pop-a") ? aHealth : bHealth;
         return OperatorDirectory.log(
                         DirectoryLogs.config(servers, topic, dir.resolve(pop + ".snapshot")),
                         pop,
                         new Routes(RouteTable.empty()),
-                        new HealthState(pop),
+                        health,
                         metrics)
                 .relay(OperatorFixtures.LOOPBACK_UPSTREAMS);
     }
@@ -268,6 +272,25 @@ class KafkaDirectoryTest {
                                     + "\",reason=\"name_mismatch\",result=\"rejected\"} 1.0")
                             .contains("relay_directory_records_total{pop=\"" + pop
                                     + "\",reason=\"conflict\",result=\"rejected\"} 1.0");
+                }
+                // Each rejection is also among the recent events the status page shows.
+                for (HealthState h : List.of(aHealth, bHealth)) {
+                    assertThat(h.events().newestFirst())
+                            .allSatisfy(e -> assertThat(e.source()).isEqualTo(RecentEvents.Source.DIRECTORY))
+                            .extracting(RecentEvents.Event::message)
+                            .satisfiesExactly(
+                                    m -> assertThat(m)
+                                            .startsWith("directory record at offset 4 (key dave) rejected"
+                                                    + " (conflict): "),
+                                    m -> assertThat(m)
+                                            .startsWith("directory record at offset 3 (key carol) rejected"
+                                                    + " (name_mismatch): "),
+                                    m -> assertThat(m)
+                                            .startsWith(
+                                                    "directory record at offset 2 (key bob) rejected" + " (invalid): "),
+                                    m -> assertThat(m)
+                                            .startsWith("directory record at offset 1 (key alice) rejected"
+                                                    + " (unknown_version): "));
                 }
             }
         }
