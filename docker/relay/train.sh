@@ -5,26 +5,35 @@
 #
 # Starts the installed relay (RELAY_HOME/bin/relay run) on loopback with -XX:AOTCacheOutput=CACHE,
 # relays HTTP and TLS connections through it (CLIENT_HELLO is a captured ClientHello naming SNI; the
-# upstream is the relay's own management listener, which answers both with an error: what is trained
-# is the relay's path, not the answer), reads /readyz, /livez, /metrics and /v1/operators, then
-# drains it with SIGTERM. The JVM writes the cache as it exits. Bash built-ins and coreutils only.
+# upstream is the runtime's own simple web server, `java -m jdk.httpserver` on loopback, which
+# answers both with an error, the PROXY header being no HTTP: what is trained is the relay's path,
+# not the answer; an upstream may not be the relay's own listener, and loopback is allowed for this
+# run only), reads /readyz, /livez, /metrics and /v1/operators, then drains it with SIGTERM. The JVM
+# writes the cache as it exits. Bash built-ins and coreutils besides the relay's runtime.
 set -euo pipefail
 home=$1 cache=$2 hello=$3 sni=$4
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+upstream=""
+trap '[[ -z $upstream ]] || kill "$upstream" 2>/dev/null; rm -rf "$dir"' EXIT
 cat >"$dir/relay.yaml" <<'YAML'
 pop: training
 listen: { http: "127.0.0.1:18080", tls: "127.0.0.1:18443" }
 management: { listen: "127.0.0.1:19090" }
 drain: { delay: 100ms, timeout: 5s }
+upstreams: { allow_loopback: true }
 YAML
 cat >"$dir/operators.yaml" <<YAML
 operators:
   - name: training
     hosts: ["training.example.test", "$sni"]
-    upstream: { http: "127.0.0.1:19090", tls: "127.0.0.1:19090" }
+    upstream: { http: "127.0.0.1:19091", tls: "127.0.0.1:19091" }
     proxy_protocol: v2
 YAML
+
+mkdir "$dir/www"
+echo training >"$dir/www/index.html"
+"$home/runtime/bin/java" -m jdk.httpserver -b 127.0.0.1 -p 19091 -d "$dir/www" -o none >"$dir/upstream.log" 2>&1 &
+upstream=$!
 
 JAVA_OPTS="-XX:AOTCacheOutput=$cache" "$home/bin/relay" run --config "$dir/relay.yaml" >"$dir/relay.log" 2>&1 &
 pid=$!
@@ -42,6 +51,15 @@ for ((i = 0; ; i++)); do
     if ((i > 1200)) || ! kill -0 "$pid" 2>/dev/null; then
         echo "train: the relay did not become ready; its log:" >&2
         cat "$dir/relay.log" >&2
+        exit 1
+    fi
+    sleep 0.05
+done
+for ((i = 0; ; i++)); do
+    [[ "$(status_of 19091 / localhost 2>/dev/null)" == *" 200"* ]] && break
+    if ((i > 600)) || ! kill -0 "$upstream" 2>/dev/null; then
+        echo "train: the upstream web server did not answer; its log:" >&2
+        cat "$dir/upstream.log" >&2
         exit 1
     fi
     sleep 0.05
