@@ -280,16 +280,16 @@ class KafkaDirectoryTest {
                             .extracting(RecentEvents.Event::message)
                             .satisfiesExactly(
                                     m -> assertThat(m)
-                                            .startsWith("directory record at offset 4 (key dave) rejected"
+                                            .startsWith("directory record at offset 4 (key \"dave\") rejected"
                                                     + " (conflict): "),
                                     m -> assertThat(m)
-                                            .startsWith("directory record at offset 3 (key carol) rejected"
+                                            .startsWith("directory record at offset 3 (key \"carol\") rejected"
                                                     + " (name_mismatch): "),
                                     m -> assertThat(m)
-                                            .startsWith(
-                                                    "directory record at offset 2 (key bob) rejected" + " (invalid): "),
+                                            .startsWith("directory record at offset 2 (key \"bob\") rejected"
+                                                    + " (invalid): "),
                                     m -> assertThat(m)
-                                            .startsWith("directory record at offset 1 (key alice) rejected"
+                                            .startsWith("directory record at offset 1 (key \"alice\") rejected"
                                                     + " (unknown_version): "));
                 }
             }

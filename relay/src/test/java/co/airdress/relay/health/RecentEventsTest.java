@@ -56,7 +56,8 @@ class RecentEventsTest {
         RecentEvents events = new RecentEvents();
         HealthState health = new HealthState("ams1", events);
         health.operators(false, 0, "directory log 10.0.0.5:9092 unreachable", RecentEvents.Source.DIRECTORY);
-        events.add(RecentEvents.Source.DIRECTORY, "directory record at offset 7 (key bob) rejected (conflict): ...");
+        events.add(
+                RecentEvents.Source.DIRECTORY, "directory record at offset 7 (key \"bob\") rejected (conflict): ...");
         assertThat(events.newestFirst())
                 .extracting(RecentEvents.Event::source)
                 .containsExactly(RecentEvents.Source.DIRECTORY, RecentEvents.Source.DIRECTORY);
