@@ -29,21 +29,10 @@ public record RelayConfig(
         Upstreams upstreams,
         @Nullable DirectoryConfig directory) {
 
-    /** A relay whose operators come from the operators file. */
-    public RelayConfig(
-            String pop,
-            Listen listen,
-            Management management,
-            Path operatorsFile,
-            Limits limits,
-            Timeouts timeouts,
-            Drain drain,
-            @Nullable WireGuardConfig wireguard,
-            Upstreams upstreams) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, upstreams, null);
-    }
-
-    /** A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams. */
+    /**
+     * A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams, its
+     * operators from the operators file.
+     */
     public RelayConfig(
             String pop,
             Listen listen,
@@ -52,7 +41,7 @@ public record RelayConfig(
             Limits limits,
             Timeouts timeouts,
             Drain drain) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT);
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT, null);
     }
 
     /**

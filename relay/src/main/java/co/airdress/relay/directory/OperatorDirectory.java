@@ -16,6 +16,7 @@ import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,7 +118,10 @@ public final class OperatorDirectory implements AutoCloseable {
     private volatile Map<String, Operator> snapshot = Map.of();
     private volatile long version;
     private volatile boolean loaded;
-    private volatile List<String> unroutable = List.of();
+    // Operators left out of the route table, by name, with why.
+    private volatile Map<String, String> unroutable = Map.of();
+    // This host's addresses the last apply checked against (directory's thread only).
+    private Map<InetAddress, String> checkedHostAddresses = Map.of();
     private boolean started;
     private RelayContext relay = RelayContext.of(null, RelayConfig.Upstreams.DEFAULT);
 
@@ -342,31 +346,49 @@ public final class OperatorDirectory implements AutoCloseable {
     /**
      * Puts {@code operators} in force (on the directory's thread): listeners, then a new route
      * table. An operator this PoP cannot route ({@link #relay}) is left out of the table and the
-     * listeners, and logged.
+     * listeners, and logged. An operator already in force as the same object is not checked again
+     * while this host's addresses are those of the last check (the rest of the relay's context
+     * does not change): a change to a large directory costs a check of what changed.
      */
     void apply(Collection<Operator> operators) {
         version++;
+        Map<String, Operator> before = snapshot;
+        Map<String, String> unroutableBefore = unroutable;
+        RelayContext now = relay.hostAddressesReadOnce();
+        Map<InetAddress, String> hostAddresses = now.hostAddresses().get();
+        boolean sameHost = hostAddresses.equals(checkedHostAddresses);
         Map<String, Operator> all = new LinkedHashMap<>();
         List<Operator> routable = new ArrayList<>(operators.size());
-        List<String> left = new ArrayList<>();
-        RelayContext now = relay.hostAddressesReadOnce();
+        Map<String, String> left = new LinkedHashMap<>();
         for (Operator op : operators) {
             all.put(op.name(), op);
-            List<ConfigProblem> problems = OperatorsFile.validateAgainst(op, "operator", now);
-            if (problems.isEmpty()) {
+            String why;
+            if (sameHost && before.get(op.name()) == op) {
+                why = unroutableBefore.get(op.name());
+            } else {
+                List<ConfigProblem> problems = OperatorsFile.validateAgainst(op, "operator", now);
+                why = problems.isEmpty() ? null : problems.getFirst().message();
+            }
+            if (why == null) {
                 routable.add(op);
             } else {
-                left.add(op.name() + " (" + problems.getFirst().message() + ")");
+                left.put(op.name(), why);
             }
         }
-        if (!left.isEmpty() && !left.equals(unroutable)) {
+        if (!left.isEmpty() && !left.equals(unroutableBefore)) {
+            List<String> named = left.entrySet().stream()
+                    .limit(10)
+                    .map(e -> e.getKey() + " (" + e.getValue() + ")")
+                    .toList();
             log.error(
                     "{} operator(s) not routed by this PoP (its tunnel cannot reach them, or their upstream is this "
-                            + "relay or its host): {}",
+                            + "relay or its host): {}{}",
                     left.size(),
-                    left.size() > 10 ? left.subList(0, 10) + "..." : left);
+                    named,
+                    left.size() > 10 ? "..." : "");
         }
-        unroutable = List.copyOf(left);
+        unroutable = Collections.unmodifiableMap(left);
+        checkedHostAddresses = hostAddresses;
         List<Operator> inForce = List.copyOf(routable);
         notify(beforeApply, inForce);
         routes.replace(RouteTable.of(inForce, version));

@@ -7,14 +7,11 @@ import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
+import co.airdress.relay.management.Http;
 import co.airdress.relay.testing.KafkaBroker;
 import co.airdress.relay.testing.SecretFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -144,28 +141,24 @@ final class DirectoryLogs {
         return bytes == null ? "null" : new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /** The management API of a relay. */
+    /** The management API of a relay, every call with the admin token (/v1 reads need it too). */
     static final class Api implements AutoCloseable {
-        private final HttpClient client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
-                .build();
-        private final String base;
+        private final Http http;
 
         Api(InetSocketAddress management) {
-            this.base = "http://127.0.0.1:" + management.getPort();
+            this.http = new Http(management);
         }
 
         HttpResponse<String> get(String path) {
-            return send("GET", path, null);
+            return http.get(path, TOKEN);
         }
 
         HttpResponse<String> put(String name, String body) {
-            return send("PUT", "/v1/operators/" + name, body);
+            return http.send("PUT", "/v1/operators/" + name, TOKEN, body);
         }
 
         HttpResponse<String> delete(String name) {
-            return send("DELETE", "/v1/operators/" + name, null);
+            return http.send("DELETE", "/v1/operators/" + name, TOKEN, null);
         }
 
         JsonNode json(String path) {
@@ -177,29 +170,9 @@ final class DirectoryLogs {
             return json("/readyz").at("/checks/directory");
         }
 
-        HttpResponse<String> send(String method, String path, @Nullable String body) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-                    .timeout(Duration.ofSeconds(20))
-                    .method(
-                            method,
-                            body == null
-                                    ? HttpRequest.BodyPublishers.noBody()
-                                    : HttpRequest.BodyPublishers.ofString(body));
-            // Every /v1 call needs the token once one is configured, reads included.
-            b.header("Authorization", "Bearer " + TOKEN);
-            try {
-                return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(method + " " + path, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-
         @Override
         public void close() {
-            client.close();
+            http.close();
         }
     }
 

@@ -296,6 +296,56 @@ class KafkaDirectoryTest {
         }
     }
 
+    @Test
+    void operatorsThisPopCannotRouteStayInTheDirectoryAndOutOfItsTable() throws Exception {
+        String topic = DirectoryLogs.createTopic(broker, "unroutable");
+        String servers = broker.bootstrapServers();
+        Routes routes = new Routes(RouteTable.empty());
+        // This PoP: no tunnel, loopback upstreams refused (the defaults).
+        try (OperatorDirectory a = OperatorDirectory.log(
+                DirectoryLogs.config(servers, topic, dir.resolve("a.snapshot")), "pop-a", routes, aHealth, aMetrics)) {
+            a.start();
+            String wireguard = "{\"name\":\"wg\",\"hosts\":[\"wg.example.test\"],\"wireguard\":{\"public_key\":"
+                    + "\"xhTCRM9o+zXGr8pk1SIzMM/BnUNOZemYNOewJWGIuS4=\",\"address\":\"fd00:a1d::2\"}}";
+            try (KafkaProducer<byte[], byte[]> p = DirectoryLogs.producer(servers)) {
+                send(p, topic, "alice", body("alice", 8080, "alice.example.test"), null); // 127.0.0.1: loopback
+                send(p, topic, "bob", direct("bob", "10.0.0.7", "bob.example.test"), null);
+                send(p, topic, "wg", wireguard, null);
+                p.flush();
+            }
+            Await.until(WAIT, "all three in the directory", () -> a.size() == 3);
+            assertThat(a.list()).extracting(Operator::name).containsExactly("alice", "bob", "wg");
+            assertThat(routes.current().operators()).extracting(Operator::name).containsExactly("bob");
+            assertThat(aMetrics.scrape()).contains("relay_directory_unroutable_operators{pop=\"pop-a\"} 2.0");
+
+            // Changes elsewhere in the directory keep what was left out out, and what changes is checked.
+            try (KafkaProducer<byte[], byte[]> p = DirectoryLogs.producer(servers)) {
+                send(p, topic, "carol", direct("carol", "10.0.0.8", "carol.example.test"), null);
+                send(p, topic, "bob", direct("bob", "10.0.0.9", "bob.example.test", "www.bob.example.test"), null);
+                p.flush();
+            }
+            Await.until(WAIT, "carol routed", () -> routes.current().lookup("carol.example.test") != null);
+            Await.until(WAIT, "bob's new host routed", () -> routes.current().lookup("www.bob.example.test") != null);
+            assertThat(routes.current().operators()).extracting(Operator::name).containsExactly("bob", "carol");
+            assertThat(aMetrics.scrape()).contains("relay_directory_unroutable_operators{pop=\"pop-a\"} 2.0");
+            try (KafkaProducer<byte[], byte[]> p = DirectoryLogs.producer(servers)) {
+                send(p, topic, "alice", direct("alice", "10.0.0.10", "alice.example.test"), null);
+                p.flush();
+            }
+            Await.until(
+                    WAIT,
+                    "alice routed once off loopback",
+                    () -> routes.current().lookup("alice.example.test") != null);
+            assertThat(aMetrics.scrape()).contains("relay_directory_unroutable_operators{pop=\"pop-a\"} 1.0");
+            assertThat(routes.current().lookup("wg.example.test")).isNull();
+        }
+    }
+
+    /** An operator's PUT body with an HTTP upstream at {@code address}:80. */
+    private static String direct(String name, String address, String... hosts) {
+        return body(name, 80, hosts).replace("127.0.0.1:80", address + ":80");
+    }
+
     private static void send(
             KafkaProducer<byte[], byte[]> p, String topic, String key, @Nullable String value, @Nullable String format)
             throws Exception {
