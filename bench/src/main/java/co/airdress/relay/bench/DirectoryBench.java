@@ -35,6 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Future;
@@ -258,11 +259,18 @@ public final class DirectoryBench {
         Routes routes = new Routes(RouteTable.empty());
         RelayMetrics metrics = new RelayMetrics("pop-memory");
         long started = System.nanoTime();
+        // The full collections of the measurement stop the JVM for seconds at a million operators: a
+        // request timeout above them, so that the log is not taken for lost (and replayed) meanwhile.
+        DirectoryConfig.Kafka kafka = new DirectoryConfig.Kafka(
+                broker.bootstrapServers(),
+                topic,
+                Map.of(),
+                Duration.ofMinutes(5),
+                Duration.ofMinutes(2),
+                DirectoryConfig.Kafka.DEFAULT_WRITE_TIMEOUT,
+                DirectoryConfig.Kafka.DEFAULT_PROBE_INTERVAL);
         try (OperatorDirectory directory = OperatorDirectory.log(
-                new DirectoryConfig(
-                        new DirectoryConfig.Kafka(broker.bootstrapServers(), topic),
-                        dir.resolve("memory.snapshot"),
-                        Duration.ofHours(1)),
+                new DirectoryConfig(kafka, dir.resolve("memory.snapshot"), Duration.ofHours(1)),
                 "pop-memory",
                 routes,
                 new HealthState("pop-memory"),
@@ -284,6 +292,15 @@ public final class DirectoryBench {
             RouteTable table = RouteTable.of(directory.list(), 2);
             long withSecondTable = usedHeapAfterGc();
             Reference.reachabilityFence(table);
+            double applied = metrics.registry()
+                    .get("relay.directory.records")
+                    .tags("result", "applied", "reason", "none")
+                    .counter()
+                    .count();
+            if (applied != operators) {
+                throw new IllegalStateException(
+                        applied + " records applied (expected " + operators + ": the log was replayed meanwhile)");
+            }
             long retained = withDirectory - before;
             long index = withSecondTable - withDirectory;
             System.out.printf(
