@@ -46,24 +46,20 @@ status_of() {  # status_of PORT PATH HOST: the status line of one HTTP/1.1 excha
     exec 3<&-
     printf '%s' "$line"
 }
-for ((i = 0; ; i++)); do
-    [[ "$(status_of 19090 /readyz localhost 2>/dev/null)" == *" 200"* ]] && break
-    if ((i > 1200)) || ! kill -0 "$pid" 2>/dev/null; then
-        echo "train: the relay did not become ready; its log:" >&2
-        cat "$dir/relay.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
-for ((i = 0; ; i++)); do
-    [[ "$(status_of 19091 / localhost 2>/dev/null)" == *" 200"* ]] && break
-    if ((i > 600)) || ! kill -0 "$upstream" 2>/dev/null; then
-        echo "train: the upstream web server did not answer; its log:" >&2
-        cat "$dir/upstream.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+await_200() {  # await_200 PORT PATH WHAT PID LOG: until GET PATH answers 200, bounded; else WHAT's log
+    local i
+    for ((i = 0; ; i++)); do
+        [[ "$(status_of "$1" "$2" localhost 2>/dev/null)" == *" 200"* ]] && return 0
+        if ((i > 1200)) || ! kill -0 "$4" 2>/dev/null; then
+            echo "train: $3 did not answer; its log:" >&2
+            cat "$5" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+}
+await_200 19090 /readyz "the relay" "$pid" "$dir/relay.log"
+await_200 19091 / "the upstream web server" "$upstream" "$dir/upstream.log"
 for ((i = 0; i < 50; i++)); do
     status_of 18080 / training.example.test >/dev/null
     exec 3<>/dev/tcp/127.0.0.1/18443
