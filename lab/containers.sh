@@ -41,13 +41,15 @@ wireguard_state_option() {  # extra keys of pop N's wireguard: section
     return 0
 }
 
-# Ownership for the image's user: the state volume and the key for the relay; the PoP directory
+# Ownership for the image's user: the state volume (the directory's snapshot, the WireGuard
+# endpoints), the key and the admin token for the relay; the PoP directory
 # (state file, rewritten by rename) and BIRD's control socket for the controller.
 containers_prepare_pop() {  # containers_prepare_pop N (after BIRD started)
     local n="$1"
     mkdir -p "$D/pop$n/state"
     chown "$RELAY_UID:$RELAY_UID" "$D/pop$n/state"
     [[ ! -e "$D/pop$n/wg.key" ]] || chown "$RELAY_UID" "$D/pop$n/wg.key"
+    chown "$RELAY_UID" "$D/pop$n/admin.token"
     chgrp "$RELAY_UID" "$D/pop$n" "$D/pop$n/vip-state.conf"
     chmod g+w "$D/pop$n" "$D/pop$n/vip-state.conf"
     await 10 "BIRD's control socket in pop$n" test -S "$D/pop$n/bird.ctl"

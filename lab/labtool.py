@@ -11,6 +11,8 @@
   route   waits until `ip -ts monitor route` logged the VIP via a next hop after --since
   first   waits until the loop logged an answer from --pop after --since
   count   counts the loop's outcomes between --since and --until
+  routed  new connections to a relay until one for --host is answered by the operator; prints the
+          seconds since --since (the directory's propagation, measured by the lab's --check)
 
 Times are wall-clock epoch seconds (bash's $EPOCHREALTIME, Python's time.time()).
 """
@@ -198,6 +200,24 @@ def cmd_loop(a):
     out.close()
 
 
+def cmd_routed(a):
+    deadline = time.monotonic() + a.within
+    first = True
+    while True:
+        try:
+            one_request(a, Attempt())
+            since = a.since if a.since_file is None else float(open(a.since_file).read())
+            print("%.3f" % (time.time() - since))
+            return
+        except Exception:  # not routed yet (404), or the relay not answering: try again
+            if first and a.ready_file:
+                open(a.ready_file, "w").close()  # the change may be made now
+            first = False
+            if time.monotonic() >= deadline:
+                print("timeout")
+                sys.exit(1)
+
+
 def cmd_probe(a):
     try:
         print(one_request(a, Attempt()))
@@ -349,10 +369,21 @@ def main():
     c.add_argument("--until", type=float, required=True)
     c.add_argument("--moved", type=float, help="epoch of the route move, as logged by ip monitor")
     c.add_argument("--lost", type=float, help="epoch at which the relay that held the connections was dead")
+    rt = sub.add_parser("routed")
+    rt.add_argument("--target", default="127.0.0.1")
+    rt.add_argument("--port", type=int, default=80)
+    rt.add_argument("--host", required=True)
+    rt.add_argument("--since", type=float, help="epoch of the change")
+    rt.add_argument("--since-file", help="a file holding the epoch of the change, read once routed")
+    rt.add_argument("--ready-file", help="created once the host was seen unrouted: make the change then")
+    rt.add_argument("--timeout", type=float, default=1.0, help="per connection")
+    rt.add_argument("--within", type=float, default=10)
+    rt.set_defaults(tls=False, cafile=None)
     a = p.parse_args()
     if a.cmd == "probe" and a.port is None:
         a.port = 443 if a.tls else 80
-    {"demo": cmd_demo, "loop": cmd_loop, "probe": cmd_probe, "route": cmd_route, "first": cmd_first, "count": cmd_count}[a.cmd](a)
+    {"demo": cmd_demo, "loop": cmd_loop, "probe": cmd_probe, "route": cmd_route, "first": cmd_first, "count": cmd_count,
+     "routed": cmd_routed}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 # The one-command anycast PoP lab (needs root). See lab/README.md.
 #
 #   lab/run.sh            build the lab, show which PoP serves, curl by Host and by SNI, run until Ctrl-C
-#   lab/run.sh --check    the same, then fail pop1's relay, restart it, drain it; exits 0 or 1
+#   lab/run.sh --check    the same, then measure the directory's propagation, stop and restart the Kafka
+#                         broker, fail pop1's relay, restart it, drain it; exits 0 or 1
 #   lab/run.sh --direct   operator path over plain veth links (the relays dial 10.0.10.1 directly)
 #                         instead of the default, the relays' WireGuard tunnels (--wireguard)
 #   lab/run.sh --no-rescue  without flow rescue between the PoPs (docker/flow-rescue): see what a
@@ -20,9 +21,10 @@
 #   lab-pop1 10.0.99.1 ── 10.0.99.2 lab-pop2 (inter-PoP link: flow rescue hands each other's strays over)
 #   lab-pop1 10.0.11.1 ── 10.0.11.2 lab-op   (underlay: lab-op's wireguard-go dials the PoPs' UDP 51820)
 #   lab-pop2 10.0.12.1 ── 10.0.12.2 lab-op
-#   WireGuard (default): pop1 relay lab-relay-p1 100.96.1.1/24 ══ lab-op-p1 100.96.1.2/24 lab-op
-#                        pop2 relay lab-relay-p2 100.96.2.1/24 ══ lab-op-p2 100.96.2.2/24 lab-op
-#   (lab-op: demo service on 0.0.0.0; with --direct on 10.0.10.1, routed from each PoP over its link)
+#   WireGuard (default): pop1 relay lab-relay-p1 2001:db8:96:1::1/48 ══ lab-op-p1 ─┐ lab-op 2001:db8:96::2
+#                        pop2 relay lab-relay-p2 2001:db8:96:2::1/48 ══ lab-op-p2 ─┘ (one address: one directory record)
+#   lab-core 10.0.20.1 (Kafka, KRaft, single node: the operator directory) ── 10.0.21.2 lab-pop1, 10.0.22.2 lab-pop2
+#   (lab-op: demo service on [::]; with --direct on 10.0.10.1, routed from each PoP over its link)
 #
 #   VIP 192.0.2.1/32 on vip0 (a veth pair inside each PoP: no dummy module here), ports 80 and 443,
 #   served by relays listening on the wildcard address (flow rescue tells their connections from
@@ -30,8 +32,9 @@
 #
 #   Dual stack: every link above also has an IPv6 address, 10.0.X.Y <-> 2001:db8:100:X::Y, and the
 #   VIP 2001:db8::1/128 sits beside 192.0.2.1 (BIRD: one session per family; one controller decision
-#   for both). pop2's operator path is IPv6: lab-op-p2 dials [2001:db8:100:12::1]:51820 and has the
-#   tunnel address 2001:db8:96:2::2 (pop2's relay 2001:db8:96:2::1/64); pop1's stays IPv4.
+#   for both). The operator's tunnel address is IPv6 (one record in the directory for both PoPs);
+#   its underlay is IPv4 to pop1 (lab-op-p1 dials 10.0.11.1:51820) and IPv6 to pop2 (lab-op-p2 dials
+#   [2001:db8:100:12::1]:51820).
 #   Management 127.0.0.1:9090 and controller status 127.0.0.1:9191 inside each PoP namespace.
 #
 # Environment: LAB_DIR (state, default /run/airdress-lab), LAB_JAVA_CP (run the relay from this
@@ -42,11 +45,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LAB="$ROOT/lab"
 D="${LAB_DIR:-/run/airdress-lab}"
 LOCK=/run/airdress-lab.pid   # fixed, whatever LAB_DIR: one lab at a time (the namespace names are fixed)
-NAMESPACES=(lab-client lab-router lab-pop1 lab-pop2 lab-op)
+NAMESPACES=(lab-client lab-router lab-pop1 lab-pop2 lab-op lab-core)
 VIP=192.0.2.1
 VIP6=2001:db8::1       # the IPv6 VIP beside it (dual stack: setup_network_ipv6)
 OP_ADDR=10.0.10.1      # --direct: the demo's address, routed from each PoP
 WG_RELAY_PORT=51820
+WG_OP_ADDR=2001:db8:96::2  # the operator's tunnel address, inside both relays' 2001:db8:96::/48
 WG_KEEPALIVE=1         # seconds: the operator keeps both sessions up (and the relays learn its endpoint)
 # Fixed interface names: the UAPI sockets /var/run/wireguard/<if>.sock are shared by all namespaces.
 WG_IFS=(lab-relay-p1 lab-relay-p2 lab-op-p1 lab-op-p2)
@@ -86,16 +90,16 @@ for arg in "$@"; do
         --check-rollout=?*)
             MODE=rollout CONTAINERS=1
             IFS=, read -r ROLLOUT_NEXT ROLLOUT_BROKEN <<<"${arg#--check-rollout=}" ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
         *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN])" >&2; exit 2 ;;
     esac
 done
 
 path_name() {
     if [[ $OPERATOR == wireguard ]]; then
-        echo "WireGuard (relay TUN lab-relay-pN -> lab-op's wireguard-go lab-op-pN: pop1 100.96.1.2 over an IPv4 underlay, pop2 2001:db8:96:2::2 over an IPv6 underlay)"
+        echo "WireGuard (relay TUN lab-relay-pN -> lab-op's wireguard-go lab-op-pN, operator $WG_OP_ADDR: pop1 over an IPv4 underlay, pop2 over an IPv6 underlay)"
     else
-        echo "direct (relay -> lab-op over plain veth links: pop1 to 10.0.10.1, pop2 to $OP_ADDR6)"
+        echo "direct (relay -> 10.0.10.1 on lab-op over plain veth links, from both PoPs over IPv4)"
     fi
 }
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
@@ -136,7 +140,7 @@ cleanup() {
     local name
     # Relays first (hard stop; the drain has been shown already), then the controllers (they
     # withdraw on SIGTERM), BIRD, and the rest.
-    for name in relay-pop1 relay-pop2 controller-pop1 controller-pop2 bird-pop1 bird-pop2 bird-router \
+    for name in relay-pop1 relay-pop2 controller-pop1 controller-pop2 kafka bird-pop1 bird-pop2 bird-router \
                 demo loop4 loop6 route-monitor wireguard-go-p1 wireguard-go-p2; do
         [[ -n "${PIDS[$name]:-}" ]] || continue
         case "$name" in
@@ -148,6 +152,7 @@ cleanup() {
     for name in "${!PIDS[@]}"; do stop_pid "${PIDS[$name]}" KILL 3; done
     wait 2>/dev/null
     local ns
+    core_cleanup
     for ns in "${CREATED_NS[@]}"; do
         ip netns del "$ns" 2>/dev/null || log "could not delete namespace $ns"
     done
@@ -296,29 +301,27 @@ rescued() {  # rescued N: packets pop N handed to the other PoP so far
 }
 
 # The operator path, direct mode: lab-op reachable from both PoPs over plain veth links; the
-# demo service listens on lab-op's lo addresses, 10.0.10.1 (routed from pop1 over IPv4) and
-# 2001:db8:100:10::1 (routed from pop2 over IPv6).
-OP_ADDR6=2001:db8:100:10::1
+# demo service listens on lab-op's lo address 10.0.10.1, routed from each PoP over IPv4 (the
+# directory's one record names one upstream for both PoPs).
 setup_operator_direct() {
     veth lab-pop1 p1-op 10.0.11.1/24 lab-op op-p1 10.0.11.2/24
     veth lab-pop2 p2-op 10.0.12.1/24 lab-op op-p2 10.0.12.2/24
     setup_underlay_ipv6
     ip -n lab-op addr add "$OP_ADDR/32" dev lo
-    v6addr lab-op lo "$OP_ADDR6/128"
     ip -n lab-pop1 route add "$OP_ADDR/32" via 10.0.11.2
-    ip -n lab-pop2 -6 route add "$OP_ADDR6/128" via 2001:db8:100:12::2
+    ip -n lab-pop2 route add "$OP_ADDR/32" via 10.0.12.2
     DEMO_ADDR=::
-    OPERATOR_UPSTREAM=("upstream: { http: \"$OP_ADDR:80\", tls: \"$OP_ADDR:443\" }"
-                       "upstream: { http: \"[$OP_ADDR6]:80\", tls: \"[$OP_ADDR6]:443\" }")
+    DEMO_TARGET="\"upstream\":{\"http\":\"$OP_ADDR:80\",\"tls\":\"$OP_ADDR:443\"}"
     RELAY_WIREGUARD=("" "")
 }
 
 # The operator path, WireGuard mode (the default): the same veth links are only the underlay.
-# Each PoP's relay owns a TUN (lab-relay-pN, 100.96.N.1/24, UDP 51820, its key from `relay genkey`);
-# lab-op runs one wireguard-go per PoP (lab-op-pN, 100.96.N.2/24) dialing that PoP's unicast
-# address with a persistent keepalive. Distinct prefixes per PoP, so lab-op's replies to each relay
-# leave by that PoP's interface. The operators files name lab-op's public key and its address in
-# that PoP's prefix; the demo listens on 0.0.0.0, so on both tunnel addresses.
+# Each PoP's relay owns a TUN (lab-relay-pN, 2001:db8:96:N::1/48 and 100.96.N.1/24, UDP 51820, its
+# key from `relay genkey`); lab-op runs one wireguard-go per PoP (lab-op-pN) dialing that PoP's
+# unicast address with a persistent keepalive, pop1 over IPv4 and pop2 over IPv6. The directory's
+# one record names lab-op's public key and its one tunnel address, 2001:db8:96::2 (on lab-op's lo,
+# inside both relays' 2001:db8:96::/48); a route per relay address sends each relay's replies out by
+# that relay's interface. The demo listens on [::].
 setup_operator_wireguard() {
     veth lab-pop1 p1-op 10.0.11.1/24 lab-op op-p1 10.0.11.2/24
     veth lab-pop2 p2-op 10.0.12.1/24 lab-op op-p2 10.0.12.2/24
@@ -335,28 +338,30 @@ setup_operator_wireguard() {
         RELAY_PUB[n]=$($relay_cmdline pubkey <"$D/pop$n/wg.key") || die "relay pubkey failed"
     done
     mkdir -p /var/run/wireguard
+    v6addr lab-op lo "$WG_OP_ADDR/128"
     for n in 1 2; do
         local ifname="lab-op-p$n" sock="/var/run/wireguard/lab-op-p$n.sock"
         start "wireguard-go-p$n" lab-op wireguard-go -f "$ifname"
         await 10 "wireguard-go's UAPI socket $sock" eval "alive wireguard-go-p$n && [[ -S $sock ]]"
         ip netns exec lab-op wg set "$ifname" private-key "$D/op/wg.key" listen-port "$((WG_RELAY_PORT + n))"
-        ip -n lab-op addr add "100.96.$n.2/24" dev "$ifname"
-        [[ $n == 2 ]] && v6addr lab-op "$ifname" 2001:db8:96:2::2/64   # pop2's tunnel is IPv6
         ip -n lab-op link set "$ifname" mtu 1420 up
+        # The operator has one tunnel address for every PoP (the directory holds one record);
+        # replies to each relay leave by that relay's interface.
+        ip -n lab-op -6 route add "2001:db8:96:$n::1/128" dev "$ifname" src "$WG_OP_ADDR"
         dial_pop "$n"
     done
     DEMO_ADDR=::
-    OPERATOR_UPSTREAM=("wireguard: { public_key: \"$OP_PUB\", address: \"100.96.1.2\" }"
-                       "wireguard: { public_key: \"$OP_PUB\", address: \"2001:db8:96:2::2\" }")
-    RELAY_WIREGUARD=("wireguard: { interface: lab-relay-p1, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.1.1/24\"]$(wireguard_state_option 1) }"
-                     "wireguard: { interface: lab-relay-p2, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"100.96.2.1/24\", \"2001:db8:96:2::1/64\"]$(wireguard_state_option 2) }")
+    DEMO_TARGET="\"wireguard\":{\"public_key\":\"$OP_PUB\",\"address\":\"$WG_OP_ADDR\"}"
+    RELAY_WIREGUARD=("wireguard: { interface: lab-relay-p1, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"2001:db8:96:1::1/48\", \"100.96.1.1/24\"]$(wireguard_state_option 1) }"
+                     "wireguard: { interface: lab-relay-p2, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"2001:db8:96:2::1/48\", \"100.96.2.1/24\"]$(wireguard_state_option 2) }")
 }
 declare -a RELAY_PUB=()
 
 dial_pop() {  # dial_pop N: lab-op's peer for pop N (endpoint, the relay's tunnel address, keepalive)
-    # pop1 over the IPv4 underlay, pop2 over the IPv6 one (with an IPv6 tunnel address too).
-    local endpoint="10.0.11.1:$WG_RELAY_PORT" allowed="100.96.1.1/32"
-    [[ $1 == 2 ]] && endpoint="[2001:db8:100:12::1]:$WG_RELAY_PORT" allowed="100.96.2.1/32,2001:db8:96:2::1/128"
+    # pop1 over the IPv4 underlay, pop2 over the IPv6 one.
+    local endpoint="10.0.11.1:$WG_RELAY_PORT"
+    [[ $1 == 2 ]] && endpoint="[2001:db8:100:12::1]:$WG_RELAY_PORT"
+    local allowed="2001:db8:96:$1::1/128"
     ip netns exec lab-op wg set "lab-op-p$1" peer "${RELAY_PUB[$1]}" endpoint "$endpoint" \
         allowed-ips "$allowed" persistent-keepalive "$WG_KEEPALIVE"
 }
@@ -409,7 +414,7 @@ show_tunnels() {
         if ((CONTAINERS)); then  # the UAPI socket is inside the container: its management API instead
             relay_running "$n" || continue
             log "GET /v1/peers of pop$n's relay (its UAPI socket is inside its container):"
-            { ip netns exec "lab-pop$n" curl -s -m 2 http://127.0.0.1:9090/v1/peers || true; echo; } | sed 's/^/    /'
+            { ip netns exec "lab-pop$n" curl -s -m 2 -H "Authorization: Bearer $LAB_TOKEN" http://127.0.0.1:9090/v1/peers || true; echo; } | sed 's/^/    /'
             continue
         fi
         [[ -n "${PIDS[relay-pop$n]:-}" ]] && kill -0 "${PIDS[relay-pop$n]}" 2>/dev/null || continue
@@ -465,20 +470,14 @@ setup_bird() {
 # ---- relay and controller -----------------------------------------------------------------------
 write_relay_config() {  # write_relay_config N
     local n="$1"
-    cat >"$D/pop$n/operators.yaml" <<EOF
-operators:
-  - name: demo
-    hosts: [ "$HOST" ]
-    ${OPERATOR_UPSTREAM[n - 1]}
-    proxy_protocol: v2
-EOF
+    (umask 077; echo "$LAB_TOKEN" >"$D/pop$n/admin.token")
     cat >"$D/pop$n/relay.yaml" <<EOF
 pop: pop$n
 ${RELAY_LISTEN[n - 1]}
-management: { listen: "127.0.0.1:9090", controller_status: "127.0.0.1:9191" }
-operators_file: operators.yaml
+management: { listen: "127.0.0.1:9090", token_file: admin.token, controller_status: "127.0.0.1:9191" }
 drain: { delay: $RELAY_DRAIN_DELAY, timeout: $RELAY_DRAIN_TIMEOUT }
 ${RELAY_WIREGUARD[n - 1]}
+$(directory_config "$n")
 EOF
 }
 
@@ -515,6 +514,161 @@ start_controller() {  # start_controller N
     controller_args "$n"
     # shellcheck disable=SC2046
     start "controller-pop$n" "lab-pop$n" $(relay_cmd) "${CONTROLLER_ARGS[@]}"
+}
+
+# ---- the operator directory: Kafka (KRaft, one node) in lab-core -----------------------------------------
+# Both relays read one directory from the topic (docs/directory.md); the demo operator is created once,
+# through pop1's admin API, and routes on both PoPs. lab-core holds the broker on 10.0.20.1 (on its lo),
+# reached from each PoP over a veth pair of its own.
+CORE_ADDR=10.0.20.1
+KAFKA_PORT=9092
+KAFKA_CONTROLLER=127.0.0.1:9093
+LAB_TOKEN=lab-admin-token
+LIMIT_PROPAGATION=1.0   # seconds: PUT through pop1 -> first connection routed by pop2, every change
+
+setup_core() {
+    local n
+    for n in 1 2; do
+        veth lab-core "c-p$n" "10.0.2$n.1/30" "lab-pop$n" "p$n-c" "10.0.2$n.2/30"
+        ip -n "lab-pop$n" route add "$CORE_ADDR/32" via "10.0.2$n.1"
+    done
+    ip -n lab-core addr add "$CORE_ADDR/32" dev lo
+}
+core_cleanup() {  # whatever still runs in lab-core (the broker's own JVM) goes with the namespace
+    local pid
+    for pid in $(ip netns pids lab-core 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+}
+lab_java() {
+    if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then echo "$JAVA_HOME/bin/java"; return; fi
+    echo "$(ls -d /usr/lib/jvm/*25* 2>/dev/null | sort -r | head -1)/bin/java"
+}
+directory_config() {  # directory_config N: pop N's directory: section
+    cat <<EOF
+directory:
+  kafka: { bootstrap_servers: "$CORE_ADDR:$KAFKA_PORT", topic: airdress.operators }
+EOF
+    # In a container the config directory is read-only: the snapshot goes to the state volume.
+    ((!CONTAINERS)) || echo "  snapshot_file: /var/lib/relay/directory.snapshot"
+}
+start_kafka() {  # the broker (test-support's KafkaBroker: formats $D/core/kafka once, then serves)
+    local cp="$ROOT/test-support/target/classes" served
+    served=$(grep -c "kafka broker serving" "$D/kafka.log" 2>/dev/null || true)
+    start kafka lab-core "$(lab_java)" -Xmx64m -cp "$cp" co.airdress.relay.testing.KafkaBroker \
+        "$D/core/kafka" "$CORE_ADDR:$KAFKA_PORT" "$KAFKA_CONTROLLER"
+    await "$WAIT_START" "the Kafka broker in lab-core" \
+        eval 'alive kafka && (($(grep -c "kafka broker serving" "$D/kafka.log") > ${served:-0}))'
+}
+stop_kafka() {
+    stop_pid "${PIDS[kafka]}" TERM 20
+    unset "PIDS[kafka]"
+    core_cleanup
+}
+start_directory() {  # the broker and the directory's topic, before the relays start
+    if [[ ! -e "$ROOT/test-support/target/classes/co/airdress/relay/testing/kafka-broker.classpath" ]]; then
+        log "building test-support (the Kafka broker's launcher)"
+        (cd "$ROOT" && JAVA_HOME="$(dirname "$(dirname "$(lab_java)")")" ./mvnw -B -q -pl test-support -am package -DskipTests) \
+            || die "build of test-support failed"
+    fi
+    mkdir -p "$D/core"
+    local t0
+    t0=$(now)
+    start_kafka
+    log "Kafka broker (KRaft) serving on $CORE_ADDR:$KAFKA_PORT in lab-core after $(elapsed "$t0" "$(now)") s"
+    if ((CONTAINERS)); then
+        podman run --rm --network ns:/run/netns/lab-pop1 -v "$D/pop1:/etc/relay:ro" --no-healthcheck "$IMAGE" \
+            directory create-topic --config /etc/relay/relay.yaml 2>&1 | sed 's/^/    /'
+    else
+        # shellcheck disable=SC2046 # relay_cmd is a command line
+        ip netns exec lab-pop1 $(relay_cmd) directory create-topic --config "$D/pop1/relay.yaml" 2>&1 | sed 's/^/    /'
+    fi
+    [[ ${PIPESTATUS[0]} -eq 0 ]] || die "bin/relay directory create-topic failed"
+}
+put_demo() {  # put_demo N HOST...: the demo operator with these hosts, through pop N's admin API
+    local n="$1" hosts="" h
+    shift
+    for h in "$@"; do hosts+="${hosts:+,}\"$h\""; done
+    ip netns exec "lab-pop$n" curl -s -m 10 -o /dev/null -w '%{http_code}' -X PUT \
+        -H "Authorization: Bearer $LAB_TOKEN" "http://127.0.0.1:9090/v1/operators/demo" \
+        -d "{\"name\":\"demo\",\"hosts\":[$hosts],$DEMO_TARGET,\"proxy_protocol\":\"v2\"}"
+}
+create_demo() {
+    local code
+    code=$(put_demo 1 "$HOST")
+    [[ $code == 201 || $code == 200 ]] || die "PUT /v1/operators/demo through pop1 answered $code"
+    log "demo operator created once, through pop1's admin API (PUT /v1/operators/demo: $code); the directory's log carries it to pop2"
+    await 10 "pop2 to have the demo operator" eval \
+        '[[ $(ip netns exec lab-pop2 curl -s -m 1 -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $LAB_TOKEN" \
+            http://127.0.0.1:9090/v1/operators/demo) == 200 ]]'
+}
+directory_is() {  # directory_is N STATUS: pop N's /readyz says checks.directory.status == STATUS
+    ip netns exec "lab-pop$1" curl -s -m 1 http://127.0.0.1:9090/readyz 2>/dev/null | grep -q "\"directory\":{\"status\":\"$2\""
+}
+propagation() {  # propagation N HOST PUT_ARGS...: sets PROPAGATION, seconds from a PUT (put_demo PUT_ARGS)
+                 # to the first connection pop N routes for HOST ("timeout"), and PUT_CODE
+    local n="$1" host="$2" waiter
+    shift 2
+    rm -f "$D/change.at" "$D/waiter.ready"
+    # The waiter runs (and has seen HOST unrouted) before the change: its start is not measured.
+    ip netns exec "lab-pop$n" python3 "$LAB/labtool.py" routed --port 80 --host "$host" \
+        --since-file "$D/change.at" --ready-file "$D/waiter.ready" --within 10 >"$D/waiter.out" &
+    waiter=$!
+    await 10 "the propagation waiter in lab-pop$n" test -e "$D/waiter.ready"
+    echo "$EPOCHREALTIME" >"$D/change.at"
+    PUT_CODE=$(put_demo "$@")
+    wait "$waiter" || true
+    PROPAGATION=$(cat "$D/waiter.out")
+}
+
+check_directory() {
+    local ok=1 i t0 times=() code
+    log "directory check 1/2: propagation, 20 changes through pop1's API, each until pop2 routes it"
+    for i in $(seq 1 20); do
+        propagation 2 "probe$i.example.test" 1 "$HOST" "probe$i.example.test"
+        [[ $PUT_CODE == 200 ]] || { ok=0; log "FAIL: PUT through pop1 answered $PUT_CODE"; }
+        times+=("$PROPAGATION")
+    done
+    local sorted
+    sorted=$(printf '%s\n' "${times[@]}" | sort -g)
+    result "directory propagation (PUT through pop1 -> first connection routed by pop2), 20 changes: median $(sed -n 10p <<<"$sorted") s, max $(tail -1 <<<"$sorted") s (limit $LIMIT_PROPAGATION s)"
+    if grep -q timeout <<<"$sorted" || ! le "$(tail -1 <<<"$sorted")" "$LIMIT_PROPAGATION"; then
+        ok=0
+        log "FAIL: a change did not reach pop2 within $LIMIT_PROPAGATION s"
+    fi
+
+    log "directory check 2/2: stop the Kafka broker, restart it; the client loops through the VIPs must not fail"
+    start_loops
+    local t_loop
+    t_loop=$(now)
+    t0=$t_loop
+    stop_kafka
+    await 30 "both PoPs STALE (routing with their table)" eval 'directory_is 1 STALE && directory_is 2 STALE'
+    local t_stale
+    t_stale=$(elapsed "$t0" "$(now)")
+    [[ "$(readyz 1)" == 200 && "$(readyz 2)" == 200 ]] || { ok=0; log "FAIL: a STALE PoP is not ready"; }
+    t0=$(now)
+    start_kafka
+    await 60 "both PoPs UP again" eval 'directory_is 1 UP && directory_is 2 UP'
+    local t_up t_flow
+    t_up=$(elapsed "$t0" "$(now)")
+    propagation 1 "after.example.test" 2 "$HOST" "after.example.test"
+    t_flow=$PROPAGATION
+    code=$PUT_CODE
+    stop_loops
+    local f t_end
+    local -A counts=()
+    t_end=$(now)
+    for f in "${FAMILIES[@]}"; do counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t_loop" --until "$t_end"); done
+    result "Kafka broker stopped: both PoPs STALE after ${t_stale} s, still ready; restarted: both UP after ${t_up} s; a change through pop2 (PUT $code) routed by pop1 after ${t_flow} s; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    [[ $code == 200 && $t_flow != timeout ]] || { ok=0; log "FAIL: changes do not flow again after the broker's restart"; }
+    for f in "${FAMILIES[@]}"; do
+        if head -1 <<<"${counts[$f]}" | tr ' ' '\n' | grep -q '^fail:'; then
+            ok=0
+            log "FAIL: IPv$f client requests failed while the broker was away:"
+            printf '%s\n' "${counts[$f]}" | sed 1d
+        fi
+    done
+    [[ "$(put_demo 1 "$HOST")" == 200 ]] || { ok=0; log "FAIL: restoring the demo operator"; }
+    return $((1 - ok))
 }
 
 # ---- observation -----------------------------------------------------------------------------------
@@ -619,6 +773,7 @@ result() { RESULTS+=("$*"); log "$*"; }
 check() {
     local ok=1 t0 f
     local -A t_route=() t_client=() t_back=() counts=()
+    check_directory || ok=0
     log "check 1/3: kill -9 the relay in pop1 (controller: interval $CTRL_INTERVAL, fall $CTRL_FALL); clients on IPv4 and IPv6"
     if [[ $OPERATOR == wireguard ]]; then
         # Check 2 restarts this relay and expects it to re-handshake with the endpoint it kept; a
@@ -756,9 +911,13 @@ main() {
     setup_bird
     local n
     ((!CONTAINERS)) || setup_catchments
+    setup_core
     for n in 1 2; do
         write_relay_config "$n"
         if ((CONTAINERS)); then controller_args "$n"; containers_prepare_pop "$n"; fi
+    done
+    start_directory
+    for n in 1 2; do
         start_relay "$n"
         start_controller "$n"
     done
@@ -767,6 +926,7 @@ main() {
     log "BGP up; waiting for the relays (JVM start) and the controllers' announcements"
     await "$WAIT_START" "pop1's relay ready" relay_ready 1
     await "$WAIT_START" "pop2's relay ready" relay_ready 2
+    create_demo
     await 30 "pop1 announced" announced 1
     await 30 "pop2 announced" announced 2
     await 30 "the router's routes (IPv4 and IPv6) via pop1" routes_via 1

@@ -5,21 +5,16 @@
 #
 # Starts the installed relay (RELAY_HOME/bin/relay run) on loopback with -XX:AOTCacheOutput=CACHE,
 # relays HTTP and TLS connections through it (CLIENT_HELLO is a captured ClientHello naming SNI; the
-# upstream is the relay's own management listener, which answers both with an error: what is trained
-# is the relay's path, not the answer), reads /readyz, /livez, /metrics and /v1/operators, then
-# drains it with SIGTERM. The JVM writes the cache as it exits. Bash built-ins and coreutils only.
+# upstream is the runtime's own simple web server, `java -m jdk.httpserver` on loopback, which
+# answers both with an error, the PROXY header being no HTTP: what is trained is the relay's path,
+# not the answer; an upstream may not be the relay's own listener, and loopback is allowed for this
+# run only), reads /readyz, /livez, /metrics and /v1/operators, then drains it with SIGTERM. The JVM
+# writes the cache as it exits. Bash built-ins and coreutils besides the relay's runtime.
 set -euo pipefail
 home=$1 cache=$2 hello=$3 sni=$4
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-mkdir "$dir/upstream"
-cat >"$dir/upstream/relay.yaml" <<'YAML'
-pop: training-upstream
-listen: { http: "127.0.0.1:18081" }
-management: { listen: "127.0.0.1:19091" }
-drain: { delay: 100ms, timeout: 1s }
-YAML
-echo "operators: []" >"$dir/upstream/operators.yaml"
+upstream=""
+trap '[[ -z $upstream ]] || kill "$upstream" 2>/dev/null; rm -rf "$dir"' EXIT
 cat >"$dir/relay.yaml" <<'YAML'
 pop: training
 listen: { http: "127.0.0.1:18080", tls: "127.0.0.1:18443" }
@@ -35,9 +30,11 @@ operators:
     proxy_protocol: v2
 YAML
 
-"$home/bin/relay" run --config "$dir/upstream/relay.yaml" >"$dir/upstream.log" 2>&1 &
+mkdir "$dir/www"
+echo training >"$dir/www/index.html"
+"$home/runtime/bin/java" -m jdk.httpserver -b 127.0.0.1 -p 19091 -d "$dir/www" -o none >"$dir/upstream.log" 2>&1 &
 upstream=$!
-trap 'kill "$upstream" 2>/dev/null; rm -rf "$dir"' EXIT
+
 JAVA_OPTS="-XX:AOTCacheOutput=$cache" "$home/bin/relay" run --config "$dir/relay.yaml" >"$dir/relay.log" 2>&1 &
 pid=$!
 
@@ -49,19 +46,20 @@ status_of() {  # status_of PORT PATH HOST: the status line of one HTTP/1.1 excha
     exec 3<&-
     printf '%s' "$line"
 }
-await_ready() {  # await_ready PORT PID LOG
+await_200() {  # await_200 PORT PATH WHAT PID LOG: until GET PATH answers 200, bounded; else WHAT's log
+    local i
     for ((i = 0; ; i++)); do
-        [[ "$(status_of "$1" /readyz localhost 2>/dev/null)" == *" 200"* ]] && return 0
-        if ((i > 1200)) || ! kill -0 "$2" 2>/dev/null; then
-            echo "train: the relay of $3 did not become ready; its log:" >&2
-            cat "$3" >&2
+        [[ "$(status_of "$1" "$2" localhost 2>/dev/null)" == *" 200"* ]] && return 0
+        if ((i > 1200)) || ! kill -0 "$4" 2>/dev/null; then
+            echo "train: $3 did not answer; its log:" >&2
+            cat "$5" >&2
             exit 1
         fi
         sleep 0.05
     done
 }
-await_ready 19091 "$upstream" "$dir/upstream.log"
-await_ready 19090 "$pid" "$dir/relay.log"
+await_200 19090 /readyz "the relay" "$pid" "$dir/relay.log"
+await_200 19091 / "the upstream web server" "$upstream" "$dir/upstream.log"
 for ((i = 0; i < 50; i++)); do
     status_of 18080 / training.example.test >/dev/null
     exec 3<>/dev/tcp/127.0.0.1/18443

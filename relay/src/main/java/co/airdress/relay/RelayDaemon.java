@@ -78,7 +78,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
         StateMetrics.register(metrics.registry(), health, config);
-        this.operators = new OperatorDirectory(config.operatorsFile(), routes, health, metrics)
+        this.operators = OperatorDirectory.of(config, routes, health, metrics)
                 .relay(RelayContext.of(config))
                 // A removed operator's meters go once no new connection can be routed to it.
                 .afterApply(ops -> dataPath.retainOperators(
@@ -89,10 +89,14 @@ public final class RelayDaemon implements AutoCloseable {
             operators.beforeApply(t::apply);
         }
         boolean ok = false;
+        boolean started = false;
         try {
-            operators.start(); // an invalid operators file fails startup here
+            // An invalid operators file, a missing topic fail startup here. A directory may start
+            // without a table (its log unreachable, no snapshot): the PoP is then not ready.
+            operators.start();
+            started = true;
         } finally {
-            if (!ok && !operators.loaded()) {
+            if (!started) {
                 operators.close();
                 if (t != null) {
                     t.close();

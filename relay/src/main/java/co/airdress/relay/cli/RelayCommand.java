@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code relay}: the command line. Subcommands: {@code run}, {@code check}, {@code genkey},
- * {@code pubkey} and {@code controller} (the anycast controller, a separate process).
+ * {@code pubkey}, {@code controller} (the anycast controller, a separate process) and
+ * {@code directory} (the operator directory's log).
  */
 @Command(
         name = "relay",
@@ -41,6 +42,7 @@ import picocli.CommandLine.Spec;
             RelayCommand.GenKey.class,
             RelayCommand.PubKey.class,
             ControllerCommand.class,
+            DirectoryCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class RelayCommand implements Runnable {
@@ -71,7 +73,7 @@ public final class RelayCommand implements Runnable {
         // No subcommand: show the usage on stderr and fail, like any other usage error.
         if (spec != null) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "a subcommand is required (run, check, genkey, pubkey, controller)");
+                    spec.commandLine(), "a subcommand is required (run, check, genkey, pubkey, controller, directory)");
         }
     }
 
@@ -119,8 +121,9 @@ public final class RelayCommand implements Runnable {
             mixinStandardHelpOptions = true,
             versionProvider = Version.class,
             description =
-                    "Validates the config and the operators file it names; prints every problem as 'path: message' "
-                            + "on stderr and exits non-zero if there is one.")
+                    "Validates the config and the operators file it names (not the directory's log: see 'directory"
+                            + " export'); prints every problem as 'path: message' on stderr and exits non-zero if"
+                            + " there is one.")
     static final class Check implements Callable<Integer> {
         @Option(
                 names = {"-c", "--config"},
@@ -143,6 +146,17 @@ public final class RelayCommand implements Runnable {
                 return INVALID;
             }
             RelayConfig c = ((Parsed.Ok<RelayConfig>) parsed).value();
+            if (c.directory() != null) {
+                PrintWriter out = spec == null
+                        ? new PrintWriter(System.out, true)
+                        : spec.commandLine().getOut();
+                out.println("ok: " + config + " (pop " + c.pop() + "), operators from the directory log "
+                        + c.directory().kafka().topic() + " at "
+                        + c.directory().kafka().bootstrapServers()
+                        + " (bin/relay directory export shows them)");
+                out.flush();
+                return 0;
+            }
             Parsed<List<Operator>> ops = OperatorsFile.read(c.operatorsFile());
             if (ops instanceof Parsed.Invalid<List<Operator>> invalid) {
                 print(err, invalid.source(), invalid.problems());

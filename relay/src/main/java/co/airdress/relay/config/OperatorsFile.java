@@ -247,8 +247,10 @@ public final class OperatorsFile {
     }
 
     /**
-     * Checks operators as a set: names unique and valid, host patterns valid, no host owned by two
-     * operators, upstream present for each listener... Paths are like {@code operators[2].hosts[0]}.
+     * Checks operators as a set: names unique and valid, host patterns valid, no two operators
+     * claiming the same host, key or address, no host under another operator's wildcard and no
+     * wildcard over another operator's host ({@link OperatorClaims} has the rule). Paths are like
+     * {@code operators[2].hosts[0]}; a conflict is reported at the later of the two entries.
      */
     public static List<ConfigProblem> validate(List<Operator> operators) {
         return validate(operators, i -> YamlTree.index("operators", i));
@@ -259,29 +261,27 @@ public final class OperatorsFile {
         requireNonNull(operators, "operators");
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Integer> names = new HashMap<>();
-        Map<String, String> owners = new HashMap<>();
-        Map<WireGuardKey, String> keys = new HashMap<>();
-        Map<InetAddress, String> addresses = new HashMap<>();
+        OperatorClaims claims = new OperatorClaims();
         for (int i = 0; i < operators.size(); i++) {
             Operator op = operators.get(i);
             String path = pathOf.apply(i);
             problems.addAll(validate(op, path));
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {
-                String keyOwner = keys.putIfAbsent(wg.publicKey(), op.name());
+                String keyOwner = claims.keyOwner(wg.publicKey());
                 if (keyOwner != null) {
-                    problems.add(new ConfigProblem(
-                            path + ".wireguard.public_key",
-                            YamlTree.quote(wg.publicKey().toBase64())
-                                    + " (expected: a key not already used by operator \"" + keyOwner + "\")"));
+                    String key = wg.publicKey().toBase64();
+                    problems.add(new ClaimConflict(ClaimConflict.Kind.PUBLIC_KEY, op.name(), key, keyOwner, key)
+                            .problem(path + ".wireguard.public_key"));
                 }
-                String addressOwner = addresses.putIfAbsent(wg.address(), op.name());
+                claims.addKey(op.name(), wg.publicKey());
+                String addressOwner = claims.addressOwner(wg.address());
                 if (addressOwner != null) {
-                    problems.add(new ConfigProblem(
-                            path + ".wireguard.address",
-                            YamlTree.quote(address(wg.address()))
-                                    + " (expected: an address not already used by operator \"" + addressOwner + "\")"));
+                    String a = address(wg.address());
+                    problems.add(new ClaimConflict(ClaimConflict.Kind.ADDRESS, op.name(), a, addressOwner, a)
+                            .problem(path + ".wireguard.address"));
                 }
+                claims.addAddress(op.name(), wg.address());
             }
             Integer first = names.putIfAbsent(op.name(), i);
             if (first != null) {
@@ -292,12 +292,16 @@ public final class OperatorsFile {
             }
             for (int j = 0; j < op.hosts().size(); j++) {
                 String host = op.hosts().get(j);
-                String owner = owners.putIfAbsent(host, op.name());
-                if (owner != null) {
-                    problems.add(new ConfigProblem(
-                            path + ".hosts[" + j + "]",
-                            YamlTree.quote(host) + " (expected: a host not already owned by operator \"" + owner
-                                    + "\")"));
+                String hostPath = path + ".hosts[" + j + "]";
+                // The same pattern twice is a problem even within one entry (as is a reused name).
+                String owner = claims.hostOwner(host);
+                ClaimConflict conflict = owner != null
+                        ? new ClaimConflict(ClaimConflict.Kind.HOST, op.name(), host, owner, host)
+                        : claims.hostConflict(op.name(), host);
+                if (conflict != null) {
+                    problems.add(conflict.problem(hostPath));
+                } else {
+                    claims.addHost(op.name(), host);
                 }
             }
         }
@@ -415,9 +419,10 @@ public final class OperatorsFile {
     public static List<ConfigProblem> validateAgainst(List<Operator> operators, RelayContext relay) {
         requireNonNull(operators, "operators");
         requireNonNull(relay, "relay");
+        RelayContext now = relay.hostAddressesReadOnce();
         List<ConfigProblem> problems = new ArrayList<>();
         for (int i = 0; i < operators.size(); i++) {
-            problems.addAll(validateAgainst(operators.get(i), YamlTree.index("operators", i), relay));
+            problems.addAll(validateAgainst(operators.get(i), YamlTree.index("operators", i), now));
         }
         return problems;
     }

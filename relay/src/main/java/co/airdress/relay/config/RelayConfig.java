@@ -13,7 +13,9 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured. See README.md for every option and its default.
+ * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured,
+ * {@code directory} when the operators file is the directory (then {@code operatorsFile} is used;
+ * with a directory it is not). See README.md for every option and its default.
  */
 public record RelayConfig(
         String pop,
@@ -24,9 +26,13 @@ public record RelayConfig(
         Timeouts timeouts,
         Drain drain,
         @Nullable WireGuardConfig wireguard,
-        Upstreams upstreams) {
+        Upstreams upstreams,
+        @Nullable DirectoryConfig directory) {
 
-    /** A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams. */
+    /**
+     * A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams, its
+     * operators from the operators file.
+     */
     public RelayConfig(
             String pop,
             Listen listen,
@@ -35,7 +41,7 @@ public record RelayConfig(
             Limits limits,
             Timeouts timeouts,
             Drain drain) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT);
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, null, Upstreams.DEFAULT, null);
     }
 
     /**

@@ -45,7 +45,16 @@ public final class RelayConfigFile {
             new RelayConfig.Drain(Duration.ofSeconds(10), Duration.ofMinutes(5));
 
     private static final Set<String> ROOT_KEYS = Set.of(
-            "pop", "listen", "management", "operators_file", "limits", "timeouts", "drain", "wireguard", "upstreams");
+            "pop",
+            "listen",
+            "management",
+            "operators_file",
+            "limits",
+            "timeouts",
+            "drain",
+            "wireguard",
+            "upstreams",
+            "directory");
     private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file", "controller_status");
     private static final Set<String> LIMITS_KEYS = Set.of(
             "max_connections",
@@ -145,12 +154,22 @@ public final class RelayConfigFile {
         RelayConfig.Drain drain = drain(t, root);
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
         RelayConfig.Upstreams upstreams = upstreams(t, root);
+        DirectoryConfig directory = DirectorySection.read(t, root, baseDir, of != null);
 
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
         }
         return new Parsed.Ok<>(new RelayConfig(
-                pop, listen, management, operatorsFile.normalize(), limits, timeouts, drain, wireguard, upstreams));
+                pop,
+                listen,
+                management,
+                operatorsFile.normalize(),
+                limits,
+                timeouts,
+                drain,
+                wireguard,
+                upstreams,
+                directory));
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {

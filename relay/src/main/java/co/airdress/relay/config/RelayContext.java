@@ -94,6 +94,15 @@ public record RelayContext(
     }
 
     /**
+     * This context with this host's addresses read once, now: for checking many operators in one go
+     * (reading the interfaces costs a system call per interface).
+     */
+    public RelayContext hostAddressesReadOnce() {
+        Map<InetAddress, String> now = Map.copyOf(hostAddresses.get());
+        return new RelayContext(endpoints, tunnel, upstreams, () -> now);
+    }
+
+    /**
      * Why {@code upstream} may not be a direct upstream, as the text after "expected: ", or null
      * when it may.
      */

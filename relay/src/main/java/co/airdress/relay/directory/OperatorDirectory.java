@@ -2,25 +2,25 @@ package co.airdress.relay.directory;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.config.ClaimConflict;
 import co.airdress.relay.config.ConfigProblem;
+import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
-import co.airdress.relay.config.Parsed;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.health.RecentEvents;
 import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.NoSuchFileException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,29 +28,26 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The operators in force, with the operators file as their source of truth: loads it, hot-reloads
- * it when it changes (an invalid file is rejected whole and the old table stays), applies admin
- * API changes by rewriting it, and puts each new set in force: listeners first (the WireGuard
- * peers), then the route table in {@link Routes}.
+ * The operators in force and where they come from: the operators file ({@link OperatorsFileSource},
+ * the default) or the directory's log ({@link KafkaDirectorySource}). Each new set is put in force
+ * the same way: listeners first (the WireGuard peers), then the route table in {@link Routes}.
  *
- * <p>Every mutation (reload, put, delete) runs on one private thread, so they are serialised
- * without a lock and never run on an event loop; reads ({@link #list}, {@link #get}) use an
- * immutable snapshot and never block. Swapping the route table only changes what new connections
- * look up: established connections hold their operator and are never touched.
- *
- * <p>A change of the file is applied {@link #DEFAULT_DEBOUNCE} after the last write of a burst
- * ({@link OperatorsFileSource}); a reload whose bytes are those in force (typically the
- * directory's own write) is skipped, so an API change is never applied twice.
+ * <p>Every mutation (a reload, an applied batch of the log, an admin API change) runs on one
+ * private thread, so they are serialised without a lock and never run on an event loop; reads
+ * ({@link #list}, {@link #get}) use an immutable snapshot and never block. Swapping the route
+ * table only changes what new connections look up: established connections hold their operator
+ * and are never touched.
  */
 public final class OperatorDirectory implements AutoCloseable {
 
@@ -64,13 +61,33 @@ public final class OperatorDirectory implements AutoCloseable {
 
         record Updated(Operator operator) implements Put {}
 
-        /** A host already belongs to another operator (409). */
-        record Conflict(String host, String owner) implements Put {}
+        /**
+         * A host is claimed by another operator (409): the same pattern, a host under its
+         * wildcard, or a wildcard over its host ({@link co.airdress.relay.config.OperatorClaims});
+         * with the log, also a key or address claimed by a write that came first.
+         */
+        record Conflict(ClaimConflict conflict) implements Put {}
 
         record Invalid(List<ConfigProblem> problems) implements Put {}
+
+        /** The directory's log refused the record for another reason than a conflict (409). */
+        record Rejected(String reason, String message) implements Put {}
+
+        /** The directory's log did not confirm the change in time (503); it may still be applied. */
+        record Unavailable(String message) implements Put {}
     }
 
-    /** The outcome of a reload of the file. */
+    /** The outcome of a delete. */
+    public sealed interface Delete {
+        record Deleted(String name) implements Delete {}
+
+        record NotFound(String name) implements Delete {}
+
+        /** The directory's log did not confirm the change in time (503); it may still be applied. */
+        record Unavailable(String message) implements Delete {}
+    }
+
+    /** The outcome of a reload of the operators file. */
     public enum Reload {
         /** A new table is in force. */
         OK,
@@ -89,40 +106,53 @@ public final class OperatorDirectory implements AutoCloseable {
         }
     }
 
-    private final OperatorsFileSource source;
     private final Routes routes;
     private final HealthState health;
+    private final RelayMetrics metrics;
     private final ScheduledThreadPoolExecutor executor;
-    private final Counter reloadOk;
-    private final Counter reloadInvalid;
-    private final Counter reloadIoError;
     private final List<Consumer<List<Operator>>> beforeApply = new CopyOnWriteArrayList<>();
     private final List<Consumer<List<Operator>>> afterApply = new CopyOnWriteArrayList<>();
+    private final DirectorySource source;
 
     // Written only on the executor thread; the snapshot is immutable and published via volatile.
     private volatile Map<String, Operator> snapshot = Map.of();
-    private long version;
+    private volatile long version;
     private volatile boolean loaded;
+    // Operators left out of the route table, by name, with why.
+    private volatile Map<String, String> unroutable = Map.of();
+    // This host's addresses the last apply checked against (directory's thread only).
+    private Map<InetAddress, String> checkedHostAddresses = Map.of();
     private boolean started;
     private RelayContext relay = RelayContext.of(null, RelayConfig.Upstreams.DEFAULT);
 
+    /** A directory whose source is the operators file {@code file}. */
     public OperatorDirectory(Path file, Routes routes, HealthState health, RelayMetrics metrics) {
         this(file, routes, health, metrics, DEFAULT_DEBOUNCE);
     }
 
     /** {@code debounce}: how long the file must stay unchanged before a change is applied. */
     public OperatorDirectory(Path file, Routes routes, HealthState health, RelayMetrics metrics, Duration debounce) {
+        this(routes, health, metrics, d -> new OperatorsFileSource(d, file, debounce));
+    }
+
+    private OperatorDirectory(
+            Routes routes,
+            HealthState health,
+            RelayMetrics metrics,
+            Function<OperatorDirectory, DirectorySource> source) {
         this.routes = requireNonNull(routes, "routes");
         this.health = requireNonNull(health, "health");
-        MeterRegistry registry = requireNonNull(metrics, "metrics").registry();
-        this.reloadOk = reloadCounter(registry, "ok");
-        this.reloadInvalid = reloadCounter(registry, "invalid");
-        this.reloadIoError = reloadCounter(registry, "io_error");
+        this.metrics = requireNonNull(metrics, "metrics");
+        MeterRegistry registry = metrics.registry();
         Gauge.builder("relay.route.table.size", routes, r -> r.current().size())
                 .description("Host patterns in the route table in force")
                 .register(registry);
         Gauge.builder("relay.route.table.version", routes, r -> r.current().version())
                 .description("Version of the route table in force (increases on every change)")
+                .register(registry);
+        Gauge.builder("relay.directory.unroutable.operators", this, d -> d.unroutable.size())
+                .description("Operators of the directory left out of the route table: this PoP's WireGuard "
+                        + "tunnel cannot reach their address, or their upstream is this relay or its host")
                 .register(registry);
         ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "relay-operators");
@@ -132,21 +162,33 @@ public final class OperatorDirectory implements AutoCloseable {
         // On close, a pending debounced reload is dropped rather than waited for.
         ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.executor = ex;
-        this.source = new OperatorsFileSource(file, debounce, executor);
+        this.source = source.apply(this);
     }
 
-    private static Counter reloadCounter(MeterRegistry registry, String result) {
-        return Counter.builder("relay.operators.reload")
-                .description("Reloads of the operators file by result")
-                .tag("result", result)
-                .register(registry);
+    /** A directory whose source is the log {@code config} names; {@code pop} identifies this PoP's writes. */
+    public static OperatorDirectory log(
+            DirectoryConfig config, String pop, Routes routes, HealthState health, RelayMetrics metrics) {
+        requireNonNull(config, "config");
+        requireNonNull(pop, "pop");
+        return new OperatorDirectory(routes, health, metrics, d -> new KafkaDirectorySource(d, config, pop));
+    }
+
+    /** The directory {@code config} describes: its log when it has a {@code directory:} section, else its file. */
+    public static OperatorDirectory of(RelayConfig config, Routes routes, HealthState health, RelayMetrics metrics) {
+        DirectoryConfig directory = config.directory();
+        return directory != null
+                ? log(directory, config.pop(), routes, health, metrics)
+                : new OperatorDirectory(config.operatorsFile(), routes, health, metrics);
     }
 
     /**
-     * The relay the operators run on: every load, reload and API change checks them against it
-     * ({@link OperatorsFile#validateAgainst}): WireGuard operators' addresses inside its tunnel
-     * prefixes, direct upstreams not reaching the relay or its host. Without it: no tunnel, no
-     * listeners known, loopback upstreams refused. Call before {@link #start}.
+     * The relay the operators run on ({@link OperatorsFile#validateAgainst}): WireGuard operators'
+     * addresses inside its tunnel prefixes, direct upstreams not reaching the relay or its host.
+     * The operators file and admin API changes are checked against it; an operator from the log
+     * that this PoP cannot route (its tunnel cannot reach it, or its upstream is this relay or its
+     * host) stays in the directory but out of the route table (logged,
+     * {@code relay_directory_unroutable_operators}). Without it: no tunnel, no listeners known,
+     * loopback upstreams refused. Call before {@link #start}.
      */
     public OperatorDirectory relay(RelayContext context) {
         this.relay = requireNonNull(context, "context");
@@ -154,9 +196,9 @@ public final class OperatorDirectory implements AutoCloseable {
     }
 
     /**
-     * Called with the full operator list on the directory's thread each time a new set is about to
-     * be put in force, <b>before</b> the route table is swapped (so that, e.g., a new WireGuard peer
-     * exists before the first connection is routed to it). It must not throw for an ordinary
+     * Called with the routable operators on the directory's thread each time a new set is about
+     * to be put in force, <b>before</b> the route table is swapped (so that, e.g., a new WireGuard
+     * peer exists before the first connection is routed to it). It must not throw for an ordinary
      * failure: it logs. Call before {@link #start}.
      */
     public OperatorDirectory beforeApply(Consumer<List<Operator>> listener) {
@@ -165,35 +207,38 @@ public final class OperatorDirectory implements AutoCloseable {
     }
 
     /**
-     * Called with the full operator list on the directory's thread each time a new set has been put
-     * in force, <b>after</b> the route table was swapped (so that, e.g., what belonged to a removed
-     * operator can go: no new connection is routed to it any more). Call before {@link #start}.
+     * Called with the routable operators on the directory's thread each time a new set has been
+     * put in force, <b>after</b> the route table was swapped (so that, e.g., what belonged to a
+     * removed operator can go: no new connection is routed to it any more). Call before
+     * {@link #start}.
      */
     public OperatorDirectory afterApply(Consumer<List<Operator>> listener) {
         afterApply.add(requireNonNull(listener, "listener"));
         return this;
     }
 
-    /** The file the directory reads and writes. */
+    /**
+     * The operators file the directory reads and writes.
+     *
+     * @throws IllegalStateException when the directory's source is its log
+     */
     public Path file() {
-        return source.file();
+        return fileSource().file();
     }
 
     /**
-     * Loads the file (failing startup if it is invalid) and starts watching it.
+     * Puts the first table in force: loads the file (failing startup if it is invalid) and starts
+     * watching it, or reads the log to its end (or routes from the snapshot when the log cannot be
+     * reached) and starts following it.
      *
-     * @throws IllegalStateException naming the file and every problem when it cannot be loaded
+     * @throws IllegalStateException naming the problem when the directory cannot start (an invalid
+     *     file; a missing topic, or one of more than one partition)
      */
     public void start() {
         if (started) {
             throw new IllegalStateException("already started");
         }
-        Reload first = await(() -> reload("start"));
-        if (first != Reload.OK && first != Reload.UNCHANGED) {
-            String error = health.operatorsError();
-            throw new IllegalStateException(error != null ? error : "cannot load " + source.file());
-        }
-        source.watch(() -> reload("file changed"), lost -> health.operators(loaded, version, lost));
+        source.start();
         started = true;
     }
 
@@ -210,44 +255,42 @@ public final class OperatorDirectory implements AutoCloseable {
         return snapshot.get(requireNonNull(name, "name"));
     }
 
-    /** Whether a table from the file is in force. */
+    /** Whether a table is in force. */
     public boolean loaded() {
         return loaded;
     }
 
-    /**
-     * Adds or replaces an operator, persists the file, then swaps the route table.
-     *
-     * @throws UncheckedIOException when the file cannot be written (nothing changed)
-     */
+    /** Adds or replaces an operator in the directory, then swaps the route table; waits for the outcome. */
     public Put put(Operator operator) {
-        return await(() -> doPut(requireNonNull(operator, "operator")));
-    }
-
-    /** {@link #put} without blocking the caller (e.g. an event loop). */
-    public CompletableFuture<Put> putAsync(Operator operator) {
-        requireNonNull(operator, "operator");
-        return submit(() -> doPut(operator));
+        return await(putAsync(operator));
     }
 
     /**
-     * Returns false when no operator has that name.
-     *
-     * @throws UncheckedIOException when the file cannot be written (nothing changed)
+     * {@link #put} without blocking the caller (e.g. an event loop). With the operators file, a
+     * failure to write it completes the future exceptionally ({@link java.io.UncheckedIOException},
+     * nothing changed; {@link UnappliedEditException}).
      */
-    public boolean delete(String name) {
-        return await(() -> doDelete(requireNonNull(name, "name")));
+    public CompletableFuture<Put> putAsync(Operator operator) {
+        return source.put(requireNonNull(operator, "operator"));
     }
 
-    /** {@link #delete} without blocking the caller. */
-    public CompletableFuture<Boolean> deleteAsync(String name) {
-        requireNonNull(name, "name");
-        return submit(() -> doDelete(name));
+    /** Removes the operator named {@code name}; waits for the outcome. */
+    public Delete delete(String name) {
+        return await(deleteAsync(name));
     }
 
-    /** Reloads the file now (the watcher does this by itself; for tests and tools). */
+    /** {@link #delete} without blocking the caller; failures as for {@link #putAsync}. */
+    public CompletableFuture<Delete> deleteAsync(String name) {
+        return source.delete(requireNonNull(name, "name"));
+    }
+
+    /**
+     * Reloads the operators file now (the watcher does this by itself; for tests and tools).
+     *
+     * @throws IllegalStateException when the directory's source is its log
+     */
     public Reload reloadNow() {
-        return await(() -> reload("request"));
+        return fileSource().reloadNow();
     }
 
     @Override
@@ -261,148 +304,98 @@ public final class OperatorDirectory implements AutoCloseable {
         }
     }
 
-    // ---- on the executor thread ----
+    // ---- for the sources ----
 
-    private Put doPut(Operator operator) {
-        catchUpWithFile();
-        List<ConfigProblem> problems = new ArrayList<>(OperatorsFile.validate(operator, "operator"));
-        problems.addAll(OperatorsFile.validateAgainst(operator, "operator", relay));
-        if (!problems.isEmpty()) {
-            return new Put.Invalid(problems);
-        }
-        for (String host : operator.hosts()) {
-            for (Operator other : snapshot.values()) {
-                if (!other.name().equals(operator.name()) && other.hosts().contains(host)) {
-                    return new Put.Conflict(host, other.name());
-                }
-            }
-        }
-        Operator existing = snapshot.get(operator.name());
-        if (operator.equals(existing)) {
-            // An idempotent retry: nothing to write, no new table version.
-            return new Put.Updated(operator);
-        }
-        boolean exists = existing != null;
-        Map<String, Operator> next = new LinkedHashMap<>(snapshot);
-        next.put(operator.name(), operator);
-        List<ConfigProblem> setProblems = OperatorsFile.validate(List.copyOf(next.values()));
-        if (!setProblems.isEmpty()) {
-            return new Put.Invalid(setProblems);
-        }
-        persistAndApply(next, (exists ? "updated" : "created") + " operator " + operator.name());
-        return exists ? new Put.Updated(operator) : new Put.Created(operator);
+    ScheduledExecutorService executor() {
+        return executor;
     }
 
-    private boolean doDelete(String name) {
-        catchUpWithFile();
-        if (!snapshot.containsKey(name)) {
-            return false;
-        }
-        Map<String, Operator> next = new LinkedHashMap<>(snapshot);
-        next.remove(name);
-        persistAndApply(next, "deleted operator " + name);
-        return true;
+    HealthState health() {
+        return health;
     }
 
-    private void persistAndApply(Map<String, Operator> next, String what) {
-        try {
-            source.write(OperatorsFile.write(List.copyOf(next.values())));
-        } catch (IOException e) {
-            log.error("{} not applied: cannot write {}: {}", what, source.file(), e.toString());
-            throw new UncheckedIOException("cannot write " + source.file(), e);
-        }
-        apply(next);
-        log.info("{}: {} written, route table version {}", what, source.file(), version);
+    MeterRegistry registry() {
+        return metrics.registry();
+    }
+
+    RelayContext relayContext() {
+        return relay;
+    }
+
+    long version() {
+        return version;
+    }
+
+    /** Runs {@code task} on the directory's thread. */
+    <T> CompletableFuture<T> submit(Supplier<T> task) {
+        return CompletableFuture.supplyAsync(task, executor);
+    }
+
+    /** The last error of the source for {@code /readyz} (null: none), with the table's state. */
+    void reportError(@Nullable String error) {
+        health.operators(loaded, version, error, eventSource());
+    }
+
+    /** How {@link HealthState#events()} names this directory's source. */
+    private RecentEvents.Source eventSource() {
+        return source instanceof OperatorsFileSource
+                ? RecentEvents.Source.OPERATORS_FILE
+                : RecentEvents.Source.DIRECTORY;
     }
 
     /**
-     * Before an API change rewrites the file, applies an edit made to it since the last load that
-     * the debounced watcher has not applied yet; otherwise the rewrite would silently undo it.
-     *
-     * @throws UnappliedEditException when the file holds an edit that is invalid: the API change is
-     *     refused rather than overwriting someone's work in progress
+     * Puts {@code operators} in force (on the directory's thread): listeners, then a new route
+     * table. An operator this PoP cannot route ({@link #relay}) is left out of the table and the
+     * listeners, and logged. An operator already in force as the same object is not checked again
+     * while this host's addresses are those of the last check (the rest of the relay's context
+     * does not change): a change to a large directory costs a check of what changed.
      */
-    private void catchUpWithFile() {
-        Reload r = reload("before an API change");
-        if (r == Reload.INVALID) {
-            throw new UnappliedEditException(source.file() + " has an edit that is not valid (see /readyz "
-                    + "checks.operators.last_error); fix or revert it before changing operators through the API");
-        }
-    }
-
-    private Reload reload(String why) {
-        Path file = source.file();
-        switch (source.read()) {
-            case OperatorsFileSource.Reading.Unreadable unreadable -> {
-                String error =
-                        file + ": cannot read (" + describe(unreadable.cause()) + "); the previous route table stays";
-                reloadIoError.increment();
-                health.operators(loaded, version, error);
-                log.error("operators reload ({}) failed: {}", why, error);
-                return Reload.IO_ERROR;
-            }
-            case OperatorsFileSource.Reading.InForce inForce -> {
-                // Our own write, or an editor saving identical content: nothing to apply. A previous
-                // error no longer describes the file, so clear it.
-                health.operators(true, version, null);
-                return Reload.UNCHANGED;
-            }
-            case OperatorsFileSource.Reading.Rejected rejected -> {
-                return Reload.INVALID;
-            }
-            case OperatorsFileSource.Reading.Changed changed -> {
-                Parsed<List<Operator>> parsed = OperatorsFile.parse(changed.text(), file.toString());
-                if (parsed instanceof Parsed.Ok<List<Operator>> ok) {
-                    List<ConfigProblem> relayProblems = OperatorsFile.validateAgainst(ok.value(), relay);
-                    if (!relayProblems.isEmpty()) {
-                        parsed = new Parsed.Invalid<>(file.toString(), relayProblems);
-                    }
-                }
-                return switch (parsed) {
-                    case Parsed.Invalid<List<Operator>> invalid -> {
-                        String error = file + ": " + invalid.problems().size()
-                                + " problem(s), the file was rejected whole"
-                                + (loaded ? " and the previous route table stays" : "") + ": "
-                                + invalid.problems().stream()
-                                        .map(ConfigProblem::toString)
-                                        .collect(Collectors.joining("; "));
-                        source.rejected(changed);
-                        reloadInvalid.increment();
-                        health.operators(loaded, version, error);
-                        log.error("operators reload ({}) rejected: {}", why, error);
-                        yield Reload.INVALID;
-                    }
-                    case Parsed.Ok<List<Operator>> ok -> {
-                        Map<String, Operator> next = new LinkedHashMap<>();
-                        for (Operator op : ok.value()) {
-                            next.put(op.name(), op);
-                        }
-                        source.accepted(changed);
-                        apply(next);
-                        reloadOk.increment();
-                        log.info(
-                                "operators reload ({}): {} operators from {}, route table version {}",
-                                why,
-                                next.size(),
-                                file,
-                                version);
-                        yield Reload.OK;
-                    }
-                };
-            }
-        }
-    }
-
-    private void apply(Map<String, Operator> next) {
+    void apply(Collection<Operator> operators) {
         version++;
-        Map<String, Operator> frozen = Collections.unmodifiableMap(new LinkedHashMap<>(next));
-        List<Operator> operators = List.copyOf(frozen.values());
-        notify(beforeApply, operators);
-        routes.replace(RouteTable.of(operators, version));
-        snapshot = frozen;
+        Map<String, Operator> before = snapshot;
+        Map<String, String> unroutableBefore = unroutable;
+        RelayContext now = relay.hostAddressesReadOnce();
+        Map<InetAddress, String> hostAddresses = now.hostAddresses().get();
+        boolean sameHost = hostAddresses.equals(checkedHostAddresses);
+        Map<String, Operator> all = new LinkedHashMap<>();
+        List<Operator> routable = new ArrayList<>(operators.size());
+        Map<String, String> left = new LinkedHashMap<>();
+        for (Operator op : operators) {
+            all.put(op.name(), op);
+            String why;
+            if (sameHost && before.get(op.name()) == op) {
+                why = unroutableBefore.get(op.name());
+            } else {
+                List<ConfigProblem> problems = OperatorsFile.validateAgainst(op, "operator", now);
+                why = problems.isEmpty() ? null : problems.getFirst().message();
+            }
+            if (why == null) {
+                routable.add(op);
+            } else {
+                left.put(op.name(), why);
+            }
+        }
+        if (!left.isEmpty() && !left.equals(unroutableBefore)) {
+            List<String> named = left.entrySet().stream()
+                    .limit(10)
+                    .map(e -> e.getKey() + " (" + e.getValue() + ")")
+                    .toList();
+            log.error(
+                    "{} operator(s) not routed by this PoP (its tunnel cannot reach them, or their upstream is this "
+                            + "relay or its host): {}{}",
+                    left.size(),
+                    named,
+                    left.size() > 10 ? "..." : "");
+        }
+        unroutable = Collections.unmodifiableMap(left);
+        checkedHostAddresses = hostAddresses;
+        List<Operator> inForce = List.copyOf(routable);
+        notify(beforeApply, inForce);
+        routes.replace(RouteTable.of(inForce, version));
+        snapshot = Collections.unmodifiableMap(all);
         loaded = true;
-        health.operators(true, version, null);
-        notify(afterApply, operators);
+        health.operators(true, version, health.operatorsError(), eventSource());
+        notify(afterApply, inForce);
     }
 
     private void notify(List<Consumer<List<Operator>>> listeners, List<Operator> operators) {
@@ -415,15 +408,17 @@ public final class OperatorDirectory implements AutoCloseable {
         }
     }
 
-    // ---- helpers ----
-
-    private <T> CompletableFuture<T> submit(Supplier<T> task) {
-        return CompletableFuture.supplyAsync(task, executor);
+    private OperatorsFileSource fileSource() {
+        if (source instanceof OperatorsFileSource file) {
+            return file;
+        }
+        throw new IllegalStateException("the directory's source is its log, not an operators file");
     }
 
-    private <T> T await(Supplier<T> task) {
+    /** Waits for {@code future}, rethrowing its failure as it was. */
+    static <T> T await(CompletableFuture<T> future) {
         try {
-            return submit(task).get();
+            return future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -433,13 +428,5 @@ public final class OperatorDirectory implements AutoCloseable {
             }
             throw new IllegalStateException(e.getCause());
         }
-    }
-
-    private static String describe(IOException e) {
-        if (e instanceof NoSuchFileException) {
-            return "no such file";
-        }
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m != null ? ": " + m : "");
     }
 }

@@ -18,10 +18,14 @@ public final class HealthState {
     private final Map<String, Boolean> listeners = new ConcurrentHashMap<>();
     private volatile boolean operatorsLoaded;
     private volatile @Nullable String operatorsError;
+    // Where operatorsError comes from: the operators file, or the directory's log.
+    private volatile RecentEvents.Source operatorsErrorSource = RecentEvents.Source.OPERATORS_FILE;
     private volatile long routeVersion;
     private volatile @Nullable Instant drainStartedAt;
     // null: no tunnel configured (the check is absent); else whether the WireGuard device runs.
     private volatile @Nullable Boolean tunnelUp;
+    // null: not reported (a file directory, described by operatorsLoaded alone).
+    private volatile @Nullable DirectoryStatus directory;
     private final RecentEvents events;
 
     public HealthState(String pop) {
@@ -48,11 +52,20 @@ public final class HealthState {
 
     /**
      * The word {@code /readyz} answers with, from cached state only: DRAINING once a drain has
-     * started; else UP when the listeners accept, an operators table is in force and the tunnel (if
-     * configured) runs; else DOWN.
+     * started; else UP when the listeners accept, an operators table is in force
+     * ({@link #operatorsUp}) and the tunnel (if configured) runs; else DOWN.
      */
     public Readiness readiness() {
-        return readiness(isDraining(), allAccepting(listeners()), operatorsLoaded, tunnelUp);
+        return readiness(isDraining(), allAccepting(listeners()), operatorsUp(), tunnelUp);
+    }
+
+    /**
+     * An operators table is in force and the directory is not DOWN. A STALE directory (its log
+     * unreachable, or the table from the snapshot) still routes: it counts as up.
+     */
+    public boolean operatorsUp() {
+        DirectoryStatus d = directory;
+        return operatorsLoaded && (d == null || d.status() != DirectoryStatus.State.DOWN);
     }
 
     /** At least one listener is bound and every one accepts. */
@@ -70,14 +83,25 @@ public final class HealthState {
     }
 
     /**
-     * A route table is in force (version), and the last reload's error, if any. A new error (not
-     * the one already shown) is also recorded in {@link #events()}.
+     * A route table is in force (version), and the operators file's last reload error, if any. A
+     * new error (not the one already shown) is also recorded in {@link #events()}.
      */
     public void operators(boolean loaded, long version, @Nullable String lastError) {
+        operators(loaded, version, lastError, RecentEvents.Source.OPERATORS_FILE);
+    }
+
+    /**
+     * {@link #operators(boolean, long, String)} for the error of the directory's source named by
+     * {@code source}: the operators file, or the directory's log (unreachable, routing from the
+     * snapshot), which is not an operators file rejected.
+     */
+    public void operators(boolean loaded, long version, @Nullable String lastError, RecentEvents.Source source) {
+        requireNonNull(source, "source");
         if (lastError != null && !lastError.equals(operatorsError)) {
-            events.add(RecentEvents.Source.OPERATORS_FILE, lastError);
+            events.add(source, lastError);
         }
         this.routeVersion = version;
+        this.operatorsErrorSource = source;
         this.operatorsError = lastError;
         this.operatorsLoaded = loaded;
     }
@@ -90,8 +114,32 @@ public final class HealthState {
         return operatorsError;
     }
 
+    /** The operators file's last reload was rejected: an error, and from the file (not from the log). */
+    public boolean operatorsFileRejected() {
+        return operatorsError != null && operatorsErrorSource == RecentEvents.Source.OPERATORS_FILE;
+    }
+
     public long routeVersion() {
         return routeVersion;
+    }
+
+    /** The operator directory's state, written by its source. */
+    public void directory(DirectoryStatus status) {
+        this.directory = requireNonNull(status, "status");
+    }
+
+    /**
+     * The directory's state as its source reported it; without a report, that of a file directory
+     * from {@link #operatorsLoaded}.
+     */
+    public DirectoryStatus directory() {
+        DirectoryStatus d = directory;
+        if (d != null) {
+            return d;
+        }
+        return operatorsLoaded
+                ? new DirectoryStatus(DirectoryStatus.State.UP, DirectoryStatus.Source.FILE, null, null, null)
+                : DirectoryStatus.fileNotLoaded();
     }
 
     /** The WireGuard device runs (true) or not (false); never called when no tunnel is configured. */

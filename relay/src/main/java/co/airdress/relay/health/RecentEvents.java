@@ -27,7 +27,7 @@ public final class RecentEvents {
     public enum Source {
         /** The operators file was rejected (invalid, unreadable, no longer watched). */
         OPERATORS_FILE("operators file"),
-        /** The operator directory rejected a record. */
+        /** The operator directory rejected a record, or lost its log. */
         DIRECTORY("directory");
 
         private final String label;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.config.NameRule;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.directory.OperatorDirectory;
+import co.airdress.relay.directory.OperatorJson;
 import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.health.Readiness;
@@ -305,9 +306,13 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                             keepAlive,
                             failure != null
                                     ? failed(failure)
-                                    : deleted
-                                            ? empty(HttpResponseStatus.NO_CONTENT)
-                                            : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name)));
+                                    : switch (deleted) {
+                                        case OperatorDirectory.Delete.Deleted d -> empty(HttpResponseStatus.NO_CONTENT);
+                                        case OperatorDirectory.Delete.NotFound n ->
+                                            error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name);
+                                        case OperatorDirectory.Delete.Unavailable u ->
+                                            error(HttpResponseStatus.SERVICE_UNAVAILABLE, u.message());
+                                    }));
             return true;
         }
         byte[] body = ByteBufUtil.getBytes(request.content());
@@ -341,8 +346,11 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                         case OperatorDirectory.Put.Updated u ->
                             json(HttpResponseStatus.OK, OperatorJson.write(u.operator()));
                         case OperatorDirectory.Put.Conflict c ->
-                            json(HttpResponseStatus.CONFLICT, ErrorBody.conflict(c.host(), c.owner()));
+                            json(HttpResponseStatus.CONFLICT, ErrorBody.conflict(c.conflict()));
                         case OperatorDirectory.Put.Invalid i -> problems(OperatorJson.text(i.problems()));
+                        case OperatorDirectory.Put.Rejected r -> error(HttpResponseStatus.CONFLICT, r.message());
+                        case OperatorDirectory.Put.Unavailable u ->
+                            error(HttpResponseStatus.SERVICE_UNAVAILABLE, u.message());
                     });
         });
         return true;

@@ -7,6 +7,7 @@ import co.airdress.relay.access.Outcome;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.directory.OperatorDirectory;
+import co.airdress.relay.health.DirectoryStatus;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.health.Readiness;
 import co.airdress.relay.health.RecentEvents;
@@ -97,14 +98,38 @@ public final class PopStatus implements AutoCloseable {
         announcement.poll();
     }
 
+    /**
+     * {@code checks.directory} of {@code /readyz}: where the operators come from and how current
+     * they are; STALE (routing with a table that may be old) is a warning, DOWN (no table) bad.
+     */
+    static StatusView.Check directoryCheck(DirectoryStatus d) {
+        StatusView.Level level = switch (d.status()) {
+            case UP -> StatusView.Level.OK;
+            case STALE -> StatusView.Level.WARN;
+            case DOWN -> StatusView.Level.BAD;
+        };
+        StringBuilder detail = new StringBuilder("source ").append(d.source().label());
+        if (d.offset() != null) {
+            detail.append(", offset ").append(d.offset());
+        }
+        if (d.lag() != null) {
+            detail.append(", lag ").append(d.lag());
+        }
+        Instant last = d.lastAppliedAt();
+        detail.append(last != null ? ", last applied " + last : ", nothing applied yet");
+        return new StatusView.Check("directory", d.status().name(), level, detail.toString());
+    }
+
     /** The page's model now; {@code loops} is the event loop watch, if the data plane's loops are watched. */
     StatusView view(Instant now, @Nullable EventLoopWatch loops) {
         Map<String, Boolean> accepting = health.listeners();
         Boolean tunnelUp = health.tunnelUp();
         boolean listenersUp = HealthState.allAccepting(accepting);
         boolean operatorsLoaded = health.operatorsLoaded();
+        boolean operatorsUp = health.operatorsUp();
+        DirectoryStatus directory = health.directory();
         Instant drainStarted = health.drainStartedAt();
-        Readiness readiness = HealthState.readiness(drainStarted != null, listenersUp, operatorsLoaded, tunnelUp);
+        Readiness readiness = HealthState.readiness(drainStarted != null, listenersUp, operatorsUp, tunnelUp);
 
         List<StatusView.Check> checks = new ArrayList<>();
         checks.add(new StatusView.Check(
@@ -112,17 +137,18 @@ public final class PopStatus implements AutoCloseable {
         String operatorsError = health.operatorsError();
         checks.add(new StatusView.Check(
                 "operators",
-                Readiness.upIf(operatorsLoaded),
+                Readiness.upIf(operatorsUp),
                 operatorsError != null
                         ? operatorsError
                         : operatorsLoaded
                                 ? operators.size() + " operators, route table version " + health.routeVersion()
-                                : "no operators file loaded yet"));
+                                : "no operators table yet"));
         if (tunnelUp != null) {
             checks.add(new StatusView.Check(
                     "tunnel", Readiness.upIf(tunnelUp), tunnelUp ? null : "the WireGuard device is not running"));
         }
         checks.add(new StatusView.Check("draining", drainStarted != null ? Readiness.DRAINING : Readiness.UP, null));
+        checks.add(directoryCheck(directory));
 
         int open = 0;
         List<StatusView.ListenerRow> listenerRows = new ArrayList<>();

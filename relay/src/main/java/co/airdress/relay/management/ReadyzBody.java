@@ -1,5 +1,6 @@
 package co.airdress.relay.management;
 
+import co.airdress.relay.health.DirectoryStatus;
 import co.airdress.relay.health.HealthState;
 import co.airdress.relay.health.Readiness;
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
@@ -28,7 +29,8 @@ record ReadyzBody(
             @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
             Check tunnel,
 
-            Draining draining) {}
+            Draining draining,
+            DirectoryStatus directory) {}
 
     /** One status per listener by name ({@code "http": "UP"}), after the check's own. */
     record Listeners(
@@ -59,7 +61,9 @@ record ReadyzBody(
         Map<String, Readiness> byName = new TreeMap<>();
         listeners.forEach((name, up) -> byName.put(name, Readiness.upIf(up)));
 
-        boolean operatorsUp = h.operatorsLoaded();
+        DirectoryStatus directory = h.directory();
+        // STALE still routes (a table is in force): only DOWN, no table, withdraws the PoP.
+        boolean operatorsUp = h.operatorsUp();
         Boolean tunnelUp = h.tunnelUp();
         boolean draining = h.isDraining();
         Instant since = h.drainStartedAt();
@@ -82,6 +86,7 @@ record ReadyzBody(
                                 h.operatorsError(),
                                 operatorsUp ? operatorCount : null),
                         tunnelUp == null ? null : new Check(Readiness.upIf(tunnelUp)),
-                        new Draining(draining ? Readiness.DRAINING : Readiness.UP, since)));
+                        new Draining(draining ? Readiness.DRAINING : Readiness.UP, since),
+                        directory));
     }
 }

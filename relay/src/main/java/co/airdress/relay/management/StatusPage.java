@@ -179,9 +179,9 @@ final class StatusPage {
                     .append("\"><td>")
                     .append(escape(c.name()))
                     .append("</td><td class=\"")
-                    .append(cls(c.status()))
+                    .append(cls(c.level()))
                     .append("\">")
-                    .append(c.status().name())
+                    .append(escape(c.status()))
                     .append("</td><td>");
             String detail = c.detail();
             if (detail != null) {
@@ -378,6 +378,14 @@ final class StatusPage {
             case UP -> "ok";
             case DRAINING -> "warn";
             case DOWN -> "bad";
+        };
+    }
+
+    private static String cls(StatusView.Level level) {
+        return switch (level) {
+            case OK -> "ok";
+            case WARN -> "warn";
+            case BAD -> "bad";
         };
     }
 }

@@ -52,8 +52,41 @@ record StatusView(
         events = List.copyOf(events);
     }
 
-    /** One check of readiness, with what explains a status other than UP. */
-    record Check(String name, Readiness status, @Nullable String detail) {}
+    /**
+     * One check of readiness: its word ({@code UP}, {@code DOWN}, {@code DRAINING}; the directory's
+     * {@code STALE}), how serious it is, and what explains it.
+     */
+    record Check(
+            String name,
+            String status,
+            Level level,
+            @Nullable String detail) {
+        Check {
+            requireNonNull(name, "name");
+            requireNonNull(status, "status");
+            requireNonNull(level, "level");
+        }
+
+        /** A check whose word is a {@link Readiness}: UP is fine, DRAINING a warning, DOWN bad. */
+        Check(String name, Readiness status, @Nullable String detail) {
+            this(
+                    name,
+                    status.name(),
+                    switch (status) {
+                        case UP -> Level.OK;
+                        case DRAINING -> Level.WARN;
+                        case DOWN -> Level.BAD;
+                    },
+                    detail);
+        }
+    }
+
+    /** How the page shows a state: fine, a warning, or bad. */
+    enum Level {
+        OK,
+        WARN,
+        BAD
+    }
 
     /** Whether the anycast controller beside the relay announces the VIP, as far as the relay knows. */
     sealed interface Announcement {

@@ -52,7 +52,7 @@ public final class StateMetrics {
                 .baseUnit("seconds")
                 .description("drain.timeout: a drain closes the remaining connections and exits by then")
                 .register(registry);
-        Gauge.builder("relay.operators.file.rejected", health, h -> h.operatorsError() != null ? 1 : 0)
+        Gauge.builder("relay.operators.file.rejected", health, h -> h.operatorsFileRejected() ? 1 : 0)
                 .description("1 while the operators file's last reload was rejected (invalid or unreadable; the"
                         + " previous route table stays in force)")
                 .register(registry);

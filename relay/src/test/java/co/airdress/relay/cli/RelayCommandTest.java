@@ -202,6 +202,22 @@ class RelayCommandTest {
     }
 
     @Test
+    void checkNamesBothOperatorsWhenAHostIsUnderAnotherOperatorsWildcard() throws Exception {
+        Files.writeString(dir.resolve("relay.yaml"), "pop: ams1\nlisten: { tls: \"[::]:443\" }\n");
+        Files.writeString(dir.resolve("operators.yaml"), """
+                operators:
+                  - { name: alice, hosts: ["*.alice.example.test"], upstream: { tls: "127.0.0.1:1" } }
+                  - { name: bob, hosts: [login.alice.example.test], upstream: { tls: "127.0.0.1:1" } }
+                """);
+        assertThat(run("check", "--config", dir.resolve("relay.yaml").toString()))
+                .isEqualTo(RelayCommand.INVALID);
+        assertThat(err.toString())
+                .contains("1 problem")
+                .contains("operators[1].hosts[0]: \"login.alice.example.test\" of operator \"bob\" "
+                        + "(expected: a host outside \"*.alice.example.test\" of operator \"alice\")");
+    }
+
+    @Test
     void checkReportsAMissingFile() {
         assertThat(run("check", "--config", dir.resolve("nope.yaml").toString()))
                 .isEqualTo(RelayCommand.INVALID);

@@ -151,6 +151,35 @@ class OperatorsFileTest {
     }
 
     @Test
+    void aWildcardOwnsItsSubtreeWhicheverEntryComesFirst() {
+        assertThat(problems("""
+                operators:
+                  - { name: alice, hosts: ["*.alice.example.test"], upstream: { http: "127.0.0.1:1" } }
+                  - { name: bob, hosts: [login.alice.example.test, "*.login.alice.example.test", b.example], upstream: { http: "127.0.0.1:1" } }
+                """))
+                .containsExactly(
+                        "operators[1].hosts[0]: \"login.alice.example.test\" of operator \"bob\" (expected: a host outside \"*.alice.example.test\" of operator \"alice\")",
+                        "operators[1].hosts[1]: \"*.login.alice.example.test\" of operator \"bob\" (expected: a host outside \"*.alice.example.test\" of operator \"alice\")");
+        assertThat(problems("""
+                operators:
+                  - { name: carol, hosts: ["*.deep.login.alice.example.test"], upstream: { http: "127.0.0.1:1" } }
+                  - { name: alice, hosts: [alice.example.test, "*.alice.example.test"], upstream: { http: "127.0.0.1:1" } }
+                """))
+                .containsExactly(
+                        "operators[1].hosts[1]: \"*.alice.example.test\" of operator \"alice\" (expected: a wildcard over no other operator's host, but it covers \"*.deep.login.alice.example.test\" of operator \"carol\")");
+    }
+
+    @Test
+    void theNameAboveAWildcardAndAnOperatorsOwnNamesUnderItAreNoConflict() {
+        assertThat(ok("""
+                operators:
+                  - { name: alice, hosts: ["*.alice.example.test", www.alice.example.test, "*.eu.alice.example.test"], upstream: { http: "127.0.0.1:1" } }
+                  - { name: bob, hosts: [alice.example.test, bob.example.test, "*.bob.example.test", example.test], upstream: { http: "127.0.0.1:1" } }
+                  - { name: carol, hosts: ["*.lice.example.test", "*.alice.example.testing"], upstream: { http: "127.0.0.1:1" } }
+                """)).extracting(Operator::name).containsExactly("alice", "bob", "carol");
+    }
+
+    @Test
     void validatesOneOperatorForTheAdminApi() {
         Operator op = new Operator("ok", List.of("Upper.example", "*.com"), null, ProxyProtocol.NONE);
         assertThat(OperatorsFile.validate(op, "body").stream().map(ConfigProblem::toString))

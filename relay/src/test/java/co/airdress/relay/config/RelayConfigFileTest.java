@@ -178,8 +178,91 @@ class RelayConfigFileTest {
         assertThat(p)
                 .containsExactlyInAnyOrder(
                         "listen.https: unknown key (expected: one of http, tls)",
-                        "limit: unknown key (expected: one of drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
+                        "limit: unknown key (expected: one of directory, drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
+    }
+
+    @Test
+    void readsTheDirectorySectionWithItsDefaults() {
+        RelayConfig c = ok("""
+                pop: a
+                listen: { http: "127.0.0.1:0" }
+                directory:
+                  kafka:
+                    bootstrap_servers: "10.0.0.5:9092,10.0.0.6:9092"
+                """);
+        assertThat(c.directory())
+                .isEqualTo(new DirectoryConfig(
+                        new DirectoryConfig.Kafka("10.0.0.5:9092,10.0.0.6:9092", "airdress.operators"),
+                        Path.of("/etc/relay/directory.snapshot"),
+                        Duration.ofSeconds(1)));
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n").directory())
+                .isNull();
+
+        c = ok("""
+                pop: a
+                listen: { http: "127.0.0.1:0" }
+                directory:
+                  kafka:
+                    bootstrap_servers: "kafka-1.internal:9093, [fd00::5]:9093"
+                    topic: pops.operators
+                    properties: { security.protocol: SSL, ssl.truststore.location: /etc/relay/ca.p12, fetch.max.wait.ms: 100 }
+                    start_timeout: 20s
+                    request_timeout: 3s
+                    write_timeout: 10s
+                    probe_interval: 500ms
+                  snapshot_file: state/dir.snapshot
+                  snapshot_interval: 5s
+                """);
+        DirectoryConfig d = c.directory();
+        assertThat(d.kafka().topic()).isEqualTo("pops.operators");
+        assertThat(d.kafka().properties())
+                .containsEntry("security.protocol", "SSL")
+                .containsEntry("ssl.truststore.location", "/etc/relay/ca.p12")
+                .containsEntry("fetch.max.wait.ms", "100");
+        assertThat(d.kafka().startTimeout()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(d.kafka().requestTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(d.kafka().writeTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(d.kafka().probeInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(d.snapshotFile()).isEqualTo(Path.of("/etc/relay/state/dir.snapshot"));
+        assertThat(d.snapshotInterval()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void theDirectoryAndTheOperatorsFileAreExclusiveAndEveryDirectoryProblemHasItsPath() {
+        assertThat(problems("""
+                pop: a
+                listen: { http: "127.0.0.1:0" }
+                operators_file: ops.yaml
+                directory: { kafka: { bootstrap_servers: "10.0.0.5:9092" } }
+                """))
+                .containsExactly("directory.kafka: given with operators_file (expected: exactly one of operators_file, "
+                        + "directory.kafka: the operators come from the file or from the log, not both)");
+        List<String> p = problems("""
+                pop: a
+                listen: { http: "127.0.0.1:0" }
+                directory:
+                  kafka:
+                    bootstrap_servers: "10.0.0.5"
+                    topic: "bad topic"
+                    properties: { acks: "1", group.id: g, ssl: { nested: 1 } }
+                    write_timeout: forever
+                    partitions: 3
+                  snapshot_interval: 0s
+                """);
+        assertThat(p)
+                .contains(
+                        "directory.kafka.bootstrap_servers: \"10.0.0.5\" (expected: host:port[,host:port...], the brokers' addresses)",
+                        "directory.kafka.topic: \"bad topic\" (expected: a Kafka topic name: 1 to 249 characters a-z, A-Z, 0-9, '.', '_' and '-')",
+                        "directory.kafka.properties.ssl: a mapping (expected: a string, number or boolean)",
+                        "directory.kafka.partitions: unknown key (expected: one of bootstrap_servers, probe_interval, properties, request_timeout, start_timeout, topic, write_timeout)");
+        assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.properties.acks: set by the relay (expected: "));
+        assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.properties.group.id: set by the relay"));
+        assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.write_timeout: \"forever\" (expected: a duration"));
+        assertThat(p).anyMatch(s -> s.startsWith("directory.snapshot_interval: \"0s\" (expected: a duration"));
+        assertThat(p).hasSize(8);
+        assertThat(problems("pop: a\nlisten: { http: \"127.0.0.1:0\" }\ndirectory: { snapshot_file: x }\n"))
+                .containsExactly("directory.kafka: missing (required)");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static co.airdress.relay.directory.OperatorFixtures.reread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import co.airdress.relay.config.ClaimConflict;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.OperatorsFile;
 import co.airdress.relay.config.Parsed;
@@ -173,8 +174,8 @@ class OperatorDirectoryTest {
                 .as("an identical put is a no-op")
                 .isInstanceOf(OperatorDirectory.Put.Updated.class);
         assertThat(routes.current().version()).isEqualTo(beforeRetry);
-        assertThat(s.delete("alice")).isTrue();
-        assertThat(s.delete("alice")).isFalse();
+        assertThat(s.delete("alice")).isEqualTo(new OperatorDirectory.Delete.Deleted("alice"));
+        assertThat(s.delete("alice")).isEqualTo(new OperatorDirectory.Delete.NotFound("alice"));
         long version = routes.current().version();
         assertThat(version).isEqualTo(4);
 
@@ -241,7 +242,8 @@ class OperatorDirectoryTest {
     void putReportsConflictsAndInvalidOperators() throws IOException {
         OperatorDirectory s = start(List.of(operator("alice", 8080, "alice.example.test")));
         assertThat(s.put(operator("bob", 9080, "bob.example.test", "alice.example.test")))
-                .isEqualTo(new OperatorDirectory.Put.Conflict("alice.example.test", "alice"));
+                .isEqualTo(new OperatorDirectory.Put.Conflict(new ClaimConflict(
+                        ClaimConflict.Kind.HOST, "bob", "alice.example.test", "alice", "alice.example.test")));
         OperatorDirectory.Put invalid = s.put(operator("Bob", 9080, "*.com"));
         assertThat(invalid)
                 .isInstanceOfSatisfying(
@@ -251,6 +253,54 @@ class OperatorDirectoryTest {
                                 .contains("operator.name", "operator.hosts[0]"));
         assertThat(s.list()).extracting(Operator::name).containsExactly("alice");
         assertThat(reread(file())).extracting(Operator::name).containsExactly("alice");
+    }
+
+    @Test
+    void aWildcardOwnsItsSubtreeThroughTheApi() throws IOException {
+        OperatorDirectory s = start(List.of(operator("alice", 8080, "alice.example.test", "*.alice.example.test")));
+        assertThat(s.put(operator("bob", 9080, "login.alice.example.test")))
+                .isEqualTo(new OperatorDirectory.Put.Conflict(new ClaimConflict(
+                        ClaimConflict.Kind.HOST, "bob", "login.alice.example.test", "alice", "*.alice.example.test")));
+        assertThat(s.put(operator("bob", 9080, "*.login.alice.example.test")))
+                .isEqualTo(new OperatorDirectory.Put.Conflict(new ClaimConflict(
+                        ClaimConflict.Kind.HOST,
+                        "bob",
+                        "*.login.alice.example.test",
+                        "alice",
+                        "*.alice.example.test")));
+        assertThat(s.put(operator("bob", 9080, "*.example.test")))
+                .isEqualTo(new OperatorDirectory.Put.Conflict(new ClaimConflict(
+                        ClaimConflict.Kind.HOST, "bob", "*.example.test", "alice", "alice.example.test")));
+        assertThat(owner("login.alice.example.test")).isEqualTo("alice");
+        assertThat(reread(file())).extracting(Operator::name).containsExactly("alice");
+
+        // Beside the wildcard, not under it: a sibling name and the parent are free.
+        assertThat(s.put(operator("bob", 9080, "bob.example.test", "example.test")))
+                .isInstanceOf(OperatorDirectory.Put.Created.class);
+        // Once alice lets go of her wildcard, its subtree is free.
+        assertThat(s.put(operator("alice", 8080, "alice.example.test")))
+                .isInstanceOf(OperatorDirectory.Put.Updated.class);
+        assertThat(s.put(operator("bob", 9080, "bob.example.test", "login.alice.example.test")))
+                .isInstanceOf(OperatorDirectory.Put.Updated.class);
+        assertThat(owner("login.alice.example.test")).isEqualTo("bob");
+    }
+
+    @Test
+    void aReloadWithAHostUnderAnotherOperatorsWildcardIsRejectedNamingBoth() throws IOException {
+        start(List.of(operator("alice", 8080, "*.alice.example.test")));
+        RouteTable before = routes.current();
+        Files.writeString(
+                file(),
+                OperatorsFile.write(List.of(
+                        operator("alice", 8080, "*.alice.example.test"),
+                        operator("bob", 9080, "login.alice.example.test"))));
+
+        Await.until(WAIT, "invalid reload counted", () -> reloads("invalid") == 1);
+        assertThat(routes.current()).isSameAs(before);
+        assertThat(owner("login.alice.example.test")).isEqualTo("alice");
+        assertThat(health.operatorsError())
+                .contains("operators[1].hosts[0]: \"login.alice.example.test\" of operator \"bob\" "
+                        + "(expected: a host outside \"*.alice.example.test\" of operator \"alice\")");
     }
 
     @Test

@@ -65,7 +65,8 @@ class ReloadUnderLoadTest {
                     RelayConfigFile.DEFAULT_DRAIN,
                     null,
                     // The echo upstream is a server in this test, on loopback.
-                    new RelayConfig.Upstreams(true));
+                    new RelayConfig.Upstreams(true),
+                    null);
 
             try (RelayDaemon daemon = RelayDaemon.start(config);
                     HttpClient client = HttpClient.newBuilder()

@@ -52,6 +52,32 @@ class RecentEventsTest {
     }
 
     @Test
+    void theDirectorysErrorsAreItsOwnEvents() {
+        RecentEvents events = new RecentEvents();
+        HealthState health = new HealthState("ams1", events);
+        health.operators(false, 0, "directory log 10.0.0.5:9092 unreachable", RecentEvents.Source.DIRECTORY);
+        events.add(
+                RecentEvents.Source.DIRECTORY, "directory record at offset 7 (key \"bob\") rejected (conflict): ...");
+        assertThat(events.newestFirst())
+                .extracting(RecentEvents.Event::source)
+                .containsExactly(RecentEvents.Source.DIRECTORY, RecentEvents.Source.DIRECTORY);
+        assertThat(RecentEvents.Source.DIRECTORY.label()).isEqualTo("directory");
+    }
+
+    @Test
+    void aStaleDirectoryIsReadyAndADownOneIsNot() {
+        HealthState health = new HealthState("ams1");
+        health.listener("http", true);
+        health.operators(true, 1, null, RecentEvents.Source.DIRECTORY);
+        health.directory(
+                new DirectoryStatus(DirectoryStatus.State.STALE, DirectoryStatus.Source.KAFKA, 41L, null, null));
+        assertThat(health.readiness()).isEqualTo(Readiness.UP);
+        health.directory(
+                new DirectoryStatus(DirectoryStatus.State.DOWN, DirectoryStatus.Source.KAFKA, null, null, null));
+        assertThat(health.readiness()).isEqualTo(Readiness.DOWN);
+    }
+
+    @Test
     void readinessFollowsTheSameRuleAsReadyz() {
         HealthState health = new HealthState("ams1");
         assertThat(health.readiness()).isEqualTo(Readiness.DOWN); // nothing bound, nothing loaded

@@ -17,8 +17,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the anycast PoP lab's own check, {@code lab/run.sh --check}, and requires exit 0: five
+ * Runs the anycast PoP lab's own check, {@code lab/run.sh --check}, and requires exit 0: six
  * network namespaces, BIRD in the router and both PoPs, the relay and the controller in each PoP,
+ * a Kafka broker holding the operator directory both relays read (a change through pop1 routed by
+ * pop2 within a second; the broker stopped and restarted without a failed client request),
  * a demo operator behind them, reached through each relay's WireGuard tunnel (wireguard-go in the
  * operator's namespace dialing both PoPs; the script's default mode); kill -9 of pop1's relay moves the route and the clients within
  * 2 s, a restart brings it back, a SIGTERM drain loses no new connection. The relay runs from this
@@ -39,7 +41,7 @@ class LabCheckTest {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(8);
     private static final List<String> NAMESPACES =
-            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op");
+            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op", "lab-core");
     /** The lab's fixed WireGuard interfaces: the relays' TUNs and the operator's wireguard-go. */
     private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-op-p1", "lab-op-p2");
 
@@ -89,6 +91,11 @@ class LabCheckTest {
         assertThat(out).contains("CHECK PASSED");
         assertThat(out).contains("operator path: WireGuard");
         assertThat(out).as("flow rescue on in the drain step").contains("pop2 handed");
+        assertThat(out)
+                .as("the directory: one operator created through pop1, propagation, a broker restart")
+                .contains("demo operator created once, through pop1's admin API")
+                .contains("directory propagation (PUT through pop1 -> first connection routed by pop2)")
+                .contains("Kafka broker stopped: both PoPs STALE");
         assertThat(out)
                 .as("the client by Host and by SNI over IPv6")
                 .contains("IPv6: curl by Host: http://[2001:db8::1]/")

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The rolling upgrade in the lab: {@code lab/run.sh --check-rollout=NEXT,BROKEN} runs both PoPs'
  * relays and controllers from the image (in the PoPs' namespaces, WireGuard to the operator, flow
- * rescue on), rolls {@link RelayImages#NEXT} out with {@code lab/rollout.sh} (drain, replace, gates:
+ * rescue on, the operator directory on the lab's Kafka broker), rolls {@link RelayImages#NEXT} out with {@code lab/rollout.sh} (drain, replace, gates:
  * readyz, announced, a request through the VIP answered by the PoP) while a client sends an HTTP and
  * a TLS request through the VIP every 50 ms, then rolls {@link RelayImages#BROKEN}, which must stop
  * at pop1's readyz gate and put NEXT back. The script's own check requires zero failed requests in
@@ -29,7 +29,7 @@ class LabRolloutIT {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(12);
     private static final List<String> NAMESPACES =
-            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op");
+            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op", "lab-core");
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)

@@ -11,7 +11,7 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /** A real HTTP client (the JDK's) against the management listener. */
-final class Http implements AutoCloseable {
+public final class Http implements AutoCloseable {
 
     private final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -19,20 +19,20 @@ final class Http implements AutoCloseable {
             .build();
     private final String base;
 
-    Http(InetSocketAddress address) {
+    public Http(InetSocketAddress address) {
         this.base = "http://" + address.getHostString() + ":" + address.getPort();
     }
 
-    HttpResponse<String> get(String path) {
+    public HttpResponse<String> get(String path) {
         return send("GET", path, null, null);
     }
 
     /** A GET with the bearer token (reads of /v1 need it when a token file is configured). */
-    HttpResponse<String> get(String path, String token) {
+    public HttpResponse<String> get(String path, String token) {
         return send("GET", path, token, null);
     }
 
-    HttpResponse<String> send(String method, String path, @Nullable String token, @Nullable String body) {
+    public HttpResponse<String> send(String method, String path, @Nullable String token, @Nullable String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);

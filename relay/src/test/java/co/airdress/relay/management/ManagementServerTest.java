@@ -244,6 +244,25 @@ class ManagementServerTest {
     }
 
     @Test
+    void readyzHasTheDirectoryCheckOfAFileDirectory() throws IOException {
+        fixture = new Fixture(false, false);
+        fixture.health.listener("http", true);
+        JsonNode down = body(fixture.http.get("/readyz")).at("/checks/directory");
+        assertThat(down.get("status").asString()).isEqualTo("DOWN");
+        assertThat(down.get("source").asString()).isEqualTo("file");
+
+        fixture.store.start();
+        HttpResponse<String> r = fixture.http.get("/readyz");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode d = body(r).at("/checks/directory");
+        assertThat(d.get("status").asString()).isEqualTo("UP");
+        assertThat(d.get("source").asString()).isEqualTo("file");
+        assertThat(d.get("offset").isNull()).isTrue();
+        assertThat(d.get("lag").isNull()).isTrue();
+        assertThat(d.get("last_applied_at").asString()).isNotBlank();
+    }
+
+    @Test
     void readyzIsDownWhileOperatorsWereNeverLoaded() throws IOException {
         fixture = new Fixture(false, false);
         fixture.health.listener("http", true);
@@ -563,6 +582,34 @@ class ManagementServerTest {
         assertThat(b.get("owner").asString()).isEqualTo("alice");
         assertThat(b.get("error").asString()).contains("alice.example.test").contains("alice");
         assertThat(f.store.get("bob")).isNull();
+    }
+
+    @Test
+    void aHostUnderAnotherOperatorsWildcardIs409NamingBothOperators() throws IOException {
+        Fixture f = fixture(true);
+        HttpResponse<String> r =
+                f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("bob.example.test", "login.alice.example.test"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+        JsonNode b = body(r);
+        assertThat(b.get("host").asString()).isEqualTo("login.alice.example.test");
+        assertThat(b.get("operator").asString()).isEqualTo("bob");
+        assertThat(b.get("owner").asString()).isEqualTo("alice");
+        assertThat(b.get("owner_host").asString()).isEqualTo("*.alice.example.test");
+        assertThat(b.get("error").asString())
+                .isEqualTo("host login.alice.example.test of operator bob is under operator alice's wildcard "
+                        + "*.alice.example.test");
+
+        // A wildcard over alice's names is refused the same way.
+        r = f.http.send("PUT", "/v1/operators/bob", TOKEN, bob("*.example.test"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+        b = body(r);
+        assertThat(b.get("error").asString())
+                .isEqualTo("wildcard *.example.test of operator bob covers operator alice's host alice.example.test");
+        assertThat(b.get("owner_host").asString()).isEqualTo("alice.example.test");
+
+        assertThat(f.store.get("bob")).isNull();
+        assertThat(f.routes.current().lookup("login.alice.example.test").name()).isEqualTo("alice");
+        assertThat(reread(f.operatorsFile)).extracting(Operator::name).containsExactly("alice");
     }
 
     @Test

@@ -82,6 +82,10 @@ class StatusEndpointTest {
                     .contains("<tr data-operator=\"alice\">")
                     .contains("alice.example.test, *.alice.example.test")
                     .contains("<tr data-listener=\"http\">");
+            // checks.directory of /readyz: the operators file, loaded.
+            assertThat(r.body())
+                    .containsPattern("<tr data-check=\"directory\"><td>directory</td><td class=\"ok\">UP</td>"
+                            + "<td><pre>source file, last applied [0-9T:.Z-]+</pre></td></tr>");
         }
         HttpResponse<String> head = http.send("HEAD", "/", null, null);
         assertThat(head.statusCode()).isEqualTo(200);

@@ -2,10 +2,12 @@ package co.airdress.relay.management;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import co.airdress.relay.health.DirectoryStatus;
 import co.airdress.relay.health.Readiness;
 import co.airdress.relay.io.Sha256;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -72,6 +74,40 @@ class StatusPageTest {
                 .matcher(html);
         assertThat(m.find()).as("row of " + name + " in\n" + html).isTrue();
         return m.group();
+    }
+
+    @Test
+    void showsTheDirectorysCheckWithItsOwnWord() {
+        StatusView v =
+                view(Readiness.UP, new StatusView.Announcement.Unknown("no controller"), null, List.of(), List.of());
+        List<StatusView.Check> checks = new ArrayList<>(v.checks());
+        checks.add(PopStatus.directoryCheck(new DirectoryStatus(
+                DirectoryStatus.State.STALE,
+                DirectoryStatus.Source.KAFKA,
+                41L,
+                null,
+                Instant.parse("2026-11-22T03:50:01Z"))));
+        String html = StatusPage.render(new StatusView(
+                v.pop(),
+                v.version(),
+                v.at(),
+                v.refresh(),
+                v.readiness(),
+                checks,
+                v.announcement(),
+                v.drain(),
+                v.connections(),
+                v.listeners(),
+                v.operators(),
+                v.operatorsNotShown(),
+                v.eventLoops(),
+                v.events()));
+        assertThat(html)
+                .contains("<tr data-check=\"directory\"><td>directory</td><td class=\"warn\">STALE</td>"
+                        + "<td><pre>source kafka, offset 41, last applied 2026-11-22T03:50:01Z</pre></td></tr>");
+        assertThat(PopStatus.directoryCheck(DirectoryStatus.fileNotLoaded()))
+                .isEqualTo(new StatusView.Check(
+                        "directory", "DOWN", StatusView.Level.BAD, "source file, nothing applied yet"));
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.health.HealthState;
+import co.airdress.relay.health.RecentEvents;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -62,6 +63,18 @@ class StateMetricsTest {
         assertThat(gauge("relay.operators.file.rejected")).isEqualTo(1);
         health.operators(true, 2, null);
         assertThat(gauge("relay.operators.file.rejected")).isZero();
+    }
+
+    @Test
+    void theDirectorysLogUnreachableIsNotAnOperatorsFileRejected() {
+        StateMetrics.register(registry, health, config);
+        health.operators(
+                true,
+                3,
+                "directory log 10.0.0.5:9092 unreachable since 2026-11-22T03:50:00Z",
+                RecentEvents.Source.DIRECTORY);
+        assertThat(gauge("relay.operators.file.rejected")).isZero();
+        assertThat(health.operatorsError()).startsWith("directory log");
     }
 
     @Test

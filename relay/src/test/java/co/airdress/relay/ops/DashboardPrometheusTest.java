@@ -24,10 +24,11 @@ import tools.jackson.databind.JsonNode;
 /**
  * The Grafana dashboard and the alerting rules against real data: Debian's Prometheus, with the
  * sample scrape config (docker/prometheus/prometheus.yml, scraping every second) and the alerting
- * rules, scrapes a running relay and its controller ({@link ObservedPop}) under a little load
- * (relayed HTTP and TLS, an unknown host, 502s); then every panel's PromQL, its variables filled
- * in, goes through Prometheus's HTTP API and must return data, and every metric the alerts use must
- * exist. A typo'd metric name or label fails here.
+ * rules, scrapes a running relay and its controller ({@link ObservedPop}, its operators from the
+ * operator directory on a Kafka broker, so that the directory's metrics are there too) under a
+ * little load (relayed HTTP and TLS, an unknown host, 502s); then every panel's PromQL, its
+ * variables filled in, goes through Prometheus's HTTP API and must return data, and every metric
+ * the alerts use must exist. A typo'd metric name or label fails here.
  */
 class DashboardPrometheusTest {
 
@@ -37,13 +38,6 @@ class DashboardPrometheusTest {
 
     private static final String PROMETHEUS = "127.0.0.1:9099";
     private static final String RATE_INTERVAL = "15s";
-
-    /**
-     * Panels on the operator directory's metrics (relay_directory_*), which the Kafka-backed
-     * directory exports: enabled when the directory is merged (then delete this list).
-     */
-    private static final Set<String> DIRECTORY_PANELS =
-            Set.of("Directory state", "Directory lag", "Since the last record applied", "Records / s by result");
 
     @TempDir
     Path dir;
@@ -79,16 +73,9 @@ class DashboardPrometheusTest {
         String prometheus = Prerequisites.tool("prometheus").toString();
         Map<String, List<String>> panels = panelExpressions();
         assertThat(panels).hasSizeGreaterThan(20);
-        // The skip list holds exactly the panels on the directory's metrics.
-        Set<String> onDirectory = new TreeSet<>();
-        panels.forEach((title, exprs) -> {
-            if (exprs.stream().anyMatch(e -> e.contains("relay_directory_"))) {
-                onDirectory.add(title);
-            }
-        });
-        assertThat(onDirectory).isEqualTo(new TreeSet<>(DIRECTORY_PANELS));
 
-        try (ObservedPop pop = ObservedPop.start(dir, "obs-prom", Duration.ofSeconds(10))) {
+        try (ObservedPop pop =
+                ObservedPop.start(dir, "obs-prom", Duration.ofSeconds(10), ObservedPop.Directory.KAFKA)) {
             Path config = writeConfig();
             try (ExternalProcess server = pop.namespace()
                     .start(
@@ -115,9 +102,6 @@ class DashboardPrometheusTest {
                 }
 
                 for (var panel : panels.entrySet()) {
-                    if (DIRECTORY_PANELS.contains(panel.getKey())) {
-                        continue; // enabled when the directory is merged
-                    }
                     for (String expr : panel.getValue()) {
                         String promql =
                                 expr.replace("$__rate_interval", RATE_INTERVAL).replace("$pop", ObservedPop.POP);
@@ -161,7 +145,6 @@ class DashboardPrometheusTest {
                         used.add(m.group());
                     }
                 }
-                used.removeIf(n -> n.startsWith("relay_directory_")); // enabled when the directory is merged
                 assertThat(names).as("metrics the alerts use").containsAll(used);
             }
         }

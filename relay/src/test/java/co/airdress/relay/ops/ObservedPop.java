@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.Curl;
 import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.KafkaBroker;
 import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.SecretFiles;
 import co.airdress.relay.tunnel.WireGuardKeys;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -25,8 +27,11 @@ import java.util.List;
  * tunnel, its anycast controller ({@code relay controller --pop}, without BIRD: it decides but
  * cannot announce), and three operators: {@code alice} direct (python's http.server and openssl
  * s_server), {@code broken} direct to a closed port (502, alert 80), {@code wg-dead} over WireGuard
- * with a key nobody holds (never handshakes: its connections fail fast). {@link #load} sends a few
- * connections of each kind. Closing it ends every process and deletes the namespace.
+ * with a key nobody holds (never handshakes: its connections fail fast). The operators come from an
+ * operators file, or ({@link Directory#KAFKA}) from the operator directory on a Kafka broker in the
+ * namespace, published there with {@code relay directory create-topic} and {@code import}.
+ * {@link #load} sends a few connections of each kind. Closing it ends every process and deletes
+ * the namespace.
  */
 final class ObservedPop implements AutoCloseable {
 
@@ -36,26 +41,42 @@ final class ObservedPop implements AutoCloseable {
     static final int CONTROLLER_PORT = 9191;
     static final String MANAGEMENT = "127.0.0.1:" + MANAGEMENT_PORT;
     static final String CONTROLLER = "127.0.0.1:" + CONTROLLER_PORT;
+    static final String KAFKA = "127.0.0.1:9092";
+
+    /** Where the PoP's operators come from. */
+    enum Directory {
+        /** {@code operators.yaml} beside the config, watched. */
+        FILE,
+        /** The operator directory on a Kafka broker (KRaft) in the PoP's namespace. */
+        KAFKA
+    }
 
     private final Path dir;
     private final NetworkNamespace ns;
+    private final Directory directory;
     private final List<AutoCloseable> processes = new ArrayList<>();
     private ExternalProcess relay;
     private ExternalProcess controller;
 
-    private ObservedPop(Path dir, NetworkNamespace ns) {
+    private ObservedPop(Path dir, NetworkNamespace ns, Directory directory) {
         this.dir = dir;
         this.ns = ns;
+        this.directory = directory;
     }
 
     /** Starts everything in namespace {@code prefix}-pid with files in {@code dir}; returns once the relay is UP. */
     static ObservedPop start(Path dir, String prefix, Duration drainDelay) throws Exception {
+        return start(dir, prefix, drainDelay, Directory.FILE);
+    }
+
+    /** {@link #start(Path, String, Duration)} with the operators from {@code directory}. */
+    static ObservedPop start(Path dir, String prefix, Duration drainDelay, Directory directory) throws Exception {
         Prerequisites.networkNamespaces();
         for (String tool : List.of("curl", "openssl", "python3", "ss")) {
             Prerequisites.tool(tool);
         }
         NetworkNamespace ns = NetworkNamespace.create(prefix);
-        ObservedPop pop = new ObservedPop(dir, ns);
+        ObservedPop pop = new ObservedPop(dir, ns, directory);
         try {
             pop.startAll(drainDelay);
             return pop;
@@ -71,8 +92,7 @@ final class ObservedPop implements AutoCloseable {
                 dir.resolve("wg.key"),
                 WireGuardKeys.generatePrivateKey(new SecureRandom()).toBase64() + "\n");
         long id = ProcessHandle.current().pid() % 100000;
-        Files.writeString(
-                dir.resolve("relay.yaml"), """
+        Files.writeString(dir.resolve("relay.yaml"), """
                 pop: %s
                 listen: { http: "127.0.0.1:80", tls: "127.0.0.1:443" }
                 management:
@@ -88,8 +108,19 @@ final class ObservedPop implements AutoCloseable {
                   private_key_file: wg.key
                   listen_port: 51820
                   addresses: ["fd00:a1d::1/64"]
-                """.formatted(POP, MANAGEMENT, CONTROLLER, drainDelay.toSeconds(), id));
+                %s""".formatted(
+                        POP, MANAGEMENT, CONTROLLER, drainDelay.toSeconds(), id, directorySection()));
         writeOperators(operators());
+        if (directory == Directory.KAFKA) {
+            processes.add(KafkaBroker.start(
+                    dir.resolve("kafka"),
+                    new InetSocketAddress("127.0.0.1", 9092),
+                    new InetSocketAddress("127.0.0.1", 9093),
+                    ns));
+            String config = dir.resolve("relay.yaml").toString();
+            relayCommand("directory", "create-topic", "--config", config);
+            relayCommand("directory", "import", dir.resolve("operators.yaml").toString(), "--config", config);
+        }
 
         processes.add(OperatorServices.start(ns, "127.0.0.1", "alice", 1));
         relay = ns.start(
@@ -136,7 +167,12 @@ final class ObservedPop implements AutoCloseable {
         });
     }
 
-    /** The operators file's entries: alice, broken, wg-dead. */
+    /** The config's {@code directory:} section: none (the operators file), or the broker's. */
+    private String directorySection() {
+        return directory == Directory.KAFKA ? "directory:\n  kafka: { bootstrap_servers: \"" + KAFKA + "\" }\n" : "";
+    }
+
+    /** The operators file's entries: alice, broken, wg-dead (with {@link Directory#KAFKA}: imported). */
     static String operators() {
         String deadKey = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
                 .toBase64();
@@ -163,6 +199,15 @@ final class ObservedPop implements AutoCloseable {
                 dir.resolve("operators.yaml"),
                 StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** {@code relay ARGS...} in the namespace, to completion; fails unless it exits 0. */
+    private void relayCommand(String... args) {
+        ExternalProcess.Result r =
+                ns.execAllowingFailure(Duration.ofSeconds(120), java("co.airdress.relay.cli.RelayCommand", args));
+        assertThat(r.exitCode())
+                .as("relay %s: %s", String.join(" ", args), r.output())
+                .isZero();
     }
 
     private String[] java(String mainClass, String... args) {

@@ -1,4 +1,4 @@
-package co.airdress.relay.management;
+package co.airdress.relay.directory;
 
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.Operator;
@@ -18,7 +18,8 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The admin API's operator JSON, shaped like one entry of the operators file:
+ * An operator as JSON: the admin API's body and the value of a record of the directory's log,
+ * shaped like one entry of the operators file:
  * {@code {"name", "hosts", "upstream": {"http", "tls"}, "proxy_protocol"}}, or with
  * {@code "wireguard": {"public_key", "address", "ports"?}} instead of {@code upstream}.
  *
@@ -26,21 +27,21 @@ import tools.jackson.databind.JsonNode;
  * code that reads the file's entries, so the API accepts exactly what the file accepts, with the
  * same messages; paths start at {@code operator} ({@code operator.hosts[0]}).
  */
-final class OperatorJson {
+public final class OperatorJson {
 
     private static final String PATH = "operator";
 
     private OperatorJson() {}
 
     /** The outcome of reading a request body. */
-    sealed interface Body {
+    public sealed interface Body {
         record Ok(Operator operator) implements Body {}
 
         record Invalid(List<String> problems) implements Body {}
     }
 
     /** An operator as the API shows it. */
-    record OperatorBody(
+    public record OperatorBody(
             String name,
             List<String> hosts,
 
@@ -52,7 +53,7 @@ final class OperatorJson {
 
             String proxyProtocol) {}
 
-    record UpstreamBody(
+    public record UpstreamBody(
             @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable
             String http,
 
@@ -60,9 +61,10 @@ final class OperatorJson {
             String tls) {}
 
     /** GET /v1/operators. */
-    record OperatorList(List<OperatorBody> operators, long routeVersion) {}
+    public record OperatorList(List<OperatorBody> operators, long routeVersion) {}
 
-    static Body read(byte[] body) {
+    /** A request body; problems have paths starting at {@code operator}. */
+    public static Body read(byte[] body) {
         JsonNode node;
         try {
             node = JsonBodies.MAPPER.readTree(body);
@@ -80,11 +82,12 @@ final class OperatorJson {
     }
 
     /** Problems as the API lists them: {@code path: message}. */
-    static List<String> text(List<ConfigProblem> problems) {
+    public static List<String> text(List<ConfigProblem> problems) {
         return problems.stream().map(ConfigProblem::toString).toList();
     }
 
-    static OperatorBody write(Operator op) {
+    /** The operator as the API shows it and the log holds it. */
+    public static OperatorBody write(Operator op) {
         Upstream up = op.upstream();
         WireGuardPeer wg = op.wireguard();
         return new OperatorBody(
@@ -93,6 +96,11 @@ final class OperatorJson {
                 up == null ? null : new UpstreamBody(address(up.http()), address(up.tls())),
                 wg == null ? null : OperatorsFile.wireguardMap(wg),
                 op.proxyProtocol().name().toLowerCase(Locale.ROOT));
+    }
+
+    /** {@link #write} as UTF-8 JSON bytes: one canonical form per operator. */
+    public static byte[] bytes(Operator op) {
+        return JsonBodies.MAPPER.writeValueAsBytes(write(op));
     }
 
     private static @Nullable String address(@Nullable InetSocketAddress address) {
