@@ -11,9 +11,10 @@
 #                        When the default is neither present nor pullable (no registry reachable), a
 #                        bookworm base is made here from Debian's packages (mmdebstrap, root) and
 #                        imported as localhost/debian:bookworm-slim; the same Containerfiles build on it.
-#   --class-cache MODE   aot (default): the JVM's AOT cache from a training run at build time;
-#                        cds: jlink's default CDS archive instead; none: neither (bench/README.md,
-#                        "Image", measures the three)
+#   --class-cache MODE   none (default): no class cache; aot: the JVM's AOT cache from a training
+#                        run at build time (ready in half the time, 44 MB more: over the image's
+#                        120 MB budget with the Kafka client); cds: jlink's default CDS archive
+#                        (bench/README.md, "Image", measures the three)
 #   --only relay|bird    build one of the two
 #
 # The relay's jars come from relay/target (built with ./mvnw -B -q -pl relay -am package -DskipTests
@@ -41,7 +42,7 @@ EXCLUDED_MODULES=(java.desktop java.sql java.naming)
 
 TAG=dev
 BASE=$DEFAULT_BASE
-CLASS_CACHE=aot
+CLASS_CACHE=none
 ONLY=""
 while (($#)); do
     case "$1" in

@@ -319,7 +319,7 @@ class RelayImageIT {
                 "--no-healthcheck",
                 "-e",
                 "JAVA_OPTS=-XX:AOTMode=on -XX:AOTCache=/opt/relay/lib/relay.aot -Xlog:aot=info:stderr",
-                RelayImages.RELAY,
+                RelayImages.RELAY_AOT,
                 "--version");
         assertThat(out).contains("Opened AOT cache /opt/relay/lib/relay.aot").contains("relay 0.1.0-SNAPSHOT");
     }
