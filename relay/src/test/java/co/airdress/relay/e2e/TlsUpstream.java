@@ -2,6 +2,7 @@ package co.airdress.relay.e2e;
 
 import co.airdress.relay.testing.ExternalProcess;
 import co.airdress.relay.testing.Prerequisites;
+import co.airdress.relay.testing.SelfSignedCertificate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -24,33 +25,10 @@ final class TlsUpstream implements AutoCloseable {
     TlsUpstream(String cn, String... sans) throws IOException {
         String openssl = Prerequisites.tool("openssl").toString();
         dir = Files.createTempDirectory("relay-tls-upstream");
-        cert = dir.resolve("cert.pem");
-        Path key = dir.resolve("key.pem");
+        SelfSignedCertificate made = SelfSignedCertificate.create(dir, cn, sans);
+        cert = made.certificate();
+        Path key = made.key();
         subjectCn = cn;
-        StringBuilder san = new StringBuilder("subjectAltName=");
-        for (int i = 0; i < sans.length; i++) {
-            san.append(i == 0 ? "" : ",").append("DNS:").append(sans[i]);
-        }
-        ExternalProcess.run(
-                Duration.ofSeconds(30),
-                openssl,
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=" + cn,
-                "-addext",
-                san.toString(),
-                "-keyout",
-                key.toString(),
-                "-out",
-                cert.toString());
         port = RelayHarness.freePort();
         process = ExternalProcess.start(
                 "s_server",
