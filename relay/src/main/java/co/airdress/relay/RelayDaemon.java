@@ -3,7 +3,6 @@ package co.airdress.relay;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.config.ConfigProblem;
-import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.config.RelayContext;
@@ -78,11 +77,11 @@ public final class RelayDaemon implements AutoCloseable {
         this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
         StateMetrics.register(metrics.registry(), health, config);
-        this.operators = OperatorDirectory.of(config, routes, health, metrics)
-                .relay(RelayContext.of(config))
-                // A removed operator's meters go once no new connection can be routed to it.
-                .afterApply(ops -> dataPath.retainOperators(
-                        ops.stream().map(Operator::name).toList()));
+        OperatorDirectory directory =
+                OperatorDirectory.of(config, routes, health, metrics).relay(RelayContext.of(config));
+        // A removed operator's meters go once no new connection can be routed to it.
+        directory.afterApply(ops -> dataPath.retainOperators(directory::routes));
+        this.operators = directory;
         OperatorTunnel t = tunnel;
         if (t != null) {
             // Peers change before the route table that sends connections to them.

@@ -112,7 +112,12 @@ final class DirectoryState {
      * replaces the operator of its name, a tombstone removes it; anything else is rejected.
      */
     Outcome apply(DirectoryRecord record) {
-        return switch (record.decode()) {
+        return apply(record, record.decode());
+    }
+
+    /** {@link #apply(DirectoryRecord)} of a record already decoded ({@code decoded}: its {@link DirectoryRecord#decode}). */
+    Outcome apply(DirectoryRecord record, DirectoryRecord.Decoded decoded) {
+        return switch (decoded) {
             case DirectoryRecord.Decoded.Invalid invalid -> {
                 String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
                 yield new Outcome.Rejected(

@@ -16,9 +16,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -220,10 +222,16 @@ final class KafkaDirectorySource implements DirectorySource {
             long end = directoryLog.endOffset(kafka.requestTimeout());
             long position = directoryLog.position(kafka.requestTimeout());
             long progress = System.nanoTime();
+            // Two stages: this thread fetches and decodes a batch while the directory's thread
+            // applies the one before (decoding depends on the bytes alone; applying, in offset
+            // order, on what came before). One batch in flight at a time.
+            CompletableFuture<Void> applying = CompletableFuture.completedFuture(null);
             while (position < end && !closed) {
                 List<DirectoryRecord> records = directoryLog.poll(pollWait);
                 if (!records.isEmpty()) {
-                    OperatorDirectory.await(directory.submit(() -> applyBatch(records)));
+                    List<DirectoryRecord.Decoded> decoded = decode(records);
+                    OperatorDirectory.await(applying);
+                    applying = directory.submit(() -> applyBatch(records, decoded));
                     progress = System.nanoTime();
                 } else if (System.nanoTime() - progress > kafka.requestTimeout().toNanos()) {
                     throw new TimeoutException("reading the log stalled at offset " + position + " of " + end);
@@ -231,6 +239,7 @@ final class KafkaDirectorySource implements DirectorySource {
                 position = directoryLog.position(kafka.requestTimeout());
                 lag = Math.max(0, end - position);
             }
+            OperatorDirectory.await(applying);
             long records = end;
             OperatorDirectory.await(directory.submit(() -> {
                 finishReplay();
@@ -269,7 +278,8 @@ final class KafkaDirectorySource implements DirectorySource {
                 }
                 List<DirectoryRecord> records = directoryLog.poll(pollWait);
                 if (!records.isEmpty()) {
-                    OperatorDirectory.await(directory.submit(() -> applyBatch(records)));
+                    List<DirectoryRecord.Decoded> decoded = decode(records);
+                    OperatorDirectory.await(directory.submit(() -> applyBatch(records, decoded)));
                     long l = directoryLog.currentLag();
                     if (l >= 0) {
                         lag = l;
@@ -373,18 +383,30 @@ final class KafkaDirectorySource implements DirectorySource {
      * then swaps the table once; answers this PoP's writes the batch decided once the table holds
      * them, and compensates for its rejected ones.
      */
-    private Void applyBatch(List<DirectoryRecord> records) {
+    private static List<DirectoryRecord.Decoded> decode(List<DirectoryRecord> records) {
+        List<DirectoryRecord.Decoded> decoded = new ArrayList<>(records.size());
+        for (DirectoryRecord r : records) {
+            decoded.add(r.decode());
+        }
+        return decoded;
+    }
+
+    /** {@code decoded}: the records' {@link DirectoryRecord#decode}, in the same order. */
+    private Void applyBatch(List<DirectoryRecord> records, List<DirectoryRecord.Decoded> decoded) {
         DirectoryState target = replaying != null ? replaying : inForce;
-        boolean changed = false;
+        Set<String> changed = new HashSet<>();
         List<DirectoryState.Outcome.Rejected> ownRejected = new ArrayList<>();
         List<Long> ownRejectedOffsets = new ArrayList<>();
         Map<String, Long> lastOfKey = new HashMap<>();
-        for (DirectoryRecord r : records) {
-            DirectoryState.Outcome outcome = target.apply(r);
+        for (int i = 0; i < records.size(); i++) {
+            DirectoryRecord r = records.get(i);
+            DirectoryState.Outcome outcome = target.apply(r, decoded.get(i));
             switch (outcome) {
                 case DirectoryState.Outcome.Applied a -> {
                     metrics.applied();
-                    changed |= a.changed();
+                    if (a.changed()) {
+                        changed.add(a.name());
+                    }
                 }
                 case DirectoryState.Outcome.Rejected rejected -> {
                     metrics.rejected(rejected.reason());
@@ -420,8 +442,8 @@ final class KafkaDirectorySource implements DirectorySource {
             }
         }
         if (replaying == null) {
-            if (changed) {
-                directory.apply(inForce.operators().values());
+            if (!changed.isEmpty()) {
+                directory.apply(inForce.operators().values(), changed);
                 fromLog = true;
                 scheduleSnapshot();
             }

@@ -25,6 +25,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -120,6 +121,8 @@ public final class OperatorDirectory implements AutoCloseable {
     private volatile boolean loaded;
     // Operators left out of the route table, by name, with why.
     private volatile Map<String, String> unroutable = Map.of();
+    // The route table this directory put in force last (directory's thread only).
+    private RouteTable table = RouteTable.empty();
     // This host's addresses the last apply checked against (directory's thread only).
     private Map<InetAddress, String> checkedHostAddresses = Map.of();
     private boolean started;
@@ -255,6 +258,11 @@ public final class OperatorDirectory implements AutoCloseable {
         return snapshot.get(requireNonNull(name, "name"));
     }
 
+    /** Whether the operator named {@code name} is in force and in the route table (this PoP routes it). */
+    public boolean routes(String name) {
+        return snapshot.containsKey(name) && !unroutable.containsKey(name);
+    }
+
     /** Whether a table is in force. */
     public boolean loaded() {
         return loaded;
@@ -351,13 +359,24 @@ public final class OperatorDirectory implements AutoCloseable {
      * does not change): a change to a large directory costs a check of what changed.
      */
     void apply(Collection<Operator> operators) {
+        apply(operators, null);
+    }
+
+    /**
+     * {@link #apply(Collection)} when only the operators named {@code changed} may differ from
+     * those in force (added, replaced or removed): the route table is made from the table in force
+     * and what changed ({@link RouteTable#with}) instead of being built again. {@code null}: any
+     * operator may have changed.
+     */
+    void apply(Collection<Operator> operators, @Nullable Set<String> changed) {
         version++;
         Map<String, Operator> before = snapshot;
         Map<String, String> unroutableBefore = unroutable;
         RelayContext now = relay.hostAddressesReadOnce();
         Map<InetAddress, String> hostAddresses = now.hostAddresses().get();
         boolean sameHost = hostAddresses.equals(checkedHostAddresses);
-        Map<String, Operator> all = new LinkedHashMap<>();
+        boolean incremental = changed != null && loaded && sameHost;
+        Map<String, Operator> all = LinkedHashMap.newLinkedHashMap(operators.size());
         List<Operator> routable = new ArrayList<>(operators.size());
         Map<String, String> left = new LinkedHashMap<>();
         for (Operator op : operators) {
@@ -391,7 +410,24 @@ public final class OperatorDirectory implements AutoCloseable {
         checkedHostAddresses = hostAddresses;
         List<Operator> inForce = List.copyOf(routable);
         notify(beforeApply, inForce);
-        routes.replace(RouteTable.of(inForce, version));
+        if (incremental) {
+            List<Operator> removed = new ArrayList<>();
+            List<Operator> added = new ArrayList<>();
+            for (String name : changed) {
+                Operator old = before.get(name);
+                if (old != null && !unroutableBefore.containsKey(name)) {
+                    removed.add(old);
+                }
+                Operator current = all.get(name);
+                if (current != null && !left.containsKey(name)) {
+                    added.add(current);
+                }
+            }
+            table = table.with(removed, added, inForce, version);
+        } else {
+            table = RouteTable.of(inForce, version);
+        }
+        routes.replace(table);
         snapshot = Collections.unmodifiableMap(all);
         loaded = true;
         health.operators(true, version, health.operatorsError(), eventSource());

@@ -11,7 +11,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Iterator;
@@ -20,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -70,9 +70,9 @@ public final class DataPathMetrics {
     private final Map<Listener, Counter> upstreamToClient = new EnumMap<>(Listener.class);
     private final Map<Listener, Timer> connect = new EnumMap<>(Listener.class);
     private final ConcurrentHashMap<String, OperatorMeters> perOperator = new ConcurrentHashMap<>();
-    // Guarded by this: the operators in force (null until the first retainOperators: every
-    // operator then counts).
-    private @Nullable Set<String> operators;
+    // Guarded by this: whether an operator is in force (null until the first retainOperators:
+    // every operator then counts).
+    private @Nullable Predicate<String> operators;
 
     /**
      * The outcomes a connection routed to an operator can end with, each counted per operator;
@@ -263,8 +263,8 @@ public final class DataPathMetrics {
             if (existing != null) {
                 return existing;
             }
-            Set<String> inForce = operators;
-            if (inForce != null && !inForce.contains(operator)) {
+            Predicate<String> inForce = operators;
+            if (inForce != null && !inForce.test(operator)) {
                 return new OperatorMeters();
             }
             OperatorMeters m = new OperatorMeters(registry, operator);
@@ -274,17 +274,18 @@ public final class DataPathMetrics {
     }
 
     /**
-     * Removes the meters of every operator not in {@code names}, the operators now in force; the
-     * connections such an operator still has are no longer counted by operator.
+     * Removes the meters of every operator that {@code inForce} no longer accepts (it answers for
+     * the operators in force now, and from now on: e.g. a look-up in the operator directory); the
+     * connections such an operator still has are no longer counted by operator. Costs the number
+     * of operators with meters, not the size of the directory.
      */
-    public synchronized void retainOperators(Collection<String> names) {
-        Set<String> inForce = Set.copyOf(names);
-        operators = inForce;
+    public synchronized void retainOperators(Predicate<String> inForce) {
+        operators = requireNonNull(inForce, "inForce");
         for (Iterator<Map.Entry<String, OperatorMeters>> it =
                         perOperator.entrySet().iterator();
                 it.hasNext(); ) {
             Map.Entry<String, OperatorMeters> e = it.next();
-            if (!inForce.contains(e.getKey())) {
+            if (!inForce.test(e.getKey())) {
                 e.getValue().meters.forEach(registry::remove);
                 it.remove();
             }

@@ -24,7 +24,7 @@ class DataPathMetricsTest {
 
     @Test
     void anOperatorsGaugeAppearsOnItsFirstConnectionAndGoesWithTheOperator() {
-        metrics.retainOperators(List.of("alice", "bob"));
+        metrics.retainOperators(List.of("alice", "bob")::contains);
         AtomicInteger alice = metrics.operatorActive("alice");
         alice.incrementAndGet();
         metrics.operatorActive("bob");
@@ -35,7 +35,7 @@ class DataPathMetricsTest {
                 .gauge();
         assertThat(gauge.value()).isEqualTo(1.0);
 
-        metrics.retainOperators(List.of("bob"));
+        metrics.retainOperators(List.of("bob")::contains);
 
         assertThat(operatorsWithGauges()).containsExactly("bob");
         // A connection alice still has closes on its own count, which nothing exports any more.
@@ -45,13 +45,13 @@ class DataPathMetricsTest {
 
     @Test
     void aConnectionRoutedBeforeItsOperatorWasRemovedRegistersNothing() {
-        metrics.retainOperators(List.of("bob"));
+        metrics.retainOperators(List.of("bob")::contains);
         AtomicInteger late = metrics.operatorActive("alice");
         late.incrementAndGet();
         assertThat(operatorsWithGauges()).isEmpty();
 
         // Added again: counted afresh.
-        metrics.retainOperators(List.of("alice", "bob"));
+        metrics.retainOperators(List.of("alice", "bob")::contains);
         assertThat(metrics.operatorActive("alice")).isNotSameAs(late).hasValue(0);
         assertThat(operatorsWithGauges()).containsExactly("alice");
     }
@@ -72,7 +72,7 @@ class DataPathMetricsTest {
 
     @Test
     void routedConnectionsAreCountedPerOperatorByOutcomeWithTheirBytes() {
-        metrics.retainOperators(List.of("alice"));
+        metrics.retainOperators(List.of("alice")::contains);
         metrics.operatorClosed("alice", Outcome.RELAYED, 100, 2000);
         metrics.operatorClosed("alice", Outcome.UNREACHABLE, 517, 0);
         metrics.operatorClosed("alice", Outcome.UNREACHABLE, 517, 0);
@@ -94,7 +94,7 @@ class DataPathMetricsTest {
         assertThat(registry.find("relay.operator.connections").counters())
                 .hasSize(DataPathMetrics.ROUTED_OUTCOMES.size());
 
-        metrics.retainOperators(List.of());
+        metrics.retainOperators(List.of()::contains);
         assertThat(registry.find("relay.operator.connections").counters()).isEmpty();
         assertThat(registry.find("relay.operator.bytes").counters()).isEmpty();
         // A connection closing after its operator was removed is counted nowhere.

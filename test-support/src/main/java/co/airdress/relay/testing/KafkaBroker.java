@@ -275,10 +275,15 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding. */
+    /**
+     * A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, never starting with
+     * '-' (the storage tool would read such an id as an option): the first byte's top bit is
+     * cleared, so the first character is one of A-Z and a-f.
+     */
     private static String clusterId() {
         byte[] id = new byte[16];
         new SecureRandom().nextBytes(id);
+        id[0] &= 0x7f;
         return Base64.getUrlEncoder().withoutPadding().encodeToString(id);
     }
 
