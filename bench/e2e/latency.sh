@@ -128,16 +128,18 @@ done
 echo
 echo "Medians over rounds; added = path - direct in the same round."
 echo
-echo "| rate/s | path | p99 µs | p99.9 µs | added p99 µs | added p99.9 µs | added p99 / HAProxy's | added p99.9 / HAProxy's |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+echo "| rate/s | path | p99 µs | p99.9 µs | p99 / HAProxy's | p99.9 / HAProxy's | added p99 µs | added p99.9 µs | added p99 / HAProxy's | added p99.9 / HAProxy's |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for rate in "${rates[@]}"; do
   h99=$(median <<<"${A99[$rate,haproxy]}"); h999=$(median <<<"${A999[$rate,haproxy]}")
+  r99=$(for ((r = 1; r <= ROUNDS; r++)); do echo "${P99[$rate,$r,haproxy]}"; done | median)
+  r999=$(for ((r = 1; r <= ROUNDS; r++)); do echo "${P999[$rate,$r,haproxy]}"; done | median)
   for l in "${labels[@]}"; do
     m99=$(for ((r = 1; r <= ROUNDS; r++)); do echo "${P99[$rate,$r,$l]}"; done | median)
     m999=$(for ((r = 1; r <= ROUNDS; r++)); do echo "${P999[$rate,$r,$l]}"; done | median)
     a99=$(median <<<"${A99[$rate,$l]}"); a999=$(median <<<"${A999[$rate,$l]}")
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "–" }'; }
-    [[ $l == direct ]] && { echo "| $rate | $l | $m99 | $m999 | – | – | – | – |"; continue; }
-    echo "| $rate | $l | $m99 | $m999 | $a99 | $a999 | $(ratio "$a99" "$h99") | $(ratio "$a999" "$h999") |"
+    [[ $l == direct ]] && { echo "| $rate | $l | $m99 | $m999 | – | – | – | – | – | – |"; continue; }
+    echo "| $rate | $l | $m99 | $m999 | $(ratio "$m99" "$r99") | $(ratio "$m999" "$r999") | $a99 | $a999 | $(ratio "$a99" "$h99") | $(ratio "$a999" "$h999") |"
   done
 done
