@@ -54,7 +54,7 @@ public record RelayConfig(
      */
     public record Listen(List<ListenSocket> http, List<ListenSocket> tls, Duration deferAccept) {
 
-        /** The default {@code listen.defer_accept}: off (bench/README.md, "Deferred accept"). */
+        /** The default {@code listen.defer_accept}: off (bench/README.md, "Goals"). */
         public static final Duration DEFAULT_DEFER_ACCEPT = Duration.ZERO;
 
         /** The largest {@code listen.defer_accept}. */
