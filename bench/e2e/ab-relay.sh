@@ -11,7 +11,8 @@
 # output). Prints conn/s and the relay's CPU µs per connection (utime+stime of its process tree
 # over the run) with the load average. Less than e2e.sh measures (no peers, no memory), but two
 # builds side by side in a few minutes. HOLD=S keeps the relays S seconds after the rounds (to
-# attach strace or perf). Run under `flock /work/bench.lock`.
+# attach strace or perf). DEFER_<LABEL>=VALUE writes listen.defer_accept: VALUE into that variant's
+# config (e.g. DEFER_off=0s). Run under `flock /work/bench.lock`.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=relay-config.sh
@@ -51,7 +52,8 @@ for v in "$@"; do
   IFS='=' read -r label dir opts <<<"$v"
   labels+=("$label")
   p=$(port); d="$W/$label"; mkdir -p "$d" "$d-log"
-  write_relay_config "$d" "$SNI" "$UP" "$p" "$(port)"
+  defer_var="DEFER_$label"
+  write_relay_config "$d" "$SNI" "$UP" "$p" "$(port)" "${!defer_var:-}"
   (cd "$d" && JAVA_OPTS="-Dairdress.access.file=$d-log/access.log ${opts:-}" exec "$dir/bin/relay" run --config "$d/relay.yaml" >"$d/out" 2>"$d/err") &
   PID[$label]=$!; PORT[$label]=$p; pids+=($!)
 done

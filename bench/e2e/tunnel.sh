@@ -5,6 +5,7 @@
 #   sudo bench/e2e/tunnel.sh                # ROUNDS=3 DURATION=5 by default
 #   sudo ROUNDS=5 DURATION=10 bench/e2e/tunnel.sh
 #   sudo BASELINE=/tmp/old bench/e2e/tunnel.sh   # A/B: a second Java relay from another build
+#   sudo OUT=/tmp/t.md bench/e2e/tunnel.sh      # the report elsewhere than TUNNEL-RESULTS.md
 #
 # BASELINE names a directory holding bin/relay and relay/target of another build (e.g. a copy made
 # before a change): it then runs as a third path, "java-base", in the same rounds, so before/after
@@ -22,14 +23,17 @@
 #       (fd00:a1d:2::1 <-> fd00:a1d:2::a, UDP 51821)
 # Both relay sides stay up for the whole run (so the JVM stays warm); each round measures (a) and
 # (b) one after the other, in alternating order, relay->operator (iperf3 client sends) and
-# operator->relay (-R). The figure is iperf3's receiver average (sum_received).
+# operator->relay (-R). The figure is iperf3's receiver average (sum_received). Beside it, the CPU
+# the relay side spent per gigabit delivered (utime+stime of the relay-side wireguard-go process or
+# of the Java relay over that iperf3 run, divided by the gigabits received; the operator's
+# wireguard-go is the same for every path and not counted).
 # Everything started here is stopped by pid and the namespaces deleted on every exit.
 set -euo pipefail
 
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-5}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-out="$root/bench/e2e/TUNNEL-RESULTS.md"
+out="${OUT:-$root/bench/e2e/TUNNEL-RESULTS.md}"
 command_line="ROUNDS=$ROUNDS DURATION=$DURATION${BASELINE:+ BASELINE=$BASELINE} bench/e2e/tunnel.sh"
 
 die() { echo "tunnel.sh: $*" >&2; exit 2; }
@@ -139,6 +143,7 @@ in_o ip addr add fd00:a1d:1::a/64 dev "$wg_o" nodad
 in_o ip addr add fd00:a1d:2::a/64 dev "$wg_o" nodad
 in_o ip link set dev "$wg_o" mtu 1420 up
 start_wireguard_go "$ns_r" "$wg_r"
+wggo_pid="${pids[-1]}"
 in_r wg set "$wg_r" private-key "$work/r.key" listen-port 51820 \
     peer "$pub_o" allowed-ips fd00:a1d:1::a/128 endpoint 192.168.201.2:51820
 in_r ip addr add fd00:a1d:1::1/64 dev "$wg_r" nodad
@@ -208,6 +213,13 @@ iperf() {
     jq -r '.end.sum_received.bits_per_second / 1e6' <<<"$json"
 }
 
+# CPU ticks (utime+stime, all threads) of a process; CPU seconds per gigabit received over a run.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+per_gbit() { # ticks-before ticks-after Mbit/s
+    awk -v a="$1" -v b="$2" -v m="$3" -v t="$DURATION" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.3f", (b - a) / hz / (m * t / 1000) }'
+}
+
 echo "tunnel.sh: warm-up (2 s each way through each path, not recorded)" >&2
 dsts="fd00:a1d:1::a fd00:a1d:2::a"
 [[ -z "$BASELINE" ]] || dsts="$dsts fd00:a1d:3::a"
@@ -225,11 +237,21 @@ for ((round = 1; round <= ROUNDS; round++)); do
             java) dst=fd00:a1d:2::a ;;
             java-base) dst=fd00:a1d:3::a ;;
         esac
+        case "$path" in
+            wggo) pid=$wggo_pid ;;
+            java) pid=$java_pid ;;
+            java-base) pid=$base_pid ;;
+        esac
+        c0="$(cpu_ticks "$pid")"
         up="$(iperf "$dst" "$DURATION" "")"
+        c1="$(cpu_ticks "$pid")"
         down="$(iperf "$dst" "$DURATION" -R)"
-        printf '%s\t%s\t%s\t%s\n' "$round" "$path" "$up" "$down" >>"$work/results.tsv"
-        printf 'tunnel.sh: round %d %-9s relay->operator %7.1f  operator->relay %7.1f Mbit/s\n' \
-            "$round" "$path" "$up" "$down" >&2
+        c2="$(cpu_ticks "$pid")"
+        cup="$(per_gbit "$c0" "$c1" "$up")"
+        cdown="$(per_gbit "$c1" "$c2" "$down")"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$path" "$up" "$down" "$cup" "$cdown" >>"$work/results.tsv"
+        printf 'tunnel.sh: round %d %-9s relay->operator %7.1f  operator->relay %7.1f Mbit/s; relay-side CPU s/Gbit %s / %s\n' \
+            "$round" "$path" "$up" "$down" "$cup" "$cdown" >&2
     done
 done
 
@@ -245,15 +267,17 @@ names = {"wggo": "wireguard-go ↔ wireguard-go", "java": "Java tunnel (bin/rela
          "java-base": "Java tunnel, BASELINE build ↔ wireguard-go"}
 def cell(values):
     return f"{statistics.median(values):.0f} ({min(values):.0f}–{max(values):.0f})"
-table = ["| Path | relay→operator Mbit/s, median (min–max) | operator→relay (-R) Mbit/s, median (min–max) | rounds |",
-         "|---|---|---|---|"]
+table = ["| Path | relay→operator Mbit/s, median (min–max) | operator→relay (-R) Mbit/s, median (min–max) | relay-side CPU s per Gbit, →/←, medians | rounds |",
+         "|---|---|---|---|---|"]
 medians = {}
 for path in [p for p in ("wggo", "java-base", "java") if any(r[1] == p for r in rows)]:
     up = [float(r[2]) for r in rows if r[1] == path]
     down = [float(r[3]) for r in rows if r[1] == path]
     medians[path] = (statistics.median(up), statistics.median(down))
+    cup = statistics.median(float(r[4]) for r in rows if r[1] == path)
+    cdown = statistics.median(float(r[5]) for r in rows if r[1] == path)
     each = ", ".join(f"{u:.0f}/{d:.0f}" for u, d in zip(up, down))
-    table.append(f"| {names[path]} | {cell(up)} | {cell(down)} | {each} |")
+    table.append(f"| {names[path]} | {cell(up)} | {cell(down)} | {cup:.2f} / {cdown:.2f} | {each} |")
 ratio_up = medians["java"][0] / medians["wggo"][0]
 ratio_down = medians["java"][1] / medians["wggo"][1]
 with open(sys.argv[2], "w") as f:

@@ -5,6 +5,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -25,10 +26,13 @@ import tools.jackson.databind.JsonNode;
  * addresses only binds them dual-stack. Two addresses that one socket could not tell apart (the
  * same port, and the same address or a wildcard covering the other, across both listeners) are
  * refused, naming both; so is a listener that binds nothing.
+ *
+ * <p>{@code defer_accept} (whole seconds, {@code 0s} off; a duration such as {@code 1s} or a number
+ * of seconds) is the TCP_DEFER_ACCEPT of every listening socket.
  */
 final class ListenSection {
 
-    private static final Set<String> KEYS = Set.of("http", "tls");
+    private static final Set<String> KEYS = Set.of("http", "tls", "defer_accept");
     static final int MAX_ADDRESSES = 8;
     private static final String ROLE = "[::] or 0.0.0.0 for every address; port 0 picks a free one";
 
@@ -64,7 +68,29 @@ final class ListenSection {
                 }
             }
         }
-        return new RelayConfig.Listen(sockets(http), sockets(tls));
+        JsonNode d = YamlTree.optional(node, "defer_accept");
+        Duration defer = d == null ? RelayConfig.Listen.DEFAULT_DEFER_ACCEPT : deferAccept(t, d);
+        return new RelayConfig.Listen(sockets(http), sockets(tls), defer);
+    }
+
+    /** {@code listen.defer_accept}: {@code 0s} to {@code 1m} in whole seconds, or that many seconds as a number. */
+    private static Duration deferAccept(YamlTree t, JsonNode node) {
+        Duration max = RelayConfig.Listen.MAX_DEFER_ACCEPT;
+        Duration d = null;
+        if (node.isString()) {
+            d = DurationText.parse(node.stringValue());
+        } else if (node.isIntegralNumber() && node.canConvertToLong()) {
+            d = Duration.ofSeconds(node.longValue());
+        }
+        if (d == null || d.isNegative() || d.compareTo(max) > 0 || d.toMillisPart() != 0) {
+            t.expected(
+                    "listen.defer_accept",
+                    node,
+                    "whole seconds from 0s (off) to " + DurationText.format(max)
+                            + ", as a duration like 1s or a number of seconds");
+            return RelayConfig.Listen.DEFAULT_DEFER_ACCEPT;
+        }
+        return d;
     }
 
     private static List<RelayConfig.ListenSocket> sockets(List<Entry> entries) {

@@ -47,16 +47,44 @@ public record RelayConfig(
     /**
      * Listeners: the sockets of each; none disables that listener. Each address gets its own
      * socket(s); {@link RelayConfigFile} decides which IPv6 sockets are IPv6-only.
+     *
+     * @param deferAccept TCP_DEFER_ACCEPT of every listening socket (whole seconds): the kernel hands
+     *     a connection to the relay once the client's first bytes are in, or after about this long;
+     *     zero turns it off. Only the native transports (io_uring, epoll) set it.
      */
-    public record Listen(List<ListenSocket> http, List<ListenSocket> tls) {
+    public record Listen(List<ListenSocket> http, List<ListenSocket> tls, Duration deferAccept) {
+
+        /** The default {@code listen.defer_accept}: off (bench/README.md, "Goals"). */
+        public static final Duration DEFAULT_DEFER_ACCEPT = Duration.ZERO;
+
+        /** The largest {@code listen.defer_accept}. */
+        public static final Duration MAX_DEFER_ACCEPT = Duration.ofMinutes(1);
+
         public Listen {
             http = List.copyOf(http);
             tls = List.copyOf(tls);
+            requireNonNull(deferAccept, "deferAccept");
+            if (deferAccept.isNegative()
+                    || deferAccept.compareTo(MAX_DEFER_ACCEPT) > 0
+                    || deferAccept.toNanosPart() != 0) {
+                throw new IllegalArgumentException("deferAccept: " + deferAccept
+                        + " (expected: whole seconds from 0 to " + MAX_DEFER_ACCEPT.toSeconds() + ")");
+            }
+        }
+
+        /** The listeners' sockets with the default {@code defer_accept}. */
+        public Listen(List<ListenSocket> http, List<ListenSocket> tls) {
+            this(http, tls, DEFAULT_DEFER_ACCEPT);
         }
 
         /** One address (or none, null) per listener; an IPv6 wildcard then accepts IPv4 too. */
         public Listen(@Nullable InetSocketAddress http, @Nullable InetSocketAddress tls) {
             this(ListenSocket.single(http), ListenSocket.single(tls));
+        }
+
+        /** The same sockets with another {@code defer_accept}. */
+        public Listen withDeferAccept(Duration deferAccept) {
+            return new Listen(http, tls, deferAccept);
         }
     }
 

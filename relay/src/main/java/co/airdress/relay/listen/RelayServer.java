@@ -129,6 +129,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
                 .childHandler(new RelayInitializer(
                         listener, config, routes, dialer, metrics, accessLog, limit, peeking, clients));
         SocketFamily.configure(b, transport, socket);
+        deferAccept(b);
         InetSocketAddress actual;
         int sockets = 0;
         if (!transport.reusePort()) {
@@ -153,13 +154,39 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
             }
         }
         log.info(
-                "listening for {} on {}{} ({} socket(s), transport {})",
+                "listening for {} on {}{} ({} socket(s), transport {}, defer accept {})",
                 listener.label(),
                 HostPort.format(actual),
                 SocketFamily.describe(transport, socket),
                 sockets,
-                transport.label());
+                transport.label(),
+                deferAcceptLabel());
         return actual;
+    }
+
+    /**
+     * TCP_DEFER_ACCEPT on the listening socket: the kernel completes the accept once the client's
+     * first bytes are there (or after {@code listen.defer_accept}), so a connection starts with its
+     * peek data in hand instead of one more wake-up to wait for it. NIO cannot set it.
+     */
+    private void deferAccept(ServerBootstrap b) {
+        int seconds = (int) config.listen().deferAccept().toSeconds();
+        if (seconds == 0) {
+            return;
+        }
+        switch (transport) {
+            case IO_URING -> b.option(IoUringChannelOption.TCP_DEFER_ACCEPT, seconds);
+            case EPOLL -> b.option(EpollChannelOption.TCP_DEFER_ACCEPT, seconds);
+            case NIO -> {}
+        }
+    }
+
+    private String deferAcceptLabel() {
+        long seconds = config.listen().deferAccept().toSeconds();
+        if (seconds == 0) {
+            return "off";
+        }
+        return transport == Transport.NIO ? "not supported by nio" : seconds + "s";
     }
 
     /** The listener's first address (port 0 resolved), or null when it is not configured. */
@@ -186,6 +213,11 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
         for (Listener l : bound.keySet()) {
             health.listener(l.label(), false);
         }
+    }
+
+    /** The listening sockets bound now (tests read their options). */
+    synchronized List<Channel> listeningChannels() {
+        return List.copyOf(serverChannels);
     }
 
     /** The client connections open now (tests look at where they live). */

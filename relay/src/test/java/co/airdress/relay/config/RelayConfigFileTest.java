@@ -130,6 +130,41 @@ class RelayConfigFileTest {
     }
 
     @Test
+    void deferAcceptTakesWholeSecondsAsADurationOrANumber() {
+        String listen = "pop: a\nlisten: { http: \"127.0.0.1:0\", defer_accept: %s }\n";
+        assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n").listen().deferAccept())
+                .isEqualTo(RelayConfig.Listen.DEFAULT_DEFER_ACCEPT);
+        assertThat(ok(listen.formatted("0s")).listen().deferAccept()).isZero();
+        assertThat(ok(listen.formatted("0")).listen().deferAccept()).isZero();
+        assertThat(ok(listen.formatted("3s")).listen().deferAccept()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(ok(listen.formatted("5")).listen().deferAccept()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(ok(listen.formatted("1m")).listen().deferAccept()).isEqualTo(Duration.ofMinutes(1));
+        String expectation =
+                " (expected: whole seconds from 0s (off) to 1m, as a duration like 1s or a number of seconds)";
+        for (String bad : List.of("500ms", "1500ms", "2m", "61", "-1", "1.5", "true", "\"\"", "soon")) {
+            assertThat(problems(listen.formatted(bad)))
+                    .as("%s", bad)
+                    .singleElement()
+                    .asString()
+                    .startsWith("listen.defer_accept: ")
+                    .endsWith(expectation);
+        }
+        assertThat(problems(listen.formatted("2m"))).containsExactly("listen.defer_accept: \"2m\"" + expectation);
+    }
+
+    @Test
+    void deferAcceptIsWholeSecondsInTheRecordToo() {
+        RelayConfig.Listen listen = new RelayConfig.Listen(new InetSocketAddress("127.0.0.1", 0), null);
+        assertThat(listen.deferAccept()).isEqualTo(RelayConfig.Listen.DEFAULT_DEFER_ACCEPT);
+        assertThat(listen.withDeferAccept(Duration.ZERO).deferAccept()).isZero();
+        for (Duration bad : List.of(Duration.ofMillis(1500), Duration.ofSeconds(-1), Duration.ofSeconds(61))) {
+            org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+                    .isThrownBy(() -> listen.withDeferAccept(bad))
+                    .withMessageStartingWith("deferAccept: ");
+        }
+    }
+
+    @Test
     void theTlsPeekBoundFollowsTheHelloCapUnlessSet() {
         assertThat(RelayConfigFile.DEFAULT_LIMITS.maxTlsPeek()).isEqualTo(16384 + 5 * 256);
         RelayConfig derived = ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\nlimits: { max_client_hello: 4096 }\n");
@@ -177,7 +212,7 @@ class RelayConfigFileTest {
                 "pop: a\nlisten: { http: \"127.0.0.1:0\", https: \"x\" }\nlimit: {}\ntimeouts: { peak: 1s }\n");
         assertThat(p)
                 .containsExactlyInAnyOrder(
-                        "listen.https: unknown key (expected: one of http, tls)",
+                        "listen.https: unknown key (expected: one of defer_accept, http, tls)",
                         "limit: unknown key (expected: one of directory, drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }

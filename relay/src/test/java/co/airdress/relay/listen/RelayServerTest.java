@@ -14,8 +14,11 @@ import co.airdress.relay.route.Routes;
 import co.airdress.relay.testing.Await;
 import co.airdress.relay.testing.ExternalProcess;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -276,6 +279,60 @@ class RelayServerTest {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining(what)
                     .hasMessageContaining(way);
+        });
+    }
+
+    /**
+     * {@code listen.defer_accept} is set on every listening socket of both listeners (the kernel
+     * reports it back rounded up to its retransmission steps), and off when zero; a client that
+     * sends its first bytes and one that sends nothing are both accepted.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = Transport.class,
+            names = {"IO_URING", "EPOLL"})
+    void deferAcceptIsSetOnEveryListeningSocket(Transport transport) throws Exception {
+        InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+        RelayConfig.Listen listen = new RelayConfig.Listen(any, any).withDeferAccept(Duration.ofSeconds(1));
+        ChannelOption<Integer> option = transport == Transport.EPOLL
+                ? EpollChannelOption.TCP_DEFER_ACCEPT
+                : IoUringChannelOption.TCP_DEFER_ACCEPT;
+        withServer(listen, transport, server -> {
+            server.start();
+            assertThat(server.listeningChannels())
+                    .hasSize(4)
+                    .allSatisfy(ch -> assertThat(ch.config().getOption(option))
+                            .as("TCP_DEFER_ACCEPT of %s", ch)
+                            .isPositive());
+            List<Socket> clients = new ArrayList<>();
+            try {
+                for (Listener l : Listener.values()) {
+                    Socket silent = new Socket();
+                    silent.connect(server.address(l), 5000);
+                    clients.add(silent);
+                    Socket speaking = new Socket();
+                    speaking.connect(server.address(l), 5000);
+                    // The start of a TLS record or of a request line: the peek waits for more.
+                    speaking.getOutputStream().write(l == Listener.TLS ? 0x16 : 'G');
+                    clients.add(speaking);
+                }
+                Await.until(
+                        Duration.ofSeconds(20),
+                        "every connection accepted, silent ones included",
+                        () -> server.activeConnections() == clients.size());
+            } finally {
+                for (Socket s : clients) {
+                    s.close();
+                }
+            }
+        });
+        withServer(listen.withDeferAccept(Duration.ZERO), transport, server -> {
+            server.start();
+            assertThat(server.listeningChannels())
+                    .hasSize(4)
+                    .allSatisfy(ch -> assertThat(ch.config().getOption(option))
+                            .as("TCP_DEFER_ACCEPT of %s", ch)
+                            .isZero());
         });
     }
 
