@@ -31,6 +31,11 @@ final class PeerSession {
 
     volatile PeerConfig config;
 
+    /** Created just in time from the engine's {@link PeerLookup}: counted and evicted when idle. */
+    final boolean justInTime;
+    /** When something authenticated last went either way (or when the peer was created). */
+    long lastActiveNanos;
+
     @Nullable
     Keypair previous;
 
@@ -67,7 +72,9 @@ final class PeerSession {
 
     final AtomicLongArray drops = new AtomicLongArray(Drop.values().length);
 
-    PeerSession(PeerConfig config, Handshake handshake, CookieGenerator cookies, PeerTimers timers) {
+    PeerSession(
+            PeerConfig config, Handshake handshake, CookieGenerator cookies, PeerTimers timers, boolean justInTime) {
+        this.justInTime = justInTime;
         this.publicKey = config.publicKey();
         this.handshake = handshake;
         this.cookies = cookies;
@@ -101,6 +108,7 @@ final class PeerSession {
      */
     void authenticatedReceived(InetSocketAddress from, int bytes, long now) {
         endpoint = from;
+        lastActiveNanos = now;
         rxBytes += bytes;
         timers.onAnyAuthenticatedPacketTraversal(now);
         timers.onAnyAuthenticatedPacketReceived();
@@ -111,6 +119,7 @@ final class PeerSession {
 
     /** An authenticated message (handshake, data or keepalive) is going out now. */
     void authenticatedSent(long now) {
+        lastActiveNanos = now;
         timers.onAnyAuthenticatedPacketTraversal(now);
         timers.onAnyAuthenticatedPacketSent();
     }
