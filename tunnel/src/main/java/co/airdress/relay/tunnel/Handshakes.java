@@ -62,7 +62,7 @@ final class Handshakes {
     void initiate(PeerSession peer, boolean retry, long now, TunnelSink out) {
         InetSocketAddress endpoint = peer.endpoint;
         if (endpoint != null) {
-            initiateTo(peer, endpoint, retry, now, out);
+            initiateTo(peer, endpoint, peer.endpointSocket, retry, now, out);
         } else if (!retry) {
             peer.timers.resetAttempts();
             peer.gaveUp = false;
@@ -73,7 +73,8 @@ final class Handshakes {
      * As {@link #initiate}, to {@code endpoint} whatever the peer's own endpoint is (which stays
      * until an authenticated packet moves it); returns whether an initiation went out.
      */
-    boolean initiateTo(PeerSession peer, InetSocketAddress endpoint, boolean retry, long now, TunnelSink out) {
+    boolean initiateTo(
+            PeerSession peer, InetSocketAddress endpoint, int socket, boolean retry, long now, TunnelSink out) {
         if (!retry) {
             peer.timers.resetAttempts();
             peer.gaveUp = false;
@@ -94,7 +95,7 @@ final class Handshakes {
         peer.lastSentHandshakeNanos = now;
         peer.cookies.addMacs(msg, now);
         peer.authenticatedSent(now);
-        peer.send(endpoint, Unpooled.wrappedBuffer(msg), out);
+        peer.send(socket, endpoint, Unpooled.wrappedBuffer(msg), out);
         peer.timers.onHandshakeInitiated(now);
         return true;
     }

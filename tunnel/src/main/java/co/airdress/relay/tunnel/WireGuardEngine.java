@@ -93,6 +93,8 @@ public final class WireGuardEngine implements AutoCloseable {
     private final Reattachment reattachment;
     /** Peers created just in time that exist now; owner thread writes, any reads. */
     private volatile int justInTimePeers;
+    /** The socket the datagram being decapsulated came in on; owner thread. */
+    private int inboundSocket = -1;
 
     /** Static peers only ({@link #addPeer}); none created just in time until a lookup is set. */
     public WireGuardEngine(TunnelConfig config) {
@@ -380,6 +382,26 @@ public final class WireGuardEngine implements AutoCloseable {
 
     /** Processes one UDP datagram from {@code from}; the datagram is borrowed, not released. */
     public void decapsulate(InetSocketAddress from, ByteBuf datagram, long nowNanos, TunnelSink out) {
+        decapsulate(from, -1, datagram, nowNanos, out);
+    }
+
+    /**
+     * As {@link #decapsulate(InetSocketAddress, ByteBuf, long, TunnelSink)} for a datagram that came
+     * in on socket {@code socket} (the device's numbering, -1 when it has one socket): what is sent
+     * to the peer in answer, and later, goes out of the socket its packets last came in on
+     * ({@link TunnelSink#sendDatagram(int, InetSocketAddress, ByteBuf)}), so from the address it
+     * sent to.
+     */
+    public void decapsulate(InetSocketAddress from, int socket, ByteBuf datagram, long nowNanos, TunnelSink out) {
+        inboundSocket = socket;
+        try {
+            dispatch(from, datagram, nowNanos, out);
+        } finally {
+            inboundSocket = -1;
+        }
+    }
+
+    private void dispatch(InetSocketAddress from, ByteBuf datagram, long nowNanos, TunnelSink out) {
         int length = datagram.readableBytes();
         int type = length < 4 ? -1 : datagram.getIntLE(datagram.readerIndex());
         switch (type) {
@@ -416,7 +438,7 @@ public final class WireGuardEngine implements AutoCloseable {
     }
 
     private void receiveInitiation(InetSocketAddress from, byte[] msg, long now, TunnelSink out) {
-        Drop refused = admission.check(from, msg, getIntLE(msg, INIT_SENDER), now, out);
+        Drop refused = admission.check(from, inboundSocket, msg, getIntLE(msg, INIT_SENDER), now, out);
         if (refused != null) {
             drops.count(out, refused, null);
             return;
@@ -455,7 +477,7 @@ public final class WireGuardEngine implements AutoCloseable {
             return;
         }
         peer.latestInitiation = peer.handshake.lastTimestamp();
-        peer.authenticatedReceived(from, msg.length, now);
+        peer.authenticatedReceived(from, inboundSocket, msg.length, now);
         byte[] response = handshakes.respond(peer, now);
         if (response == null) {
             drops.count(out, Drop.HANDSHAKE_INVALID, peer);
@@ -466,7 +488,7 @@ public final class WireGuardEngine implements AutoCloseable {
     }
 
     private void receiveResponse(InetSocketAddress from, byte[] msg, long now, TunnelSink out) {
-        Drop refused = admission.check(from, msg, getIntLE(msg, RESP_SENDER), now, out);
+        Drop refused = admission.check(from, inboundSocket, msg, getIntLE(msg, RESP_SENDER), now, out);
         if (refused != null) {
             drops.count(out, refused, null);
             return;
@@ -480,7 +502,7 @@ public final class WireGuardEngine implements AutoCloseable {
             drops.count(out, Drop.HANDSHAKE_INVALID, peer);
             return;
         }
-        peer.authenticatedReceived(from, msg.length, now);
+        peer.authenticatedReceived(from, inboundSocket, msg.length, now);
         handshakes.completeInitiation(peer, receiver, from, now);
         // Key confirmation: the responder holds our keypair as "next" until it hears from us.
         outbound.sendKeepalive(peer, now, out);
@@ -529,7 +551,7 @@ public final class WireGuardEngine implements AutoCloseable {
         if (handshakes.confirm(keypair, from)) {
             outbound.flushStaged(peer, now, out);
         }
-        peer.authenticatedReceived(from, datagram.readableBytes(), now);
+        peer.authenticatedReceived(from, inboundSocket, datagram.readableBytes(), now);
         handshakes.keepFreshReceiving(peer, now, out);
         int plainLength = plain.readableBytes();
         if (plainLength == 0) {
@@ -597,7 +619,7 @@ public final class WireGuardEngine implements AutoCloseable {
             }
             peer = requireNonNull(peers.get(key), "peer");
         }
-        if (handshakes.initiateTo(peer, from, false, now, out)) {
+        if (handshakes.initiateTo(peer, from, inboundSocket, false, now, out)) {
             reattachment.countTriggered();
         }
     }

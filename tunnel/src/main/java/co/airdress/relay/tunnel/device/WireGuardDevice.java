@@ -194,7 +194,7 @@ public final class WireGuardDevice implements AutoCloseable {
             tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6);
             new InterfaceSetup().up(tun.name(), config.addresses(), config.mtu());
             loop = new DeviceLoop(engine, tun.queue(0), "wg-" + tun.name() + "-tun-writer");
-            udp = UdpTransport.bind(config.listenPort(), loop, threads("wg-" + tun.name()));
+            udp = UdpTransport.bind(config.listenAddresses(), config.listenPort(), loop, threads("wg-" + tun.name()));
             loop.udp = udp;
             EventLoop eventLoop = udp.eventLoop();
             if (!(eventLoop instanceof IoEventLoop ioLoop) || !udp.nativeTransport()) {
@@ -215,11 +215,11 @@ public final class WireGuardDevice implements AutoCloseable {
                     WireGuardEngine.TICK_INTERVAL_NANOS,
                     TimeUnit.NANOSECONDS);
             logger.info(
-                    "WireGuard {} up: {} mtu {}, UDP port {}, {} peer(s)",
+                    "WireGuard {} up: {} mtu {}, UDP {}, {} peer(s)",
                     tun.name(),
                     config.addresses(),
                     config.mtu(),
-                    udp.localPort(),
+                    udp.localAddresses(),
                     initial.added().size());
             return new WireGuardDevice(tun.name(), tun, engine, loop, udp, ticker, registration, events);
         } catch (IOException | RuntimeException e) {
