@@ -336,10 +336,28 @@ public final class OperatorTunnel implements AutoCloseable {
      * Whether a connection to that peer can be expected to get through now: a live session, or an
      * endpoint to initiate to and the handshake not given up; any thread, no blocking. A peer
      * seeded with a remembered endpoint counts as reachable while its handshake is retried (up to
-     * the engine's give-up time), like any peer with a known endpoint.
+     * the engine's give-up time), like any peer with a known endpoint. An operator without a peer
+     * (evicted when idle) whose last endpoint is remembered gets its peer back with that endpoint
+     * and a handshake is initiated, without waiting: the connection's first packets are dropped
+     * until the peer exists, and TCP sends them again.
      */
     public boolean reachable(WireGuardKey key) {
-        return device.isReachable(key);
+        if (device.isReachable(key)) {
+            return true;
+        }
+        if (device.hasPeer(key)) {
+            return false; // its handshake was given up, or no endpoint is known
+        }
+        // Evicted when idle (or not contacted since a restart): an endpoint it was last heard from
+        // brings the peer back, and the connection's first packets wait for the handshake.
+        Known known = byKey.get(key);
+        EndpointStateFile.@Nullable Peer last = remembered.get(key);
+        if (known == null || last == null) {
+            return false;
+        }
+        unseeded.remove(key);
+        device.seedLater(known.peer().toPeerConfig().withEndpoint(last.endpoint()), last.latestInitiationBytes());
+        return true;
     }
 
     public boolean running() {

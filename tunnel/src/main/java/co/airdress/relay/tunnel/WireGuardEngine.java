@@ -316,6 +316,10 @@ public final class WireGuardEngine implements AutoCloseable {
      * received) for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s: when WireGuard itself gives up on the
      * session and starts a new handshake). {@code nowNanos} is on the owner's clock.
      */
+    public boolean hasPeer(WireGuardKey peer) {
+        return peers.containsKey(peer);
+    }
+
     public boolean hasLiveSession(WireGuardKey peer, long nowNanos) {
         PeerSession session = peers.get(peer);
         return session != null && live(session, nowNanos);

@@ -325,6 +325,32 @@ public final class WireGuardDevice implements AutoCloseable {
         });
     }
 
+    /**
+     * As {@link #seed}, without waiting: the peer is created on the loop after this returns (e.g.
+     * from a dial, which must not block). Any thread.
+     */
+    public void seedLater(PeerConfig peer, byte @Nullable [] replayFloor) {
+        requireNonNull(peer, "peer");
+        if (closed.get()) {
+            return;
+        }
+        eventLoop.execute(() -> {
+            long now = System.nanoTime();
+            if (engine.addJustInTime(peer, now)) {
+                if (replayFloor != null) {
+                    engine.raiseReplayFloor(peer.publicKey(), replayFloor);
+                }
+                engine.initiateHandshake(peer.publicKey(), now, loop);
+                udp.flush();
+            }
+        });
+    }
+
+    /** Whether the device holds state for {@code peer} (added, or created by a handshake); any thread. */
+    public boolean hasPeer(WireGuardKey peer) {
+        return engine.hasPeer(peer);
+    }
+
     /** Sends a handshake initiation now (e.g. before connecting); false if the peer has no endpoint. */
     public boolean initiateHandshake(WireGuardKey peer) throws IOException {
         requireNonNull(peer, "peer");
