@@ -1,8 +1,11 @@
 package co.airdress.relay.config;
 
 import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerPolicy;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -17,8 +20,21 @@ import tools.jackson.databind.node.IntNode;
  */
 final class WireGuardSection {
 
-    private static final Set<String> KEYS =
-            Set.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file");
+    private static final Set<String> KEYS = Set.of(
+            "interface",
+            "private_key_file",
+            "listen_port",
+            "listen_addresses",
+            "addresses",
+            "mtu",
+            "state_file",
+            "max_active_peers",
+            "idle_peer_timeout",
+            "reattach");
+    /** The most peers created just in time that a PoP may be told to hold. */
+    static final int MAX_ACTIVE_PEERS_LIMIT = 1_000_000;
+
+    private static final Duration MAX_IDLE_PEER_TIMEOUT = Duration.ofDays(1);
     private static final String ADDRESS = "an IPv4 or IPv6 literal with a prefix length (up to /32 and /128), "
             + "like \"fd00:a1d::1/64\" or \"100.96.0.1/16\"";
 
@@ -45,10 +61,71 @@ final class WireGuardSection {
         int mtu =
                 integer(t, node, "mtu", WireGuardConfig.MIN_MTU, WireGuardConfig.MAX_MTU, WireGuardConfig.DEFAULT_MTU);
         Path stateFile = path(t, node, "state_file", false, baseDir);
+        List<InetAddress> listenAddresses = listenAddresses(t, node);
+        int maxPeers =
+                integer(t, node, "max_active_peers", 1, MAX_ACTIVE_PEERS_LIMIT, PeerPolicy.DEFAULT_MAX_ACTIVE_PEERS);
+        JsonNode idleNode = YamlTree.optional(node, "idle_peer_timeout");
+        Duration idle = idleNode == null
+                ? PeerPolicy.DEFAULT_IDLE_TIMEOUT
+                : t.duration(
+                        "wireguard.idle_peer_timeout",
+                        idleNode,
+                        MAX_IDLE_PEER_TIMEOUT,
+                        PeerPolicy.DEFAULT_IDLE_TIMEOUT);
+        boolean reattach = true;
+        JsonNode reattachNode = YamlTree.optional(node, "reattach");
+        if (reattachNode != null) {
+            if (reattachNode.isBoolean()) {
+                reattach = reattachNode.booleanValue();
+            } else {
+                t.expected("wireguard.reattach", reattachNode, "true or false");
+            }
+        }
         if (t.problems.size() != before || name == null || keyFile == null) {
             return null;
         }
-        return new WireGuardConfig(name, keyFile, port, addresses, mtu, stateFile);
+        return new WireGuardConfig(
+                name,
+                keyFile,
+                port,
+                addresses,
+                mtu,
+                stateFile,
+                listenAddresses,
+                new PeerPolicy(maxPeers, idle, reattach));
+    }
+
+    private static List<InetAddress> listenAddresses(YamlTree t, JsonNode node) {
+        String expectation = "an IPv4 or IPv6 literal without a prefix length, like \"192.0.2.1\" or \"2001:db8::1\"";
+        List<InetAddress> out = new ArrayList<>();
+        JsonNode list = YamlTree.optional(node, "listen_addresses");
+        if (list == null) {
+            return out;
+        }
+        if (!list.isArray()) {
+            t.expected("wireguard.listen_addresses", list, "a list such as [\"192.0.2.1\", \"2001:db8::1\"]");
+            return out;
+        }
+        for (int i = 0; i < list.size(); i++) {
+            String path = YamlTree.index("wireguard.listen_addresses", i);
+            String text = t.string(path, list.get(i), expectation);
+            if (text == null) {
+                continue;
+            }
+            InetAddress address;
+            try {
+                address = InetAddress.ofLiteral(text);
+            } catch (IllegalArgumentException e) {
+                t.expected(path, list.get(i), expectation);
+                continue;
+            }
+            if (out.contains(address)) {
+                t.problem(path, YamlTree.show(list.get(i)) + " listed twice (expected: each address once)");
+                continue;
+            }
+            out.add(address);
+        }
+        return out;
     }
 
     private static List<IpPrefix> addresses(YamlTree t, JsonNode node) {

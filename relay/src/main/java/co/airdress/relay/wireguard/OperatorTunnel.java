@@ -5,9 +5,13 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.WireGuardPeer;
 import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.tunnel.IndexResolver;
 import co.airdress.relay.tunnel.PeerChanges;
 import co.airdress.relay.tunnel.PeerConfig;
+import co.airdress.relay.tunnel.PeerEvent;
+import co.airdress.relay.tunnel.PeerLookup;
 import co.airdress.relay.tunnel.PeerStats;
+import co.airdress.relay.tunnel.WireGuardEngine;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.tunnel.device.WireGuardDevice;
@@ -21,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,21 +35,30 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's WireGuard interface with the operators of kind {@code wireguard} as its peers. The
- * daemon starts it when {@code wireguard:} is configured; the operator directory calls
- * {@link #apply} with every new operator set (startup, file reload, admin API), which adds,
- * updates and removes only the peers that changed, so other peers' sessions are untouched.
+ * The relay's WireGuard interface, whose peers are the operators of kind {@code wireguard} that
+ * handshake with it. The daemon starts it when {@code wireguard:} is configured; the operator
+ * directory calls {@link #apply} with every new operator set (startup, file reload, admin API,
+ * the Kafka log), which replaces the key → operator map the tunnel consults when an initiation
+ * arrives ({@link PeerLookup}): the peer's state is created then, bounded by
+ * {@code wireguard.max_active_peers} and evicted when idle, so the PoP's memory grows with the
+ * operators that use it, not with the directory. A live peer whose operator left the directory,
+ * changed its key or its address is dropped at once.
  *
- * <p>Meters read the tunnel's counters when scraped, so nothing is done per packet: per peer,
- * tagged with the operator's name and registered and removed as operators come and go, the time
- * since the last handshake (a gauge) and the bytes, handshakes and drops (counters); for the whole device, the
- * drops by reason and the TUN reads and writes dropped (counters).
+ * <p>Meters read the tunnel's counters when scraped, so nothing is done per packet: per live
+ * peer, tagged with the operator's name and registered and removed as peers come and go (a poll,
+ * every {@value #SAVE_INTERVAL_MS} ms), the time since the last handshake (a gauge) and the bytes,
+ * handshakes and drops (counters); for the whole device, the drops by reason, the TUN reads and
+ * writes dropped, the live peers, the re-attachments and the peer events dropped.
+ *
+ * <p>Subscribers ({@link #addPeerEventListener}) hear of every completed handshake and every peer
+ * ended, with the operator's name, on the device's event thread.
  */
 public final class OperatorTunnel implements AutoCloseable {
 
@@ -54,12 +68,24 @@ public final class OperatorTunnel implements AutoCloseable {
     public record PeerStatus(
             String operator, WireGuardPeer peer, @Nullable PeerStats stats) {}
 
+    /**
+     * A {@link PeerEvent} with the operator it concerns: null when the key is no longer in the
+     * directory (e.g. a peer {@linkplain PeerEvent.Reason#REMOVED removed} with its operator).
+     */
+    public record OperatorPeerEvent(@Nullable String operator, PeerEvent event) {}
+
+    /** A directory operator of kind {@code wireguard}, by its key. */
+    private record Known(String operator, WireGuardPeer peer) {}
+
     private final WireGuardDevice device;
     private final MeterRegistry registry;
-    // Written on the operator directory's thread only; read anywhere through the volatile.
-    private volatile Map<String, WireGuardPeer> peers = Map.of();
-    /** Per-operator meters, with the key they were registered for; the operator directory's thread. */
+    // The directory's operators of kind wireguard by key: replaced by apply (the directory's
+    // thread), read by the device's loop (lookups) and anywhere through the volatile.
+    private volatile Map<WireGuardKey, Known> byKey = Map.of();
+    /** Per-operator meters of live peers, with the key they were registered for; guarded by itself. */
     private final Map<String, PeerMeters> meters = new HashMap<>();
+    /** Remembered endpoints not yet seeded: a handshake is initiated to each once its operator is known. */
+    private final Map<WireGuardKey, EndpointStateFile.Peer> unseeded = new ConcurrentHashMap<>();
 
     private record PeerMeters(WireGuardKey key, List<Meter> meters) {}
 
@@ -84,6 +110,8 @@ public final class OperatorTunnel implements AutoCloseable {
         this.endpointsFile = endpointsFile;
         this.saved = endpointsFile.load();
         remembered.putAll(saved);
+        unseeded.putAll(saved);
+        device.peerLookup(new DirectoryLookup());
         if (!saved.isEmpty()) {
             log.info(
                     "WireGuard {}: {} operator endpoint(s) from {}",
@@ -127,7 +155,11 @@ public final class OperatorTunnel implements AutoCloseable {
         requireNonNull(config, "config");
         requireNonNull(registry, "registry");
         WireGuardDevice device = WireGuardDevice.start(
-                config, List.of(), WireGuardDevice.Options.STANDARD.withIpv6SourcePrefix(ipv6SourcePrefix));
+                config,
+                List.of(),
+                WireGuardDevice.Options.STANDARD
+                        .withIpv6SourcePrefix(ipv6SourcePrefix)
+                        .withPeerPolicy(config.peers()));
         OperatorTunnel tunnel = new OperatorTunnel(device, registry, new EndpointStateFile(endpointsFile(config)));
         try {
             tunnel.uapi = UapiSocket.open(tunnel);
@@ -143,69 +175,109 @@ public final class OperatorTunnel implements AutoCloseable {
     }
 
     /**
-     * Makes the tunnel's peers those of {@code operators} (other operators are ignored): the change
-     * from the peers in force is computed once and applied, so unchanged peers keep their sessions.
-     * A new peer whose endpoint is remembered gets it, and a handshake is initiated to it; its
-     * remembered replay floor is restored in the same step as its addition, so no initiation older
-     * than the latest one accepted before a restart is accepted after it.
+     * Makes {@code operators} of kind {@code wireguard} the ones whose handshakes are accepted
+     * (other operators are ignored). Live peers whose key left the set, or whose operator's
+     * address changed, are dropped now (their next handshake, if any, creates them anew). An
+     * operator whose endpoint was remembered across a restart, and not yet contacted, gets a peer
+     * with that endpoint and its remembered replay floor, and a handshake is initiated to it, since
+     * it may hold a session this process cannot decrypt.
      */
     public synchronized void apply(List<Operator> operators) {
         requireNonNull(operators, "operators");
-        Map<String, WireGuardPeer> before = peers;
-        Map<String, WireGuardPeer> next = new LinkedHashMap<>();
-        List<PeerConfig> wanted = new ArrayList<>();
+        Map<WireGuardKey, Known> next = new HashMap<>();
         for (Operator op : operators) {
             WireGuardPeer wg = op.wireguard();
             if (wg != null) {
-                next.put(op.name(), wg);
-                wanted.add(wg.toPeerConfig());
+                next.put(wg.publicKey(), new Known(op.name(), wg));
             }
         }
-        PeerChanges changes = PeerChanges.between(device.peers(), wanted);
-        List<PeerConfig> added = new ArrayList<>();
-        List<WireGuardKey> seeded = new ArrayList<>();
-        Map<WireGuardKey, byte[]> floors = new HashMap<>();
-        for (PeerConfig peer : changes.added()) {
-            EndpointStateFile.@Nullable Peer known = remembered.get(peer.publicKey());
-            if (known != null) {
-                // A new peer (startup, or added by a reload) whose endpoint we knew: initiate to
-                // it, since the operator may hold a session this process cannot decrypt.
-                peer = peer.withEndpoint(known.endpoint());
-                seeded.add(peer.publicKey());
-                byte @Nullable [] floor = known.latestInitiationBytes();
-                if (floor != null) {
-                    floors.put(peer.publicKey(), floor);
-                }
+        int before = byKey.size();
+        // The lookup answers from the new set before stale peers go, so none comes back.
+        byKey = Map.copyOf(next);
+        List<WireGuardKey> removed = new ArrayList<>();
+        for (PeerConfig live : device.peers()) {
+            Known known = next.get(live.publicKey());
+            if (known == null || !known.peer().toPeerConfig().allowedIps().equals(live.allowedIps())) {
+                removed.add(live.publicKey());
             }
-            added.add(peer);
         }
-        try {
-            device.apply(new PeerChanges(changes.removed(), added, changes.updated()), floors);
-        } catch (IOException | RuntimeException e) {
-            log.error("WireGuard {}: applying {} peer(s) failed", device.interfaceName(), wanted.size(), e);
-            return;
-        }
-        for (WireGuardKey key : seeded) {
+        if (!removed.isEmpty()) {
             try {
-                device.initiateHandshake(key);
+                device.apply(new PeerChanges(removed, List.of(), List.of()));
             } catch (IOException | RuntimeException e) {
+                log.error("WireGuard {}: dropping {} peer(s) failed", device.interfaceName(), removed.size(), e);
+            }
+        }
+        remembered.keySet().retainAll(next.keySet());
+        int seeded = 0;
+        for (Map.Entry<WireGuardKey, EndpointStateFile.Peer> e : List.copyOf(unseeded.entrySet())) {
+            Known known = next.get(e.getKey());
+            if (known == null) {
+                continue;
+            }
+            unseeded.remove(e.getKey());
+            try {
+                if (device.seed(
+                        known.peer().toPeerConfig().withEndpoint(e.getValue().endpoint()),
+                        e.getValue().latestInitiationBytes())) {
+                    seeded++;
+                }
+            } catch (IOException | RuntimeException ex) {
                 log.warn(
                         "WireGuard {}: handshake to a remembered endpoint not sent ({})",
                         device.interfaceName(),
-                        e.toString());
+                        ex.toString());
             }
         }
-        if (!seeded.isEmpty()) {
+        if (seeded > 0) {
             log.info(
                     "WireGuard {}: handshake initiated to {} operator(s) at their remembered endpoints",
                     device.interfaceName(),
-                    seeded.size());
+                    seeded);
         }
-        peers = Map.copyOf(next);
-        updateMeters(next);
-        if (!before.equals(next)) {
-            log.info("WireGuard {}: {} peer(s) in force", device.interfaceName(), next.size());
+        if (before != next.size() || !removed.isEmpty()) {
+            log.info(
+                    "WireGuard {}: {} operator key(s) accepted, {} live peer(s) dropped",
+                    device.interfaceName(),
+                    next.size(),
+                    removed.size());
         }
+    }
+
+    /** The directory as the device's loop sees it: a map lookup, no blocking. */
+    private final class DirectoryLookup implements PeerLookup {
+        @Override
+        public @Nullable PeerConfig find(WireGuardKey key) {
+            Known known = byKey.get(key);
+            return known == null ? null : known.peer().toPeerConfig();
+        }
+
+        @Override
+        public byte @Nullable [] replayFloor(WireGuardKey key) {
+            EndpointStateFile.@Nullable Peer peer = remembered.get(key);
+            return peer == null ? null : peer.latestInitiationBytes();
+        }
+    }
+
+    /**
+     * Subscribes to handshakes completed and peers ended, with the operator's name: called on the
+     * device's event thread, in order, never on the packet path; events that find the queue full
+     * are dropped and counted ({@code relay_wireguard_peer_events_dropped_total}).
+     */
+    public void addPeerEventListener(Consumer<OperatorPeerEvent> listener) {
+        requireNonNull(listener, "listener");
+        device.addPeerEventListener(event -> {
+            Known known = byKey.get(event.peer());
+            listener.accept(new OperatorPeerEvent(known == null ? null : known.operator(), event));
+        });
+    }
+
+    /**
+     * Who resolves receiver indexes issued by other PoPs to operators' keys, for the re-attachment
+     * fast path ({@code wireguard.reattach}); by default none resolves. Any thread.
+     */
+    public void indexResolver(IndexResolver resolver) {
+        device.indexResolver(requireNonNull(resolver, "resolver"));
     }
 
     /**
@@ -218,22 +290,29 @@ public final class OperatorTunnel implements AutoCloseable {
             return;
         }
         save();
+        updateMeters();
     }
 
     private void save() {
         try {
-            Map<WireGuardKey, EndpointStateFile.Peer> now = new LinkedHashMap<>();
-            for (WireGuardPeer wg : peers.values()) {
-                @Nullable PeerStats s = device.stats(wg.publicKey());
-                @Nullable InetSocketAddress endpoint = s == null ? null : s.endpoint();
-                if (endpoint != null) {
+            Map<WireGuardKey, Known> known = byKey;
+            for (PeerStats s : device.stats()) {
+                @Nullable InetSocketAddress endpoint = s.endpoint();
+                if (endpoint != null && known.containsKey(s.publicKey())) {
                     byte @Nullable [] latest = s.latestInitiation();
-                    EndpointStateFile.Peer peer =
-                            new EndpointStateFile.Peer(endpoint, latest == null ? null : EndpointStateFile.hex(latest));
-                    now.put(wg.publicKey(), peer);
-                    remembered.put(wg.publicKey(), peer);
+                    remembered.put(
+                            s.publicKey(),
+                            new EndpointStateFile.Peer(
+                                    endpoint, latest == null ? null : EndpointStateFile.hex(latest)));
                 }
             }
+            // Operators whose peers were evicted stay: their replay floors outlive the peer.
+            Map<WireGuardKey, EndpointStateFile.Peer> now = new LinkedHashMap<>();
+            remembered.forEach((key, peer) -> {
+                if (known.containsKey(key)) {
+                    now.put(key, peer);
+                }
+            });
             if (now.equals(saved)) {
                 return;
             }
@@ -257,10 +336,28 @@ public final class OperatorTunnel implements AutoCloseable {
      * Whether a connection to that peer can be expected to get through now: a live session, or an
      * endpoint to initiate to and the handshake not given up; any thread, no blocking. A peer
      * seeded with a remembered endpoint counts as reachable while its handshake is retried (up to
-     * the engine's give-up time), like any peer with a known endpoint.
+     * the engine's give-up time), like any peer with a known endpoint. An operator without a peer
+     * (evicted when idle) whose last endpoint is remembered gets its peer back with that endpoint
+     * and a handshake is initiated, without waiting: the connection's first packets are dropped
+     * until the peer exists, and TCP sends them again.
      */
     public boolean reachable(WireGuardKey key) {
-        return device.isReachable(key);
+        if (device.isReachable(key)) {
+            return true;
+        }
+        if (device.hasPeer(key)) {
+            return false; // its handshake was given up, or no endpoint is known
+        }
+        // Evicted when idle (or not contacted since a restart): an endpoint it was last heard from
+        // brings the peer back, and the connection's first packets wait for the handshake.
+        Known known = byKey.get(key);
+        EndpointStateFile.@Nullable Peer last = remembered.get(key);
+        if (known == null || last == null) {
+            return false;
+        }
+        unseeded.remove(key);
+        device.seedLater(known.peer().toPeerConfig().withEndpoint(last.endpoint()), last.latestInitiationBytes());
+        return true;
     }
 
     public boolean running() {
@@ -279,29 +376,42 @@ public final class OperatorTunnel implements AutoCloseable {
         return device.listenPort();
     }
 
-    /** Every peer with its counters, in operator order; any thread. */
+    /** Every live peer with its operator and counters, by operator name; any thread. */
     public List<PeerStatus> peers() {
+        Map<WireGuardKey, Known> known = byKey;
         List<PeerStatus> out = new ArrayList<>();
-        for (Map.Entry<String, WireGuardPeer> e : peers.entrySet()) {
-            out.add(new PeerStatus(
-                    e.getKey(), e.getValue(), device.stats(e.getValue().publicKey())));
+        for (PeerStats s : device.stats()) {
+            Known k = known.get(s.publicKey());
+            if (k != null) {
+                out.add(new PeerStatus(k.operator(), k.peer(), s));
+            }
         }
+        out.sort(Comparator.comparing(PeerStatus::operator));
         return out;
     }
 
-    /** Per-operator meters follow {@code operators}: gone or re-keyed ones removed, new ones registered. */
-    private void updateMeters(Map<String, WireGuardPeer> operators) {
-        for (String operator : List.copyOf(meters.keySet())) {
-            WireGuardPeer now = operators.get(operator);
-            if (now == null || !now.publicKey().equals(meters.get(operator).key())) {
-                unregister(operator);
-            }
+    /** Per-operator meters follow the live peers: gone or re-keyed ones removed, new ones registered. */
+    private void updateMeters() {
+        Map<String, WireGuardKey> live = new HashMap<>();
+        for (PeerStatus p : peers()) {
+            live.put(p.operator(), p.peer().publicKey());
         }
-        operators.forEach((operator, wg) -> {
-            if (!meters.containsKey(operator)) {
-                meters.put(operator, new PeerMeters(wg.publicKey(), registerPeerMeters(operator, wg.publicKey())));
+        synchronized (meters) {
+            if (!running) {
+                return;
             }
-        });
+            for (String operator : List.copyOf(meters.keySet())) {
+                WireGuardKey now = live.get(operator);
+                if (now == null || !now.equals(meters.get(operator).key())) {
+                    unregister(operator);
+                }
+            }
+            live.forEach((operator, key) -> {
+                if (!meters.containsKey(operator)) {
+                    meters.put(operator, new PeerMeters(key, registerPeerMeters(operator, key)));
+                }
+            });
+        }
     }
 
     private List<Meter> registerPeerMeters(String operator, WireGuardKey key) {
@@ -373,6 +483,31 @@ public final class OperatorTunnel implements AutoCloseable {
                     .tag("reason", reason(drop))
                     .register(registry));
         }
+        list.add(Gauge.builder(
+                        "relay.wireguard.peers.active",
+                        device,
+                        d -> d.deviceStats().activePeers())
+                .description("Operators' peers the tunnel holds now (created by their handshakes, evicted when idle)")
+                .register(registry));
+        list.add(FunctionCounter.builder(
+                        "relay.wireguard.peer.events.dropped",
+                        device,
+                        d -> d.deviceStats().peerEventDrops())
+                .description("Peer events (handshakes, peers ended) dropped because the subscribers' queue was full")
+                .register(registry));
+        Map<String, ToLongFunction<WireGuardEngine.ReattachStats>> reattach = Map.of(
+                "triggered", WireGuardEngine.ReattachStats::triggered,
+                "limited", WireGuardEngine.ReattachStats::limited,
+                "unresolved", WireGuardEngine.ReattachStats::unresolved);
+        reattach.forEach((outcome, count) -> list.add(FunctionCounter.builder(
+                        "relay.wireguard.reattach",
+                        device,
+                        d -> count.applyAsLong(d.deviceStats().reattach()))
+                .description("Transport messages to a receiver index another PoP issued, by outcome: a handshake "
+                        + "initiated to their source, refused by the per-operator or per-source rate limit, index or "
+                        + "operator unknown")
+                .tag("outcome", outcome)
+                .register(registry)));
         Map<String, ToLongFunction<WireGuardDevice.DeviceStats>> tunDrops = Map.of(
                 "read", WireGuardDevice.DeviceStats::tunReadDrops,
                 "write", WireGuardDevice.DeviceStats::tunWriteDrops);
@@ -414,8 +549,10 @@ public final class OperatorTunnel implements AutoCloseable {
         if (socket != null) {
             socket.close();
         }
-        for (String operator : List.copyOf(meters.keySet())) {
-            unregister(operator);
+        synchronized (meters) {
+            for (String operator : List.copyOf(meters.keySet())) {
+                unregister(operator);
+            }
         }
         deviceMeters.forEach(registry::remove);
         device.close();

@@ -3,11 +3,13 @@ package co.airdress.relay.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerPolicy;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.wireguard.WireGuardRelayFixture;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +86,42 @@ class WireGuardOperatorsTest {
                 .singleElement()
                 .asString()
                 .startsWith("wireguard.state_file: ");
+    }
+
+    @Test
+    void peerPolicyAndListenAddressesDefaultAndAreRead() {
+        WireGuardConfig defaults = tunnel();
+        assertThat(defaults.listenAddresses()).isEmpty();
+        assertThat(defaults.peers()).isEqualTo(PeerPolicy.DEFAULT);
+        WireGuardConfig set = tunnel(CONFIG
+                + "  listen_addresses: [\"192.0.2.1\", \"2001:db8::1\"]\n"
+                + "  max_active_peers: 500\n"
+                + "  idle_peer_timeout: 10m\n"
+                + "  reattach: false\n");
+        assertThat(set.listenAddresses())
+                .containsExactly(InetAddress.ofLiteral("192.0.2.1"), InetAddress.ofLiteral("2001:db8::1"));
+        assertThat(set.peers()).isEqualTo(new PeerPolicy(500, Duration.ofMinutes(10), false));
+    }
+
+    @Test
+    void reportsBadPeerPolicyAndListenAddressesWithPaths() {
+        assertThat(configProblems(CONFIG
+                        + "  listen_addresses: [\"192.0.2.1/32\", \"192.0.2.1\", \"192.0.2.1\"]\n"
+                        + "  max_active_peers: 0\n"
+                        + "  idle_peer_timeout: forever\n"
+                        + "  reattach: sometimes\n"))
+                .containsExactlyInAnyOrder(
+                        "wireguard.listen_addresses[0]: \"192.0.2.1/32\" (expected: an IPv4 or IPv6 literal without a "
+                                + "prefix length, like \"192.0.2.1\" or \"2001:db8::1\")",
+                        "wireguard.listen_addresses[2]: \"192.0.2.1\" listed twice (expected: each address once)",
+                        "wireguard.max_active_peers: 0 (expected: an integer from 1 to 1000000)",
+                        "wireguard.idle_peer_timeout: \"forever\" (expected: a duration like 500ms, 10s, 5m or 1h, "
+                                + "above zero and at most 24h)",
+                        "wireguard.reattach: \"sometimes\" (expected: true or false)");
+        assertThat(configProblems(CONFIG + "  listen_addresses: \"192.0.2.1\"\n"))
+                .singleElement()
+                .asString()
+                .startsWith("wireguard.listen_addresses: ");
     }
 
     @Test

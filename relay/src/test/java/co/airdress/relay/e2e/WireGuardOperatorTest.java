@@ -269,17 +269,10 @@ class WireGuardOperatorTest {
                     assertThat(metrics)
                             .containsPattern(
                                     "relay_wireguard_drops_total\\{[^}]*reason=\"destination_not_allowed\"[^}]*} [1-9]");
-                    // A removed operator's tunnel meters go with it; the others stay.
+                    // C never handshook: the tunnel holds no peer for it, so it has no meters.
                     Pattern cMeters = Pattern.compile("relay_wireguard_peer_\\w+\\{[^}]*operator=\"c\"");
-                    assertThat(metrics).containsPattern(cMeters);
-                    rig.writeOperators(operatorA(a), operatorB(b));
-                    Await.until(
-                            Duration.ofSeconds(20),
-                            "C's tunnel meters removed",
-                            () -> !cMeters.matcher(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
-                                    .find());
-                    assertThat(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
-                            .containsPattern("relay_wireguard_peer_rx_bytes_total\\{[^}]*operator=\"b\"[^}]*} [1-9]");
+                    assertThat(metrics).doesNotContainPattern(cMeters);
+                    assertThat(metrics).containsPattern("relay_wireguard_peers_active\\{[^}]*} 2");
 
                     // `wg show` reads the relay's read-only UAPI socket.
                     String show = relayNs.exec("wg", "show", ifName);
@@ -290,6 +283,20 @@ class WireGuardOperatorTest {
                             .contains("endpoint: [" + RelayTopology.OPERATOR_B_UNDERLAY6 + "]:51822")
                             .contains("latest handshake:")
                             .doesNotContain(relayKey.toBase64());
+
+                    // A removed operator's live peer and its meters go with it; the others stay.
+                    Pattern bMeters = Pattern.compile("relay_wireguard_peer_\\w+\\{[^}]*operator=\"b\"");
+                    rig.writeOperators(operatorA(a), operatorC(cKey));
+                    Await.until(
+                            Duration.ofSeconds(20),
+                            "B's tunnel meters removed",
+                            () -> !bMeters.matcher(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
+                                    .find());
+                    assertThat(relayNs.exec("curl", "-sf", "http://127.0.0.1:9090/metrics"))
+                            .containsPattern("relay_wireguard_peer_rx_bytes_total\\{[^}]*operator=\"a\"[^}]*} [1-9]");
+                    assertThat(relayNs.exec("wg", "show", ifName))
+                            .contains("peer: " + a.publicKey())
+                            .doesNotContain("peer: " + b.publicKey());
 
                     // Shutdown leaves no interface (and no UAPI socket) behind.
                     ExternalProcess.run(Duration.ofSeconds(10), "kill", "-TERM", Long.toString(relay.pid()));

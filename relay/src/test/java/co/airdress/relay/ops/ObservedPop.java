@@ -10,6 +10,8 @@ import co.airdress.relay.testing.NetworkNamespace;
 import co.airdress.relay.testing.OperatorServices;
 import co.airdress.relay.testing.Prerequisites;
 import co.airdress.relay.testing.SecretFiles;
+import co.airdress.relay.testing.WireGuardGoPeer;
+import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.WireGuardKeys;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -27,7 +29,9 @@ import java.util.List;
  * tunnel, its anycast controller ({@code relay controller --pop}, without BIRD: it decides but
  * cannot announce), and three operators: {@code alice} direct (python's http.server and openssl
  * s_server), {@code broken} direct to a closed port (502, alert 80), {@code wg-dead} over WireGuard
- * with a key nobody holds (never handshakes: its connections fail fast). The operators come from an
+ * with a key nobody holds (never handshakes: its connections fail fast), and {@code wg-live}, a
+ * wireguard-go operator in the same namespace that handshakes with the relay (its peer, and so its
+ * per-operator tunnel meters, exist only once it has). The operators come from an
  * operators file, or ({@link Directory#KAFKA}) from the operator directory on a Kafka broker in the
  * namespace, published there with {@code relay directory create-topic} and {@code import}.
  * {@link #load} sends a few connections of each kind. Closing it ends every process and deletes
@@ -42,6 +46,10 @@ final class ObservedPop implements AutoCloseable {
     static final String MANAGEMENT = "127.0.0.1:" + MANAGEMENT_PORT;
     static final String CONTROLLER = "127.0.0.1:" + CONTROLLER_PORT;
     static final String KAFKA = "127.0.0.1:9092";
+    /** The live WireGuard operator's tunnel address and UDP port. */
+    static final String LIVE_ADDRESS = "fd00:a1d::e";
+
+    static final int LIVE_PORT = 51821;
 
     /** Where the PoP's operators come from. */
     enum Directory {
@@ -57,6 +65,7 @@ final class ObservedPop implements AutoCloseable {
     private final List<AutoCloseable> processes = new ArrayList<>();
     private ExternalProcess relay;
     private ExternalProcess controller;
+    private WireGuardGoPeer live;
 
     private ObservedPop(Path dir, NetworkNamespace ns, Directory directory) {
         this.dir = dir;
@@ -72,7 +81,7 @@ final class ObservedPop implements AutoCloseable {
     /** {@link #start(Path, String, Duration)} with the operators from {@code directory}. */
     static ObservedPop start(Path dir, String prefix, Duration drainDelay, Directory directory) throws Exception {
         Prerequisites.networkNamespaces();
-        for (String tool : List.of("curl", "openssl", "python3", "ss")) {
+        for (String tool : List.of("curl", "openssl", "python3", "ss", "wireguard-go", "wg")) {
             Prerequisites.tool(tool);
         }
         NetworkNamespace ns = NetworkNamespace.create(prefix);
@@ -88,10 +97,11 @@ final class ObservedPop implements AutoCloseable {
 
     private void startAll(Duration drainDelay) throws Exception {
         SecretFiles.write(dir.resolve("admin.token"), TOKEN + "\n");
-        SecretFiles.write(
-                dir.resolve("wg.key"),
-                WireGuardKeys.generatePrivateKey(new SecureRandom()).toBase64() + "\n");
+        WireGuardKey relayKey = WireGuardKeys.generatePrivateKey(new SecureRandom());
+        SecretFiles.write(dir.resolve("wg.key"), relayKey.toBase64() + "\n");
         long id = ProcessHandle.current().pid() % 100000;
+        live = WireGuardGoPeer.start(ns, "obsop" + id, LIVE_PORT, 1420, LIVE_ADDRESS + "/128");
+        processes.add(live);
         Files.writeString(dir.resolve("relay.yaml"), """
                 pop: %s
                 listen: { http: "127.0.0.1:80", tls: "127.0.0.1:443" }
@@ -110,7 +120,7 @@ final class ObservedPop implements AutoCloseable {
                   addresses: ["fd00:a1d::1/64"]
                 %s""".formatted(
                         POP, MANAGEMENT, CONTROLLER, drainDelay.toSeconds(), id, directorySection()));
-        writeOperators(operators());
+        writeOperators(operators(live.publicKey()));
         if (directory == Directory.KAFKA) {
             processes.add(KafkaBroker.start(
                     dir.resolve("kafka"),
@@ -165,6 +175,13 @@ final class ObservedPop implements AutoCloseable {
             }
             return curl("-s", "http://" + CONTROLLER + "/status").output().contains("\"state\"");
         });
+        // The live operator dials the relay; its peer exists once the handshake is done.
+        String relayPublic = WireGuardKeys.publicKey(relayKey).toBase64();
+        live.setPeer(relayPublic, "127.0.0.1:51820", 1, "fd00:a1d::1/128");
+        Await.until(
+                Duration.ofSeconds(30),
+                "wg-live handshook with the relay; " + live.log(),
+                () -> live.latestHandshake(relayPublic) > 0);
     }
 
     /** The config's {@code directory:} section: none (the operators file), or the broker's. */
@@ -172,8 +189,11 @@ final class ObservedPop implements AutoCloseable {
         return directory == Directory.KAFKA ? "directory:\n  kafka: { bootstrap_servers: \"" + KAFKA + "\" }\n" : "";
     }
 
-    /** The operators file's entries: alice, broken, wg-dead (with {@link Directory#KAFKA}: imported). */
-    static String operators() {
+    /**
+     * The operators file's entries: alice, broken, wg-dead, wg-live with key {@code liveKey} (with
+     * {@link Directory#KAFKA}: imported).
+     */
+    static String operators(String liveKey) {
         String deadKey = WireGuardKeys.publicKey(WireGuardKeys.generatePrivateKey(new SecureRandom()))
                 .toBase64();
         return """
@@ -187,7 +207,10 @@ final class ObservedPop implements AutoCloseable {
                   - name: wg-dead
                     hosts: ["wg-dead.example.test"]
                     wireguard: { public_key: "%s", address: "fd00:a1d::d" }
-                """.formatted(deadKey);
+                  - name: wg-live
+                    hosts: ["wg-live.example.test"]
+                    wireguard: { public_key: "%s", address: "%s" }
+                """.formatted(deadKey, liveKey, LIVE_ADDRESS);
     }
 
     /** Replaces the operators file atomically, as an editor would. */

@@ -16,6 +16,11 @@ public enum Drop {
     HANDSHAKE_REPLAYED,
     /** An initiation less than 20 ms after the previous accepted one from the same peer. */
     HANDSHAKE_FLOOD,
+    /**
+     * An initiation from a key the peer lookup knows, refused because the peers created just in
+     * time are at their bound ({@link PeerPolicy#maxActivePeers}).
+     */
+    PEER_LIMIT,
     /** A cookie reply that does not authenticate or answers nothing we sent. */
     COOKIE_REPLY_INVALID,
     /** A transport or response message for a receiver index we do not have. */

@@ -43,7 +43,7 @@ final class HandshakeAdmission {
      * {@code senderIndex} through {@code out}.
      */
     @Nullable
-    Drop check(InetSocketAddress from, byte[] msg, int senderIndex, long now, TunnelSink out) {
+    Drop check(InetSocketAddress from, int socket, byte[] msg, int senderIndex, long now, TunnelSink out) {
         if (!cookieChecker.checkMac1(msg)) {
             return Drop.MAC1_INVALID;
         }
@@ -54,7 +54,7 @@ final class HandshakeAdmission {
         byte[] source = sourceBytes(ip, from.getPort());
         if (!cookieChecker.checkMac2(msg, source, now)) {
             byte[] reply = cookieChecker.createReply(msg, senderIndex, source, now, random);
-            out.sendDatagram(from, Unpooled.wrappedBuffer(reply));
+            out.sendDatagram(socket, from, Unpooled.wrappedBuffer(reply));
             return Drop.COOKIE_REQUIRED;
         }
         if (!rateLimiter.allow(ip, now)) {

@@ -9,7 +9,9 @@ import co.airdress.relay.tunnel.timers.ProtocolTimers;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,6 +36,8 @@ final class Handshakes {
     private final long rejectAfterTime;
     private final long rekeyTimeout;
     private final long keepaliveTimeout;
+    /** Where completed handshakes are told; set by the engine. */
+    volatile PeerEvent.Listener events = PeerEvent.Listener.NONE;
 
     Handshakes(ProtocolTimers protocol, SecureRandom random, InstantSource wallClock) {
         this.protocol = protocol;
@@ -56,23 +60,34 @@ final class Handshakes {
      * {@code retry} keeps counting towards giving up, anything else starts the count afresh.
      */
     void initiate(PeerSession peer, boolean retry, long now, TunnelSink out) {
+        InetSocketAddress endpoint = peer.endpoint;
+        if (endpoint != null) {
+            initiateTo(peer, endpoint, peer.endpointSocket, retry, now, out);
+        } else if (!retry) {
+            peer.timers.resetAttempts();
+            peer.gaveUp = false;
+        }
+    }
+
+    /**
+     * As {@link #initiate}, to {@code endpoint} whatever the peer's own endpoint is (which stays
+     * until an authenticated packet moves it); returns whether an initiation went out.
+     */
+    boolean initiateTo(
+            PeerSession peer, InetSocketAddress endpoint, int socket, boolean retry, long now, TunnelSink out) {
         if (!retry) {
             peer.timers.resetAttempts();
             peer.gaveUp = false;
         }
         if (peer.sentHandshake && now - peer.lastSentHandshakeNanos < rekeyTimeout) {
-            return;
-        }
-        InetSocketAddress endpoint = peer.endpoint;
-        if (endpoint == null) {
-            return;
+            return false;
         }
         unindexHandshake(peer);
         int index = indices.insert(peer, random);
         byte[] msg = peer.handshake.createInitiation(index, Tai64n.of(wallClock.instant()), random);
         if (msg == null) {
             indices.remove(index, peer);
-            return;
+            return false;
         }
         peer.handshakeIndex = index;
         peer.handshakeIndexed = true;
@@ -80,8 +95,9 @@ final class Handshakes {
         peer.lastSentHandshakeNanos = now;
         peer.cookies.addMacs(msg, now);
         peer.authenticatedSent(now);
-        peer.send(endpoint, Unpooled.wrappedBuffer(msg), out);
+        peer.send(socket, endpoint, Unpooled.wrappedBuffer(msg), out);
         peer.timers.onHandshakeInitiated(now);
+        return true;
     }
 
     /**
@@ -104,18 +120,18 @@ final class Handshakes {
     }
 
     /** After a consumed response to our initiation with local index {@code index}: the new current keypair. */
-    void completeInitiation(PeerSession peer, int index, long now) {
+    void completeInitiation(PeerSession peer, int index, InetSocketAddress from, long now) {
         SessionKeys keys = requireNonNull(peer.handshake.deriveSession(), "keys");
         peer.handshakeIndexed = false;
         beginSession(peer, keys, index, now);
-        handshakeComplete(peer);
+        handshakeComplete(peer, from);
     }
 
     /**
      * A transport message authenticated under {@code keypair}: if it is the peer's {@code next}, the
      * initiator has confirmed it and it becomes current. Returns whether it did.
      */
-    boolean confirm(Keypair keypair) {
+    boolean confirm(Keypair keypair, InetSocketAddress from) {
         PeerSession peer = keypair.peer;
         if (keypair != peer.next) {
             return false;
@@ -124,7 +140,7 @@ final class Handshakes {
         peer.previous = peer.current;
         peer.setCurrent(keypair);
         peer.next = null;
-        handshakeComplete(peer);
+        handshakeComplete(peer, from);
         return true;
     }
 
@@ -204,12 +220,21 @@ final class Handshakes {
         peer.timers.onSessionDerived(now);
     }
 
-    private void handshakeComplete(PeerSession peer) {
+    private void handshakeComplete(PeerSession peer, InetSocketAddress from) {
         peer.timers.onHandshakeComplete();
         peer.sentLastMinuteHandshake = false;
         peer.gaveUp = false;
-        peer.lastHandshake = wallClock.instant();
+        Instant at = wallClock.instant();
+        peer.lastHandshake = at;
         peer.handshakes++;
+        PeerEvent.Listener listener = events;
+        if (listener != PeerEvent.Listener.NONE) {
+            Keypair current = requireNonNull(peer.current, "current");
+            Keypair previous = peer.previous;
+            List<Integer> indexes =
+                    previous == null ? List.of(current.localIndex) : List.of(current.localIndex, previous.localIndex);
+            listener.onPeerEvent(new PeerEvent.HandshakeCompleted(peer.publicKey, indexes, from, at));
+        }
     }
 
     private void unindexHandshake(PeerSession peer) {

@@ -31,6 +31,11 @@ final class PeerSession {
 
     volatile PeerConfig config;
 
+    /** Created just in time from the engine's {@link PeerLookup}: counted and evicted when idle. */
+    final boolean justInTime;
+    /** When something authenticated last went either way (or when the peer was created). */
+    long lastActiveNanos;
+
     @Nullable
     Keypair previous;
 
@@ -49,6 +54,9 @@ final class PeerSession {
     boolean sentLastMinuteHandshake;
 
     volatile @Nullable InetSocketAddress endpoint;
+    /** The socket {@link #endpoint}'s packets came in on; -1 when not known (configured or remembered). */
+    volatile int endpointSocket = -1;
+
     volatile @Nullable Instant lastHandshake;
     /** Creation time of {@link #current}, valid when {@link #hasCurrent}. */
     volatile long currentCreatedNanos;
@@ -67,7 +75,9 @@ final class PeerSession {
 
     final AtomicLongArray drops = new AtomicLongArray(Drop.values().length);
 
-    PeerSession(PeerConfig config, Handshake handshake, CookieGenerator cookies, PeerTimers timers) {
+    PeerSession(
+            PeerConfig config, Handshake handshake, CookieGenerator cookies, PeerTimers timers, boolean justInTime) {
+        this.justInTime = justInTime;
         this.publicKey = config.publicKey();
         this.handshake = handshake;
         this.cookies = cookies;
@@ -88,6 +98,7 @@ final class PeerSession {
                         : newConfig.presharedKey().unsafeBytes());
         if (newConfig.endpoint() != null) {
             endpoint = newConfig.endpoint();
+            endpointSocket = -1;
         }
         timers.setPersistentKeepalive(newConfig.persistentKeepalive().toNanos());
     }
@@ -99,8 +110,10 @@ final class PeerSession {
      * transport message that decrypted): roam to its source, count it, tell the timers, and stop
      * waiting for a reply.
      */
-    void authenticatedReceived(InetSocketAddress from, int bytes, long now) {
+    void authenticatedReceived(InetSocketAddress from, int socket, int bytes, long now) {
         endpoint = from;
+        endpointSocket = socket;
+        lastActiveNanos = now;
         rxBytes += bytes;
         timers.onAnyAuthenticatedPacketTraversal(now);
         timers.onAnyAuthenticatedPacketReceived();
@@ -111,6 +124,7 @@ final class PeerSession {
 
     /** An authenticated message (handshake, data or keepalive) is going out now. */
     void authenticatedSent(long now) {
+        lastActiveNanos = now;
         timers.onAnyAuthenticatedPacketTraversal(now);
         timers.onAnyAuthenticatedPacketSent();
     }
@@ -126,8 +140,13 @@ final class PeerSession {
 
     /** Hands a datagram for this peer to the sink, counting its bytes. */
     void send(InetSocketAddress to, ByteBuf datagram, TunnelSink out) {
+        send(to == endpoint ? endpointSocket : -1, to, datagram, out);
+    }
+
+    /** As {@link #send(InetSocketAddress, ByteBuf, TunnelSink)} out of socket {@code socket}. */
+    void send(int socket, InetSocketAddress to, ByteBuf datagram, TunnelSink out) {
         txBytes += datagram.readableBytes();
-        out.sendDatagram(to, datagram);
+        out.sendDatagram(socket, to, datagram);
     }
 
     /** Whether a decrypted packet's source address (4 or 16 raw bytes) is one of this peer's allowed IPs. */

@@ -35,6 +35,16 @@ import org.jspecify.annotations.Nullable;
  * and {@link Drops} counts what is discarded. This class keeps the peers, dispatches received
  * messages and runs the timers.
  *
+ * <h2>Peers just in time</h2>
+ * Besides peers added explicitly, the engine creates a peer when a handshake initiation comes from
+ * a key its {@link PeerLookup} knows: after the first step of Noise IK has recovered the
+ * initiator's static key, and kept only if the initiation authenticates. Such peers are bounded
+ * ({@link PeerPolicy#maxActivePeers}) and evicted when idle past {@link PeerPolicy#idleTimeout}
+ * with no usable keypair. A transport message to an index this engine never issued, that the
+ * {@link IndexResolver} knows, makes it initiate to the message's source at once, within per-peer
+ * and per-source rate limits ({@link Reattachment}). Completed handshakes and ended peers are
+ * told to a {@link PeerEvent.Listener}.
+ *
  * <h2>Threading</h2>
  * One owner thread (e.g. the Netty event loop that reads the UDP socket and the TUN fd) calls
  * {@code decapsulate}, {@code encapsulate}, {@code tick}, {@code initiateHandshake},
@@ -76,8 +86,26 @@ public final class WireGuardEngine implements AutoCloseable {
     private final Drops drops = new Drops();
     private final Outbound outbound;
 
+    private final PeerPolicy policy;
+    private final long idleNanos;
+    private volatile PeerLookup lookup = PeerLookup.NONE;
+    private volatile PeerEvent.Listener events = PeerEvent.Listener.NONE;
+    private final Reattachment reattachment;
+    /** Peers created just in time that exist now; owner thread writes, any reads. */
+    private volatile int justInTimePeers;
+    /** The socket the datagram being decapsulated came in on; owner thread. */
+    private int inboundSocket = -1;
+
+    /** Static peers only ({@link #addPeer}); none created just in time until a lookup is set. */
     public WireGuardEngine(TunnelConfig config) {
+        this(config, PeerPolicy.DEFAULT);
+    }
+
+    public WireGuardEngine(TunnelConfig config, PeerPolicy policy) {
         this.config = requireNonNull(config, "config");
+        this.policy = requireNonNull(policy, "policy");
+        this.idleNanos = policy.idleTimeout().toNanos();
+        this.reattachment = new Reattachment(policy.reattach());
         this.protocol = config.timers();
         this.identity = new LocalIdentity(config.privateKey().unsafeBytes());
         this.publicKey = WireGuardKeys.publicKey(config.privateKey());
@@ -105,10 +133,59 @@ public final class WireGuardEngine implements AutoCloseable {
         return config;
     }
 
+    public PeerPolicy policy() {
+        return policy;
+    }
+
+    /**
+     * Where peers not added explicitly are found: a handshake from a key it knows creates the
+     * peer's state then (within {@link PeerPolicy#maxActivePeers}); any thread.
+     */
+    public void peerLookup(PeerLookup peerLookup) {
+        this.lookup = requireNonNull(peerLookup, "peerLookup");
+    }
+
+    /** Who resolves receiver indexes issued elsewhere, for re-attachment; any thread. */
+    public void indexResolver(IndexResolver resolver) {
+        reattachment.resolver(requireNonNull(resolver, "resolver"));
+    }
+
+    /** Turns the re-attachment fast path on or off; any thread. */
+    public void reattach(boolean enabled) {
+        reattachment.enabled(enabled);
+    }
+
+    /**
+     * Where handshakes completed and peers ended are told, on the owner thread (the listener must
+     * queue, never block); any thread.
+     */
+    public void peerEvents(PeerEvent.Listener listener) {
+        this.events = requireNonNull(listener, "listener");
+        handshakes.events = listener;
+    }
+
     // ================================================================ peers (owner thread)
 
     /** Adds a peer; its allowed IPs must not overlap another peer's host routes. */
     public void addPeer(PeerConfig peerConfig) {
+        addPeer(peerConfig, false);
+    }
+
+    /**
+     * Adds a peer as if its handshake had created it (e.g. one remembered across a restart): it
+     * counts against {@link PeerPolicy#maxActivePeers} and is evicted when idle. False when the
+     * bound is reached or the key is already a peer.
+     */
+    public boolean addJustInTime(PeerConfig peerConfig, long nowNanos) {
+        requireNonNull(peerConfig, "peerConfig");
+        if (justInTimePeers >= policy.maxActivePeers() || peers.containsKey(peerConfig.publicKey())) {
+            return false;
+        }
+        addPeer(peerConfig, true).lastActiveNanos = nowNanos;
+        return true;
+    }
+
+    private PeerSession addPeer(PeerConfig peerConfig, boolean justInTime) {
         requireNonNull(peerConfig, "peerConfig");
         WireGuardKey key = peerConfig.publicKey();
         if (peers.containsKey(key)) {
@@ -128,9 +205,24 @@ public final class WireGuardEngine implements AutoCloseable {
                 handshake,
                 new CookieGenerator(
                         key.unsafeBytes(), protocol.cookieRefreshTime().toNanos()),
-                new PeerTimers(protocol, peerConfig.persistentKeepalive().toNanos(), config.random()));
-        allowedIps.add(peer, peerConfig.allowedIps());
+                new PeerTimers(protocol, peerConfig.persistentKeepalive().toNanos(), config.random()),
+                justInTime);
+        try {
+            allowedIps.add(peer, peerConfig.allowedIps());
+        } catch (RuntimeException e) {
+            peer.handshake.destroy();
+            throw e;
+        }
         peers.put(key, peer);
+        if (justInTime) {
+            justInTimePeers++;
+        }
+        return peer;
+    }
+
+    /** Peers created just in time that exist now (at most {@link PeerPolicy#maxActivePeers}); any thread. */
+    public int justInTimePeers() {
+        return justInTimePeers;
     }
 
     /**
@@ -150,15 +242,27 @@ public final class WireGuardEngine implements AutoCloseable {
     /** Removes a peer, forgetting its sessions and discarding its queued packets. */
     public boolean removePeer(WireGuardKey key) {
         requireNonNull(key, "key");
+        return removePeer(key, PeerEvent.Reason.REMOVED, true);
+    }
+
+    private boolean removePeer(WireGuardKey key, PeerEvent.Reason reason, boolean tell) {
         PeerSession peer = peers.remove(key);
         if (peer == null) {
             return false;
+        }
+        if (peer.justInTime) {
+            justInTimePeers--;
         }
         allowedIps.remove(peer, peer.config.allowedIps());
         handshakes.zeroKeyMaterial(peer);
         peer.handshake.destroy();
         peer.timers.cancelAll();
         outbound.releaseStaged(peer, null);
+        PeerEvent.Listener listener = events;
+        if (tell && listener != PeerEvent.Listener.NONE) {
+            listener.onPeerEvent(
+                    new PeerEvent.Ended(key, reason, config.wallClock().instant()));
+        }
         return true;
     }
 
@@ -212,6 +316,10 @@ public final class WireGuardEngine implements AutoCloseable {
      * received) for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s: when WireGuard itself gives up on the
      * session and starts a new handshake). {@code nowNanos} is on the owner's clock.
      */
+    public boolean hasPeer(WireGuardKey peer) {
+        return peers.containsKey(peer);
+    }
+
     public boolean hasLiveSession(WireGuardKey peer, long nowNanos) {
         PeerSession session = peers.get(peer);
         return session != null && live(session, nowNanos);
@@ -228,6 +336,18 @@ public final class WireGuardEngine implements AutoCloseable {
             return false;
         }
         return live(session, nowNanos) || (session.endpoint != null && !session.gaveUp);
+    }
+
+    /** Nothing authenticated either way for the idle timeout, and no keypair that may still be used. */
+    private boolean idle(PeerSession peer, long now) {
+        if (now - peer.lastActiveNanos <= idleNanos) {
+            return false;
+        }
+        return !usable(peer.current, now) && !usable(peer.next, now) && !usable(peer.previous, now);
+    }
+
+    private boolean usable(@Nullable Keypair keypair, long now) {
+        return keypair != null && now - keypair.createdNanos < rejectAfterTime;
     }
 
     private boolean live(PeerSession session, long nowNanos) {
@@ -248,10 +368,44 @@ public final class WireGuardEngine implements AutoCloseable {
         return drops.snapshot();
     }
 
+    /**
+     * The re-attachment fast path's counts since creation.
+     *
+     * @param triggered initiations sent to the source of a message with an index issued elsewhere
+     * @param limited such messages refused by the per-peer or per-source rate limit
+     * @param unresolved such messages whose index no one knows, or whose peer cannot be created
+     */
+    public record ReattachStats(long triggered, long limited, long unresolved) {}
+
+    public ReattachStats reattachStats() {
+        return new ReattachStats(
+                reattachment.triggered.get(), reattachment.limited.get(), reattachment.unresolved.get());
+    }
+
     // ================================================================ inbound (owner thread)
 
     /** Processes one UDP datagram from {@code from}; the datagram is borrowed, not released. */
     public void decapsulate(InetSocketAddress from, ByteBuf datagram, long nowNanos, TunnelSink out) {
+        decapsulate(from, -1, datagram, nowNanos, out);
+    }
+
+    /**
+     * As {@link #decapsulate(InetSocketAddress, ByteBuf, long, TunnelSink)} for a datagram that came
+     * in on socket {@code socket} (the device's numbering, -1 when it has one socket): what is sent
+     * to the peer in answer, and later, goes out of the socket its packets last came in on
+     * ({@link TunnelSink#sendDatagram(int, InetSocketAddress, ByteBuf)}), so from the address it
+     * sent to.
+     */
+    public void decapsulate(InetSocketAddress from, int socket, ByteBuf datagram, long nowNanos, TunnelSink out) {
+        inboundSocket = socket;
+        try {
+            dispatch(from, datagram, nowNanos, out);
+        } finally {
+            inboundSocket = -1;
+        }
+    }
+
+    private void dispatch(InetSocketAddress from, ByteBuf datagram, long nowNanos, TunnelSink out) {
         int length = datagram.readableBytes();
         int type = length < 4 ? -1 : datagram.getIntLE(datagram.readerIndex());
         switch (type) {
@@ -288,19 +442,30 @@ public final class WireGuardEngine implements AutoCloseable {
     }
 
     private void receiveInitiation(InetSocketAddress from, byte[] msg, long now, TunnelSink out) {
-        Drop refused = admission.check(from, msg, getIntLE(msg, INIT_SENDER), now, out);
+        Drop refused = admission.check(from, inboundSocket, msg, getIntLE(msg, INIT_SENDER), now, out);
         if (refused != null) {
             drops.count(out, refused, null);
             return;
         }
         InitiationHeader header = Handshake.openInitiation(identity, msg);
-        PeerSession peer = header == null ? null : peers.get(WireGuardKey.of(header.remoteStatic()));
-        if (header == null || peer == null) {
-            if (header != null) {
-                header.wipe();
-            }
+        if (header == null) {
             drops.count(out, Drop.HANDSHAKE_INVALID, null);
             return;
+        }
+        // The key is not authenticated yet (anyone can encrypt any key): a peer created for it
+        // stays only if the initiation then authenticates.
+        WireGuardKey key = WireGuardKey.of(header.remoteStatic());
+        PeerSession peer = peers.get(key);
+        boolean created = false;
+        if (peer == null) {
+            Drop notCreated = createJustInTime(key, now);
+            peer = notCreated == null ? peers.get(key) : null;
+            if (peer == null) {
+                header.wipe();
+                drops.count(out, notCreated == null ? Drop.HANDSHAKE_INVALID : notCreated, null);
+                return;
+            }
+            created = true;
         }
         Drop outcome = switch (peer.handshake.consumeInitiation(header, msg, now, initiationRate)) {
             case ACCEPTED -> null;
@@ -309,11 +474,14 @@ public final class WireGuardEngine implements AutoCloseable {
             case INVALID -> Drop.HANDSHAKE_INVALID;
         };
         if (outcome != null) {
-            drops.count(out, outcome, peer);
+            if (created) {
+                removePeer(key, PeerEvent.Reason.REMOVED, false);
+            }
+            drops.count(out, outcome, created ? null : peer);
             return;
         }
         peer.latestInitiation = peer.handshake.lastTimestamp();
-        peer.authenticatedReceived(from, msg.length, now);
+        peer.authenticatedReceived(from, inboundSocket, msg.length, now);
         byte[] response = handshakes.respond(peer, now);
         if (response == null) {
             drops.count(out, Drop.HANDSHAKE_INVALID, peer);
@@ -324,7 +492,7 @@ public final class WireGuardEngine implements AutoCloseable {
     }
 
     private void receiveResponse(InetSocketAddress from, byte[] msg, long now, TunnelSink out) {
-        Drop refused = admission.check(from, msg, getIntLE(msg, RESP_SENDER), now, out);
+        Drop refused = admission.check(from, inboundSocket, msg, getIntLE(msg, RESP_SENDER), now, out);
         if (refused != null) {
             drops.count(out, refused, null);
             return;
@@ -338,8 +506,8 @@ public final class WireGuardEngine implements AutoCloseable {
             drops.count(out, Drop.HANDSHAKE_INVALID, peer);
             return;
         }
-        peer.authenticatedReceived(from, msg.length, now);
-        handshakes.completeInitiation(peer, receiver, now);
+        peer.authenticatedReceived(from, inboundSocket, msg.length, now);
+        handshakes.completeInitiation(peer, receiver, from, now);
         // Key confirmation: the responder holds our keypair as "next" until it hears from us.
         outbound.sendKeepalive(peer, now, out);
     }
@@ -358,8 +526,13 @@ public final class WireGuardEngine implements AutoCloseable {
 
     private void receiveTransport(InetSocketAddress from, ByteBuf datagram, long now, TunnelSink out) {
         int start = datagram.readerIndex();
-        if (!(handshakes.byIndex(datagram.getIntLE(start + TRANSPORT_RECEIVER)) instanceof Keypair keypair)) {
+        int receiver = datagram.getIntLE(start + TRANSPORT_RECEIVER);
+        Object entry = handshakes.byIndex(receiver);
+        if (!(entry instanceof Keypair keypair)) {
             drops.count(out, Drop.UNKNOWN_INDEX, null);
+            if (entry == null) {
+                reattach(receiver, from, now, out);
+            }
             return;
         }
         PeerSession peer = keypair.peer;
@@ -379,10 +552,10 @@ public final class WireGuardEngine implements AutoCloseable {
             return;
         }
         // Authenticated from here on.
-        if (handshakes.confirm(keypair)) {
+        if (handshakes.confirm(keypair, from)) {
             outbound.flushStaged(peer, now, out);
         }
-        peer.authenticatedReceived(from, datagram.readableBytes(), now);
+        peer.authenticatedReceived(from, inboundSocket, datagram.readableBytes(), now);
         handshakes.keepFreshReceiving(peer, now, out);
         int plainLength = plain.readableBytes();
         if (plainLength == 0) {
@@ -398,6 +571,61 @@ public final class WireGuardEngine implements AutoCloseable {
         }
         plain.writerIndex(InboundCheck.length(plain));
         out.deliverToTun(peer.publicKey, plain);
+    }
+
+    /**
+     * A peer created from the lookup for {@code key} (registered, counted), or why not: null when
+     * it was created; {@link Drop#HANDSHAKE_INVALID} when the key is unknown or its allowed IPs
+     * clash with another peer's; {@link Drop#PEER_LIMIT} when the bound is reached.
+     */
+    private @Nullable Drop createJustInTime(WireGuardKey key, long now) {
+        PeerLookup peerLookup = lookup;
+        if (peerLookup == PeerLookup.NONE || key.equals(publicKey)) {
+            return Drop.HANDSHAKE_INVALID;
+        }
+        PeerConfig found = peerLookup.find(key);
+        if (found == null || !found.publicKey().equals(key)) {
+            return Drop.HANDSHAKE_INVALID;
+        }
+        if (justInTimePeers >= policy.maxActivePeers()) {
+            return Drop.PEER_LIMIT;
+        }
+        PeerSession peer;
+        try {
+            peer = addPeer(found, true);
+        } catch (IllegalArgumentException e) {
+            return Drop.HANDSHAKE_INVALID; // its address is another live peer's (a stale one)
+        }
+        peer.lastActiveNanos = now;
+        byte[] floor = peerLookup.replayFloor(key);
+        if (floor != null) {
+            raiseReplayFloor(key, floor);
+        }
+        return null;
+    }
+
+    /**
+     * A transport message to an index this device never issued: if the resolver knows whose it
+     * is and the rate limits allow, initiate a handshake to the message's source now (the peer's
+     * session is held by another device of the network). The peer's own endpoint stays until the
+     * handshake authenticates it.
+     */
+    private void reattach(int index, InetSocketAddress from, long now, TunnelSink out) {
+        WireGuardKey key = reattachment.admit(index, from.getAddress(), now);
+        if (key == null) {
+            return;
+        }
+        PeerSession peer = peers.get(key);
+        if (peer == null) {
+            if (createJustInTime(key, now) != null) {
+                reattachment.countUnresolved();
+                return;
+            }
+            peer = requireNonNull(peers.get(key), "peer");
+        }
+        if (handshakes.initiateTo(peer, from, inboundSocket, false, now, out)) {
+            reattachment.countTriggered();
+        }
     }
 
     // ================================================================ outbound (owner thread)
@@ -433,6 +661,10 @@ public final class WireGuardEngine implements AutoCloseable {
     /** Runs every peer's expired timers; call every {@link #TICK_INTERVAL_NANOS} or so. */
     public void tick(long nowNanos, TunnelSink out) {
         for (PeerSession peer : peers.values()) {
+            if (peer.justInTime && idle(peer, nowNanos)) {
+                removePeer(peer.publicKey, PeerEvent.Reason.IDLE, true);
+                continue;
+            }
             int fired = peer.timers.expire(nowNanos);
             if (fired == 0) {
                 continue;

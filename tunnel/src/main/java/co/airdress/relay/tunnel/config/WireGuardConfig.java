@@ -3,8 +3,11 @@ package co.airdress.relay.tunnel.config;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.tunnel.IpPrefix;
+import co.airdress.relay.tunnel.PeerPolicy;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,6 +27,10 @@ import org.jspecify.annotations.Nullable;
  * @param addresses the relay's addresses inside the tunnel with their prefix lengths; at least one
  * @param mtu {@value #MIN_MTU}..{@value #MAX_MTU}
  * @param stateFile where operators' endpoints are kept across restarts; null for the relay's default
+ * @param listenAddresses the addresses the UDP port is bound to, one socket each, so that replies
+ *     leave from the address a peer sent to (an anycast VIP); empty = the wildcard {@code [::]}
+ * @param peers how peers are created just in time, bounded and evicted, and whether re-attachment
+ *     is on
  */
 public record WireGuardConfig(
         String interfaceName,
@@ -31,7 +38,9 @@ public record WireGuardConfig(
         int listenPort,
         List<IpPrefix> addresses,
         int mtu,
-        @Nullable Path stateFile) {
+        @Nullable Path stateFile,
+        List<InetAddress> listenAddresses,
+        PeerPolicy peers) {
 
     public static final int DEFAULT_LISTEN_PORT = 51820;
     public static final int DEFAULT_MTU = 1420;
@@ -44,6 +53,12 @@ public record WireGuardConfig(
         requireNonNull(interfaceName, "interfaceName");
         requireNonNull(privateKeyFile, "privateKeyFile");
         addresses = List.copyOf(requireNonNull(addresses, "addresses"));
+        listenAddresses = List.copyOf(requireNonNull(listenAddresses, "listenAddresses"));
+        requireNonNull(peers, "peers");
+        if (listenAddresses.size() != Set.copyOf(listenAddresses).size()) {
+            throw new IllegalArgumentException(
+                    "listenAddresses: " + listenAddresses + " (expected: each address once)");
+        }
         if (!isValidInterfaceName(interfaceName)) {
             throw new IllegalArgumentException(
                     "interfaceName: '" + interfaceName + "' (expected: " + INTERFACE_NAME_RULE + ")");
@@ -63,6 +78,17 @@ public record WireGuardConfig(
     public WireGuardConfig(
             String interfaceName, Path privateKeyFile, int listenPort, List<IpPrefix> addresses, int mtu) {
         this(interfaceName, privateKeyFile, listenPort, addresses, mtu, null);
+    }
+
+    /** On the wildcard address, with the default peer policy. */
+    public WireGuardConfig(
+            String interfaceName,
+            Path privateKeyFile,
+            int listenPort,
+            List<IpPrefix> addresses,
+            int mtu,
+            @Nullable Path stateFile) {
+        this(interfaceName, privateKeyFile, listenPort, addresses, mtu, stateFile, List.of(), PeerPolicy.DEFAULT);
     }
 
     /** Whether the kernel takes {@code name} for an interface: {@value #INTERFACE_NAME_RULE}. */

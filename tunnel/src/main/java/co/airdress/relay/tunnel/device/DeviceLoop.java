@@ -99,6 +99,11 @@ final class DeviceLoop implements UdpTransport.Receiver, TunnelSink {
 
     @Override
     public void onDatagram(ByteBuf content, InetSocketAddress sender) {
+        onDatagram(content, sender, -1);
+    }
+
+    @Override
+    public void onDatagram(ByteBuf content, InetSocketAddress sender, int socket) {
         if (!content.hasArray()) {
             int length = content.readableBytes();
             if (length > udpHeapBuffer.capacity()) {
@@ -106,10 +111,10 @@ final class DeviceLoop implements UdpTransport.Receiver, TunnelSink {
             }
             content.getBytes(content.readerIndex(), udpHeapBuffer.array(), udpHeapBuffer.arrayOffset(), length);
             udpHeapBuffer.setIndex(0, length);
-            engine.decapsulate(sender, udpHeapBuffer, System.nanoTime(), this);
+            engine.decapsulate(sender, socket, udpHeapBuffer, System.nanoTime(), this);
             return;
         }
-        engine.decapsulate(sender, content, System.nanoTime(), this);
+        engine.decapsulate(sender, socket, content, System.nanoTime(), this);
     }
 
     @Override
@@ -178,12 +183,17 @@ final class DeviceLoop implements UdpTransport.Receiver, TunnelSink {
 
     @Override
     public void sendDatagram(InetSocketAddress endpoint, ByteBuf datagram) {
+        sendDatagram(-1, endpoint, datagram);
+    }
+
+    @Override
+    public void sendDatagram(int socket, InetSocketAddress endpoint, ByteBuf datagram) {
         UdpTransport transport = udp;
         if (transport == null || closed) {
             datagram.release();
             return;
         }
-        transport.write(datagram, endpoint);
+        transport.write(datagram, endpoint, socket);
         needsFlush = true;
         queuedDatagrams++;
     }

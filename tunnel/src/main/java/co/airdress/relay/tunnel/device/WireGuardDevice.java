@@ -3,14 +3,19 @@ package co.airdress.relay.tunnel.device;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.tunnel.Drop;
+import co.airdress.relay.tunnel.IndexResolver;
 import co.airdress.relay.tunnel.PeerChanges;
 import co.airdress.relay.tunnel.PeerConfig;
+import co.airdress.relay.tunnel.PeerEvent;
+import co.airdress.relay.tunnel.PeerLookup;
+import co.airdress.relay.tunnel.PeerPolicy;
 import co.airdress.relay.tunnel.PeerStats;
 import co.airdress.relay.tunnel.TunnelConfig;
 import co.airdress.relay.tunnel.WireGuardEngine;
 import co.airdress.relay.tunnel.WireGuardKey;
 import co.airdress.relay.tunnel.config.KeyText;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
+import co.airdress.relay.tunnel.device.internal.PeerEventQueue;
 import co.airdress.relay.tunnel.device.internal.TunReadiness;
 import co.airdress.relay.tunnel.device.internal.TunWriter;
 import co.airdress.relay.tunnel.ratelimit.SourcePrefix;
@@ -40,6 +45,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,14 +82,26 @@ public final class WireGuardDevice implements AutoCloseable {
      * @param handshakesPerSecondBeforeCookies see {@link TunnelConfig#handshakesPerSecondBeforeCookies()}
      * @param ipv6SourcePrefix see {@link TunnelConfig#ipv6SourcePrefix()}
      */
-    public record Options(ProtocolTimers timers, int handshakesPerSecondBeforeCookies, int ipv6SourcePrefix) {
+    public record Options(
+            ProtocolTimers timers, int handshakesPerSecondBeforeCookies, int ipv6SourcePrefix, PeerPolicy peers) {
         public static final Options STANDARD = new Options(
                 ProtocolTimers.STANDARD,
                 TunnelConfig.DEFAULT_HANDSHAKES_PER_SECOND_BEFORE_COOKIES,
-                SourcePrefix.DEFAULT_IPV6_LENGTH);
+                SourcePrefix.DEFAULT_IPV6_LENGTH,
+                PeerPolicy.DEFAULT);
 
         public Options {
             requireNonNull(timers, "timers");
+            requireNonNull(peers, "peers");
+        }
+
+        public Options(ProtocolTimers timers, int handshakesPerSecondBeforeCookies, int ipv6SourcePrefix) {
+            this(timers, handshakesPerSecondBeforeCookies, ipv6SourcePrefix, PeerPolicy.DEFAULT);
+        }
+
+        /** How peers created just in time are kept, and whether re-attachment is on. */
+        public Options withPeerPolicy(PeerPolicy policy) {
+            return new Options(timers, handshakesPerSecondBeforeCookies, ipv6SourcePrefix, policy);
         }
 
         /** IPv6 sources counted by /64. */
@@ -92,7 +110,7 @@ public final class WireGuardDevice implements AutoCloseable {
         }
 
         public Options withIpv6SourcePrefix(int length) {
-            return new Options(timers, handshakesPerSecondBeforeCookies, length);
+            return new Options(timers, handshakesPerSecondBeforeCookies, length, peers);
         }
     }
 
@@ -105,6 +123,7 @@ public final class WireGuardDevice implements AutoCloseable {
     private final ScheduledFuture<?> ticker;
     private final IoRegistration tunRegistration;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final PeerEventQueue events;
 
     private WireGuardDevice(
             String interfaceName,
@@ -113,7 +132,9 @@ public final class WireGuardDevice implements AutoCloseable {
             DeviceLoop loop,
             UdpTransport udp,
             ScheduledFuture<?> ticker,
-            IoRegistration tunRegistration) {
+            IoRegistration tunRegistration,
+            PeerEventQueue events) {
+        this.events = events;
         this.interfaceName = interfaceName;
         this.tun = tun;
         this.engine = engine;
@@ -161,17 +182,19 @@ public final class WireGuardDevice implements AutoCloseable {
                 HEAP_ALLOCATOR,
                 new SecureRandom(),
                 InstantSource.system());
-        WireGuardEngine engine = new WireGuardEngine(tunnelConfig);
+        WireGuardEngine engine = new WireGuardEngine(tunnelConfig, options.peers());
         PeerChanges initial = PeerChanges.between(List.of(), peers);
 
         TunDevice tun = TunDevice.open(config.interfaceName(), 1, true);
         UdpTransport udp = null;
         DeviceLoop loop = null;
+        PeerEventQueue events = new PeerEventQueue("wg-" + tun.name() + "-events");
+        engine.peerEvents(events);
         try {
             tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6);
             new InterfaceSetup().up(tun.name(), config.addresses(), config.mtu());
             loop = new DeviceLoop(engine, tun.queue(0), "wg-" + tun.name() + "-tun-writer");
-            udp = UdpTransport.bind(config.listenPort(), loop, threads("wg-" + tun.name()));
+            udp = UdpTransport.bind(config.listenAddresses(), config.listenPort(), loop, threads("wg-" + tun.name()));
             loop.udp = udp;
             EventLoop eventLoop = udp.eventLoop();
             if (!(eventLoop instanceof IoEventLoop ioLoop) || !udp.nativeTransport()) {
@@ -192,14 +215,15 @@ public final class WireGuardDevice implements AutoCloseable {
                     WireGuardEngine.TICK_INTERVAL_NANOS,
                     TimeUnit.NANOSECONDS);
             logger.info(
-                    "WireGuard {} up: {} mtu {}, UDP port {}, {} peer(s)",
+                    "WireGuard {} up: {} mtu {}, UDP {}, {} peer(s)",
                     tun.name(),
                     config.addresses(),
                     config.mtu(),
-                    udp.localPort(),
+                    udp.localAddresses(),
                     initial.added().size());
-            return new WireGuardDevice(tun.name(), tun, engine, loop, udp, ticker, registration);
+            return new WireGuardDevice(tun.name(), tun, engine, loop, udp, ticker, registration, events);
         } catch (IOException | RuntimeException e) {
+            events.close();
             if (udp != null) {
                 udp.close();
             }
@@ -259,6 +283,74 @@ public final class WireGuardDevice implements AutoCloseable {
         });
     }
 
+    /**
+     * Where peers not added explicitly are found: a handshake from a key it knows creates the peer
+     * then ({@link WireGuardEngine#peerLookup}); any thread.
+     */
+    public void peerLookup(PeerLookup lookup) {
+        engine.peerLookup(lookup);
+    }
+
+    /** Who resolves receiver indexes issued elsewhere, for re-attachment; any thread. */
+    public void indexResolver(IndexResolver resolver) {
+        engine.indexResolver(resolver);
+    }
+
+    /**
+     * Subscribes to handshakes completed and peers ended; called on the device's event thread, in
+     * order, never on the packet path (a full queue drops events: {@link DeviceStats#peerEventDrops}).
+     */
+    public void addPeerEventListener(Consumer<PeerEvent> listener) {
+        events.subscribe(listener);
+    }
+
+    /**
+     * Adds a peer as if its handshake had created it (e.g. remembered across a restart), restores
+     * its replay floor in the same step, and initiates a handshake to its endpoint. False when the
+     * bound of peers is reached or it already exists.
+     */
+    public boolean seed(PeerConfig peer, byte @Nullable [] replayFloor) throws IOException {
+        requireNonNull(peer, "peer");
+        return control(() -> {
+            long now = System.nanoTime();
+            if (!engine.addJustInTime(peer, now)) {
+                return false;
+            }
+            if (replayFloor != null) {
+                engine.raiseReplayFloor(peer.publicKey(), replayFloor);
+            }
+            engine.initiateHandshake(peer.publicKey(), now, loop);
+            udp.flush();
+            return true;
+        });
+    }
+
+    /**
+     * As {@link #seed}, without waiting: the peer is created on the loop after this returns (e.g.
+     * from a dial, which must not block). Any thread.
+     */
+    public void seedLater(PeerConfig peer, byte @Nullable [] replayFloor) {
+        requireNonNull(peer, "peer");
+        if (closed.get()) {
+            return;
+        }
+        eventLoop.execute(() -> {
+            long now = System.nanoTime();
+            if (engine.addJustInTime(peer, now)) {
+                if (replayFloor != null) {
+                    engine.raiseReplayFloor(peer.publicKey(), replayFloor);
+                }
+                engine.initiateHandshake(peer.publicKey(), now, loop);
+                udp.flush();
+            }
+        });
+    }
+
+    /** Whether the device holds state for {@code peer} (added, or created by a handshake); any thread. */
+    public boolean hasPeer(WireGuardKey peer) {
+        return engine.hasPeer(peer);
+    }
+
     /** Sends a handshake initiation now (e.g. before connecting); false if the peer has no endpoint. */
     public boolean initiateHandshake(WireGuardKey peer) throws IOException {
         requireNonNull(peer, "peer");
@@ -294,7 +386,10 @@ public final class WireGuardDevice implements AutoCloseable {
                 loop.tunPacketsRead.get(),
                 loop.tunPacketsWritten.get(),
                 loop.tunWriteDrops.get(),
-                loop.tunReadDrops.get());
+                loop.tunReadDrops.get(),
+                engine.justInTimePeers(),
+                engine.reattachStats(),
+                events.drops());
     }
 
     /**
@@ -304,13 +399,19 @@ public final class WireGuardDevice implements AutoCloseable {
      * @param tunPacketsRead IP packets taken from the TUN (after splitting offloaded super-packets)
      * @param tunWriteDrops decrypted packets not written to the TUN (writer queue full, kernel refusal)
      * @param tunReadDrops offloaded TUN reads that could not be split (see {@link OffloadSplitter})
+     * @param activePeers peers created just in time that exist now
+     * @param reattach the re-attachment fast path's counts
+     * @param peerEventDrops peer events dropped because the subscribers' queue was full
      */
     public record DeviceStats(
             Map<Drop, Long> drops,
             long tunPacketsRead,
             long tunPacketsWritten,
             long tunWriteDrops,
-            long tunReadDrops) {}
+            long tunReadDrops,
+            int activePeers,
+            WireGuardEngine.ReattachStats reattach,
+            long peerEventDrops) {}
 
     private <T> T control(Callable<T> action) throws IOException {
         if (closed.get()) {
@@ -357,6 +458,7 @@ public final class WireGuardDevice implements AutoCloseable {
         udp.close();
         loop.release();
         tun.close();
+        events.close();
         logger.info("WireGuard {} closed", interfaceName);
     }
 }

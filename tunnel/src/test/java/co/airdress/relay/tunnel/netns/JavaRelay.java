@@ -9,6 +9,7 @@ import co.airdress.relay.tunnel.WireGuardKeys;
 import co.airdress.relay.tunnel.config.WireGuardConfig;
 import co.airdress.relay.tunnel.device.WireGuardDevice;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.List;
@@ -26,6 +27,16 @@ public final class JavaRelay implements AutoCloseable {
 
     public static JavaRelay start(NetworkNamespace ns, WireGuardDevice.Options options, List<PeerConfig> peers)
             throws Exception {
+        return start(ns, options, peers, List.of());
+    }
+
+    /** As {@link #start(NetworkNamespace, WireGuardDevice.Options, List)}, the UDP port bound to {@code listenAddresses}. */
+    public static JavaRelay start(
+            NetworkNamespace ns,
+            WireGuardDevice.Options options,
+            List<PeerConfig> peers,
+            List<InetAddress> listenAddresses)
+            throws Exception {
         String name = "jwg" + ProcessHandle.current().pid() % 100000;
         WireGuardKey key = WireGuardKeys.generatePrivateKey(new SecureRandom());
         WireGuardConfig config = new WireGuardConfig(
@@ -33,7 +44,10 @@ public final class JavaRelay implements AutoCloseable {
                 Path.of("/nonexistent/unused.key"),
                 51820,
                 ADDRESSES.stream().map(IpPrefix::parse).toList(),
-                1420);
+                1420,
+                null,
+                listenAddresses,
+                options.peers());
         WireGuardDevice device = InNamespace.call(ns, () -> WireGuardDevice.start(config, key, peers, options));
         return new JavaRelay(device);
     }

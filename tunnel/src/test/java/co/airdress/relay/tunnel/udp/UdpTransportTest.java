@@ -23,8 +23,8 @@ class UdpTransportTest {
         try (UdpTransport udp = UdpTransport.bind(
                         0,
                         (content, sender) -> {
+                            senders.add(sender); // before the content, which the test awaits
                             received.add(content.toString(StandardCharsets.UTF_8));
-                            senders.add(sender);
                         },
                         Thread.ofPlatform().name("udp-test").factory());
                 DatagramSocket v4 = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
@@ -49,6 +49,55 @@ class UdpTransportTest {
                 socket.receive(answer);
                 assertThat(new String(answer.getData(), 0, answer.getLength(), StandardCharsets.UTF_8))
                         .isEqualTo("pong");
+            }
+        }
+    }
+
+    @Test
+    void oneSocketPerAddressAndRepliesLeaveFromTheSocketNamed() throws Exception {
+        LinkedBlockingQueue<Integer> sockets = new LinkedBlockingQueue<>();
+        UdpTransport.Receiver receiver = new UdpTransport.Receiver() {
+            @Override
+            public void onDatagram(ByteBuf content, InetSocketAddress sender) {
+                throw new AssertionError("the socket's number is given");
+            }
+
+            @Override
+            public void onDatagram(ByteBuf content, InetSocketAddress sender, int socket) {
+                sockets.add(socket);
+            }
+        };
+        InetAddress v4Address = InetAddress.ofLiteral("127.0.0.1");
+        InetAddress v6Address = InetAddress.ofLiteral("::1");
+        try (UdpTransport udp = UdpTransport.bind(
+                        java.util.List.of(v4Address, v6Address),
+                        0,
+                        receiver,
+                        Thread.ofPlatform().name("udp-test").factory());
+                DatagramSocket v4 = new DatagramSocket(new InetSocketAddress(v4Address, 0));
+                DatagramSocket v6 = new DatagramSocket(new InetSocketAddress(v6Address, 0))) {
+            int port = udp.localPort();
+            assertThat(udp.localAddresses())
+                    .containsExactly(new InetSocketAddress(v4Address, port), new InetSocketAddress(v6Address, port));
+            DatagramSocket[] clients = {v4, v6};
+            for (int i = 0; i < clients.length; i++) {
+                DatagramSocket client = clients[i];
+                byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+                client.send(
+                        new DatagramPacket(hello, hello.length, new InetSocketAddress(client.getLocalAddress(), port)));
+                Await.until(Duration.ofSeconds(5), "datagram on socket " + i, () -> !sockets.isEmpty());
+                assertThat(sockets.poll()).isEqualTo(i);
+
+                udp.write(
+                        Unpooled.directBuffer().writeBytes("pong".getBytes(StandardCharsets.UTF_8)),
+                        (InetSocketAddress) client.getLocalSocketAddress(),
+                        i);
+                udp.flush();
+                client.setSoTimeout(5000);
+                DatagramPacket answer = new DatagramPacket(new byte[64], 64);
+                client.receive(answer);
+                assertThat(answer.getSocketAddress())
+                        .isEqualTo(udp.localAddresses().get(i));
             }
         }
     }

@@ -1,0 +1,22 @@
+package co.airdress.relay.tunnel;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Which peer a receiver index belongs to when this device did not issue it: another device of the
+ * network did, and told (the relay answers from the attachments every PoP keeps). A transport
+ * message carrying such an index is the peer talking to a session held elsewhere, and the engine
+ * may initiate a handshake to it at once ({@link Reattachment}).
+ *
+ * <p>Called on the engine's owner thread for every transport message with an unknown index: it
+ * must answer from memory, never block, never allocate.
+ */
+public interface IndexResolver {
+
+    /** Resolves nothing: unknown indexes are dropped, as plain WireGuard does. */
+    IndexResolver NONE = index -> null;
+
+    /** The static key of the peer that {@code index} was issued to elsewhere, or null. */
+    @Nullable
+    WireGuardKey resolve(int index);
+}

@@ -1,0 +1,76 @@
+package co.airdress.relay.tunnel;
+
+import co.airdress.relay.tunnel.ratelimit.TokenBuckets;
+import java.net.InetAddress;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The re-attachment fast path's gate: a transport message whose receiver index this device never
+ * issued is resolved ({@link IndexResolver}) to the peer it was issued to elsewhere, and an
+ * initiation to its source is allowed only within two token buckets, one per peer key
+ * ({@value #PER_PEER_PER_SECOND} a second, burst {@value #PER_PEER_BURST}) and one per source
+ * address ({@value #PER_SOURCE_PER_SECOND} a second, burst {@value #PER_SOURCE_BURST}). The
+ * message cannot be authenticated here (no keys), so a spoofed one could otherwise turn the
+ * device into a reflector: an initiation (148 bytes) is larger than the smallest transport
+ * message (32 bytes). The handshake that follows authenticates the peer.
+ *
+ * <p>Owner thread only; the counters may be read from any thread.
+ */
+final class Reattachment {
+
+    static final double PER_PEER_PER_SECOND = 1;
+    static final int PER_PEER_BURST = 2;
+    static final double PER_SOURCE_PER_SECOND = 10;
+    static final int PER_SOURCE_BURST = 10;
+    private static final int MAX_TRACKED = 65_536;
+
+    private volatile IndexResolver resolver = IndexResolver.NONE;
+    private volatile boolean enabled;
+    private final TokenBuckets<WireGuardKey> perPeer =
+            new TokenBuckets<>(PER_PEER_PER_SECOND, PER_PEER_BURST, MAX_TRACKED);
+    private final TokenBuckets<InetAddress> perSource =
+            new TokenBuckets<>(PER_SOURCE_PER_SECOND, PER_SOURCE_BURST, MAX_TRACKED);
+
+    final AtomicLong triggered = new AtomicLong();
+    final AtomicLong limited = new AtomicLong();
+    final AtomicLong unresolved = new AtomicLong();
+
+    Reattachment(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    void resolver(IndexResolver resolver) {
+        this.resolver = resolver;
+    }
+
+    void enabled(boolean on) {
+        this.enabled = on;
+    }
+
+    /** The key to initiate to for a message to {@code index} from {@code source}, or null (counted). */
+    @Nullable
+    WireGuardKey admit(int index, InetAddress source, long now) {
+        if (!enabled) {
+            return null;
+        }
+        WireGuardKey key = resolver.resolve(index);
+        if (key == null) {
+            unresolved.lazySet(unresolved.get() + 1);
+            return null;
+        }
+        if (!perSource.allow(source, now) || !perPeer.allow(key, now)) {
+            limited.lazySet(limited.get() + 1);
+            return null;
+        }
+        return key;
+    }
+
+    void countTriggered() {
+        triggered.lazySet(triggered.get() + 1);
+    }
+
+    void countUnresolved() {
+        unresolved.lazySet(unresolved.get() + 1);
+    }
+}
