@@ -18,6 +18,7 @@ import co.airdress.relay.metrics.RelayMetrics;
 import co.airdress.relay.proxy.ProxyV2Decoder;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
+import co.airdress.relay.sni.HelloBuilder;
 import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.WireGuardKey;
 import io.netty.buffer.Unpooled;
@@ -108,10 +109,13 @@ class BackhaulLoopbackTest {
                 }
             }
             String text = seen.toString(StandardCharsets.ISO_8859_1);
-            if (d.status() == ProxyV2Decoder.Status.DONE && text.endsWith("\r\n\r\n")) {
+            boolean tls = d.status() == ProxyV2Decoder.Status.DONE
+                    && seen.size() > d.header().length()
+                    && seen.toByteArray()[d.header().length()] == 0x16;
+            if (d.status() == ProxyV2Decoder.Status.DONE && (tls || text.endsWith("\r\n\r\n"))) {
                 ProxyV2Decoder.Header h = d.header();
-                body = "src=" + h.source().getAddress().getHostAddress() + " authority=" + h.authority() + " pop="
-                        + h.pop() + " ingress=" + h.ingressPop() + "\n";
+                body = "src=" + h.source().getAddress().getHostAddress() + " authority=" + h.authority() + " alpn="
+                        + String.join(",", h.alpn()) + " pop=" + h.pop() + " ingress=" + h.ingressPop() + "\n";
                 break;
             }
         }
@@ -141,9 +145,13 @@ class BackhaulLoopbackTest {
                 new InetSocketAddress("203.0.113.9", 51821));
     }
 
-    @Test
-    void aConnectionForAnOperatorAttachedElsewhereReachesItWithTheOriginalClient() throws Exception {
-        Operator demo = new Operator("demo", List.of(HOST), new Upstream(startUpstream(), null), ProxyProtocol.V2);
+    private RelayMetrics metricsA;
+    private RelayMetrics metricsB;
+
+    /** Starts pop-b (the operator is attached there) and pop-a (the client's PoP, {@link #ingress}). */
+    private void startPops() throws Exception {
+        InetSocketAddress up = startUpstream();
+        Operator demo = new Operator("demo", List.of(HOST), new Upstream(up, up), ProxyProtocol.V2);
         Routes routes = new Routes(RouteTable.of(List.of(demo), 1));
         DirectDialer direct = new DirectDialer(Duration.ofSeconds(2), RelayServer.WATER_MARK);
 
@@ -202,6 +210,13 @@ class BackhaulLoopbackTest {
                 group,
                 transport);
         ingress.start();
+        this.metricsA = metricsA;
+        this.metricsB = metricsB;
+    }
+
+    @Test
+    void aConnectionForAnOperatorAttachedElsewhereReachesItWithTheOriginalClient() throws Exception {
+        startPops();
         int httpPort = ingress.address(Listener.HTTP).getPort();
 
         String answer;
@@ -214,7 +229,7 @@ class BackhaulLoopbackTest {
         }
         assertThat(answer)
                 .startsWith("HTTP/1.1 200")
-                .endsWith("src=127.0.0.5 authority=" + HOST + " pop=pop-b ingress=pop-a\n");
+                .endsWith("src=127.0.0.5 authority=" + HOST + " alpn= pop=pop-b ingress=pop-a\n");
         assertThat(metricsA.registry()
                         .get("relay.backhaul.connections")
                         .tags("direction", "out", "pop", "pop-b")
@@ -231,6 +246,27 @@ class BackhaulLoopbackTest {
                         .get("relay.backhaul.dial")
                         .tags("pop", "pop-b")
                         .timer()
+                        .count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aTlsConnectionCrossesTooWithItsAlpn() throws Exception {
+        startPops();
+        int tlsPort = ingress.address(Listener.TLS).getPort();
+        byte[] hello = HelloBuilder.hello().sni(HOST).alpn("h2", "http/1.1").bytes();
+        String answer;
+        try (Socket client = new Socket()) {
+            client.bind(new InetSocketAddress("127.0.0.6", 0));
+            client.connect(new InetSocketAddress("127.0.0.1", tlsPort), 5000);
+            client.getOutputStream().write(hello);
+            answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        assertThat(answer).endsWith("src=127.0.0.6 authority=" + HOST + " alpn=h2,http/1.1 pop=pop-b ingress=pop-a\n");
+        assertThat(metricsB.registry()
+                        .get("relay.backhaul.connections")
+                        .tags("direction", "in", "pop", "pop-a")
+                        .counter()
                         .count())
                 .isEqualTo(1);
     }
