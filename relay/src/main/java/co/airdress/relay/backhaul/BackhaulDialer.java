@@ -97,7 +97,7 @@ public final class BackhaulDialer implements OperatorDialer {
     @Override
     public boolean mayReach(Operator operator, Listener listener) {
         Attachment a = attachments.attachment(operator.name());
-        if (a instanceof Attachment.AtPop(String pop) && !pop.equals(self) && pops.pop(pop) != null) {
+        if (a instanceof Attachment.AtPop(String pop) && !pop.equals(self) && pops.meshAddress(pop, ownMesh) != null) {
             return true; // the peer decides, and answers through the splice
         }
         return local.mayReach(operator, listener);
