@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import co.airdress.relay.tunnel.IpPrefix;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BackhaulSectionTest {
 
@@ -76,6 +79,27 @@ class BackhaulSectionTest {
         assertThat(b.maxPops()).isEqualTo(8);
         assertThat(b.headerTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(b.maxHeader()).isEqualTo(2048);
+    }
+
+    @Test
+    void theMeshKeyMustBeItsOwnersOnly(@TempDir Path dir) throws Exception {
+        Path key = dir.resolve("mesh.key");
+        Files.writeString(key, "unused\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+        Parsed<RelayConfig> p = RelayConfigFile.parse(BASE + """
+                backhaul:
+                  interface: mesh0
+                  private_key_file: mesh.key
+                  addresses: ["100.127.0.1/24"]
+                  endpoint: "203.0.113.10:51821"
+                """, "test.yaml", dir);
+        RelayConfig c = ((Parsed.Ok<RelayConfig>) p).value();
+        assertThat(RelayConfigFile.secretFileProblems(c))
+                .singleElement()
+                .satisfies(problem -> assertThat(problem.toString())
+                        .startsWith("backhaul.private_key_file: " + key + " has mode 0644"));
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        assertThat(RelayConfigFile.secretFileProblems(c)).isEmpty();
     }
 
     @Test
