@@ -2,6 +2,8 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.backhaul.AttachmentLookup;
+import co.airdress.relay.backhaul.Backhaul;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
@@ -61,6 +63,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final ManagementServer management;
     private final InetSocketAddress managementAddress;
     private final @Nullable OperatorTunnel tunnel;
+    private final @Nullable Backhaul backhaul;
 
     private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
@@ -107,6 +110,21 @@ public final class RelayDaemon implements AutoCloseable {
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         OperatorDialer dialer = defaultDialer(config, t, metrics);
+        try {
+            this.backhaul = startBackhaul(config, dialer, dataPath, transport);
+        } catch (RuntimeException | InterruptedException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            operators.close();
+            if (t != null) {
+                t.close();
+            }
+            jvmMetrics.close();
+            throw e;
+        }
+        Backhaul bh = backhaul;
+        if (bh != null) {
+            dialer = bh.dialer();
+        }
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         PopStatus status = null;
         try {
@@ -125,6 +143,9 @@ public final class RelayDaemon implements AutoCloseable {
                     status.close();
                 }
                 server.close();
+                if (bh != null) {
+                    bh.close();
+                }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();
                 if (t != null) {
@@ -153,6 +174,33 @@ public final class RelayDaemon implements AutoCloseable {
             return t;
         } catch (IOException e) {
             throw new IllegalStateException("wireguard: cannot start " + wg.interfaceName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The backhaul when configured: the mesh interface, the PoPs topic and the listener on the mesh
+     * addresses. Every operator counts as attached here until attachments are known
+     * ({@link AttachmentLookup#LOCAL}).
+     */
+    private @Nullable Backhaul startBackhaul(
+            RelayConfig config, OperatorDialer local, DataPathMetrics dataPath, Transport transport)
+            throws InterruptedException {
+        if (config.backhaul() == null) {
+            return null;
+        }
+        try {
+            return Backhaul.start(
+                    config,
+                    routes,
+                    local,
+                    AttachmentLookup.LOCAL,
+                    metrics.registry(),
+                    dataPath,
+                    group,
+                    transport.serverChannel());
+        } catch (IOException e) {
+            throw new IllegalStateException(
+                    "backhaul: cannot start " + config.backhaul().interfaceName() + ": " + e.getMessage(), e);
         }
     }
 
@@ -228,6 +276,10 @@ public final class RelayDaemon implements AutoCloseable {
     public void close() {
         management.close();
         server.close();
+        Backhaul bh = backhaul;
+        if (bh != null) {
+            bh.close();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         operators.close();
         OperatorTunnel t = tunnel;

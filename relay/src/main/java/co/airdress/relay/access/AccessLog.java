@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
  * One JSON line per connection, written when the client side closes, on the logger
  * {@value #LOGGER} (its own appender in logback.xml). Fields: time (accept time, UTC), pop,
  * listener, client (ip:port), host, alpn, operator, outcome, bytes_in (client to upstream),
- * bytes_out (upstream to client), duration_ms. Nothing secret is in a connection's record.
+ * bytes_out (upstream to client), duration_ms; a connection carried by the backhaul also has
+ * delivery_pop (at the PoP the client reached: the PoP it was handed to) or ingress_pop (at the PoP
+ * that delivered it: the PoP the client reached), and client is the original client there too.
+ * Nothing secret is in a connection's record.
  */
 public final class AccessLog {
 
@@ -53,6 +56,12 @@ public final class AccessLog {
         b.append(",\"bytes_in\":").append(r.clientToUpstream());
         b.append(",\"bytes_out\":").append(r.upstreamToClient());
         b.append(",\"duration_ms\":").append((closedNanos - r.acceptedNanos()) / 1_000_000);
+        if (r.ingressPop() != null) {
+            field(b, "ingress_pop", r.ingressPop());
+        }
+        if (r.deliveryPop() != null) {
+            field(b, "delivery_pop", r.deliveryPop());
+        }
         return b.append('}').toString();
     }
 

@@ -22,6 +22,8 @@ public final class ConnectionRecord {
     private List<String> alpn = List.of();
     private @Nullable Operator operator;
     private @Nullable Outcome outcome;
+    private @Nullable String ingressPop;
+    private @Nullable String deliveryPop;
     long clientToUpstream;
     long upstreamToClient;
 
@@ -102,5 +104,23 @@ public final class ConnectionRecord {
 
     public long upstreamToClient() {
         return upstreamToClient;
+    }
+
+    /** The PoP the client reached, when another PoP handed this connection over the backhaul. */
+    public @Nullable String ingressPop() {
+        return ingressPop;
+    }
+
+    public void ingressPop(String pop) {
+        this.ingressPop = requireNonNull(pop, "pop");
+    }
+
+    /** The PoP this connection was handed to over the backhaul, if it was. */
+    public @Nullable String deliveryPop() {
+        return deliveryPop;
+    }
+
+    public void deliveryPop(String pop) {
+        this.deliveryPop = requireNonNull(pop, "pop");
     }
 }

@@ -27,7 +27,23 @@ public record RelayConfig(
         Drain drain,
         @Nullable WireGuardConfig wireguard,
         Upstreams upstreams,
-        @Nullable DirectoryConfig directory) {
+        @Nullable DirectoryConfig directory,
+        @Nullable BackhaulConfig backhaul) {
+
+    /** A relay without a backhaul: it delivers only to operators attached to it. */
+    public RelayConfig(
+            String pop,
+            Listen listen,
+            Management management,
+            Path operatorsFile,
+            Limits limits,
+            Timeouts timeouts,
+            Drain drain,
+            @Nullable WireGuardConfig wireguard,
+            Upstreams upstreams,
+            @Nullable DirectoryConfig directory) {
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, upstreams, directory, null);
+    }
 
     /**
      * A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams, its

@@ -54,7 +54,8 @@ public final class RelayConfigFile {
             "drain",
             "wireguard",
             "upstreams",
-            "directory");
+            "directory",
+            "backhaul");
     private static final Set<String> MANAGEMENT_KEYS = Set.of("listen", "token_file", "controller_status");
     private static final Set<String> LIMITS_KEYS = Set.of(
             "max_connections",
@@ -109,6 +110,11 @@ public final class RelayConfigFile {
         if (keyProblem != null) {
             problems.add(new ConfigProblem("wireguard.private_key_file", keyProblem));
         }
+        BackhaulConfig backhaul = config.backhaul();
+        String meshKeyProblem = backhaul == null ? null : SecretFile.problem(backhaul.privateKeyFile());
+        if (meshKeyProblem != null) {
+            problems.add(new ConfigProblem("backhaul.private_key_file", meshKeyProblem));
+        }
         return problems;
     }
 
@@ -155,6 +161,9 @@ public final class RelayConfigFile {
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
         RelayConfig.Upstreams upstreams = upstreams(t, root);
         DirectoryConfig directory = DirectorySection.read(t, root, baseDir, of != null);
+        JsonNode dn = YamlTree.optional(root, "directory");
+        BackhaulConfig backhaul =
+                BackhaulSection.read(t, root, baseDir, directory, dn != null && YamlTree.optional(dn, "kafka") != null);
 
         if (!t.problems.isEmpty() || pop == null) {
             return new Parsed.Invalid<>(source, t.problems);
@@ -169,7 +178,8 @@ public final class RelayConfigFile {
                 drain,
                 wireguard,
                 upstreams,
-                directory));
+                directory,
+                backhaul));
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {

@@ -109,8 +109,7 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
 
     private void relay(ChannelHandlerContext ctx, Operator op, Peeked peeked, Channel up, RelayBackendHandler back) {
         Channel client = ctx.channel();
-        HAProxyMessage header =
-                ProxyHeader.message(op.proxyProtocol(), client, peeked.host(), peeked.alpn(), pop, up.alloc());
+        HAProxyMessage header = dialer.header(client, up, op, peeked, pop);
         if (header != null) {
             ProxyHeader.write(up, header);
         }

@@ -2,9 +2,13 @@ package co.airdress.relay.dial;
 
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.listen.Listener;
+import co.airdress.relay.peek.Peeked;
+import co.airdress.relay.proxy.ProxyHeader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens the connection to an operator for one client connection. Implementations connect on the
@@ -28,4 +32,15 @@ public interface OperatorDialer {
      * handler. The future fails if the operator cannot be reached in time.
      */
     ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend);
+
+    /**
+     * The PROXY header to write on {@code upstream} (connected by {@link #dial}) before the peeked
+     * bytes, or null for none. By default the operator's own header, as it asked for in its
+     * {@code proxy_protocol}; a dialer that delivers elsewhere (the backhaul) writes its own.
+     */
+    default @Nullable HAProxyMessage header(
+            Channel client, Channel upstream, Operator operator, Peeked peeked, String pop) {
+        return ProxyHeader.message(
+                operator.proxyProtocol(), client, peeked.host(), peeked.alpn(), pop, upstream.alloc());
+    }
 }

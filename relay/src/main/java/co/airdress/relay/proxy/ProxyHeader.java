@@ -24,12 +24,18 @@ import org.jspecify.annotations.Nullable;
  * <p>Version 2 adds TLVs: {@code 0x02} AUTHORITY (the SNI or Host the route was chosen by),
  * {@code 0x01} ALPN (the protocols the client offered, comma-separated, in its order; absent
  * when it offered none or on the HTTP listener), and {@value #TLV_POP} (in the 0xE0-0xEF range
- * the spec leaves to applications) with this PoP's name in ASCII.
+ * the spec leaves to applications) with the name of the PoP that delivers to the operator (the
+ * PoP writing the header), in ASCII. A connection that reached another PoP first and came over the
+ * backhaul also carries {@value #TLV_INGRESS_POP} with the name of that ingress PoP; the header a
+ * PoP writes on the backhaul itself carries only the ingress PoP.
  */
 public final class ProxyHeader {
 
     /** Application-range TLV carrying the PoP name. */
     public static final int TLV_POP = 0xE0;
+
+    /** Application-range TLV carrying the name of the PoP the client reached (the ingress PoP). */
+    public static final int TLV_INGRESS_POP = 0xE1;
 
     private static final String ENCODER = "proxy-encoder";
 
@@ -46,8 +52,36 @@ public final class ProxyHeader {
         if (version == ProxyProtocol.NONE) {
             return null;
         }
-        InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
-        InetSocketAddress dst = (InetSocketAddress) client.localAddress();
+        return message(
+                version,
+                (InetSocketAddress) client.remoteAddress(),
+                (InetSocketAddress) client.localAddress(),
+                authority,
+                alpn,
+                pop,
+                null,
+                alloc);
+    }
+
+    /**
+     * Builds the header for a client at {@code src} that connected to {@code dst} (a backhauled
+     * connection's original addresses), or null for {@link ProxyProtocol#NONE}.
+     *
+     * @param pop the delivering PoP's name (TLV {@value #TLV_POP}), or null for none
+     * @param ingressPop the ingress PoP's name (TLV {@value #TLV_INGRESS_POP}), or null for none
+     */
+    public static @Nullable HAProxyMessage message(
+            ProxyProtocol version,
+            InetSocketAddress src,
+            InetSocketAddress dst,
+            String authority,
+            List<String> alpn,
+            @Nullable String pop,
+            @Nullable String ingressPop,
+            ByteBufAllocator alloc) {
+        if (version == ProxyProtocol.NONE) {
+            return null;
+        }
         InetAddress s = src.getAddress();
         InetAddress d = dst.getAddress();
         boolean v4 = s instanceof Inet4Address && d instanceof Inet4Address;
@@ -64,7 +98,7 @@ public final class ProxyHeader {
                     src.getPort(),
                     dst.getPort());
         }
-        List<HAProxyTLV> tlvs = new ArrayList<>(3);
+        List<HAProxyTLV> tlvs = new ArrayList<>(4);
         tlvs.add(new HAProxyTLV(
                 HAProxyTLV.Type.PP2_TYPE_AUTHORITY,
                 alloc.buffer(authority.length()).writeBytes(authority.getBytes(StandardCharsets.US_ASCII))));
@@ -73,8 +107,15 @@ public final class ProxyHeader {
             tlvs.add(new HAProxyTLV(
                     HAProxyTLV.Type.PP2_TYPE_ALPN, alloc.buffer(a.length).writeBytes(a)));
         }
-        byte[] p = pop.getBytes(StandardCharsets.US_ASCII);
-        tlvs.add(new HAProxyTLV((byte) TLV_POP, alloc.buffer(p.length).writeBytes(p)));
+        if (pop != null) {
+            byte[] p = pop.getBytes(StandardCharsets.US_ASCII);
+            tlvs.add(new HAProxyTLV((byte) TLV_POP, alloc.buffer(p.length).writeBytes(p)));
+        }
+        if (ingressPop != null) {
+            byte[] p = ingressPop.getBytes(StandardCharsets.US_ASCII);
+            tlvs.add(new HAProxyTLV(
+                    (byte) TLV_INGRESS_POP, alloc.buffer(p.length).writeBytes(p)));
+        }
         return new HAProxyMessage(
                 HAProxyProtocolVersion.V2,
                 HAProxyCommand.PROXY,

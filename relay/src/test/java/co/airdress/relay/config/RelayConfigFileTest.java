@@ -213,7 +213,7 @@ class RelayConfigFileTest {
         assertThat(p)
                 .containsExactlyInAnyOrder(
                         "listen.https: unknown key (expected: one of defer_accept, http, tls)",
-                        "limit: unknown key (expected: one of directory, drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
+                        "limit: unknown key (expected: one of backhaul, directory, drain, limits, listen, management, operators_file, pop, timeouts, upstreams, wireguard)",
                         "timeouts.peak: unknown key (expected: one of connect, idle, peek)");
     }
 
