@@ -2,7 +2,9 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.attach.KafkaAttachments;
 import co.airdress.relay.config.ConfigProblem;
+import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.config.RelayContext;
@@ -61,6 +63,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final ManagementServer management;
     private final InetSocketAddress managementAddress;
     private final @Nullable OperatorTunnel tunnel;
+    private final @Nullable KafkaAttachments attachments;
 
     private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
@@ -109,14 +112,23 @@ public final class RelayDaemon implements AutoCloseable {
         OperatorDialer dialer = defaultDialer(config, t, metrics);
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         PopStatus status = null;
+        KafkaAttachments a = null;
         try {
+            // With a directory on Kafka, the attachments of the network's PoPs too (docs/directory.md).
+            DirectoryConfig shared = config.directory();
+            if (shared != null) {
+                a = new KafkaAttachments(shared.kafka(), config.pop(), metrics.registry());
+                a.start();
+            }
+            this.attachments = a;
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
             status = new PopStatus(config, health, operators, dataPath, t);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
                     .tunnel(t)
-                    .statusPage(status);
+                    .statusPage(status)
+                    .attachments(a);
             this.managementAddress = management.start();
             ok = true;
         } finally {
@@ -125,6 +137,9 @@ public final class RelayDaemon implements AutoCloseable {
                     status.close();
                 }
                 server.close();
+                if (a != null) {
+                    a.close();
+                }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();
                 if (t != null) {
@@ -224,10 +239,23 @@ public final class RelayDaemon implements AutoCloseable {
         return tunnel;
     }
 
+    /**
+     * The attachments of the network's PoPs, when the directory is on Kafka: where the tunnel
+     * records this PoP's completed handshakes ({@link KafkaAttachments#publishLocal}) and looks up
+     * receiver indexes it did not issue ({@link KafkaAttachments#attachments()}).
+     */
+    public @Nullable KafkaAttachments attachments() {
+        return attachments;
+    }
+
     @Override
     public void close() {
         management.close();
         server.close();
+        KafkaAttachments a = attachments;
+        if (a != null) {
+            a.close();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         operators.close();
         OperatorTunnel t = tunnel;
