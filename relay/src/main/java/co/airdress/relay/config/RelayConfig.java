@@ -15,7 +15,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured,
  * {@code directory} when the operators file is the directory (then {@code operatorsFile} is used;
- * with a directory it is not). See README.md for every option and its default.
+ * with a directory it is not); {@code wireguardPublicEndpoint} is {@code wireguard.public_endpoint},
+ * the {@code host:port} operators dial (the anycast address), null when not given. See README.md for
+ * every option and its default.
  */
 public record RelayConfig(
         String pop,
@@ -27,7 +29,26 @@ public record RelayConfig(
         Drain drain,
         @Nullable WireGuardConfig wireguard,
         Upstreams upstreams,
-        @Nullable DirectoryConfig directory) {
+        @Nullable DirectoryConfig directory,
+        @Nullable String wireguardPublicEndpoint) {
+
+    /**
+     * A relay whose config names no {@code wireguard.public_endpoint} (the address operators dial,
+     * which only {@code relay operator-config} needs).
+     */
+    public RelayConfig(
+            String pop,
+            Listen listen,
+            Management management,
+            Path operatorsFile,
+            Limits limits,
+            Timeouts timeouts,
+            Drain drain,
+            @Nullable WireGuardConfig wireguard,
+            Upstreams upstreams,
+            @Nullable DirectoryConfig directory) {
+        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, upstreams, directory, null);
+    }
 
     /**
      * A relay without a WireGuard tunnel (direct upstreams only), refusing loopback upstreams, its

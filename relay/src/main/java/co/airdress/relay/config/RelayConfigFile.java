@@ -153,6 +153,7 @@ public final class RelayConfigFile {
         RelayConfig.Timeouts timeouts = timeouts(t, root);
         RelayConfig.Drain drain = drain(t, root);
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
+        String publicEndpoint = WireGuardSection.publicEndpoint(t, root);
         RelayConfig.Upstreams upstreams = upstreams(t, root);
         DirectoryConfig directory = DirectorySection.read(t, root, baseDir, of != null);
 
@@ -169,7 +170,8 @@ public final class RelayConfigFile {
                 drain,
                 wireguard,
                 upstreams,
-                directory));
+                directory,
+                publicEndpoint));
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {

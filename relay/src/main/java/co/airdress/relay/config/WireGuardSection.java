@@ -18,7 +18,11 @@ import tools.jackson.databind.node.IntNode;
 final class WireGuardSection {
 
     private static final Set<String> KEYS =
-            Set.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file");
+            Set.of("interface", "private_key_file", "listen_port", "addresses", "mtu", "state_file", "public_endpoint");
+    private static final String ENDPOINT = "host:port, the address operators dial (the network's anycast address and"
+            + " WireGuard port), like \"192.0.2.1:51820\", \"[2001:db8::1]:51820\" or \"wg.example.net:51820\"";
+    private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
+            "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
     private static final String ADDRESS = "an IPv4 or IPv6 literal with a prefix length (up to /32 and /128), "
             + "like \"fd00:a1d::1/64\" or \"100.96.0.1/16\"";
 
@@ -49,6 +53,42 @@ final class WireGuardSection {
             return null;
         }
         return new WireGuardConfig(name, keyFile, port, addresses, mtu, stateFile);
+    }
+
+    /**
+     * {@code wireguard.public_endpoint}: {@code host:port} (an IP literal, an IPv6 one in brackets,
+     * or a DNS name, which is never resolved here), or null when absent or invalid (then {@code t}
+     * holds the problem).
+     */
+    static @Nullable String publicEndpoint(YamlTree t, JsonNode root) {
+        JsonNode node = YamlTree.optional(root, "wireguard");
+        JsonNode value = node == null || !node.isObject() ? null : YamlTree.optional(node, "public_endpoint");
+        if (value == null) {
+            return null;
+        }
+        String text = t.string("wireguard.public_endpoint", value, ENDPOINT);
+        if (text == null) {
+            return null;
+        }
+        if (co.airdress.relay.net.HostPort.parse(text, 1) != null) {
+            return text;
+        }
+        int colon = text.lastIndexOf(':');
+        String host = colon <= 0 ? "" : text.substring(0, colon);
+        String port = colon <= 0 ? "" : text.substring(colon + 1);
+        boolean portOk = port.length() >= 1
+                && port.length() <= 5
+                && port.chars().allMatch(c -> c >= '0' && c <= '9')
+                && Integer.parseInt(port) >= 1
+                && Integer.parseInt(port) <= 65535;
+        // A name, not something that looks like a malformed IP literal.
+        if (!portOk
+                || !DNS_NAME.matcher(host).matches()
+                || host.chars().allMatch(c -> c == '.' || Character.isDigit(c))) {
+            t.expected("wireguard.public_endpoint", value, ENDPOINT);
+            return null;
+        }
+        return text;
     }
 
     private static List<IpPrefix> addresses(YamlTree t, JsonNode node) {
