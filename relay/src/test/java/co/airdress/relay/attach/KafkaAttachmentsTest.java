@@ -181,6 +181,40 @@ class KafkaAttachmentsTest {
     }
 
     @Test
+    void aMissingTopicIsRetriedUntilItExists() {
+        String suffix = "-" + ProcessHandle.current().pid() + "-" + TOPICS.incrementAndGet();
+        DirectoryConfig.Kafka kafka = new DirectoryConfig.Kafka(
+                        broker.bootstrapServers(),
+                        "late-operators" + suffix,
+                        Map.of(),
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(5),
+                        Duration.ofSeconds(3),
+                        Duration.ofMillis(200))
+                .withAttachmentsTopic("late-attachments" + suffix);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (KafkaAttachments a = start(kafka, "pop-a", registry)) {
+            assertThat(a.reading()).isFalse();
+            assertThat(registry.find("relay.attachments.log.up").gauge().value())
+                    .isZero();
+            // Local handshakes still count here meanwhile.
+            a.publishLocal("demo", new int[] {1}, OPERATOR, Instant.now());
+            assertThat(a.attachments().operatorOf(1)).isEqualTo("demo");
+
+            assertThat(DirectoryAdmin.createTopic(kafka.attachments(), Optional.empty(), Optional.empty()))
+                    .isInstanceOf(DirectoryAdmin.Created.Done.class);
+            Await.until(WAIT, "the topic is read once it exists", a::reading);
+            assertThat(registry.find("relay.attachments.log.up").gauge().value())
+                    .isEqualTo(1);
+            a.publishLocal("other", new int[] {2}, OPERATOR, Instant.now());
+            Await.until(
+                    WAIT,
+                    "this PoP's record comes back from the log",
+                    () -> count(registry, "relay.attachments.records", "result", "applied") >= 1);
+        }
+    }
+
+    @Test
     void aBurstOfHandshakesNeverBlocksAndKeepsTheLatestPerOperator() {
         DirectoryConfig.Kafka kafka = topics("burst");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -42,6 +42,7 @@ class OperatorConfigCommandTest {
 
     @BeforeEach
     void files() throws Exception {
+        Prerequisites.tool("wg");
         String networkKey = ExternalProcess.run(TIMEOUT, "wg", "genkey").strip();
         networkPublicKey = WireGuardGoPeer.pubkey(networkKey);
         demoPublicKey = WireGuardGoPeer.pubkey(
