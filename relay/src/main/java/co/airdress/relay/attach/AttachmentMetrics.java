@@ -52,6 +52,8 @@ final class AttachmentMetrics {
                 .register(registry);
         Gauge.builder("relay.attachments.log.up", reading, r -> r.getAsBoolean() ? 1 : 0)
                 .description("1 while the attachments' topic is being read, 0 while it is missing or unreachable")
+                // The supplier is a lambda nobody else holds: a weak reference would lose it.
+                .strongReference(true)
                 .register(registry);
     }
 
