@@ -2,9 +2,12 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.attach.KafkaAttachments;
+import co.airdress.relay.attach.TunnelAttachments;
 import co.airdress.relay.backhaul.AttachmentLookup;
 import co.airdress.relay.backhaul.Backhaul;
 import co.airdress.relay.config.ConfigProblem;
+import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.config.RelayConfigFile;
 import co.airdress.relay.config.RelayContext;
@@ -64,6 +67,7 @@ public final class RelayDaemon implements AutoCloseable {
     private final InetSocketAddress managementAddress;
     private final @Nullable OperatorTunnel tunnel;
     private final @Nullable Backhaul backhaul;
+    private final @Nullable KafkaAttachments attachments;
 
     private RelayDaemon(RelayConfig config) throws InterruptedException {
         this.config = requireNonNull(config, "config");
@@ -106,14 +110,34 @@ public final class RelayDaemon implements AutoCloseable {
                 jvmMetrics.close();
             }
         }
+        // With a directory on Kafka, the attachments of the network's PoPs too (docs/directory.md):
+        // this PoP's handshakes are published, other PoPs' receiver indexes resolved (re-attachment)
+        // and connections of operators attached elsewhere handed over the backhaul.
+        KafkaAttachments a = null;
+        AttachmentLookup attachedAt = AttachmentLookup.LOCAL;
+        DirectoryConfig shared = config.directory();
+        if (shared != null) {
+            a = new KafkaAttachments(shared.kafka(), config.pop(), metrics.registry());
+            TunnelAttachments links = TunnelAttachments.of(a, operators::get);
+            if (t != null) {
+                t.addPeerEventListener(links);
+                t.indexResolver(links);
+            }
+            attachedAt = links;
+            a.start();
+        }
+        this.attachments = a;
         Transport transport = Transport.forListen(Transport.select(), config.listen());
         int loops = Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loops, transport.ioHandlerFactory());
         OperatorDialer dialer = defaultDialer(config, t, metrics);
         try {
-            this.backhaul = startBackhaul(config, dialer, dataPath, transport);
+            this.backhaul = startBackhaul(config, dialer, attachedAt, dataPath, transport);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (a != null) {
+                a.close();
+            }
             operators.close();
             if (t != null) {
                 t.close();
@@ -134,7 +158,8 @@ public final class RelayDaemon implements AutoCloseable {
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering
                     .tunnel(t)
-                    .statusPage(status);
+                    .statusPage(status)
+                    .attachments(a);
             this.managementAddress = management.start();
             ok = true;
         } finally {
@@ -145,6 +170,9 @@ public final class RelayDaemon implements AutoCloseable {
                 server.close();
                 if (bh != null) {
                     bh.close();
+                }
+                if (a != null) {
+                    a.close();
                 }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
                 operators.close();
@@ -179,25 +207,21 @@ public final class RelayDaemon implements AutoCloseable {
 
     /**
      * The backhaul when configured: the mesh interface, the PoPs topic and the listener on the mesh
-     * addresses. Every operator counts as attached here until attachments are known
-     * ({@link AttachmentLookup#LOCAL}).
+     * addresses; {@code attachedAt} says where each operator is attached.
      */
     private @Nullable Backhaul startBackhaul(
-            RelayConfig config, OperatorDialer local, DataPathMetrics dataPath, Transport transport)
+            RelayConfig config,
+            OperatorDialer local,
+            AttachmentLookup attachedAt,
+            DataPathMetrics dataPath,
+            Transport transport)
             throws InterruptedException {
         if (config.backhaul() == null) {
             return null;
         }
         try {
             return Backhaul.start(
-                    config,
-                    routes,
-                    local,
-                    AttachmentLookup.LOCAL,
-                    metrics.registry(),
-                    dataPath,
-                    group,
-                    transport.serverChannel());
+                    config, routes, local, attachedAt, metrics.registry(), dataPath, group, transport.serverChannel());
         } catch (IOException e) {
             throw new IllegalStateException(
                     "backhaul: cannot start " + config.backhaul().interfaceName() + ": " + e.getMessage(), e);
@@ -272,6 +296,15 @@ public final class RelayDaemon implements AutoCloseable {
         return tunnel;
     }
 
+    /**
+     * The attachments of the network's PoPs, when the directory is on Kafka: where the tunnel
+     * records this PoP's completed handshakes ({@link KafkaAttachments#publishLocal}) and looks up
+     * receiver indexes it did not issue ({@link KafkaAttachments#attachments()}).
+     */
+    public @Nullable KafkaAttachments attachments() {
+        return attachments;
+    }
+
     @Override
     public void close() {
         management.close();
@@ -279,6 +312,10 @@ public final class RelayDaemon implements AutoCloseable {
         Backhaul bh = backhaul;
         if (bh != null) {
             bh.close();
+        }
+        KafkaAttachments a = attachments;
+        if (a != null) {
+            a.close();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         operators.close();

@@ -119,8 +119,9 @@ final class DirectoryCommand implements Runnable {
             name = "create-topic",
             mixinStandardHelpOptions = true,
             versionProvider = RelayCommand.Version.class,
-            description = "Creates the directory's topic: one partition, compacted. Succeeds, doing nothing, when it"
-                    + " already exists that way; fails when it exists otherwise.")
+            description = "Creates the directory's topic and the attachments' topic: one partition each, compacted."
+                    + " Succeeds, doing nothing, for a topic that already exists that way; fails when one exists"
+                    + " otherwise.")
     static final class CreateTopic extends WithConfig implements Callable<Integer> {
         @Option(
                 names = "--replication-factor",
@@ -144,12 +145,18 @@ final class DirectoryCommand implements Runnable {
                 return RelayCommand.INVALID;
             }
             DirectoryConfig.Kafka kafka = c.directory().kafka();
-            return switch (DirectoryAdmin.createTopic(
-                    kafka, Optional.ofNullable(replicationFactor), Optional.ofNullable(minInsyncReplicas))) {
-                case DirectoryAdmin.Created.Done d -> ok(d.message());
-                case DirectoryAdmin.Created.Exists e -> ok(e.message());
-                case DirectoryAdmin.Created.Failed f -> fail(f.message());
-            };
+            // The directory's topic, then the attachments' (same shape: one partition, compacted).
+            int status = 0;
+            for (DirectoryConfig.Kafka topic : List.of(kafka, kafka.attachments())) {
+                int s = switch (DirectoryAdmin.createTopic(
+                        topic, Optional.ofNullable(replicationFactor), Optional.ofNullable(minInsyncReplicas))) {
+                    case DirectoryAdmin.Created.Done d -> ok(d.message());
+                    case DirectoryAdmin.Created.Exists e -> ok(e.message());
+                    case DirectoryAdmin.Created.Failed f -> fail(f.message());
+                };
+                status = Math.max(status, s);
+            }
+            return status;
         }
 
         private int ok(String message) {

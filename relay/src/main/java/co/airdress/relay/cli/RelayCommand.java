@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code relay}: the command line. Subcommands: {@code run}, {@code check}, {@code genkey},
- * {@code pubkey}, {@code controller} (the anycast controller, a separate process) and
- * {@code directory} (the operator directory's log).
+ * {@code pubkey}, {@code controller} (the anycast controller, a separate process),
+ * {@code directory} (the operator directory's log) and {@code operator-config} (an operator's
+ * wg-quick config).
  */
 @Command(
         name = "relay",
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
             RelayCommand.PubKey.class,
             ControllerCommand.class,
             DirectoryCommand.class,
+            OperatorConfigCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class RelayCommand implements Runnable {
@@ -73,7 +75,8 @@ public final class RelayCommand implements Runnable {
         // No subcommand: show the usage on stderr and fail, like any other usage error.
         if (spec != null) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "a subcommand is required (run, check, genkey, pubkey, controller, directory)");
+                    spec.commandLine(),
+                    "a subcommand is required (run, check, genkey, pubkey, controller, directory, operator-config)");
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.Map;
 public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotInterval) {
 
     public static final String DEFAULT_TOPIC = "airdress.operators";
+    public static final String DEFAULT_ATTACHMENTS_TOPIC = "airdress.attachments";
     public static final String DEFAULT_SNAPSHOT_FILE = "directory.snapshot";
     public static final Duration DEFAULT_SNAPSHOT_INTERVAL = Duration.ofSeconds(1);
 
@@ -37,6 +38,8 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
      *     each probe of its end offset, each retry after it was lost
      * @param writeTimeout bound of an admin API write: producing the record and applying it here
      * @param probeInterval how often the end offset is probed (lag; a lost log turns the PoP STALE)
+     * @param attachmentsTopic the compacted, single-partition topic of the attachments: which PoP
+     *     each operator's tunnel is attached to (docs/directory.md, "Attachments")
      */
     public record Kafka(
             String bootstrapServers,
@@ -45,7 +48,8 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
             Duration startTimeout,
             Duration requestTimeout,
             Duration writeTimeout,
-            Duration probeInterval) {
+            Duration probeInterval,
+            String attachmentsTopic) {
 
         public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(2);
@@ -60,6 +64,53 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
             requireNonNull(requestTimeout, "requestTimeout");
             requireNonNull(writeTimeout, "writeTimeout");
             requireNonNull(probeInterval, "probeInterval");
+            requireNonNull(attachmentsTopic, "attachmentsTopic");
+        }
+
+        /** The attachments in {@link #DEFAULT_ATTACHMENTS_TOPIC}. */
+        public Kafka(
+                String bootstrapServers,
+                String topic,
+                Map<String, String> properties,
+                Duration startTimeout,
+                Duration requestTimeout,
+                Duration writeTimeout,
+                Duration probeInterval) {
+            this(
+                    bootstrapServers,
+                    topic,
+                    properties,
+                    startTimeout,
+                    requestTimeout,
+                    writeTimeout,
+                    probeInterval,
+                    DEFAULT_ATTACHMENTS_TOPIC);
+        }
+
+        /** The same log settings for the attachments' topic: {@link #topic()} is {@link #attachmentsTopic()}. */
+        public Kafka attachments() {
+            return new Kafka(
+                    bootstrapServers,
+                    attachmentsTopic,
+                    properties,
+                    startTimeout,
+                    requestTimeout,
+                    writeTimeout,
+                    probeInterval,
+                    attachmentsTopic);
+        }
+
+        /** The same settings with the attachments in {@code topic}. */
+        public Kafka withAttachmentsTopic(String topic) {
+            return new Kafka(
+                    bootstrapServers,
+                    this.topic,
+                    properties,
+                    startTimeout,
+                    requestTimeout,
+                    writeTimeout,
+                    probeInterval,
+                    topic);
         }
 
         /** Defaults for everything but where the log is. */
@@ -71,7 +122,8 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
                     DEFAULT_START_TIMEOUT,
                     DEFAULT_REQUEST_TIMEOUT,
                     DEFAULT_WRITE_TIMEOUT,
-                    DEFAULT_PROBE_INTERVAL);
+                    DEFAULT_PROBE_INTERVAL,
+                    DEFAULT_ATTACHMENTS_TOPIC);
         }
     }
 }

@@ -23,7 +23,8 @@ final class DirectorySection {
             "start_timeout",
             "request_timeout",
             "write_timeout",
-            "probe_interval");
+            "probe_interval",
+            "attachments_topic");
 
     /**
      * Client properties the relay sets itself: what makes its reading and writing correct (no
@@ -113,16 +114,12 @@ final class DirectorySection {
                 servers = null;
             }
         }
-        String topic = DirectoryConfig.DEFAULT_TOPIC;
-        JsonNode tn = YamlTree.optional(node, "topic");
-        if (tn != null) {
-            String expectation = "a Kafka topic name: 1 to 249 characters a-z, A-Z, 0-9, '.', '_' and '-'";
-            String s = t.string(path + ".topic", tn, expectation);
-            if (s != null && (!TOPIC.matcher(s).matches() || s.equals(".") || s.equals(".."))) {
-                t.expected(path + ".topic", tn, expectation);
-            } else if (s != null) {
-                topic = s;
-            }
+        String topic = topic(t, node, path, "topic", DirectoryConfig.DEFAULT_TOPIC);
+        String attachments = topic(t, node, path, "attachments_topic", DirectoryConfig.DEFAULT_ATTACHMENTS_TOPIC);
+        if (attachments.equals(topic) && YamlTree.optional(node, "attachments_topic") != null) {
+            t.problem(
+                    path + ".attachments_topic",
+                    "\"" + attachments + "\" is the directory's topic (expected: a topic of its own)");
         }
         Map<String, String> properties = properties(t, node);
         Duration max = Duration.ofMinutes(5);
@@ -134,7 +131,21 @@ final class DirectorySection {
         if (servers == null) {
             return null;
         }
-        return new DirectoryConfig.Kafka(servers, topic, properties, start, request, write, probe);
+        return new DirectoryConfig.Kafka(servers, topic, properties, start, request, write, probe, attachments);
+    }
+
+    private static String topic(YamlTree t, JsonNode node, String path, String key, String fallback) {
+        JsonNode tn = YamlTree.optional(node, key);
+        if (tn == null) {
+            return fallback;
+        }
+        String expectation = "a Kafka topic name: 1 to 249 characters a-z, A-Z, 0-9, '.', '_' and '-'";
+        String s = t.string(path + "." + key, tn, expectation);
+        if (s != null && (!TOPIC.matcher(s).matches() || s.equals(".") || s.equals(".."))) {
+            t.expected(path + "." + key, tn, expectation);
+            return fallback;
+        }
+        return s == null ? fallback : s;
     }
 
     private static Map<String, String> properties(YamlTree t, JsonNode kafka) {

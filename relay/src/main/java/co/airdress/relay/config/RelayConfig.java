@@ -15,7 +15,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The relay's configuration file, validated; {@code wireguard} is null when no tunnel is configured,
  * {@code directory} when the operators file is the directory (then {@code operatorsFile} is used;
- * with a directory it is not). See README.md for every option and its default.
+ * with a directory it is not); {@code wireguardPublicEndpoint} is {@code wireguard.public_endpoint},
+ * the {@code host:port} operators dial (the anycast address), null when not given. See README.md for
+ * every option and its default.
  */
 public record RelayConfig(
         String pop,
@@ -28,9 +30,14 @@ public record RelayConfig(
         @Nullable WireGuardConfig wireguard,
         Upstreams upstreams,
         @Nullable DirectoryConfig directory,
-        @Nullable BackhaulConfig backhaul) {
+        @Nullable BackhaulConfig backhaul,
+        @Nullable String wireguardPublicEndpoint) {
 
-    /** A relay without a backhaul: it delivers only to operators attached to it. */
+    /**
+     * A relay without a backhaul (it delivers only to operators attached to it) whose config names
+     * no {@code wireguard.public_endpoint} (the address operators dial, which only
+     * {@code relay operator-config} needs).
+     */
     public RelayConfig(
             String pop,
             Listen listen,
@@ -42,7 +49,19 @@ public record RelayConfig(
             @Nullable WireGuardConfig wireguard,
             Upstreams upstreams,
             @Nullable DirectoryConfig directory) {
-        this(pop, listen, management, operatorsFile, limits, timeouts, drain, wireguard, upstreams, directory, null);
+        this(
+                pop,
+                listen,
+                management,
+                operatorsFile,
+                limits,
+                timeouts,
+                drain,
+                wireguard,
+                upstreams,
+                directory,
+                null,
+                null);
     }
 
     /**

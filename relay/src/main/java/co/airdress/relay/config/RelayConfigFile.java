@@ -159,6 +159,7 @@ public final class RelayConfigFile {
         RelayConfig.Timeouts timeouts = timeouts(t, root);
         RelayConfig.Drain drain = drain(t, root);
         WireGuardConfig wireguard = WireGuardSection.read(t, root, baseDir);
+        String publicEndpoint = WireGuardSection.publicEndpoint(t, root);
         RelayConfig.Upstreams upstreams = upstreams(t, root);
         DirectoryConfig directory = DirectorySection.read(t, root, baseDir, of != null);
         JsonNode dn = YamlTree.optional(root, "directory");
@@ -179,7 +180,8 @@ public final class RelayConfigFile {
                 wireguard,
                 upstreams,
                 directory,
-                backhaul));
+                backhaul,
+                publicEndpoint));
     }
 
     private static RelayConfig.Management management(YamlTree t, JsonNode root, Path baseDir) {

@@ -30,11 +30,16 @@ final class WireGuardSection {
             "state_file",
             "max_active_peers",
             "idle_peer_timeout",
-            "reattach");
+            "reattach",
+            "public_endpoint");
     /** The most peers created just in time that a PoP may be told to hold. */
     static final int MAX_ACTIVE_PEERS_LIMIT = 1_000_000;
 
     private static final Duration MAX_IDLE_PEER_TIMEOUT = Duration.ofDays(1);
+    private static final String ENDPOINT = "host:port, the address operators dial (the network's anycast address and"
+            + " WireGuard port), like \"192.0.2.1:51820\", \"[2001:db8::1]:51820\" or \"wg.example.net:51820\"";
+    private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
+            "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
     private static final String ADDRESS = "an IPv4 or IPv6 literal with a prefix length (up to /32 and /128), "
             + "like \"fd00:a1d::1/64\" or \"100.96.0.1/16\"";
 
@@ -126,6 +131,42 @@ final class WireGuardSection {
             out.add(address);
         }
         return out;
+    }
+
+    /**
+     * {@code wireguard.public_endpoint}: {@code host:port} (an IP literal, an IPv6 one in brackets,
+     * or a DNS name, which is never resolved here), or null when absent or invalid (then {@code t}
+     * holds the problem).
+     */
+    static @Nullable String publicEndpoint(YamlTree t, JsonNode root) {
+        JsonNode node = YamlTree.optional(root, "wireguard");
+        JsonNode value = node == null || !node.isObject() ? null : YamlTree.optional(node, "public_endpoint");
+        if (value == null) {
+            return null;
+        }
+        String text = t.string("wireguard.public_endpoint", value, ENDPOINT);
+        if (text == null) {
+            return null;
+        }
+        if (co.airdress.relay.net.HostPort.parse(text, 1) != null) {
+            return text;
+        }
+        int colon = text.lastIndexOf(':');
+        String host = colon <= 0 ? "" : text.substring(0, colon);
+        String port = colon <= 0 ? "" : text.substring(colon + 1);
+        boolean portOk = port.length() >= 1
+                && port.length() <= 5
+                && port.chars().allMatch(c -> c >= '0' && c <= '9')
+                && Integer.parseInt(port) >= 1
+                && Integer.parseInt(port) <= 65535;
+        // A name, not something that looks like a malformed IP literal.
+        if (!portOk
+                || !DNS_NAME.matcher(host).matches()
+                || host.chars().allMatch(c -> c == '.' || Character.isDigit(c))) {
+            t.expected("wireguard.public_endpoint", value, ENDPOINT);
+            return null;
+        }
+        return text;
     }
 
     private static List<IpPrefix> addresses(YamlTree t, JsonNode node) {

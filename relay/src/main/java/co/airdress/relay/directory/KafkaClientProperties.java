@@ -12,14 +12,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The Kafka clients' properties for the directory's log (docs/directory.md, "Kafka client
+ * The Kafka clients' properties for the directory's log and the attachments' topic (docs/directory.md, "Kafka client
  * settings"): the config's {@code properties} first, then what the relay sets itself, which the
  * config cannot override (it refuses those keys).
  *
  * <p>Only plain produce, fetch, metadata and (for {@code create-topic}) create-topics requests are
  * used: no consumer group, no transactions, no Streams, so any Kafka-protocol log (Redpanda) works.
  */
-final class KafkaClientProperties {
+public final class KafkaClientProperties {
 
     /**
      * How long an idle fetch waits at the broker. A fetch returns as soon as one record is appended
@@ -34,7 +34,7 @@ final class KafkaClientProperties {
     private KafkaClientProperties() {}
 
     /** A consumer without a group: it is assigned the one partition and seeks itself. */
-    static Properties consumer(DirectoryConfig.Kafka config, String clientId) {
+    public static Properties consumer(DirectoryConfig.Kafka config, String clientId) {
         Properties p = common(config, clientId);
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -52,7 +52,7 @@ final class KafkaClientProperties {
      * An idempotent producer with {@code acks=all} and no lingering; a write gives up after the
      * config's {@code write_timeout}, whether waiting for metadata or for the acknowledgement.
      */
-    static Properties producer(DirectoryConfig.Kafka config, String clientId) {
+    public static Properties producer(DirectoryConfig.Kafka config, String clientId) {
         Properties p = common(config, clientId);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

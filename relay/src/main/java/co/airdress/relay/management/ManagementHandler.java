@@ -2,6 +2,8 @@ package co.airdress.relay.management;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.attach.Attachment;
+import co.airdress.relay.attach.KafkaAttachments;
 import co.airdress.relay.config.NameRule;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.directory.OperatorDirectory;
@@ -48,6 +50,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Answers one management request at a time. Health and metrics are answered on the event loop
@@ -79,7 +82,8 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
             @Nullable EventLoopGroup watchedLoops,
             @Nullable OperatorTunnel tunnel,
             ManagementConnections connections,
-            @Nullable Supplier<StatusView> status) {}
+            @Nullable Supplier<StatusView> status,
+            @Nullable KafkaAttachments attachments) {}
 
     /** POST /v1/drain's answer. */
     record DrainBody(Readiness status, @Nullable Instant drainStartedAt) {}
@@ -291,7 +295,7 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
                     ctx,
                     keepAlive,
                     op != null
-                            ? json(HttpResponseStatus.OK, OperatorJson.write(op))
+                            ? json(HttpResponseStatus.OK, withAttachment(op))
                             : error(HttpResponseStatus.NOT_FOUND, "no such operator: " + name));
             return false;
         }
@@ -511,6 +515,23 @@ final class ManagementHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A record (or a tree) as the JSON body. */
+    /** The operator as the API shows it, with {@code "attachment": {"pop", "since", "local"}} or null. */
+    private ObjectNode withAttachment(Operator op) {
+        ObjectNode body = JsonBodies.MAPPER.valueToTree(OperatorJson.write(op));
+        KafkaAttachments attachments = context.attachments();
+        Attachment a = attachments == null ? null : attachments.attachments().attachment(op.name());
+        if (a == null || attachments == null) {
+            body.putNull("attachment");
+        } else {
+            body.putPOJO(
+                    "attachment", new AttachmentBody(a.pop(), a.since(), a.pop().equals(attachments.pop())));
+        }
+        return body;
+    }
+
+    /** Where an operator's tunnel is attached, as GET /v1/operators/{name} shows it. */
+    record AttachmentBody(String pop, Instant since, boolean local) {}
+
     private static FullHttpResponse json(HttpResponseStatus status, Object body) {
         return text(status, JSON, JsonBodies.MAPPER.writeValueAsString(body) + "\n");
     }

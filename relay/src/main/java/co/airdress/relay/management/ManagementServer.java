@@ -2,6 +2,7 @@ package co.airdress.relay.management;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.attach.KafkaAttachments;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.directory.OperatorDirectory;
 import co.airdress.relay.drain.DrainCoordinator;
@@ -85,6 +86,7 @@ public final class ManagementServer implements AutoCloseable {
     private @Nullable EventLoopGroup ownGroup;
     private volatile @Nullable EventLoopGroup watchedLoops;
     private volatile @Nullable OperatorTunnel tunnel;
+    private volatile @Nullable KafkaAttachments attachments;
     private volatile @Nullable PopStatus status;
     private volatile @Nullable EventLoopWatch loopWatch;
     private @Nullable ScheduledFuture<?> ticker;
@@ -132,6 +134,15 @@ public final class ManagementServer implements AutoCloseable {
     }
 
     /**
+     * Shows each operator's attachment in GET /v1/operators/{name} from {@code kafkaAttachments}
+     * (without them, {@code "attachment": null}). Call before {@link #start}.
+     */
+    public ManagementServer attachments(@Nullable KafkaAttachments kafkaAttachments) {
+        this.attachments = kafkaAttachments;
+        return this;
+    }
+
+    /**
      * Serves the status page (GET / and /status) from {@code popStatus}, which this server then
      * ticks every {@link #TICK} and closes with itself; without one, those paths answer 404. Call
      * before {@link #start}.
@@ -171,7 +182,8 @@ public final class ManagementServer implements AutoCloseable {
                 watchedLoops,
                 tunnel,
                 connections,
-                pop == null ? null : () -> pop.view(Instant.now(), loopWatch));
+                pop == null ? null : () -> pop.view(Instant.now(), loopWatch),
+                attachments);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType(group))

@@ -54,8 +54,8 @@ class DirectoryCommandTest {
                 pop: ams1
                 listen: { tls: "127.0.0.1:0" }
                 upstreams: { allow_loopback: true }
-                directory: { kafka: { bootstrap_servers: "%s", topic: %s, request_timeout: 5s } }
-                """.formatted(broker.bootstrapServers(), topic));
+                directory: { kafka: { bootstrap_servers: "%s", topic: %s, attachments_topic: %s-attachments, request_timeout: 5s } }
+                """.formatted(broker.bootstrapServers(), topic, topic));
         return yaml;
     }
 
@@ -80,13 +80,21 @@ class DirectoryCommandTest {
         assertThat(run("directory", "create-topic", "--config", yaml.toString(), "--replication-factor", "1"))
                 .as(err.toString())
                 .isZero();
-        assertThat(out.toString()).contains("created topic " + topic).contains("cleanup.policy=compact");
+        assertThat(out.toString()).contains("created topic " + topic + " ").contains("cleanup.policy=compact");
+        // The attachments' topic too, of the same shape.
+        assertThat(out.toString()).contains("created topic " + topic + "-attachments ");
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             var description = admin.describeTopics(List.of(topic))
                     .allTopicNames()
                     .get(30, TimeUnit.SECONDS)
                     .get(topic);
             assertThat(description.partitions()).hasSize(1);
+            assertThat(admin.describeTopics(List.of(topic + "-attachments"))
+                            .allTopicNames()
+                            .get(30, TimeUnit.SECONDS)
+                            .get(topic + "-attachments")
+                            .partitions())
+                    .hasSize(1);
             String wide = topic("wide");
             admin.createTopics(List.of(new NewTopic(wide, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
             assertThat(run("directory", "create-topic", "-c", config(wide).toString()))
@@ -96,6 +104,7 @@ class DirectoryCommandTest {
         assertThat(run("directory", "create-topic", "--config", yaml.toString()))
                 .isZero();
         assertThat(out.toString()).contains("already exists").contains("nothing to do");
+        assertThat(out.toString()).contains("topic " + topic + "-attachments already exists");
     }
 
     @Test

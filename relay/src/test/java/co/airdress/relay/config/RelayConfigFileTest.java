@@ -231,6 +231,7 @@ class RelayConfigFileTest {
                         new DirectoryConfig.Kafka("10.0.0.5:9092,10.0.0.6:9092", "airdress.operators"),
                         Path.of("/etc/relay/directory.snapshot"),
                         Duration.ofSeconds(1)));
+        assertThat(c.directory().kafka().attachmentsTopic()).isEqualTo("airdress.attachments");
         assertThat(ok("pop: a\nlisten: { http: \"127.0.0.1:0\" }\n").directory())
                 .isNull();
 
@@ -241,6 +242,7 @@ class RelayConfigFileTest {
                   kafka:
                     bootstrap_servers: "kafka-1.internal:9093, [fd00::5]:9093"
                     topic: pops.operators
+                    attachments_topic: pops.attachments
                     properties: { security.protocol: SSL, ssl.truststore.location: /etc/relay/ca.p12, fetch.max.wait.ms: 100 }
                     start_timeout: 20s
                     request_timeout: 3s
@@ -251,6 +253,7 @@ class RelayConfigFileTest {
                 """);
         DirectoryConfig d = c.directory();
         assertThat(d.kafka().topic()).isEqualTo("pops.operators");
+        assertThat(d.kafka().attachmentsTopic()).isEqualTo("pops.attachments");
         assertThat(d.kafka().properties())
                 .containsEntry("security.protocol", "SSL")
                 .containsEntry("ssl.truststore.location", "/etc/relay/ca.p12")
@@ -290,7 +293,23 @@ class RelayConfigFileTest {
                         "directory.kafka.bootstrap_servers: \"10.0.0.5\" (expected: host:port[,host:port...], the brokers' addresses)",
                         "directory.kafka.topic: \"bad topic\" (expected: a Kafka topic name: 1 to 249 characters a-z, A-Z, 0-9, '.', '_' and '-')",
                         "directory.kafka.properties.ssl: a mapping (expected: a string, number or boolean)",
-                        "directory.kafka.partitions: unknown key (expected: one of bootstrap_servers, probe_interval, properties, request_timeout, start_timeout, topic, write_timeout)");
+                        "directory.kafka.partitions: unknown key (expected: one of attachments_topic, bootstrap_servers, probe_interval, properties, request_timeout, start_timeout, topic, write_timeout)");
+        assertThat(problems("""
+                pop: a
+                listen: { http: "127.0.0.1:0" }
+                directory:
+                  kafka: { bootstrap_servers: "10.0.0.5:9092", topic: pops, attachments_topic: pops }
+                """))
+                .containsExactly(
+                        "directory.kafka.attachments_topic: \"pops\" is the directory's topic (expected: a topic of its own)");
+        assertThat(problems("""
+                pop: a
+                listen: { http: "127.0.0.1:0" }
+                directory:
+                  kafka: { bootstrap_servers: "10.0.0.5:9092", attachments_topic: "a b" }
+                """))
+                .containsExactly("directory.kafka.attachments_topic: \"a b\" (expected: a Kafka topic name: 1 to 249"
+                        + " characters a-z, A-Z, 0-9, '.', '_' and '-')");
         assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.properties.acks: set by the relay (expected: "));
         assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.properties.group.id: set by the relay"));
         assertThat(p).anyMatch(s -> s.startsWith("directory.kafka.write_timeout: \"forever\" (expected: a duration"));
