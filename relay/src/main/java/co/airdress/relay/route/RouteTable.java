@@ -205,28 +205,28 @@ public final class RouteTable {
 
     /** {@code host} is already normalised (lowercase, no trailing dot) by the peek. */
     public @Nullable Operator lookup(String host) {
-        if (!overlay.isEmpty()) {
-            return lookupThroughOverlay(host);
-        }
-        Operator op = exact.get(host);
-        if (op != null || wildcardSuffixes.isEmpty()) {
-            return op;
-        }
-        return wildcardSuffixes.longestMatch(host);
-    }
-
-    private @Nullable Operator lookupThroughOverlay(String host) {
-        Operator op = overlay.exactAdded().get(host);
-        if (op != null) {
-            return op;
-        }
-        if (!overlay.exactRemoved().contains(host)) {
+        Operator op;
+        if (overlay.isEmpty()) {
             op = exact.get(host);
-            if (op != null) {
-                return op;
+        } else {
+            op = overlay.exactAdded().get(host);
+            if (op == null && !overlay.exactRemoved().contains(host)) {
+                op = exact.get(host);
             }
         }
-        // The wildcard walk of Suffixes.longestMatch, each suffix looked up in the overlay first.
+        if (op != null
+                || (wildcardSuffixes.isEmpty() && overlay.wildcardsAdded().isEmpty())) {
+            return op;
+        }
+        return longestWildcard(host);
+    }
+
+    /**
+     * The wildcard with the longest suffix of {@code host}: walks the host from its end, extending
+     * {@link String#hashCode} of the current suffix one character at a time, and probes at each dot
+     * that has another dot to its right.
+     */
+    private @Nullable Operator longestWildcard(String host) {
         Operator best = null;
         int h = 0;
         int pow = 1;
@@ -238,17 +238,26 @@ public final class RouteTable {
                 continue;
             }
             if (dotSeen) {
-                Operator match = overlay.wildcardsAdded().get(host, i, h);
-                if (match == null && overlay.wildcardsRemoved().get(host, i, h) == null) {
-                    match = wildcardSuffixes.get(host, i, h);
-                }
+                Operator match = wildcard(host, i, h);
                 if (match != null) {
-                    best = match;
+                    best = match; // walking right to left: each match is longer than the last
                 }
             }
             dotSeen = true;
         }
         return best;
+    }
+
+    /** The wildcard whose suffix is {@code host} from {@code from} (hash {@code h}), overlay first. */
+    private @Nullable Operator wildcard(String host, int from, int h) {
+        if (overlay.isEmpty()) {
+            return wildcardSuffixes.get(host, from, h);
+        }
+        Operator op = overlay.wildcardsAdded().get(host, from, h);
+        if (op != null || overlay.wildcardsRemoved().get(host, from, h) != null) {
+            return op;
+        }
+        return wildcardSuffixes.get(host, from, h);
     }
 
     /** The owner of {@code key} in the base tables ({@code base}) as changed by an overlay, or null. */
@@ -275,9 +284,8 @@ public final class RouteTable {
     }
 
     /**
-     * Wildcard suffixes in an open-addressing table (linear probing, load at most 1/2). A lookup
-     * walks the host from its end, extending {@link String#hashCode} of the current suffix one
-     * character at a time, and probes at each dot that has another dot to its right.
+     * Wildcard suffixes in an open-addressing table (linear probing, load at most 1/2), probed
+     * with a suffix of a host and its hash computed in place ({@link #longestWildcard}).
      */
     private static final class Suffixes {
         private final String[] keys;
@@ -311,29 +319,6 @@ public final class RouteTable {
 
         int size() {
             return size;
-        }
-
-        @Nullable
-        Operator longestMatch(String host) {
-            Operator best = null;
-            int h = 0;
-            int pow = 1;
-            boolean dotSeen = false;
-            for (int i = host.length() - 1; i > 0; i--) {
-                h += host.charAt(i) * pow;
-                pow *= 31;
-                if (host.charAt(i - 1) != '.') {
-                    continue;
-                }
-                if (dotSeen) {
-                    Operator op = get(host, i, h);
-                    if (op != null) {
-                        best = op; // walking right to left: each match is longer than the last
-                    }
-                }
-                dotSeen = true;
-            }
-            return best;
         }
 
         /** The operator of exactly {@code suffix}, or null. */
