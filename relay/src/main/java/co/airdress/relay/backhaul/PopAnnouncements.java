@@ -3,6 +3,7 @@ package co.airdress.relay.backhaul;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.config.DirectoryConfig;
+import co.airdress.relay.directory.KafkaClientProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,18 +14,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +86,7 @@ public final class PopAnnouncements implements AutoCloseable {
         boolean announced = false;
         long nextAnnounce = 0;
         try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(producer(kafka, "airdress-pops-" + own.name()))) {
+                new KafkaProducer<>(KafkaClientProperties.producer(kafka, "airdress-pops-" + own.name()))) {
             TopicPartition p = new TopicPartition(topic, 0);
             consumer.assign(List.of(p));
             consumer.seekToBeginning(List.of(p));
@@ -167,39 +164,13 @@ public final class PopAnnouncements implements AutoCloseable {
         }
     }
 
-    private static Properties common(DirectoryConfig.Kafka kafka, String clientId) {
-        Properties p = new Properties();
-        p.putAll(kafka.properties());
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.putIfAbsent(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
-        p.putIfAbsent(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
-        return p;
-    }
-
+    /**
+     * The directory's consumer settings (docs/directory.md), except that an offset out of range
+     * (compaction removed it) starts over from the earliest: this topic is re-read whole anyway.
+     */
     private static Properties consumer(DirectoryConfig.Kafka kafka, String clientId) {
-        Properties p = common(kafka, clientId);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Properties p = KafkaClientProperties.consumer(kafka, clientId);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        p.put(
-                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-                Long.toString(kafka.requestTimeout().toMillis()));
-        return p;
-    }
-
-    private static Properties producer(DirectoryConfig.Kafka kafka, String clientId) {
-        Properties p = common(kafka, clientId);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "0");
-        String write = Long.toString(Math.max(1, kafka.writeTimeout().toMillis()));
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, write);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, write);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, write);
         return p;
     }
 
