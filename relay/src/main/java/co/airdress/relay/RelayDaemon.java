@@ -38,6 +38,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -95,21 +96,19 @@ public final class RelayDaemon implements AutoCloseable {
             operators.beforeApply(t::apply);
         }
         boolean ok = false;
-        boolean started = false;
-        try {
-            // An invalid operators file, a missing topic fail startup here. A directory may start
-            // without a table (its log unreachable, no snapshot): the PoP is then not ready.
-            operators.start();
-            started = true;
-        } finally {
-            if (!started) {
-                operators.close();
-                if (t != null) {
-                    t.close();
-                }
-                jvmMetrics.close();
+        // The directory loads (the operators file, or the log read to its end) on a thread of its
+        // own while the rest starts; the listeners start once it is done. An invalid operators
+        // file or a missing topic fails startup. A directory may start without a table (its log
+        // unreachable, no snapshot): the PoP is then not ready.
+        CompletableFuture<Void> loading = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("relay-directory-start").start(() -> {
+            try {
+                operators.start();
+                loading.complete(null);
+            } catch (Throwable e) {
+                loading.completeExceptionally(e);
             }
-        }
+        });
         // With a directory on Kafka, the attachments of the network's PoPs too (docs/directory.md):
         // this PoP's handshakes are published, other PoPs' receiver indexes resolved (re-attachment)
         // and connections of operators attached elsewhere handed over the backhaul.
@@ -138,6 +137,7 @@ public final class RelayDaemon implements AutoCloseable {
             if (a != null) {
                 a.close();
             }
+            loading.handle((v, failure) -> null).join();
             operators.close();
             if (t != null) {
                 t.close();
@@ -152,6 +152,7 @@ public final class RelayDaemon implements AutoCloseable {
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         PopStatus status = null;
         try {
+            awaitLoaded(loading);
             server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
             status = new PopStatus(config, health, operators, dataPath, t);
@@ -175,6 +176,7 @@ public final class RelayDaemon implements AutoCloseable {
                     a.close();
                 }
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                loading.handle((v, failure) -> null).join();
                 operators.close();
                 if (t != null) {
                     t.close();
@@ -189,6 +191,22 @@ public final class RelayDaemon implements AutoCloseable {
                 transport.label(),
                 routes.current().size(),
                 managementAddress);
+    }
+
+    /** Waits for the directory to have started; its failure is thrown as it was. */
+    private static void awaitLoaded(CompletableFuture<Void> loading) throws InterruptedException {
+        try {
+            loading.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(cause);
+        }
     }
 
     private static @Nullable OperatorTunnel startTunnel(RelayConfig config, RelayMetrics metrics, HealthState health) {
