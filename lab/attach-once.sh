@@ -147,8 +147,10 @@ oproute_via() {
 }
 oproutes_via() { [[ "$(oproute_via)" == "10.0.3$1.2" ]]; }
 
+# The operator's tunnel comes up once its route leads to pop2, so that it attaches there first.
 attach_await_sessions() {
     await 30 "lab-oprouter's route to $VIP via pop2" oproutes_via 2
+    attach_operator_up
     await 30 "lab-op's WireGuard handshake with the network" eval '[[ $(attach_handshake_age) -ge 0 ]]'
     await 10 "demo attached at pop2, as pop1 sees it" attached_is 1 pop2
 }

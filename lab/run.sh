@@ -946,7 +946,6 @@ main() {
     await "$WAIT_START" "pop1's relay ready" relay_ready 1
     await "$WAIT_START" "pop2's relay ready" relay_ready 2
     create_demo
-    [[ $OPERATOR != attach ]] || attach_operator_up
     await 30 "pop1 announced" announced 1
     await 30 "pop2 announced" announced 2
     await 30 "the router's routes (IPv4 and IPv6) via pop1" routes_via 1
