@@ -105,8 +105,9 @@ attach_create_topics() {  # the PoPs topic (create-topic made the operators' and
     cp=$(cat "$ROOT/test-support/target/classes/co/airdress/relay/testing/kafka-broker.classpath")
     ip netns exec lab-pop1 "$(lab_java)" -Xmx128m -cp "$cp" org.apache.kafka.tools.TopicCommand \
         --bootstrap-server "$CORE_ADDR:$KAFKA_PORT" --create --if-not-exists --topic "$ATTACH_POPS_TOPIC" \
-        --partitions 1 --replication-factor 1 --config cleanup.policy=compact 2>&1 | grep -v '^SLF4J' | sed 's/^/    /'
-    [[ ${PIPESTATUS[0]} -eq 0 ]] || die "creating the topic $ATTACH_POPS_TOPIC failed"
+        --partitions 1 --replication-factor 1 --config cleanup.policy=compact >"$D/create-pops-topic.log" 2>&1 \
+        || die "creating the topic $ATTACH_POPS_TOPIC failed: $(tail -5 "$D/create-pops-topic.log")"
+    log "created topic $ATTACH_POPS_TOPIC (Kafka's TopicCommand: 1 partition, cleanup.policy=compact; its output in $D/create-pops-topic.log)"
 }
 
 # The operator's WireGuard config: `relay operator-config demo` (its one peer: the network key at
@@ -295,6 +296,69 @@ attach_drain() {  # attach_drain N OTHER: SIGTERM pop N's relay; the operator mo
     [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: relay did not exit 0 after the drain"; }
 }
 
+# pop1, the clients' PoP (the operator stays attached at pop2): kill -9, restart, drain. The
+# clients' route moves to pop2, which delivers to its own operator; back at pop1, the backhaul again.
+attach_ingress() {
+    local t0 t_dead f rc
+    local -A t_route=() t_client=() t_back=() counts=()
+    log "kill -9 the relay in pop1 (the clients' PoP; the operator stays attached at pop2); clients on IPv4 and IPv6"
+    start_loops
+    t0=$(now)
+    relay_signal 1 KILL
+    relay_reap 1
+    t_dead=$(now)
+    for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
+    for f in "${FAMILIES[@]}"; do t_client[$f]=$(first_served "$f" pop2 "$t0" "$LIMIT_MOVE"); done
+    sleep 0.3
+    stop_loops
+    for f in "${FAMILIES[@]}"; do
+        counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)" --lost "$t_dead")
+    done
+    result "kill -9 relay pop1 (clients' PoP): router route -> pop2 after $(both t_route); first client answer delivered by pop2 after $(both t_client) (limit ${LIMIT_MOVE} s); operator attached at $(attached_at 2), endpoint $(attach_endpoint); loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] && le "${t_client[$f]}" "$LIMIT_MOVE" || { ok=0; log "FAIL: IPv$f client not served by pop2 within ${LIMIT_MOVE} s"; }
+    done
+
+    log "restart the relay in pop1; the clients' route comes back, and their connections cross the backhaul again"
+    start_loops
+    t0=$(now)
+    start_relay 1
+    await "$WAIT_START" "pop1's relay ready again" relay_ready 1
+    local t_ready
+    t_ready=$(elapsed "$t0" "$(now)")
+    for f in "${FAMILIES[@]}"; do t_back[$f]=$(moved_to "$f" 1 "$t0" 30); done
+    for f in "${FAMILIES[@]}"; do t_client[$f]=$(first_served "$f" "pop1>pop2" "$t0" 30); done
+    stop_loops
+    result "restart relay pop1: /readyz 200 after $t_ready s (JVM start); router route back to pop1 after $(both t_back); first client answer pop1>pop2 after $(both t_client)"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f client not served as pop1>pop2 after pop1's restart"; }
+    done
+    await 10 "the routes via pop1" routes_via 1
+
+    log "SIGTERM the relay in pop1 (drain); clients on IPv4 and IPv6"
+    start_loops
+    t0=$(now)
+    relay_signal 1 TERM
+    for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
+    for f in "${FAMILIES[@]}"; do t_client[$f]=$(first_served "$f" pop2 "$t0" 10); done
+    local deadline=$((SECONDS + 30)) exited=timeout
+    while ((SECONDS < deadline)); do
+        if ! relay_running 1; then exited=$(elapsed "$t0" "$(now)"); break; fi
+        sleep 0.05
+    done
+    [[ $exited != timeout ]] || relay_signal 1 KILL 2>/dev/null
+    relay_reap 1
+    rc=$RELAY_RC
+    sleep 0.3
+    stop_loops
+    for f in "${FAMILIES[@]}"; do counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)"); done
+    result "drain relay pop1 (clients' PoP): router route -> pop2 (GRACEFUL_SHUTDOWN) after $(both t_route); first client answer delivered by pop2 after $(both t_client); relay exited (status $rc) after $exited s; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f client not served by pop2 during pop1's drain"; }
+    done
+    [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: pop1's relay did not exit 0 after the drain"; }
+}
+
 check_attach() {
     local ok=1
     RESULTS=()
@@ -320,6 +384,12 @@ check_attach() {
     [[ $REATTACH == true ]] || again=${LIMIT_NO_REATTACH%.*}
     await "$again" "the operator attached at pop2 again" attached_is 1 pop2
     attach_drain 2 1
+    # pop2 back, the operator attached there again; then the clients' PoP fails, restarts, drains.
+    log "restart the relay in pop2 again (the operator's PoP), then the same for pop1, the clients' PoP"
+    start_relay 2
+    await "$WAIT_START" "pop2's relay ready again" relay_ready 2
+    await "$again" "the operator attached at pop2 again" attached_is 1 pop2
+    attach_ingress
     echo
     attach_show_tunnels
     verdict "$ok" "operator path: $(path_name); reattach $REATTACH; operator keepalive ${WG_KEEPALIVE} s; timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
