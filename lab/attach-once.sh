@@ -250,7 +250,7 @@ attach_restart() {  # attach_restart N: restart pop N's relay; the operator's ro
     local want="pop$n"
     [[ $n == 2 ]] && want="pop1>pop2"
     local t_attach
-    t_attach=$(attach_time_until "$t0" "$((WAIT_START + limit))" attached_is 1 "pop$n")
+    t_attach=$(attach_time_until "$t0" "$((WAIT_START + ${limit%.*}))" attached_is 1 "pop$n")
     for f in "${FAMILIES[@]}"; do
         t_client[$f]=$(first_served "$f" "$want" "$t0" "$limit")
     done
