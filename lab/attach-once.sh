@@ -19,9 +19,9 @@ ATTACH_MESH_PORT=51821
 ATTACH_POPS_TOPIC=airdress.pops
 LIMIT_REATTACH=2.0      # seconds: kill -9 of the attached PoP's relay -> attached elsewhere, client served
 # The same with wireguard.reattach: false: the operator's own timers. Its keepalives do not start a
-# handshake, and no data reaches it while the connections fail, so it recovers by the rekey of its
-# session (REKEY_AFTER_TIME, 120 s after its last handshake, or REJECT_AFTER_TIME, 180 s).
-LIMIT_NO_REATTACH=190.0
+# handshake; the TCP data it resends for the connections the dead PoP held, unanswered, does after
+# KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s).
+LIMIT_NO_REATTACH=40.0
 REATTACH=true
 
 attach_namespaces() {  # the extra namespace and the interfaces with UAPI sockets of this mode
