@@ -190,18 +190,10 @@ attach_time_until() {  # attach_time_until SINCE TIMEOUT CMD...: seconds from SI
     elapsed "$since" "$(now)"
 }
 
-served_by() {  # served_by FAMILY POP: one request from lab-client to FAMILY's VIP answered by POP
-    [[ "$(ip netns exec lab-client python3 "$LAB/labtool.py" probe --target "${FAMILY_VIP[$1]}" --host "$HOST" \
-        --timeout 1 2>/dev/null)" == "$2" ]]
-}
-first_served() {  # first_served FAMILY POP SINCE LIMIT: seconds from SINCE to the first answer by POP
-    if [[ $REATTACH == true ]]; then  # the client loop (its log has every attempt), 20 ms apart
-        local t
-        t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4") || t=timeout
-        echo "$t"
-    else  # beyond the loop's 60 s: one request at a time
-        attach_time_until "$3" "$4" served_by "$1" "$2"
-    fi
+first_served() {  # first_served FAMILY POP SINCE LIMIT: seconds from SINCE to the loop's first answer by POP
+    local t
+    t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4") || t=timeout
+    echo "$t"
 }
 
 # kill -9 the relay of the PoP the operator is attached to; the operator's route moves to the
