@@ -98,7 +98,7 @@ for arg in "$@"; do
         --check-rollout=?*)
             MODE=rollout CONTAINERS=1
             IFS=, read -r ROLLOUT_NEXT ROLLOUT_BROKEN <<<"${arg#--check-rollout=}" ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
         *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN], --attach-once, --no-reattach)" >&2; exit 2 ;;
     esac
 done
