@@ -2,7 +2,8 @@
 """Helpers of lab/run.sh (Python 3 standard library only).
 
   demo    the operator's demo service: HTTP and HTTPS behind the relay, PROXY v2 required (IPv4
-          or IPv6 addresses in it); answers with the PoP that relayed the connection (TLV 0xE0)
+          or IPv6 addresses in it); answers with the PoP that relayed the connection (TLV 0xE0),
+          "INGRESS>DELIVERING" (TLVs 0xE1, 0xE0) for one handed over the backhaul
           and the real client; --address :: listens dual-stack
   loop    a client loop: a new TCP connection + one HTTP request every --interval (with --tls:
           over TLS, SNI --host, certificate checked against --cafile), one line per attempt
@@ -29,6 +30,7 @@ import time
 PP2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 PP2_TYPE_AUTHORITY = 0x02
 TLV_POP = 0xE0  # relay/src/main/java/co/airdress/relay/proxy/ProxyHeader.java: TLV_POP
+TLV_INGRESS_POP = 0xE1  # the PoP the client reached, when it handed the connection over the backhaul
 MAX_PP2 = 16 + 4096  # our relay's headers are small; bound what a peer can make us read
 
 
@@ -51,7 +53,8 @@ def read_proxy_v2(sock):
     if ver_cmd >> 4 != 2 or 16 + length > MAX_PP2:
         raise ValueError("PROXY header version %d, length %d (expected: v2, <= %d)" % (ver_cmd >> 4, length, MAX_PP2))
     body = read_exactly(sock, length)
-    info = {"command": "PROXY" if ver_cmd & 0xF == 1 else "LOCAL", "client": None, "pop": None, "authority": None}
+    info = {"command": "PROXY" if ver_cmd & 0xF == 1 else "LOCAL", "client": None, "pop": None, "ingress": None,
+            "authority": None}
     if fam >> 4 == 1 and length >= 12:  # AF_INET
         src, dst, sport, dport = struct.unpack("!4s4sHH", body[:12])
         info["client"] = "%s:%d" % (socket.inet_ntop(socket.AF_INET, src), sport)
@@ -68,6 +71,8 @@ def read_proxy_v2(sock):
         value = tlvs[i + 3:i + 3 + n]
         if t == TLV_POP:
             info["pop"] = value.decode("ascii", "replace")
+        elif t == TLV_INGRESS_POP:
+            info["ingress"] = value.decode("ascii", "replace")
         elif t == PP2_TYPE_AUTHORITY:
             info["authority"] = value.decode("ascii", "replace")
         i += 3 + n
@@ -84,9 +89,15 @@ class DemoHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         pop = self.proxy.get("pop") or "-"
+        ingress = self.proxy.get("ingress")
+        how = "PROXY v2 TLV 0xE%d" % (TLV_POP & 0xF)
+        if ingress and ingress != pop:
+            # over the backhaul: "<ingress>><delivering>", e.g. pop1>pop2
+            pop = "%s>%s" % (ingress, pop)
+            how = "PROXY v2 TLVs 0xE1>0xE0: client's PoP>delivering PoP"
         client = self.proxy.get("client") or "-"
-        body = ("demo.example.test answered over %s: relayed by PoP %s (PROXY v2 TLV 0xE%d), client %s, "
-                "authority %s, relay side %s:%d\n" % ("HTTPS" if self.tls else "HTTP", pop, TLV_POP & 0xF, client,
+        body = ("demo.example.test answered over %s: relayed by PoP %s (%s), client %s, "
+                "authority %s, relay side %s:%d\n" % ("HTTPS" if self.tls else "HTTP", pop, how, client,
                                                      self.proxy.get("authority"), self.client_address[0],
                                                      self.client_address[1])).encode()
         self.send_response(200)

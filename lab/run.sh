@@ -12,6 +12,10 @@
 #                         (default localhost/airdress-relay:dev, docker/build.sh) in the PoP's namespace
 #   lab/run.sh --check-rollout=NEXT[,BROKEN]  containers; then lab/rollout.sh to NEXT, and to BROKEN
 #                         (must stop at pop1 and roll back), with client loops through the VIP; exits 0 or 1
+#   lab/run.sh --attach-once [--check] [--no-reattach]   the operator attaches once, to its nearest PoP
+#                         (pop2, through lab-oprouter), one WireGuard peer at the VIP; pop1 hands its
+#                         clients over the backhaul (lab/attach-once.sh); --check kills, restarts and
+#                         drains pop2's relay and times the operator's re-attachment at pop1
 #
 # Topology (network namespaces, all created and removed by this script):
 #
@@ -79,6 +83,8 @@ RESCUE=1
 CONTAINERS=0
 # shellcheck source=lab/containers.sh
 source "$LAB/containers.sh"
+# shellcheck source=lab/attach-once.sh
+source "$LAB/attach-once.sh"
 for arg in "$@"; do
     case "$arg" in
         --check) MODE=check ;;
@@ -87,16 +93,26 @@ for arg in "$@"; do
         --no-rescue) RESCUE=0 ;;
         --containers) CONTAINERS=1 ;;
         --image=?*) IMAGE=${arg#--image=} ;;
+        --attach-once) OPERATOR=attach ;;
+        --no-reattach) REATTACH=false ;;
         --check-rollout=?*)
             MODE=rollout CONTAINERS=1
             IFS=, read -r ROLLOUT_NEXT ROLLOUT_BROKEN <<<"${arg#--check-rollout=}" ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
-        *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN])" >&2; exit 2 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
+        *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN], --attach-once, --no-reattach)" >&2; exit 2 ;;
     esac
 done
+if [[ $OPERATOR == attach ]]; then
+    ((!CONTAINERS)) || { echo "lab: --attach-once runs the relays as processes (expected: no --containers)" >&2; exit 2; }
+    attach_namespaces
+elif [[ $REATTACH != true ]]; then
+    echo "lab: --no-reattach needs --attach-once" >&2; exit 2
+fi
 
 path_name() {
-    if [[ $OPERATOR == wireguard ]]; then
+    if [[ $OPERATOR == attach ]]; then
+        attach_path_name
+    elif [[ $OPERATOR == wireguard ]]; then
         echo "WireGuard (relay TUN lab-relay-pN -> lab-op's wireguard-go lab-op-pN, operator $WG_OP_ADDR: pop1 over an IPv4 underlay, pop2 over an IPv6 underlay)"
     else
         echo "direct (relay -> 10.0.10.1 on lab-op over plain veth links, from both PoPs over IPv4)"
@@ -141,7 +157,8 @@ cleanup() {
     # Relays first (hard stop; the drain has been shown already), then the controllers (they
     # withdraw on SIGTERM), BIRD, and the rest.
     for name in relay-pop1 relay-pop2 controller-pop1 controller-pop2 kafka bird-pop1 bird-pop2 bird-router \
-                demo loop4 loop6 route-monitor wireguard-go-p1 wireguard-go-p2; do
+                demo loop4 loop6 route-monitor wireguard-go-p1 wireguard-go-p2 bird-oprouter route-monitor-op \
+                wireguard-go-op; do
         [[ -n "${PIDS[$name]:-}" ]] || continue
         case "$name" in
             relay-*) stop_pid "${PIDS[$name]}" KILL 5 ;;
@@ -456,6 +473,7 @@ setup_bird() {
     sed -i '/^function vip_attributes/,/^}/ s/^}/  bgp_path.prepend(POP_AS);   # lab: pop2 looks farther\n}/' \
         "$D/pop2/pop.conf"
     grep -q 'lab: pop2 looks farther' "$D/pop2/pop.conf" || die "could not add pop2's prepend to pop.conf"
+    [[ $OPERATOR != attach ]] || attach_bird_configs
 
     start bird-router lab-router bird -f -c "$D/router/router-dual-stack.conf" -s "$D/router/bird.ctl" \
         -P "$D/router/bird.pid"
@@ -582,6 +600,7 @@ start_directory() {  # the broker and the directory's topic, before the relays s
         ip netns exec lab-pop1 $(relay_cmd) directory create-topic --config "$D/pop1/relay.yaml" 2>&1 | sed 's/^/    /'
     fi
     [[ ${PIPESTATUS[0]} -eq 0 ]] || die "bin/relay directory create-topic failed"
+    [[ $OPERATOR != attach ]] || attach_create_topics
 }
 put_demo() {  # put_demo N HOST...: the demo operator with these hosts, through pop N's admin API
     local n="$1" hosts="" h
@@ -930,12 +949,16 @@ main() {
     await 30 "pop1 announced" announced 1
     await 30 "pop2 announced" announced 2
     await 30 "the router's routes (IPv4 and IPv6) via pop1" routes_via 1
-    await_sessions
+    if [[ $OPERATOR == attach ]]; then attach_await_sessions; else await_sessions; fi
     log "both PoPs announce $VIP and $VIP6; the router prefers pop1 (pop2 prepends once):"
     birdc -s "$D/router/bird.ctl" show route "$VIP/32" | sed -n '2,$p' | sed 's/^/    /'
     birdc -s "$D/router/bird.ctl" show route "$VIP6/128" | sed -n '2,$p' | sed 's/^/    /'
     demo_requests
-    show_tunnels
+    if [[ $OPERATOR == attach ]]; then attach_show_tunnels; else show_tunnels; fi
+    if [[ $MODE == check && $OPERATOR == attach ]]; then
+        check_attach
+        exit $?
+    fi
     if [[ $MODE == check ]]; then
         check
         exit $?

@@ -1,0 +1,388 @@
+# The attach-once topology of lab/run.sh (--attach-once): sourced by run.sh, which calls these
+# functions only in that mode. See lab/README.md, "Attach once".
+#
+#   lab-client ── lab-router ── pop1 (preferred: pop2 prepends once)        the clients' nearest PoP: pop1
+#                          └── pop2
+#   lab-op 10.0.40.2 ── 10.0.40.1 lab-oprouter (BIRD AS65001, BFD, local_pref 200 for pop2, 100 for pop1)
+#                                   10.0.31.1 ── 10.0.31.2 lab-pop1        the operator's nearest PoP: pop2
+#                                   10.0.32.1 ── 10.0.32.2 lab-pop2
+#   lab-pop1 10.0.99.1 ── 10.0.99.2 lab-pop2: the mesh's underlay (backhaul endpoints 10.0.99.N:51821)
+#
+# Both relays: the same network key, the same tunnel addresses (2001:db8:96::1/64, 100.96.0.1/16) on
+# lab-relay-pN, UDP 51820 bound on the VIPs (wireguard.listen_addresses), a backhaul mesh lab-mesh-pN
+# (10.200.0.N/24, fd00:200::N/64, its own key). The operator has one wireguard-go interface,
+# lab-op-wg, with one peer: the network's public key at 192.0.2.1:51820 (from
+# `relay operator-config demo`).
+
+ATTACH_OP_IF=lab-op-wg
+ATTACH_MESH_PORT=51821
+ATTACH_POPS_TOPIC=airdress.pops
+LIMIT_REATTACH=2.0      # seconds: kill -9 of the attached PoP's relay -> attached elsewhere, client served
+# The same with wireguard.reattach: false: the operator's own timers. Its keepalives do not start a
+# handshake; the TCP data it resends for the connections the dead PoP held, unanswered, does after
+# KEEPALIVE_TIMEOUT + REKEY_TIMEOUT (15 s).
+LIMIT_NO_REATTACH=40.0
+REATTACH=true
+
+attach_namespaces() {  # the extra namespace and the interfaces with UAPI sockets of this mode
+    NAMESPACES+=(lab-oprouter)
+    WG_IFS=(lab-relay-p1 lab-relay-p2 "$ATTACH_OP_IF")
+}
+
+attach_path_name() {
+    echo "attach once (lab-op's one WireGuard peer: the network key at $VIP:$WG_RELAY_PORT, reached through lab-oprouter, which prefers pop2; pop1 hands its clients to pop2 over the backhaul; reattach $REATTACH)"
+}
+
+# The operator's underlay (through lab-oprouter), the network key shared by both PoPs, each PoP's
+# mesh key, and the relays' wireguard: and backhaul: sections. The operator's interface is
+# configured later (attach_operator_up), from `relay operator-config`, once the directory holds demo.
+setup_operator_attach() {
+    veth lab-op op-or 10.0.40.2/24 lab-oprouter or-op 10.0.40.1/24
+    veth lab-oprouter or-p1 10.0.31.1/24 lab-pop1 p1-or 10.0.31.2/24
+    veth lab-oprouter or-p2 10.0.32.1/24 lab-pop2 p2-or 10.0.32.2/24
+    ip netns exec lab-oprouter sysctl -qw net.ipv4.ip_forward=1
+    ip -n lab-op route add default via 10.0.40.1
+    local n relay_cmdline
+    for n in 1 2; do ip -n "lab-pop$n" route add 10.0.40.0/24 via "10.0.3$n.1"; done
+    mkdir -p "$D/pop1" "$D/pop2"
+    relay_cmdline=$(relay_cmd)
+    (umask 077; wg genkey >"$D/op/wg.key")
+    OP_PUB=$(wg pubkey <"$D/op/wg.key")
+    # shellcheck disable=SC2086 # a command line
+    (umask 077; $relay_cmdline genkey >"$D/pop1/wg.key") || die "relay genkey failed"
+    (umask 077; cp "$D/pop1/wg.key" "$D/pop2/wg.key")   # one network key, the same file on every PoP
+    # shellcheck disable=SC2086
+    NETWORK_PUB=$($relay_cmdline pubkey <"$D/pop1/wg.key") || die "relay pubkey failed"
+    for n in 1 2; do
+        # shellcheck disable=SC2086
+        (umask 077; $relay_cmdline genkey >"$D/pop$n/mesh.key") || die "relay genkey failed"
+    done
+    mkdir -p /var/run/wireguard
+    v6addr lab-op lo "$WG_OP_ADDR/128"
+    start wireguard-go-op lab-op wireguard-go -f "$ATTACH_OP_IF"
+    await 10 "wireguard-go's UAPI socket" eval "alive wireguard-go-op && [[ -S /var/run/wireguard/$ATTACH_OP_IF.sock ]]"
+    ip -n lab-op link set "$ATTACH_OP_IF" mtu 1420 up
+    DEMO_ADDR=::
+    DEMO_TARGET="\"wireguard\":{\"public_key\":\"$OP_PUB\",\"address\":\"$WG_OP_ADDR\"}"
+    for n in 1 2; do
+        RELAY_WIREGUARD[n - 1]="wireguard: { interface: lab-relay-p$n, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"2001:db8:96::1/64\", \"100.96.0.1/16\"], listen_addresses: [\"$VIP\", \"$VIP6\"], reattach: $REATTACH, public_endpoint: \"$VIP:$WG_RELAY_PORT\" }
+backhaul: { interface: lab-mesh-p$n, private_key_file: mesh.key, addresses: [\"10.200.0.$n/24\", \"fd00:200::$n/64\"], listen_port: $ATTACH_MESH_PORT, endpoint: \"10.0.99.$n:$ATTACH_MESH_PORT\", topic: $ATTACH_POPS_TOPIC }"
+    done
+}
+
+# BIRD: each PoP gets a second uplink session, to lab-oprouter (IPv4: the operator dials the IPv4
+# VIP), exporting the VIP as to lab-router (the controller's switch covers both sessions); lab-oprouter
+# imports it from both with local_pref 200 for pop2 and 100 for pop1 (GRACEFUL_SHUTDOWN: 0).
+attach_bird_configs() {
+    local n
+    for n in 1 2; do
+        printf '%s\n' "protocol bgp opuplink from uplink_session {" \
+            "  local 10.0.3$n.2 as POP_AS;" "  neighbor 10.0.3$n.1 as 65001;" \
+            "  ipv4 { import none; export filter export_vip; };" "}" >>"$D/pop$n/pop-dual-stack.conf"
+    done
+    mkdir -p "$D/oprouter"
+    cat >"$D/oprouter/bird.conf" <<EOF
+router id 10.255.0.2;
+protocol device { scan time 10; }
+protocol kernel { ipv4 { import none; export all; }; }
+protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
+function honour_graceful_shutdown() { if (65535, 0) ~ bgp_community then bgp_local_pref = 0; }
+filter from_pop1 { if net != $VIP/32 then reject; bgp_local_pref = 100; honour_graceful_shutdown(); accept; }
+filter from_pop2 { if net != $VIP/32 then reject; bgp_local_pref = 200; honour_graceful_shutdown(); accept; }
+template bgp pop_session {
+  local as 65001; hold time 9; keepalive time 3; connect delay time 1; connect retry time 2;
+  error wait time 1, 10; bfd on;
+}
+protocol bgp pop1 from pop_session { local 10.0.31.1; neighbor 10.0.31.2 as 65010; ipv4 { import filter from_pop1; export none; }; }
+protocol bgp pop2 from pop_session { local 10.0.32.1; neighbor 10.0.32.2 as 65010; ipv4 { import filter from_pop2; export none; }; }
+EOF
+    start bird-oprouter lab-oprouter bird -f -c "$D/oprouter/bird.conf" -s "$D/oprouter/bird.ctl" -P "$D/oprouter/bird.pid"
+    start route-monitor-op lab-oprouter ip -ts monitor route
+}
+
+attach_create_topics() {  # the PoPs topic (create-topic made the operators' and the attachments')
+    local cp
+    cp=$(cat "$ROOT/test-support/target/classes/co/airdress/relay/testing/kafka-broker.classpath")
+    ip netns exec lab-pop1 "$(lab_java)" -Xmx128m -cp "$cp" org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "$CORE_ADDR:$KAFKA_PORT" --create --if-not-exists --topic "$ATTACH_POPS_TOPIC" \
+        --partitions 1 --replication-factor 1 --config cleanup.policy=compact >"$D/create-pops-topic.log" 2>&1 \
+        || die "creating the topic $ATTACH_POPS_TOPIC failed: $(tail -5 "$D/create-pops-topic.log")"
+    log "created topic $ATTACH_POPS_TOPIC (Kafka's TopicCommand: 1 partition, cleanup.policy=compact; its output in $D/create-pops-topic.log)"
+}
+
+# The operator's WireGuard config: `relay operator-config demo` (its one peer: the network key at
+# the VIP), with lab-op's private key put in and the keepalive shortened to the lab's 1 s (the
+# operator's next packet is what re-attaches it), loaded with `wg setconf` (wg-quick's Address
+# line is done by hand: the tunnel address sits on lab-op's lo).
+attach_operator_up() {
+    local conf="$D/op/demo-wg-quick.conf"
+    # shellcheck disable=SC2046 # relay_cmd is a command line
+    ip netns exec lab-pop1 $(relay_cmd) operator-config demo --config "$D/pop1/relay.yaml" >"$conf" 2>"$D/op/operator-config.err" \
+        || die "relay operator-config demo failed: $(cat "$D/op/operator-config.err")"
+    log "bin/relay operator-config demo --config pop1/relay.yaml:"
+    sed 's/^/    /' "$conf"
+    grep -v -e '^#' -e '^Address' "$conf" \
+        | sed -e "s#^PrivateKey = .*#PrivateKey = $(cat "$D/op/wg.key")#" \
+              -e "s/^PersistentKeepalive = .*/PersistentKeepalive = $WG_KEEPALIVE/" >"$D/op/wg.conf"
+    chmod 600 "$D/op/wg.conf"
+    ip netns exec lab-op wg setconf "$ATTACH_OP_IF" "$D/op/wg.conf" || die "wg setconf $ATTACH_OP_IF failed"
+    ip -n lab-op -6 route add 2001:db8:96::1/128 dev "$ATTACH_OP_IF" src "$WG_OP_ADDR"
+    ip -n lab-op route add 100.96.0.1/32 dev "$ATTACH_OP_IF"
+    local peers
+    peers=$(ip netns exec lab-op wg show "$ATTACH_OP_IF" peers | wc -l)
+    [[ $peers == 1 ]] || die "lab-op's interface has $peers peers (expected: 1)"
+}
+
+attach_handshake_age() {  # seconds since lab-op's last handshake with the network (-1: none)
+    local t
+    t=$(ip netns exec lab-op wg show "$ATTACH_OP_IF" latest-handshakes 2>/dev/null | awk '{ print $2 }' || true)
+    if [[ -z "$t" || "$t" == 0 ]]; then echo -1; else echo $(($(date +%s) - t)); fi
+}
+attach_endpoint() { ip netns exec lab-op wg show "$ATTACH_OP_IF" endpoints 2>/dev/null | awk '{ print $2 }'; }
+attached_at() {  # attached_at N: the PoP pop N's management says demo is attached to ("none": none)
+    local body
+    body=$(ip netns exec "lab-pop$1" curl -s -m 1 -H "Authorization: Bearer $LAB_TOKEN" \
+        http://127.0.0.1:9090/v1/operators/demo 2>/dev/null || true)
+    if [[ $body =~ \"attachment\":\{[^}]*\"pop\":\"([a-z0-9-]+)\" ]]; then echo "${BASH_REMATCH[1]}"; else echo none; fi
+}
+attached_is() { [[ "$(attached_at "$1")" == "$2" ]]; }   # attached_is N POP
+oproute_via() {
+    ip -n lab-oprouter route show "$VIP" | awk '/via/ { for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }'
+}
+oproutes_via() { [[ "$(oproute_via)" == "10.0.3$1.2" ]]; }
+
+# The operator's tunnel comes up once its route leads to pop2, so that it attaches there first.
+attach_await_sessions() {
+    await 30 "lab-oprouter's route to $VIP via pop2" oproutes_via 2
+    attach_operator_up
+    await 30 "lab-op's WireGuard handshake with the network" eval '[[ $(attach_handshake_age) -ge 0 ]]'
+    await 10 "demo attached at pop2, as pop1 sees it" attached_is 1 pop2
+}
+
+attach_show_tunnels() {
+    log "wg show $ATTACH_OP_IF (in lab-op; one peer; handshake $(attach_handshake_age) s ago):"
+    { ip netns exec lab-op wg show "$ATTACH_OP_IF" || true; } | sed 's/^/    /'
+    local n
+    for n in 1 2; do
+        [[ -n "${PIDS[relay-pop$n]:-}" ]] && kill -0 "${PIDS[relay-pop$n]}" 2>/dev/null || continue
+        log "wg show lab-relay-p$n (the relay's read-only UAPI socket, in lab-pop$n):"
+        { ip netns exec "lab-pop$n" wg show "lab-relay-p$n" || true; } | sed 's/^/    /'
+    done
+    log "lab-oprouter's route to $VIP: $(ip -n lab-oprouter route show "$VIP") -> $(pop_of_op_hop "$(oproute_via)"); demo attached at: $(attached_at 1) (as pop1 sees it)"
+}
+pop_of_op_hop() { case "$1" in 10.0.31.2) echo pop1 ;; 10.0.32.2) echo pop2 ;; *) echo none ;; esac; }
+
+# The client by Host and by SNI on both families, through pop1 and the backhaul to pop2.
+attach_demo_requests() {
+    log "operator path: $(path_name)"
+    local f
+    for f in "${FAMILIES[@]}"; do demo_requests_to "$f"; done
+}
+
+attach_time_until() {  # attach_time_until SINCE TIMEOUT CMD...: seconds from SINCE until CMD holds, or "timeout"
+    local since="$1" limit="$2"
+    shift 2
+    local deadline=$((SECONDS + ${limit%.*} + 1))
+    until "$@"; do
+        ((SECONDS < deadline)) || { echo timeout; return 0; }
+        sleep 0.05
+    done
+    elapsed "$since" "$(now)"
+}
+
+first_served() {  # first_served FAMILY POP SINCE LIMIT: seconds from SINCE to the loop's first answer by POP
+    local t
+    t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4") || t=timeout
+    echo "$t"
+}
+
+# kill -9 the relay of the PoP the operator is attached to; the operator's route moves to the
+# other PoP, which re-attaches it; the clients (at pop1) are served again.
+attach_kill() {  # attach_kill N OTHER: kill pop N's relay, expect re-attachment at pop OTHER; sets ok=0 on failure
+    local n="$1" o="$2" limit="$LIMIT_REATTACH" t0 t_dead f
+    [[ $REATTACH == true ]] || limit=$LIMIT_NO_REATTACH
+    local -A t_client=() counts=()
+    log "kill -9 the relay in pop$n (the operator's PoP); the operator must be re-attached at pop$o (reattach $REATTACH, limit $limit s); clients on IPv4 and IPv6"
+    start_loops
+    t0=$(now)
+    relay_signal "$n" KILL
+    relay_reap "$n"
+    t_dead=$(now)
+    local t_route t_attach
+    t_route=$(tool route --log "$D/route-monitor-op.log" --prefix "$VIP" --via "10.0.3$o.2" --since "$t0" --timeout 10) || t_route=timeout
+    t_attach=$(attach_time_until "$t0" "$limit" attached_is "$o" "pop$o")
+    for f in "${FAMILIES[@]}"; do
+        t_client[$f]=$(first_served "$f" "pop$o" "$t0" "$limit")
+    done
+    sleep 0.3
+    stop_loops
+    for f in "${FAMILIES[@]}"; do
+        counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)" --lost "$t_dead")
+    done
+    local endpoint
+    endpoint=$(attach_endpoint)
+    result "kill -9 relay pop$n (reattach $REATTACH): operator route -> pop$o after $t_route s; operator attached at pop$o after $t_attach s; first client answer delivered by pop$o after $(both t_client) (goal 1 s, limit $limit s); operator endpoint $endpoint; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    [[ $t_attach != timeout ]] && le "$t_attach" "$limit" || { ok=0; log "FAIL: operator not re-attached at pop$o within $limit s"; }
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] && le "${t_client[$f]}" "$limit" || { ok=0; log "FAIL: IPv$f client not served by pop$o within $limit s"; }
+    done
+    [[ $endpoint == "$VIP:$WG_RELAY_PORT" ]] || { ok=0; log "FAIL: lab-op's endpoint is $endpoint (expected: the VIP $VIP:$WG_RELAY_PORT)"; }
+}
+
+attach_restart() {  # attach_restart N: restart pop N's relay; the operator's route comes back: served via pop N again
+    local n="$1" t0 t_ready limit=30 f
+    local -A t_client=()
+    [[ $REATTACH == true ]] || limit=$LIMIT_NO_REATTACH
+    log "restart the relay in pop$n; the operator's route comes back to pop$n, the clients' answers must again be delivered by it"
+    start_loops
+    t0=$(now)
+    start_relay "$n"
+    await "$WAIT_START" "pop$n's relay ready again" relay_ready "$n"
+    t_ready=$(elapsed "$t0" "$(now)")
+    local want="pop$n"
+    [[ $n == 2 ]] && want="pop1>pop2"
+    local t_attach
+    t_attach=$(attach_time_until "$t0" "$((WAIT_START + ${limit%.*}))" attached_is 1 "pop$n")
+    for f in "${FAMILIES[@]}"; do
+        t_client[$f]=$(first_served "$f" "$want" "$t0" "$limit")
+    done
+    stop_loops
+    result "restart relay pop$n: /readyz 200 after $t_ready s (JVM start); operator attached at pop$n after $t_attach s; first client answer $want after $(both t_client); operator endpoint $(attach_endpoint)"
+    [[ $t_attach != timeout ]] || { ok=0; log "FAIL: operator not attached at pop$n again"; }
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f client not served as $want again"; }
+    done
+}
+
+attach_drain() {  # attach_drain N OTHER: SIGTERM pop N's relay; the operator moves to pop OTHER; exit 0
+    local n="$1" o="$2" t0 f limit=10
+    local -A t_client=() counts=()
+    log "SIGTERM the relay in pop$n (drain: relay drain.delay $RELAY_DRAIN_DELAY, controller GRACEFUL_SHUTDOWN); the operator must move to pop$o"
+    [[ $REATTACH == true ]] || limit=$LIMIT_NO_REATTACH
+    start_loops
+    t0=$(now)
+    relay_signal "$n" TERM
+    local t_route t_attach
+    t_route=$(tool route --log "$D/route-monitor-op.log" --prefix "$VIP" --via "10.0.3$o.2" --since "$t0" --timeout 10) || t_route=timeout
+    t_attach=$(attach_time_until "$t0" "$limit" attached_is "$o" "pop$o")
+    for f in "${FAMILIES[@]}"; do
+        t_client[$f]=$(first_served "$f" "pop$o" "$t0" "$limit")
+    done
+    local deadline=$((SECONDS + 30)) exited=timeout
+    while ((SECONDS < deadline)); do
+        if ! relay_running "$n"; then exited=$(elapsed "$t0" "$(now)"); break; fi
+        sleep 0.05
+    done
+    [[ $exited != timeout ]] || relay_signal "$n" KILL 2>/dev/null
+    relay_reap "$n"
+    local rc=$RELAY_RC
+    sleep 0.3
+    stop_loops
+    for f in "${FAMILIES[@]}"; do counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)"); done
+    result "drain relay pop$n: operator route -> pop$o (GRACEFUL_SHUTDOWN) after $t_route s; operator attached at pop$o after $t_attach s; first client answer delivered by pop$o after $(both t_client); relay exited (status $rc) after $exited s; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    [[ $t_route != timeout ]] || { ok=0; log "FAIL: operator route did not move to pop$o on drain"; }
+    [[ $t_attach != timeout ]] || { ok=0; log "FAIL: operator not attached at pop$o after the drain"; }
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f client not served by pop$o after the drain"; }
+    done
+    [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: relay did not exit 0 after the drain"; }
+}
+
+# pop1, the clients' PoP (the operator stays attached at pop2): kill -9, restart, drain. The
+# clients' route moves to pop2, which delivers to its own operator; back at pop1, the backhaul again.
+attach_ingress() {
+    local t0 t_dead f rc
+    local -A t_route=() t_client=() t_back=() counts=()
+    log "kill -9 the relay in pop1 (the clients' PoP; the operator stays attached at pop2); clients on IPv4 and IPv6"
+    start_loops
+    t0=$(now)
+    relay_signal 1 KILL
+    relay_reap 1
+    t_dead=$(now)
+    for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
+    for f in "${FAMILIES[@]}"; do t_client[$f]=$(first_served "$f" pop2 "$t0" "$LIMIT_MOVE"); done
+    sleep 0.3
+    stop_loops
+    for f in "${FAMILIES[@]}"; do
+        counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)" --lost "$t_dead")
+    done
+    result "kill -9 relay pop1 (clients' PoP): router route -> pop2 after $(both t_route); first client answer delivered by pop2 after $(both t_client) (limit ${LIMIT_MOVE} s); operator attached at $(attached_at 2), endpoint $(attach_endpoint); loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] && le "${t_client[$f]}" "$LIMIT_MOVE" || { ok=0; log "FAIL: IPv$f client not served by pop2 within ${LIMIT_MOVE} s"; }
+    done
+
+    log "restart the relay in pop1; the clients' route comes back, and their connections cross the backhaul again"
+    start_loops
+    t0=$(now)
+    start_relay 1
+    await "$WAIT_START" "pop1's relay ready again" relay_ready 1
+    local t_ready
+    t_ready=$(elapsed "$t0" "$(now)")
+    for f in "${FAMILIES[@]}"; do t_back[$f]=$(moved_to "$f" 1 "$t0" 30); done
+    for f in "${FAMILIES[@]}"; do t_client[$f]=$(first_served "$f" "pop1>pop2" "$t0" 30); done
+    stop_loops
+    result "restart relay pop1: /readyz 200 after $t_ready s (JVM start); router route back to pop1 after $(both t_back); first client answer pop1>pop2 after $(both t_client)"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f client not served as pop1>pop2 after pop1's restart"; }
+    done
+    await 10 "the routes via pop1" routes_via 1
+
+    log "SIGTERM the relay in pop1 (drain); clients on IPv4 and IPv6"
+    start_loops
+    t0=$(now)
+    relay_signal 1 TERM
+    for f in "${FAMILIES[@]}"; do t_route[$f]=$(moved_to "$f" 2 "$t0" 10); done
+    for f in "${FAMILIES[@]}"; do t_client[$f]=$(first_served "$f" pop2 "$t0" 10); done
+    local deadline=$((SECONDS + 30)) exited=timeout
+    while ((SECONDS < deadline)); do
+        if ! relay_running 1; then exited=$(elapsed "$t0" "$(now)"); break; fi
+        sleep 0.05
+    done
+    [[ $exited != timeout ]] || relay_signal 1 KILL 2>/dev/null
+    relay_reap 1
+    rc=$RELAY_RC
+    sleep 0.3
+    stop_loops
+    for f in "${FAMILIES[@]}"; do counts[$f]=$(tool count --log "${LOOP_LOG[$f]}" --since "$t0" --until "$(now)"); done
+    result "drain relay pop1 (clients' PoP): router route -> pop2 (GRACEFUL_SHUTDOWN) after $(both t_route); first client answer delivered by pop2 after $(both t_client); relay exited (status $rc) after $exited s; loop IPv4: $(head -1 <<<"${counts[4]}"); loop IPv6: $(head -1 <<<"${counts[6]}")"
+    for f in "${FAMILIES[@]}"; do
+        [[ ${t_client[$f]} != timeout ]] || { ok=0; log "FAIL: IPv$f client not served by pop2 during pop1's drain"; }
+    done
+    [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: pop1's relay did not exit 0 after the drain"; }
+}
+
+check_attach() {
+    local ok=1
+    RESULTS=()
+    local endpoint
+    endpoint=$(attach_endpoint)
+    result "one operator tunnel: lab-op has $(ip netns exec lab-op wg show "$ATTACH_OP_IF" peers | wc -l) peer ($NETWORK_PUB), endpoint $endpoint; attached at $(attached_at 1) (pop1's view) / $(attached_at 2) (pop2's view)"
+    [[ $endpoint == "$VIP:$WG_RELAY_PORT" ]] || { ok=0; log "FAIL: lab-op's endpoint is $endpoint (expected: $VIP:$WG_RELAY_PORT)"; }
+    local f tls p
+    for f in "${FAMILIES[@]}"; do
+        for tls in "" --tls; do
+            local what=HTTP
+            [[ -z $tls ]] || what=TLS
+            # shellcheck disable=SC2086 # $tls: no argument or --tls
+            p=$(ip netns exec lab-client python3 "$LAB/labtool.py" probe --target "${FAMILY_VIP[$f]}" --host "$HOST" \
+                $tls --cafile "$D/op/demo.crt") || p=failed
+            result "IPv$f $what request from lab-client: answered by $p (client's PoP>delivering PoP)"
+            [[ $p == "pop1>pop2" ]] || { ok=0; log "FAIL: IPv$f $what request answered by $p (expected: pop1>pop2, over the backhaul)"; }
+        done
+    done
+    attach_kill 2 1
+    attach_restart 2
+    local again=30
+    [[ $REATTACH == true ]] || again=${LIMIT_NO_REATTACH%.*}
+    await "$again" "the operator attached at pop2 again" attached_is 1 pop2
+    attach_drain 2 1
+    # pop2 back, the operator attached there again; then the clients' PoP fails, restarts, drains.
+    log "restart the relay in pop2 again (the operator's PoP), then the same for pop1, the clients' PoP"
+    start_relay 2
+    await "$WAIT_START" "pop2's relay ready again" relay_ready 2
+    await "$again" "the operator attached at pop2 again" attached_is 1 pop2
+    attach_ingress
+    echo
+    attach_show_tunnels
+    verdict "$ok" "operator path: $(path_name); reattach $REATTACH; operator keepalive ${WG_KEEPALIVE} s; timings: controller interval $CTRL_INTERVAL, timeout $CTRL_TIMEOUT, fall $CTRL_FALL, rise $CTRL_RISE, drain-delay $CTRL_DRAIN_DELAY; BFD 100 ms x 3; relay drain.delay $RELAY_DRAIN_DELAY"
+}

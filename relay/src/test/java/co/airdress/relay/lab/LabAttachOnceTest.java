@@ -1,0 +1,125 @@
+package co.airdress.relay.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import co.airdress.relay.testing.ExternalProcess;
+import co.airdress.relay.testing.Prerequisites;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the lab's attach-once check, {@code lab/run.sh --attach-once --check}, and requires exit 0:
+ * the operator (wireguard-go in lab-op) has one WireGuard peer, the network's key at the VIP, and
+ * reaches it through its own router, which prefers pop2; both relays share the network key and
+ * bind the VIPs, and have a backhaul mesh whose PoPs announce themselves on the directory's broker.
+ * The client's requests reach pop1 and are handed to pop2 over the backhaul (the demo answers
+ * {@code pop1>pop2}, from the PROXY v2 TLVs 0xE1 and 0xE0); kill -9 of pop2's relay re-attaches
+ * the operator at pop1 and the clients are served again within 2 s, with the operator's endpoint
+ * still the VIP; pop2's relay is restarted (the operator attaches there again) and drained.
+ *
+ * <p>As {@link LabCheckTest}: the namespace names are fixed, so this refuses to run while a lab is
+ * alive (skipped locally, failed under {@code CI=true}).
+ */
+class LabAttachOnceTest {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(8);
+    private static final List<String> NAMESPACES =
+            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op", "lab-core", "lab-oprouter");
+    /** The mode's interfaces with UAPI sockets: the relays' TUNs and the operator's one wireguard-go. */
+    private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-op-wg");
+
+    @Test
+    void attachOnceCheckPasses() throws Exception {
+        Prerequisites.networkNamespaces();
+        for (String tool :
+                List.of("bird", "birdc", "python3", "curl", "openssl", "bash", "wireguard-go", "wg", "nft")) {
+            Prerequisites.tool(tool);
+        }
+        List<String> existing = labNamespaces();
+        Prerequisites.require(
+                existing.isEmpty(),
+                "no lab running (lab namespaces exist: " + existing
+                        + "; stop lab/run.sh, or delete them if it crashed)");
+
+        Path script = Path.of("..", "lab", "run.sh").toAbsolutePath().normalize();
+        assertThat(script).isExecutable();
+        Path dir = Path.of("target", "lab-attach-once").toAbsolutePath();
+        Files.createDirectories(dir);
+        Path output = dir.resolve("run.out");
+
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "--attach-once", "--check")
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile());
+        pb.environment().put("LAB_DIR", dir.resolve("state").toString());
+        pb.environment().put("LAB_JAVA_CP", runtimeClasspath());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process lab = pb.start();
+        boolean finished = lab.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        if (!finished) {
+            // SIGTERM to the script only: its trap stops what it started and deletes the namespaces.
+            lab.destroy();
+            if (!lab.waitFor(60, TimeUnit.SECONDS)) {
+                lab.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        String out = Files.readString(output, StandardCharsets.UTF_8);
+        System.out.println(out);
+
+        assertThat(finished)
+                .as("lab/run.sh --attach-once --check finished within %s; output:\n%s", TIMEOUT, out)
+                .isTrue();
+        assertThat(lab.exitValue())
+                .as("lab/run.sh --attach-once --check exit status; output:\n%s", out)
+                .isZero();
+        assertThat(out).contains("CHECK PASSED");
+        assertThat(out).contains("operator path: attach once");
+        assertThat(out)
+                .as("one peer, the VIP as its endpoint")
+                .contains("one operator tunnel: lab-op has 1 peer")
+                .contains("endpoint 192.0.2.1:51820");
+        assertThat(out)
+                .as("HTTP and TLS on both families over the backhaul")
+                .contains("IPv4 HTTP request from lab-client: answered by pop1>pop2")
+                .contains("IPv4 TLS request from lab-client: answered by pop1>pop2")
+                .contains("IPv6 HTTP request from lab-client: answered by pop1>pop2")
+                .contains("IPv6 TLS request from lab-client: answered by pop1>pop2");
+        assertThat(out)
+                .as("re-attachment timed")
+                .containsPattern("kill -9 relay pop2 \\(reattach true\\): operator route -> pop1 after [0-9.]+ s;"
+                        + " operator attached at pop1 after [0-9.]+ s")
+                .containsPattern("restart relay pop2: .* operator attached at pop2 after [0-9.]+ s")
+                .containsPattern("drain relay pop2: operator route -> pop1 \\(GRACEFUL_SHUTDOWN\\) after [0-9.]+ s");
+        assertThat(labNamespaces())
+                .as("namespaces left behind; output:\n%s", out)
+                .isEmpty();
+        assertThat(INTERFACES.stream()
+                        .map(i -> Path.of("/var/run/wireguard", i + ".sock"))
+                        .filter(Files::exists))
+                .as("UAPI sockets left behind; output:\n%s", out)
+                .isEmpty();
+    }
+
+    /** The module's classes and runtime jars, without test classes (whose logback-test.xml would win). */
+    private static String runtimeClasspath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !e.endsWith("test-classes") && !e.endsWith("test-classes/"))
+                .collect(Collectors.joining(File.pathSeparator));
+    }
+
+    private static List<String> labNamespaces() throws IOException {
+        String list = ExternalProcess.run(Duration.ofSeconds(10), "ip", "netns", "list");
+        return list.lines()
+                .map(l -> l.split("\\s+")[0])
+                .filter(NAMESPACES::contains)
+                .toList();
+    }
+}
