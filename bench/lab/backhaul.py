@@ -6,6 +6,9 @@
       prints p50/p90/p99 (ms) per source and the X-Airdress-Pop header each one saw
   backhaul.py sink --address A --port P     accept one TCP connection, count bytes until EOF, print Mbit/s
   backhaul.py source --address A --port P --seconds S   send zeros for S seconds
+  backhaul.py bulk --port 8080 --size BYTES   (lab-op) an upstream behind the relay: reads the relay's
+      PROXY v2 header (lab/labtool.py) and the request, answers 200 with BYTES of zeros
+  backhaul.py download --source S [--source S2]   GET through the VIP from each source, body Mbit/s
 """
 import argparse, socket, ssl, sys, time
 
@@ -117,6 +120,74 @@ def cmd_source(a):
     s.close()
 
 
+def cmd_bulk(a):
+    import os, threading
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lab"))
+    import labtool
+    srv = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    srv.bind(("::", a.port))
+    srv.listen(64)
+    chunk = bytes(1 << 16)
+
+    def serve(c):
+        try:
+            c.settimeout(30)
+            proxy = labtool.read_proxy_v2(c)
+            req = b""
+            while b"\r\n\r\n" not in req:
+                b = c.recv(4096)
+                if not b:
+                    return
+                req += b
+            pop = proxy.get("pop") or "-"
+            if proxy.get("ingress") and proxy["ingress"] != pop:
+                pop = "%s>%s" % (proxy["ingress"], pop)
+            c.sendall(("HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Airdress-Pop: %s\r\nConnection: close\r\n\r\n"
+                       % (a.size, pop)).encode())
+            left = a.size
+            while left > 0:
+                n = c.send(chunk[:min(left, len(chunk))])
+                left -= n
+        except (OSError, ValueError) as e:
+            sys.stderr.write("bulk: %s\n" % e)
+        finally:
+            c.close()
+
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def cmd_download(a):
+    for src in a.source:
+        s = socket.create_connection((a.target, 80), timeout=30, source_address=(src, 0))
+        t0 = time.perf_counter()
+        s.sendall(("GET /bulk HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.host).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = s.recv(65536)
+            if not b:
+                raise OSError("EOF before the headers")
+            head += b
+        t1 = time.perf_counter()
+        h, body = head.split(b"\r\n\r\n", 1)
+        n = len(body)
+        buf = bytearray(1 << 20)
+        while True:
+            k = s.recv_into(buf)
+            if not k:
+                break
+            n += k
+        t2 = time.perf_counter()
+        s.close()
+        pop = [l.split(b":", 1)[1].strip().decode() for l in h.split(b"\r\n") if l.lower().startswith(b"x-airdress-pop:")]
+        print("download source %-10s %s: %d bytes, headers after %.1f ms, body %.3f s: %.1f Mbit/s"
+              % (src, pop[0] if pop else "-", n, (t1 - t0) * 1000, t2 - t1, n * 8 / (t2 - t1) / 1e6))
+        sys.stdout.flush()
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -139,10 +210,18 @@ def main():
     o.add_argument("--address", required=True)
     o.add_argument("--port", type=int, default=5201)
     o.add_argument("--seconds", type=float, default=5)
+    b = sub.add_parser("bulk")
+    b.add_argument("--port", type=int, default=8080)
+    b.add_argument("--size", type=int, default=100 << 20)
+    d = sub.add_parser("download")
+    d.add_argument("--target", default="192.0.2.1")
+    d.add_argument("--host", default="demo.example.test")
+    d.add_argument("--source", action="append", required=True)
     a = p.parse_args()
     if a.cmd == "latency" and a.port is None:
         a.port = 443 if a.tls else 80
-    {"latency": cmd_latency, "sink": cmd_sink, "source": cmd_source}[a.cmd](a)
+    {"latency": cmd_latency, "sink": cmd_sink, "source": cmd_source, "bulk": cmd_bulk,
+     "download": cmd_download}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
 #   throughput  one TCP stream for SECONDS through each tunnel, in the direction of a response:
 #               backhaul  lab-pop2 -> 10.200.0.1 (mesh lab-mesh-p2 -> lab-mesh-p1)
 #               direct    lab-op   -> 2001:db8:96::1 (lab-op-wg -> pop2's relay lab-relay-p2)
-#               (the demo's answer is a line of text: no large body to time through the relay itself)
+#   download    end to end, a 100 MiB response through the relays to each catchment source: after the
+#               rounds above, a bench-only upstream (backhaul.py bulk, lab-op port 8080, reading the
+#               relay's PROXY v2 header) takes the demo's port 80 by an nft redirect in lab-op, on
+#               lab-op-wg only (the demo's answer is a line of text: no large body to time)
 #
 # Needs root; run under the lab lock:
 #   flock /tmp/airdress-netns.lock bench/lab/backhaul.sh [ROUNDS]
@@ -24,9 +27,11 @@ ip netns list | grep -q . && { echo "backhaul: namespaces exist already (another
 
 log() { printf '[backhaul %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 LAB_PID=""
+BULK_PID=""
 stop_lab() {
     local rc=$?
     trap - EXIT INT TERM
+    if [[ -n $BULK_PID ]]; then kill -TERM "$BULK_PID" 2>/dev/null || true; wait "$BULK_PID" 2>/dev/null || true; fi
     if [[ -n $LAB_PID ]] && kill -0 "$LAB_PID" 2>/dev/null; then
         log "stopping the lab (SIGTERM to lab/run.sh, pid $LAB_PID)"
         kill -TERM "$LAB_PID"
@@ -84,4 +89,19 @@ for r in $(seq 1 "$ROUNDS"); do
     tp backhaul lab-pop1 lab-pop2 10.200.0.1
     tp direct lab-pop2 lab-op 2001:db8:96::1
 done
+log "download: 100 MiB through the relays; lab-op's port 80 redirected to backhaul.py bulk on 8080 (nft, lab-op-wg only)"
+ip netns exec lab-op python3 "$HERE/backhaul.py" bulk --port 8080 --size $((100 << 20)) &  # ip netns exec execs: $! is the server
+BULK_PID=$!
+ip netns exec lab-op nft -f - <<'NFT'
+table inet bench {
+    chain pre { type nat hook prerouting priority dstnat; iifname "lab-op-wg" tcp dport 80 redirect to :8080; }
+}
+NFT
+for _ in $(seq 1 100); do ip netns exec lab-op ss -ltn | grep -q ':8080 ' && break; sleep 0.05; done
+for r in $(seq 1 "$ROUNDS"); do
+    log "download round $r/$ROUNDS"
+    if ((r % 2)); then py lab-client download --source 10.0.0.11 --source 10.0.0.12
+    else py lab-client download --source 10.0.0.12 --source 10.0.0.11; fi
+done
+ip netns exec lab-op nft delete table inet bench
 log "done"
