@@ -2,18 +2,8 @@ package co.airdress.relay.lab;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import co.airdress.relay.testing.ExternalProcess;
-import co.airdress.relay.testing.Prerequisites;
-import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,45 +29,14 @@ class LabAttachOnceTest {
 
     @Test
     void attachOnceCheckPasses() throws Exception {
-        Prerequisites.networkNamespaces();
-        for (String tool :
-                List.of("bird", "birdc", "python3", "curl", "openssl", "bash", "wireguard-go", "wg", "nft")) {
-            Prerequisites.tool(tool);
-        }
-        List<String> existing = labNamespaces();
-        Prerequisites.require(
-                existing.isEmpty(),
-                "no lab running (lab namespaces exist: " + existing
-                        + "; stop lab/run.sh, or delete them if it crashed)");
+        LabScript.requireNoLab(NAMESPACES);
+        LabScript.Run run = LabScript.run("lab-attach-once", TIMEOUT, "--attach-once", "--check");
+        String out = run.output();
 
-        Path script = Path.of("..", "lab", "run.sh").toAbsolutePath().normalize();
-        assertThat(script).isExecutable();
-        Path dir = Path.of("target", "lab-attach-once").toAbsolutePath();
-        Files.createDirectories(dir);
-        Path output = dir.resolve("run.out");
-
-        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "--attach-once", "--check")
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile());
-        pb.environment().put("LAB_DIR", dir.resolve("state").toString());
-        pb.environment().put("LAB_JAVA_CP", runtimeClasspath());
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process lab = pb.start();
-        boolean finished = lab.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-        if (!finished) {
-            // SIGTERM to the script only: its trap stops what it started and deletes the namespaces.
-            lab.destroy();
-            if (!lab.waitFor(60, TimeUnit.SECONDS)) {
-                lab.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-        String out = Files.readString(output, StandardCharsets.UTF_8);
-        System.out.println(out);
-
-        assertThat(finished)
+        assertThat(run.finished())
                 .as("lab/run.sh --attach-once --check finished within %s; output:\n%s", TIMEOUT, out)
                 .isTrue();
-        assertThat(lab.exitValue())
+        assertThat(run.exitValue())
                 .as("lab/run.sh --attach-once --check exit status; output:\n%s", out)
                 .isZero();
         assertThat(out).contains("CHECK PASSED");
@@ -98,28 +57,6 @@ class LabAttachOnceTest {
                         + " operator attached at pop1 after [0-9.]+ s")
                 .containsPattern("restart relay pop2: .* operator attached at pop2 after [0-9.]+ s")
                 .containsPattern("drain relay pop2: operator route -> pop1 \\(GRACEFUL_SHUTDOWN\\) after [0-9.]+ s");
-        assertThat(labNamespaces())
-                .as("namespaces left behind; output:\n%s", out)
-                .isEmpty();
-        assertThat(INTERFACES.stream()
-                        .map(i -> Path.of("/var/run/wireguard", i + ".sock"))
-                        .filter(Files::exists))
-                .as("UAPI sockets left behind; output:\n%s", out)
-                .isEmpty();
-    }
-
-    /** The module's classes and runtime jars, without test classes (whose logback-test.xml would win). */
-    private static String runtimeClasspath() {
-        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .filter(e -> !e.endsWith("test-classes") && !e.endsWith("test-classes/"))
-                .collect(Collectors.joining(File.pathSeparator));
-    }
-
-    private static List<String> labNamespaces() throws IOException {
-        String list = ExternalProcess.run(Duration.ofSeconds(10), "ip", "netns", "list");
-        return list.lines()
-                .map(l -> l.split("\\s+")[0])
-                .filter(NAMESPACES::contains)
-                .toList();
+        LabScript.assertNothingLeft(NAMESPACES, INTERFACES, out);
     }
 }
