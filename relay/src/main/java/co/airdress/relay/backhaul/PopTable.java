@@ -8,6 +8,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,7 +100,8 @@ public final class PopTable {
     private void publish(Map<String, PopAnnouncement> pops) {
         Set<InetAddress> addresses = new HashSet<>();
         pops.values().forEach(p -> addresses.addAll(p.addresses()));
-        view = new View(Map.copyOf(pops), Set.copyOf(addresses));
+        // In the order the PoPs were announced (Map.copyOf's order changes from run to run).
+        view = new View(Collections.unmodifiableMap(new LinkedHashMap<>(pops)), Set.copyOf(addresses));
     }
 
     /** The announcement of {@code pop}, or null when it is not (or no longer) in the mesh. */
