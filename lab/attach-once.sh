@@ -24,9 +24,13 @@ LIMIT_REATTACH=2.0      # seconds: kill -9 of the attached PoP's relay -> attach
 LIMIT_NO_REATTACH=40.0
 REATTACH=true
 
-attach_namespaces() {  # the extra namespace and the interfaces with UAPI sockets of this mode
+attach_namespaces() {  # the extra namespace, the interfaces with UAPI sockets and the loops of this mode
     NAMESPACES+=(lab-oprouter)
     WG_IFS=(lab-relay-p1 lab-relay-p2 "$ATTACH_OP_IF")
+    # The client loops start a request every 20 ms whatever the earlier ones do (labtool.py loop
+    # --in-flight): a request that reached pop1 while the attachment still named the dead PoP waits
+    # out its timeout, and one after another the loop would not send the next request until then.
+    LOOP_IN_FLIGHT=64
 }
 
 attach_path_name() {
@@ -192,7 +196,7 @@ attach_time_until() {  # attach_time_until SINCE TIMEOUT CMD...: seconds from SI
 
 first_served() {  # first_served FAMILY POP SINCE LIMIT: seconds from SINCE to the loop's first answer by POP
     local t
-    t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4") || t=timeout
+    t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4" --settle "$LOOP_TIMEOUT") || t=timeout
     echo "$t"
 }
 

@@ -7,10 +7,15 @@
           and the real client; --address :: listens dual-stack
   loop    a client loop: a new TCP connection + one HTTP request every --interval (with --tls:
           over TLS, SNI --host, certificate checked against --cafile), one line per attempt
-          ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>")
+          ("<epoch> ok <pop> <ms>" or "<epoch> fail <reason> <ms>"); with --in-flight N > 1 a
+          request starts every --interval whether or not the earlier ones have answered (up to N
+          at once), so one that hangs does not delay the next; lines are then written as
+          attempts end, not in the order they started
   probe   one request (HTTP or TLS, as loop) from --source; prints the PoP that answered
   route   waits until `ip -ts monitor route` logged the VIP via a next hop after --since
-  first   waits until the loop logged an answer from --pop after --since
+  first   waits until the loop logged an answer from --pop after --since; prints the start of the
+          earliest such attempt (--settle: how long to wait for attempts still in flight, which
+          an open loop may answer later, e.g. its request timeout)
   count   counts the loop's outcomes between --since and --until
   routed  new connections to a relay until one for --host is answered by the operator; prints the
           seconds since --since (the directory's propagation, measured by the lab's --check)
@@ -25,6 +30,7 @@ import socket
 import ssl
 import struct
 import sys
+import threading
 import time
 
 PP2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -195,19 +201,43 @@ def one_request(a, attempt):
 def cmd_loop(a):
     deadline = time.monotonic() + a.max_seconds
     out = open(a.out, "a", buffering=1)
-    n = 0
-    while time.monotonic() < deadline and n < a.max_count and not os.path.exists(a.stop_file):
-        started = time.time()
+    lock = threading.Lock()
+    slots = threading.BoundedSemaphore(a.in_flight)
+
+    def attempt_once(started):
         attempt = Attempt()
         try:
             pop = one_request(a, attempt)
-            out.write("%.6f ok %s %.1f\n" % (started, pop, (time.time() - started) * 1000))
+            line = "%.6f ok %s %.1f\n" % (started, pop, (time.time() - started) * 1000)
         except Exception as e:  # every failure is an outcome to count
             # connected_at 0: the TCP handshake itself failed (a failed new connection)
-            out.write("%.6f fail %s %.1f %.6f\n" % (started, type(e).__name__, (time.time() - started) * 1000,
-                                                   attempt.connected_at or 0))
+            line = "%.6f fail %s %.1f %.6f\n" % (started, type(e).__name__, (time.time() - started) * 1000,
+                                                 attempt.connected_at or 0)
+        with lock:
+            out.write(line)
+
+    def in_thread(started):
+        try:
+            attempt_once(started)
+        finally:
+            slots.release()
+
+    threads = []
+    n = 0
+    while time.monotonic() < deadline and n < a.max_count and not os.path.exists(a.stop_file):
+        started = time.time()
+        if a.in_flight == 1:
+            attempt_once(started)
+        else:
+            slots.acquire()
+            started = time.time()
+            t = threading.Thread(target=in_thread, args=(started,), daemon=True)
+            t.start()
+            threads.append(t)
         n += 1
         time.sleep(max(0.0, a.interval - (time.time() - started)))
+    for t in threads:
+        t.join()
     out.close()
 
 
@@ -283,14 +313,15 @@ def loop_lines(path):
 
 def cmd_first(a):
     def find():
-        for t, outcome, what, _, _ in loop_lines(a.log):
-            if t >= a.since and outcome == "ok" and what == a.pop:
-                return t
-        return None
+        starts = [t for t, outcome, what, _, _ in loop_lines(a.log) if t >= a.since and outcome == "ok" and what == a.pop]
+        return min(starts) if starts else None
     t = wait_for(a.timeout, find)
     if t is None:
         print("timeout")
         sys.exit(1)
+    if a.settle > 0:  # an attempt that started earlier may still answer
+        time.sleep(a.settle)
+        t = find()
     print("%.3f" % (t - a.since))
 
 
@@ -352,6 +383,7 @@ def main():
     lp.add_argument("--timeout", type=float, default=1.0)
     lp.add_argument("--max-seconds", type=float, default=60)
     lp.add_argument("--max-count", type=int, default=3000)
+    lp.add_argument("--in-flight", type=int, default=1, help="open loop: requests at once (1: one after another)")
     lp.add_argument("--stop-file", required=True)
     lp.add_argument("--out", required=True)
     pr = sub.add_parser("probe")
@@ -374,6 +406,7 @@ def main():
     f.add_argument("--pop", required=True)
     f.add_argument("--since", type=float, required=True)
     f.add_argument("--timeout", type=float, default=10)
+    f.add_argument("--settle", type=float, default=0)
     c = sub.add_parser("count")
     c.add_argument("--log", required=True)
     c.add_argument("--since", type=float, required=True)

@@ -55,6 +55,7 @@ VIP6=2001:db8::1       # the IPv6 VIP beside it (dual stack: setup_network_ipv6)
 OP_ADDR=10.0.10.1      # --direct: the demo's address, routed from each PoP
 WG_RELAY_PORT=51820
 WG_OP_ADDR=2001:db8:96::2  # the operator's tunnel address, inside both relays' 2001:db8:96::/48
+LOOP_IN_FLIGHT=1       # the client loops' requests at once: one after another (--attach-once: an open loop)
 WG_KEEPALIVE=1         # seconds: the operator keeps both sessions up (and the relays learn its endpoint)
 # Fixed interface names: the UAPI sockets /var/run/wireguard/<if>.sock are shared by all namespaces.
 WG_IFS=(lab-relay-p1 lab-relay-p2 lab-op-p1 lab-op-p2)
@@ -755,6 +756,7 @@ demo_requests_to() {  # demo_requests_to FAMILY: the client to that family's VIP
 # ---- --check ----------------------------------------------------------------------------------------------
 LOOP_N=0
 declare -A LOOP_LOG=()
+LOOP_TIMEOUT=1  # seconds per request
 start_loops() {  # a fresh client loop per family, to that family's VIP; sets LOOP_LOG[4] and LOOP_LOG[6]
     LOOP_N=$((LOOP_N + 1))
     rm -f "$D/loop.stop"
@@ -763,7 +765,8 @@ start_loops() {  # a fresh client loop per family, to that family's VIP; sets LO
         LOOP_LOG[$f]="$D/loop$LOOP_N-ipv$f.out"
         : >"${LOOP_LOG[$f]}"
         start "loop$f" lab-client python3 "$LAB/labtool.py" loop --target "${FAMILY_VIP[$f]}" --port 80 --host "$HOST" \
-            --interval 0.02 --timeout 1 --max-seconds 60 --stop-file "$D/loop.stop" --out "${LOOP_LOG[$f]}"
+            --interval 0.02 --timeout "$LOOP_TIMEOUT" --in-flight "$LOOP_IN_FLIGHT" --max-seconds 60 \
+            --stop-file "$D/loop.stop" --out "${LOOP_LOG[$f]}"
     done
     for f in "${FAMILIES[@]}"; do
         await 10 "the IPv$f client loop's first answer" grep -q ' ok ' "${LOOP_LOG[$f]}"

@@ -19,7 +19,9 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,12 @@ import org.slf4j.LoggerFactory;
  * <p>An attachment at a PoP that is not in the mesh (it never announced itself, or left) is
  * counted ({@code unknown_pop}) and the connection is dialed locally, which answers at once when
  * the operator is not reachable here either.
+ *
+ * <p>When that PoP dies, the connections that reach this PoP before the operator's attachment
+ * moves are dialed to a peer that will not answer. Their dials are watched: once the attachment
+ * names another PoP (the operator re-attached, here or elsewhere), the dial is abandoned
+ * ({@code attachment_moved}) and {@link #rerouted} has the connection dialed again where the
+ * operator is now, instead of waiting out the connect timeout and answering 502.
  */
 public final class BackhaulDialer implements OperatorDialer {
 
@@ -42,6 +50,9 @@ public final class BackhaulDialer implements OperatorDialer {
 
     /** Set on an upstream channel that goes to a peer PoP: that PoP's name. */
     static final AttributeKey<String> DELIVERY = AttributeKey.valueOf("backhaul.delivery");
+
+    /** How often a pending dial to a peer PoP checks that the operator is still attached there. */
+    static final Duration MOVE_CHECK = Duration.ofMillis(50);
 
     private final OperatorDialer local;
     private final DirectDialer direct;
@@ -112,9 +123,20 @@ public final class BackhaulDialer implements OperatorDialer {
         long start = System.nanoTime();
         ChannelFuture connect = direct.connect(client, t.address(), backend);
         connect.channel().attr(DELIVERY).set(t.pop());
+        if (!connect.isDone()) {
+            watch(connect, operator.name(), t.pop());
+        }
         connect.addListener((ChannelFutureListener) f -> {
             metrics.dialTime(t.pop(), System.nanoTime() - start);
             if (!f.isSuccess()) {
+                if (!attachedAt(operator.name(), t.pop())) {
+                    metrics.refused(BackhaulMetrics.Refusal.ATTACHMENT_MOVED);
+                    log.info(
+                            "operator {} left {} while this PoP dialed it there: dialing again where it is now",
+                            operator.name(),
+                            t.pop());
+                    return;
+                }
                 metrics.refused(BackhaulMetrics.Refusal.DIAL_FAILED);
                 log.warn(
                         "backhaul to {} at {} for operator {}: {}",
@@ -134,6 +156,42 @@ public final class BackhaulDialer implements OperatorDialer {
             }
         });
         return connect;
+    }
+
+    private boolean attachedAt(String operator, String pop) {
+        return attachments.attachment(operator) instanceof Attachment.AtPop(String at) && at.equals(pop);
+    }
+
+    /** Abandons {@code connect} once {@code operator} is no longer attached at {@code pop}. */
+    private void watch(ChannelFuture connect, String operator, String pop) {
+        Channel up = connect.channel();
+        up.eventLoop()
+                .schedule(
+                        () -> {
+                            if (connect.isDone()) {
+                                return;
+                            }
+                            if (attachedAt(operator, pop)) {
+                                watch(connect, operator, pop);
+                                return;
+                            }
+                            up.close(); // fails the connect: counted and logged by dial's listener
+                        },
+                        MOVE_CHECK.toNanos(),
+                        TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * True when {@code failed} went to a peer PoP and the operator is now attached somewhere else
+     * (another peer, or here): one more dial is worth it.
+     */
+    @Override
+    public boolean rerouted(Operator operator, Channel failed) {
+        String was = failed.attr(DELIVERY).get();
+        if (was == null) {
+            return local.rerouted(operator, failed);
+        }
+        return !attachedAt(operator.name(), was);
     }
 
     @Override

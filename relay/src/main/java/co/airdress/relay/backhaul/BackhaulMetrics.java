@@ -42,7 +42,12 @@ public final class BackhaulMetrics {
         /** The operator is attached at a PoP that is not in the mesh: delivered locally if it can be. */
         UNKNOWN_POP("unknown_pop"),
         /** The peer PoP's listener could not be reached. */
-        DIAL_FAILED("dial_failed");
+        DIAL_FAILED("dial_failed"),
+        /**
+         * The operator re-attached at another PoP while this PoP dialed the old one: that dial was
+         * abandoned and the connection dialed again where the operator is now.
+         */
+        ATTACHMENT_MOVED("attachment_moved");
 
         private final String label;
 

@@ -36,7 +36,8 @@ import org.jspecify.annotations.Nullable;
  * the end of input are held here and passed to the splice once it starts. They are what the
  * kernel had buffered, and the socket's receive buffer does not grow while the relay is not
  * reading (tcp_rmem's default, 128 KiB). An unreachable operator is answered with internal_error /
- * 502.
+ * 502, unless the dialer reports that the operator's route moved while it dialed
+ * ({@link OperatorDialer#rerouted}): then the operator is dialed once more, where it is now.
  */
 public final class DialHandler extends ChannelInboundHandlerAdapter {
 
@@ -81,6 +82,11 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
             Answers.refuse(ctx, record, Refusal.UNREACHABLE, version);
             return;
         }
+        dial(ctx, op, peeked, true);
+    }
+
+    /** Dials {@code op}; {@code mayRetry}: once more if the dial fails because the route moved. */
+    private void dial(ChannelHandlerContext ctx, Operator op, Peeked peeked, boolean mayRetry) {
         Channel client = ctx.channel();
         RelayBackendHandler back = new RelayBackendHandler(record, metrics.upstreamToClient(record.listener()));
         long start = System.nanoTime();
@@ -90,6 +96,10 @@ public final class DialHandler extends ChannelInboundHandlerAdapter {
         connect.addListener((ChannelFutureListener) f -> {
             metrics.connectTime(record.listener(), System.nanoTime() - start);
             if (!f.isSuccess()) {
+                if (mayRetry && client.isActive() && dialer.rerouted(op, up)) {
+                    dial(ctx, op, peeked, false);
+                    return;
+                }
                 int version = peeked.recordVersion();
                 peeked.release();
                 if (client.isActive()) {

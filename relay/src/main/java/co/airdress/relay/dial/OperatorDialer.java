@@ -34,6 +34,15 @@ public interface OperatorDialer {
     ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend);
 
     /**
+     * True when a dial that failed on {@code failed} is worth one more try because the operator's
+     * route changed while it ran (the backhaul: the operator re-attached at another PoP). The
+     * connection is dialed again at most once.
+     */
+    default boolean rerouted(Operator operator, Channel failed) {
+        return false;
+    }
+
+    /**
      * The PROXY header to write on {@code upstream} (connected by {@link #dial}) before the peeked
      * bytes, or null for none. By default the operator's own header, as it asked for in its
      * {@code proxy_protocol}; a dialer that delivers elsewhere (the backhaul) writes its own.

@@ -31,11 +31,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -148,12 +152,23 @@ class BackhaulLoopbackTest {
     private RelayMetrics metricsA;
     private RelayMetrics metricsB;
 
+    private int backhaulPort;
+    private BackhaulMetrics backhaulA;
+
     /** Starts pop-b (the operator is attached there) and pop-a (the client's PoP, {@link #ingress}). */
     private void startPops() throws Exception {
+        startPops(operator -> new Attachment.AtPop("pop-b"), Duration.ofSeconds(2));
+    }
+
+    /**
+     * Starts pop-b and pop-a, whose dialer asks {@code attachments} where the operator is; pop-a
+     * also knows pop-c, at mesh address 127.0.0.3, where nothing runs unless a test puts it there.
+     */
+    private void startPops(AttachmentLookup attachments, Duration connectTimeout) throws Exception {
         InetSocketAddress up = startUpstream();
         Operator demo = new Operator("demo", List.of(HOST), new Upstream(up, up), ProxyProtocol.V2);
         Routes routes = new Routes(RouteTable.of(List.of(demo), 1));
-        DirectDialer direct = new DirectDialer(Duration.ofSeconds(2), RelayServer.WATER_MARK);
+        DirectDialer direct = new DirectDialer(connectTimeout, RelayServer.WATER_MARK);
 
         // pop-b: the operator is attached here; its backhaul listener on its "mesh address" 127.0.0.2
         RelayMetrics metricsB = new RelayMetrics("pop-b");
@@ -184,17 +199,18 @@ class BackhaulLoopbackTest {
                 Duration.ofMinutes(1),
                 group,
                 transport.serverChannel());
-        int backhaulPort = delivery.start().getFirst().getPort();
+        backhaulPort = delivery.start().getFirst().getPort();
 
         // pop-a: takes the client; the operator is attached at pop-b, whose mesh address is 127.0.0.2
         RelayMetrics metricsA = new RelayMetrics("pop-a");
-        BackhaulMetrics backhaulA = new BackhaulMetrics(metricsA.registry());
+        backhaulA = new BackhaulMetrics(metricsA.registry());
         PopTable popsA = new PopTable("pop-a", 8);
         popsA.put(announce("pop-b", "127.0.0.2"));
+        popsA.put(announce("pop-c", "127.0.0.3"));
         BackhaulDialer dialer = new BackhaulDialer(
                 direct,
                 direct,
-                operator -> new Attachment.AtPop("pop-b"),
+                attachments,
                 popsA,
                 List.of(InetAddress.getByName("127.0.0.1")),
                 backhaulPort,
@@ -269,6 +285,66 @@ class BackhaulLoopbackTest {
                         .counter()
                         .count())
                 .isEqualTo(1);
+    }
+
+    /**
+     * The operator's PoP (pop-c) died: its listener takes no connection (here: a full accept queue,
+     * so the dial's SYNs go unanswered, as to a dead peer). While pop-a dials it, the operator
+     * re-attaches at pop-a; the dial is abandoned and the client served by pop-a itself, long
+     * before the 30 s connect timeout.
+     */
+    @Test
+    void aDialToAPopTheOperatorLeftIsAbandonedAndTheClientServedWhereItIsNow() throws Exception {
+        AtomicReference<Attachment> attachment = new AtomicReference<>(new Attachment.AtPop("pop-c"));
+        CountDownLatch chosen = new CountDownLatch(2); // mayReach, then dial's choice of the target
+        startPops(
+                operator -> {
+                    chosen.countDown();
+                    return attachment.get();
+                },
+                Duration.ofSeconds(30));
+        List<Socket> queued = new ArrayList<>();
+        String answer;
+        try (ServerSocket deadPop = new ServerSocket(backhaulPort, 1, InetAddress.getByName("127.0.0.3"))) {
+            fillAcceptQueue(deadPop, queued);
+            try (Socket client = new Socket()) {
+                client.setSoTimeout(10_000);
+                client.bind(new InetSocketAddress("127.0.0.5", 0));
+                client.connect(
+                        new InetSocketAddress(
+                                "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
+                        5000);
+                client.getOutputStream()
+                        .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertThat(chosen.await(10, TimeUnit.SECONDS)).isTrue();
+                attachment.set(new Attachment.AtPop("pop-a"));
+                answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            }
+        } finally {
+            for (Socket s : queued) {
+                s.close();
+            }
+        }
+        assertThat(answer)
+                .startsWith("HTTP/1.1 200")
+                .endsWith("src=127.0.0.5 authority=" + HOST + " alpn= pop=pop-a ingress=null\n");
+        assertThat(backhaulA.refusals(BackhaulMetrics.Refusal.ATTACHMENT_MOVED)).isEqualTo(1);
+        assertThat(backhaulA.refusals(BackhaulMetrics.Refusal.DIAL_FAILED)).isZero();
+    }
+
+    /** Connects to {@code listener} (never accepting) until a connect goes unanswered: its queue is full. */
+    private static void fillAcceptQueue(ServerSocket listener, List<Socket> queued) throws Exception {
+        for (int i = 0; i < 16; i++) {
+            Socket s = new Socket();
+            try {
+                s.connect(listener.getLocalSocketAddress(), 200);
+                queued.add(s);
+            } catch (SocketTimeoutException full) {
+                s.close();
+                return;
+            }
+        }
+        throw new AssertionError("the accept queue of " + listener + " never filled (expected: backlog 1)");
     }
 
     @Test
