@@ -196,7 +196,7 @@ attach_time_until() {  # attach_time_until SINCE TIMEOUT CMD...: seconds from SI
 
 first_served() {  # first_served FAMILY POP SINCE LIMIT: seconds from SINCE to the loop's first answer by POP
     local t
-    t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4" --settle "$LOOP_TIMEOUT") || t=timeout
+    t=$(tool first --log "${LOOP_LOG[$1]}" --pop "$2" --since "$3" --timeout "$4") || t=timeout
     echo "$t"
 }
 

@@ -13,9 +13,8 @@
           attempts end, not in the order they started
   probe   one request (HTTP or TLS, as loop) from --source; prints the PoP that answered
   route   waits until `ip -ts monitor route` logged the VIP via a next hop after --since
-  first   waits until the loop logged an answer from --pop after --since; prints the start of the
-          earliest such attempt (--settle: how long to wait for attempts still in flight, which
-          an open loop may answer later, e.g. its request timeout)
+  first   waits until the loop logged an answer from --pop to an attempt started after --since;
+          prints when the earliest such answer arrived, in seconds since --since
   count   counts the loop's outcomes between --since and --until
   routed  new connections to a relay until one for --host is answered by the operator; prints the
           seconds since --since (the directory's propagation, measured by the lab's --check)
@@ -313,15 +312,13 @@ def loop_lines(path):
 
 def cmd_first(a):
     def find():
-        starts = [t for t, outcome, what, _, _ in loop_lines(a.log) if t >= a.since and outcome == "ok" and what == a.pop]
-        return min(starts) if starts else None
+        answers = [t + ms / 1000 for t, outcome, what, ms, _ in loop_lines(a.log)
+                   if t >= a.since and outcome == "ok" and what == a.pop]
+        return min(answers) if answers else None
     t = wait_for(a.timeout, find)
     if t is None:
         print("timeout")
         sys.exit(1)
-    if a.settle > 0:  # an attempt that started earlier may still answer
-        time.sleep(a.settle)
-        t = find()
     print("%.3f" % (t - a.since))
 
 
@@ -406,7 +403,6 @@ def main():
     f.add_argument("--pop", required=True)
     f.add_argument("--since", type=float, required=True)
     f.add_argument("--timeout", type=float, default=10)
-    f.add_argument("--settle", type=float, default=0)
     c = sub.add_parser("count")
     c.add_argument("--log", required=True)
     c.add_argument("--since", type=float, required=True)
