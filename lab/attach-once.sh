@@ -355,9 +355,82 @@ attach_ingress() {
     [[ $exited != timeout && $rc == 0 ]] || { ok=0; log "FAIL: pop1's relay did not exit 0 after the drain"; }
 }
 
+metric() {  # metric N SERIES: pop N's value of the Prometheus series (its name and labels as written), 0 if absent
+    ip netns exec "lab-pop$1" curl -s -m 2 http://127.0.0.1:9090/metrics \
+        | awk -v s="$2" 'index($0, s) == 1 && substr($0, length(s) + 1, 1) == " " { v = $2 } END { print v + 0 }'
+}
+
+# The operator turns hostile: it routes the mesh's addresses into its tunnel (its side's allowed IPs
+# widened) and tries pop2's backhaul listener and HTTP port on both PoPs' mesh addresses. Nothing
+# may answer; pop2's interface drops every packet (destination_not_allowed for the IPv6 ones, sent
+# from the operator's tunnel address; the IPv4 ones carry a source the operator does not own).
+attach_isolation() {
+    local ok=1 target port answered=() before after
+    log "isolation: lab-op routes the mesh (10.200.0.0/24, fd00:200::/64) into its tunnel and connects to the backhaul listener (7443) and port 80 at both PoPs' mesh addresses"
+    ip netns exec lab-op wg set "$ATTACH_OP_IF" peer "$NETWORK_PUB" \
+        allowed-ips "2001:db8:96::1/128,100.96.0.1/32,10.200.0.0/24,fd00:200::/64"
+    ip -n lab-op route add 10.200.0.0/24 dev "$ATTACH_OP_IF"
+    ip -n lab-op -6 route add fd00:200::/64 dev "$ATTACH_OP_IF" src "$WG_OP_ADDR"
+    before=$(metric 2 'relay_wireguard_peer_drops_total{operator="demo",pop="pop2",reason="destination_not_allowed"}')
+    for target in 10.200.0.2 10.200.0.1 fd00:200::2 fd00:200::1; do
+        for port in 7443 80; do
+            if ip netns exec lab-op python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()' \
+                "$target" "$port" 2>/dev/null; then
+                answered+=("$target:$port")
+            fi
+        done
+    done
+    after=$(metric 2 'relay_wireguard_peer_drops_total{operator="demo",pop="pop2",reason="destination_not_allowed"}')
+    ip -n lab-op -6 route del fd00:200::/64 dev "$ATTACH_OP_IF"
+    ip -n lab-op route del 10.200.0.0/24 dev "$ATTACH_OP_IF"
+    ip netns exec lab-op wg set "$ATTACH_OP_IF" peer "$NETWORK_PUB" allowed-ips "2001:db8:96::1/128,100.96.0.1/32"
+    result "isolation: 8 connections from lab-op's tunnel to the mesh addresses (backhaul listener, port 80): answered ${#answered[@]} (${answered[*]:-none}); pop2 dropped $((after - before)) of the operator's packets as destination_not_allowed"
+    ((${#answered[@]} == 0)) || { ok=0; log "FAIL: the operator reached ${answered[*]} through its tunnel"; }
+    ((after - before >= 4)) || { ok=0; log "FAIL: pop2 counted $((after - before)) destination_not_allowed drops (expected: at least the 4 IPv6 SYNs)"; }
+    return $((1 - ok))
+}
+
+# A hostile host sends WireGuard data to pop1 (the clients' PoP; the operator is attached at pop2):
+# 2,000 datagrams with random receiver indexes, which no PoP issued (no handshake may follow), then
+# 2,000 with the index pop2 issued to the operator, read from the attachments topic (pop1 resolves
+# it and initiates to the sender, within the per-operator limit: 1 a second, burst 2).
+attach_hostile_index() {
+    local ok=1 cp index before after triggered limited elapsed
+    log "hostile WireGuard data from lab-client to pop1 ($VIP:$WG_RELAY_PORT): random receiver indexes, then the operator's own"
+    before=$(metric 1 'relay_wireguard_reattach_total{outcome="triggered",pop="pop1"}')
+    ip netns exec lab-client python3 "$LAB/labtool.py" wgdata --target "$VIP" --count 2000 --rate 1000 >/dev/null
+    after=$(metric 1 'relay_wireguard_reattach_total{outcome="triggered",pop="pop1"}')
+    local random_triggered=$((after - before))
+    cp=$(cat "$ROOT/test-support/target/classes/co/airdress/relay/testing/kafka-broker.classpath")
+    index=$(ip netns exec lab-pop1 "$(lab_java)" -Xmx128m -cp "$cp" org.apache.kafka.tools.consumer.ConsoleConsumer \
+        --bootstrap-server "$CORE_ADDR:$KAFKA_PORT" --topic airdress.attachments --from-beginning --timeout-ms 5000 \
+        --property print.key=true 2>/dev/null \
+        | awk -F'\t' '$1 == "demo" { v = $2 } END { print v }' \
+        | python3 -c 'import json, sys; a = json.load(sys.stdin); assert a["pop"] == "pop2", a; print(a["receiver_indexes"][-1])') \
+        || { log "FAIL: no attachment of demo at pop2 in airdress.attachments"; return 1; }
+    before=$(metric 1 'relay_wireguard_reattach_total{outcome="triggered",pop="pop1"}')
+    local limited_before
+    limited_before=$(metric 1 'relay_wireguard_reattach_total{outcome="limited",pop="pop1"}')
+    local t0
+    t0=$(now)
+    ip netns exec lab-client python3 "$LAB/labtool.py" wgdata --target "$VIP" --count 2000 --rate 1000 --index "$index" >/dev/null
+    elapsed=$(elapsed "$t0" "$(now)")
+    after=$(metric 1 'relay_wireguard_reattach_total{outcome="triggered",pop="pop1"}')
+    triggered=$((after - before))
+    limited=$(($(metric 1 'relay_wireguard_reattach_total{outcome="limited",pop="pop1"}') - limited_before))
+    local bound
+    bound=$(awk -v e="$elapsed" 'BEGIN { printf "%d", 2 + e + 1 }')  # burst 2, 1 a second, one more for the clock
+    result "hostile WireGuard data at pop1: 2,000 random receiver indexes -> $random_triggered handshakes initiated; 2,000 with the operator's index $index (pop2's) in $elapsed s -> $triggered initiated (bound $bound), $limited refused by the rate limit; operator still attached at $(attached_at 1), endpoint $(attach_endpoint)"
+    ((random_triggered == 0)) || { ok=0; log "FAIL: random receiver indexes started $random_triggered handshakes (expected: 0)"; }
+    ((triggered >= 1 && triggered <= bound)) || { ok=0; log "FAIL: the operator's index from a stranger started $triggered handshakes (expected: 1..$bound)"; }
+    [[ "$(attach_endpoint)" == "$VIP:$WG_RELAY_PORT" ]] || { ok=0; log "FAIL: lab-op's endpoint moved to $(attach_endpoint)"; }
+    return $((1 - ok))
+}
+
 check_attach() {
     local ok=1
     RESULTS=()
+    check_directory || ok=0
     local endpoint
     endpoint=$(attach_endpoint)
     result "one operator tunnel: lab-op has $(ip netns exec lab-op wg show "$ATTACH_OP_IF" peers | wc -l) peer ($NETWORK_PUB), endpoint $endpoint; attached at $(attached_at 1) (pop1's view) / $(attached_at 2) (pop2's view)"
@@ -374,6 +447,9 @@ check_attach() {
             [[ $p == "pop1>pop2" ]] || { ok=0; log "FAIL: IPv$f $what request answered by $p (expected: pop1>pop2, over the backhaul)"; }
         done
     done
+    attach_isolation || ok=0
+    attach_hostile_index || ok=0
+    await 10 "demo attached at pop2, as pop1 sees it" attached_is 1 pop2
     attach_kill 2 1
     attach_restart 2
     local again=30

@@ -16,6 +16,9 @@
   first   waits until the loop logged an answer from --pop to an attempt started after --since;
           prints when the earliest such answer arrived, in seconds since --since
   count   counts the loop's outcomes between --since and --until
+  wgdata  WireGuard transport messages (type 4, a counter and 16 bytes of noise: nothing a PoP can
+          authenticate) to --target:--port, --count of them at --rate a second, each to a random
+          receiver index or to --index (a hostile host probing for re-attachment)
   routed  new connections to a relay until one for --host is answered by the operator; prints the
           seconds since --since (the directory's propagation, measured by the lab's --check)
 
@@ -240,6 +243,17 @@ def cmd_loop(a):
     out.close()
 
 
+def cmd_wgdata(a):
+    family = socket.AF_INET6 if ":" in a.target else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        start = time.monotonic()
+        for n in range(a.count):
+            index = a.index if a.index is not None else struct.unpack("<I", os.urandom(4))[0]
+            s.sendto(struct.pack("<IIQ", 4, index, n) + os.urandom(16), (a.target, a.port))
+            time.sleep(max(0.0, start + (n + 1) / a.rate - time.monotonic()))
+    print("%d datagrams in %.2f s" % (a.count, time.monotonic() - start))
+
+
 def cmd_routed(a):
     deadline = time.monotonic() + a.within
     first = True
@@ -383,6 +397,12 @@ def main():
     lp.add_argument("--in-flight", type=int, default=1, help="open loop: requests at once (1: one after another)")
     lp.add_argument("--stop-file", required=True)
     lp.add_argument("--out", required=True)
+    wd = sub.add_parser("wgdata")
+    wd.add_argument("--target", required=True)
+    wd.add_argument("--port", type=int, default=51820)
+    wd.add_argument("--count", type=int, default=2000)
+    wd.add_argument("--rate", type=float, default=1000)
+    wd.add_argument("--index", type=int, help="the receiver index (default: a random one per datagram)")
     pr = sub.add_parser("probe")
     pr.add_argument("--source", help="the client address to send from")
     pr.add_argument("--timeout", type=float, default=2.0)
@@ -423,7 +443,7 @@ def main():
     if a.cmd == "probe" and a.port is None:
         a.port = 443 if a.tls else 80
     {"demo": cmd_demo, "loop": cmd_loop, "probe": cmd_probe, "route": cmd_route, "first": cmd_first, "count": cmd_count,
-     "routed": cmd_routed}[a.cmd](a)
+     "routed": cmd_routed, "wgdata": cmd_wgdata}[a.cmd](a)
 
 
 if __name__ == "__main__":

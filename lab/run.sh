@@ -1,32 +1,38 @@
 #!/usr/bin/env bash
 # The one-command anycast PoP lab (needs root). See lab/README.md.
 #
-#   lab/run.sh            build the lab, show which PoP serves, curl by Host and by SNI, run until Ctrl-C
+#   lab/run.sh            build the lab, show which PoP serves, curl by Host and by SNI, run until Ctrl-C.
+#                         The operator attaches once, to its nearest PoP (pop2, through lab-oprouter):
+#                         one WireGuard peer, the network's key at the VIP; pop1, the clients' nearest
+#                         PoP, hands their connections over the backhaul (lab/attach-once.sh)
 #   lab/run.sh --check    the same, then measure the directory's propagation, stop and restart the Kafka
-#                         broker, fail pop1's relay, restart it, drain it; exits 0 or 1
-#   lab/run.sh --direct   operator path over plain veth links (the relays dial 10.0.10.1 directly)
-#                         instead of the default, the relays' WireGuard tunnels (--wireguard)
+#                         broker, kill, restart and drain pop2's relay (timing the operator's
+#                         re-attachment at pop1), then pop1's; exits 0 or 1
+#   lab/run.sh --no-reattach  wireguard.reattach: false (the operator recovers by its own timers)
+#   lab/run.sh --wireguard  the operator dials every PoP instead, one tunnel per PoP (the topology
+#                         below); --check fails, restarts and drains pop1's relay
+#   lab/run.sh --direct   as --wireguard, over plain veth links (the relays dial 10.0.10.1 directly)
 #   lab/run.sh --no-rescue  without flow rescue between the PoPs (docker/flow-rescue): see what a
 #                         route move does to connections without it
 #   lab/run.sh --containers [--image=IMAGE]   each PoP's relay and controller from the image
-#                         (default localhost/airdress-relay:dev, docker/build.sh) in the PoP's namespace
+#                         (default localhost/airdress-relay:dev, docker/build.sh) in the PoP's namespace;
+#                         the operator as with --wireguard
 #   lab/run.sh --check-rollout=NEXT[,BROKEN]  containers; then lab/rollout.sh to NEXT, and to BROKEN
 #                         (must stop at pop1 and roll back), with client loops through the VIP; exits 0 or 1
-#   lab/run.sh --attach-once [--check] [--no-reattach]   the operator attaches once, to its nearest PoP
-#                         (pop2, through lab-oprouter), one WireGuard peer at the VIP; pop1 hands its
-#                         clients over the backhaul (lab/attach-once.sh); --check kills, restarts and
-#                         drains pop2's relay and times the operator's re-attachment at pop1
+#   lab/run.sh --attach-once  the default topology, named (it refuses --containers)
 #
-# Topology (network namespaces, all created and removed by this script):
+# Topology (network namespaces, all created and removed by this script; the operator's side of the
+# default, attach-once topology is drawn in lab/attach-once.sh, the rest is shared):
 #
 #   lab-client 10.0.0.2 ── 10.0.0.1 lab-router (BIRD AS65000, BFD, installs the best VIP path)
 #                                   10.0.1.1 ── 10.0.1.2 lab-pop1 (BIRD AS65010, relay, controller)
 #                                   10.0.2.1 ── 10.0.2.2 lab-pop2 (BIRD AS65010, prepends once, relay, controller)
 #   lab-pop1 10.0.99.1 ── 10.0.99.2 lab-pop2 (inter-PoP link: flow rescue hands each other's strays over)
+#   --wireguard, --direct:
 #   lab-pop1 10.0.11.1 ── 10.0.11.2 lab-op   (underlay: lab-op's wireguard-go dials the PoPs' UDP 51820)
 #   lab-pop2 10.0.12.1 ── 10.0.12.2 lab-op
-#   WireGuard (default): pop1 relay lab-relay-p1 2001:db8:96:1::1/48 ══ lab-op-p1 ─┐ lab-op 2001:db8:96::2
-#                        pop2 relay lab-relay-p2 2001:db8:96:2::1/48 ══ lab-op-p2 ─┘ (one address: one directory record)
+#   WireGuard (--wireguard): pop1 relay lab-relay-p1 2001:db8:96:1::1/48 ══ lab-op-p1 ─┐ lab-op 2001:db8:96::2
+#                          pop2 relay lab-relay-p2 2001:db8:96:2::1/48 ══ lab-op-p2 ─┘ (one address: one directory record)
 #   lab-core 10.0.20.1 (Kafka, KRaft, single node: the operator directory) ── 10.0.21.2 lab-pop1, 10.0.22.2 lab-pop2
 #   (lab-op: demo service on [::]; with --direct on 10.0.10.1, routed from each PoP over its link)
 #
@@ -79,7 +85,7 @@ LIMIT_MOVE=2.0          # seconds: route moved and client served by pop2 after p
 WAIT_START=180          # seconds: bound of every start-up wait (JVMs on a loaded box)
 
 MODE=run
-OPERATOR=wireguard
+OPERATOR=""  # attach (the default), wireguard or direct
 RESCUE=1
 CONTAINERS=0
 # shellcheck source=lab/containers.sh
@@ -99,15 +105,19 @@ for arg in "$@"; do
         --check-rollout=?*)
             MODE=rollout CONTAINERS=1
             IFS=, read -r ROLLOUT_NEXT ROLLOUT_BROKEN <<<"${arg#--check-rollout=}" ;;
-        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
         *) echo "lab: unknown argument $arg (expected: --check, --direct, --wireguard, --no-rescue, --containers, --image=IMAGE, --check-rollout=NEXT[,BROKEN], --attach-once, --no-reattach)" >&2; exit 2 ;;
     esac
 done
+if [[ -z $OPERATOR ]]; then
+    # The relays run as processes in the attach-once topology; from the image, the operator dials each PoP.
+    if ((CONTAINERS)); then OPERATOR=wireguard; else OPERATOR=attach; fi
+fi
 if [[ $OPERATOR == attach ]]; then
     ((!CONTAINERS)) || { echo "lab: --attach-once runs the relays as processes (expected: no --containers)" >&2; exit 2; }
     attach_namespaces
 elif [[ $REATTACH != true ]]; then
-    echo "lab: --no-reattach needs --attach-once" >&2; exit 2
+    echo "lab: --no-reattach needs the attach-once topology (expected: no --wireguard, --direct or --containers)" >&2; exit 2
 fi
 
 path_name() {

@@ -102,6 +102,16 @@ public final class TunnelAttachments
     }
 
     @Override
+    public boolean lastSeenAt(int index, InetSocketAddress source) {
+        String name = attachments.operatorOf(index);
+        if (name == null) {
+            return false;
+        }
+        Attachment at = attachments.attachment(name);
+        return at != null && at.endpoint().equals(source);
+    }
+
+    @Override
     public co.airdress.relay.backhaul.Attachment attachment(String operator) {
         Attachment at = attachments.attachment(operator);
         if (at == null) {

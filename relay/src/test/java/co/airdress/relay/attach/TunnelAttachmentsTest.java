@@ -82,6 +82,15 @@ class TunnelAttachmentsTest {
     }
 
     @Test
+    void theEndpointWhereTheIssuingPopLastSawTheOperatorIsKnown() {
+        attachments.put(new Attachment("alice", "pop-b", T, new int[] {42}, ENDPOINT));
+        assertThat(links.lastSeenAt(42, ENDPOINT)).isTrue();
+        assertThat(links.lastSeenAt(42, new InetSocketAddress(ENDPOINT.getAddress(), ENDPOINT.getPort() + 1)))
+                .isFalse();
+        assertThat(links.lastSeenAt(44, ENDPOINT)).isFalse();
+    }
+
+    @Test
     void anIndexOfAnOperatorGoneFromTheDirectoryOrWithoutTunnelResolvesToNothing() {
         attachments.put(new Attachment("carol", "pop-b", T, new int[] {5}, ENDPOINT));
         attachments.put(new Attachment("bob", "pop-b", T, new int[] {6}, ENDPOINT));

@@ -7,14 +7,17 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the lab's attach-once check, {@code lab/run.sh --attach-once --check}, and requires exit 0:
+ * Runs the lab's check in its default, attach-once topology, {@code lab/run.sh --check}, and
+ * requires exit 0: the directory's checks as in {@link LabCheckTest}; then
  * the operator (wireguard-go in lab-op) has one WireGuard peer, the network's key at the VIP, and
  * reaches it through its own router, which prefers pop2; both relays share the network key and
  * bind the VIPs, and have a backhaul mesh whose PoPs announce themselves on the directory's broker.
  * The client's requests reach pop1 and are handed to pop2 over the backhaul (the demo answers
  * {@code pop1>pop2}, from the PROXY v2 TLVs 0xE1 and 0xE0); kill -9 of pop2's relay re-attaches
  * the operator at pop1 and the clients are served again within 2 s, with the operator's endpoint
- * still the VIP; pop2's relay is restarted (the operator attaches there again) and drained.
+ * still the VIP, even right after a flood of WireGuard data replaying the operator's index from a
+ * stranger; pop2's relay is restarted (the operator attaches there again) and drained. The
+ * operator, widening its own allowed IPs, reaches no mesh address.
  *
  * <p>As {@link LabCheckTest}: the namespace names are fixed, so this refuses to run while a lab is
  * alive (skipped locally, failed under {@code CI=true}).
@@ -30,14 +33,14 @@ class LabAttachOnceTest {
     @Test
     void attachOnceCheckPasses() throws Exception {
         LabScript.requireNoLab(NAMESPACES);
-        LabScript.Run run = LabScript.run("lab-attach-once", TIMEOUT, "--attach-once", "--check");
+        LabScript.Run run = LabScript.run("lab-attach-once", TIMEOUT, "--check");
         String out = run.output();
 
         assertThat(run.finished())
-                .as("lab/run.sh --attach-once --check finished within %s; output:\n%s", TIMEOUT, out)
+                .as("lab/run.sh --check finished within %s; output:\n%s", TIMEOUT, out)
                 .isTrue();
         assertThat(run.exitValue())
-                .as("lab/run.sh --attach-once --check exit status; output:\n%s", out)
+                .as("lab/run.sh --check exit status; output:\n%s", out)
                 .isZero();
         assertThat(out).contains("CHECK PASSED");
         assertThat(out).contains("operator path: attach once");
@@ -57,6 +60,17 @@ class LabAttachOnceTest {
                         + " operator attached at pop1 after [0-9.]+ s")
                 .containsPattern("restart relay pop2: .* operator attached at pop2 after [0-9.]+ s")
                 .containsPattern("drain relay pop2: operator route -> pop1 \\(GRACEFUL_SHUTDOWN\\) after [0-9.]+ s");
+        assertThat(out)
+                .as("the mesh isolated from the operator; hostile WireGuard data bounded")
+                .containsPattern("isolation: 8 connections from lab-op's tunnel to the mesh addresses \\(backhaul"
+                        + " listener, port 80\\): answered 0 \\(none\\)")
+                .containsPattern("2,000 random receiver indexes -> 0 handshakes initiated; 2,000 with the"
+                        + " operator's index [0-9]+ \\(pop2's\\) in [0-9.]+ s -> [0-9]+ initiated");
+        assertThat(out)
+                .as("the directory: one operator created through pop1, propagation, a broker restart")
+                .contains("demo operator created once, through pop1's admin API")
+                .contains("directory propagation (PUT through pop1 -> first connection routed by pop2)")
+                .contains("Kafka broker stopped: both PoPs STALE");
         LabScript.assertNothingLeft(NAMESPACES, INTERFACES, out);
     }
 }

@@ -7,12 +7,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the anycast PoP lab's own check, {@code lab/run.sh --check}, and requires exit 0: six
+ * Runs the anycast PoP lab's check with one tunnel per PoP, {@code lab/run.sh --wireguard --check},
+ * and requires exit 0: six
  * network namespaces, BIRD in the router and both PoPs, the relay and the controller in each PoP,
  * a Kafka broker holding the operator directory both relays read (a change through pop1 routed by
  * pop2 within a second; the broker stopped and restarted without a failed client request),
  * a demo operator behind them, reached through each relay's WireGuard tunnel (wireguard-go in the
- * operator's namespace dialing both PoPs; the script's default mode); kill -9 of pop1's relay moves the route and the clients within
+ * operator's namespace dialing both PoPs); kill -9 of pop1's relay moves the route and the clients within
  * 2 s, a restart brings it back, a SIGTERM drain loses no new connection. The relay runs from this
  * module's classes and runtime classpath, so no packaging step is needed first.
  *
@@ -38,14 +39,14 @@ class LabCheckTest {
     @Test
     void labCheckPasses() throws Exception {
         LabScript.requireNoLab(NAMESPACES);
-        LabScript.Run run = LabScript.run("lab-check", TIMEOUT, "--check");
+        LabScript.Run run = LabScript.run("lab-check", TIMEOUT, "--wireguard", "--check");
         String out = run.output();
 
         assertThat(run.finished())
-                .as("lab/run.sh --check finished within %s; output:\n%s", TIMEOUT, out)
+                .as("lab/run.sh --wireguard --check finished within %s; output:\n%s", TIMEOUT, out)
                 .isTrue();
         assertThat(run.exitValue())
-                .as("lab/run.sh --check exit status; output:\n%s", out)
+                .as("lab/run.sh --wireguard --check exit status; output:\n%s", out)
                 .isZero();
         assertThat(out).contains("CHECK PASSED");
         assertThat(out).contains("operator path: WireGuard");

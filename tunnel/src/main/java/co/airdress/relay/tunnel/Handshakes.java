@@ -71,7 +71,10 @@ final class Handshakes {
 
     /**
      * As {@link #initiate}, to {@code endpoint} whatever the peer's own endpoint is (which stays
-     * until an authenticated packet moves it); returns whether an initiation went out.
+     * until an authenticated packet moves it); returns whether an initiation went out. Within
+     * REKEY_TIMEOUT of the last initiation no other goes to the same endpoint; one to another
+     * endpoint does (the re-attachment fast path: an unanswered initiation to a stranger who
+     * replayed the peer's index must not hold back the one to the peer).
      */
     boolean initiateTo(
             PeerSession peer, InetSocketAddress endpoint, int socket, boolean retry, long now, TunnelSink out) {
@@ -79,7 +82,9 @@ final class Handshakes {
             peer.timers.resetAttempts();
             peer.gaveUp = false;
         }
-        if (peer.sentHandshake && now - peer.lastSentHandshakeNanos < rekeyTimeout) {
+        if (peer.sentHandshake
+                && now - peer.lastSentHandshakeNanos < rekeyTimeout
+                && endpoint.equals(peer.lastHandshakeEndpoint)) {
             return false;
         }
         unindexHandshake(peer);
@@ -93,6 +98,7 @@ final class Handshakes {
         peer.handshakeIndexed = true;
         peer.sentHandshake = true;
         peer.lastSentHandshakeNanos = now;
+        peer.lastHandshakeEndpoint = endpoint;
         peer.cookies.addMacs(msg, now);
         peer.authenticatedSent(now);
         peer.send(socket, endpoint, Unpooled.wrappedBuffer(msg), out);

@@ -1,5 +1,6 @@
 package co.airdress.relay.tunnel;
 
+import java.net.InetSocketAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,4 +20,13 @@ public interface IndexResolver {
     /** The static key of the peer that {@code index} was issued to elsewhere, or null. */
     @Nullable
     WireGuardKey resolve(int index);
+
+    /**
+     * Whether {@code source} is the endpoint at which the device that issued {@code index} last saw
+     * its peer. Such a message is most likely the peer itself, whose anycast route moved: it gets a
+     * rate limit of its own, so that strangers replaying the index cannot use up the peer's.
+     */
+    default boolean lastSeenAt(int index, InetSocketAddress source) {
+        return false;
+    }
 }

@@ -51,6 +51,10 @@ final class PeerSession {
     boolean handshakeIndexed;
     boolean sentHandshake;
     long lastSentHandshakeNanos;
+    // Where that initiation went (Handshakes.initiateTo).
+    @Nullable
+    InetSocketAddress lastHandshakeEndpoint;
+
     boolean sentLastMinuteHandshake;
 
     volatile @Nullable InetSocketAddress endpoint;

@@ -2,6 +2,7 @@ package co.airdress.relay.tunnel;
 
 import co.airdress.relay.tunnel.ratelimit.TokenBuckets;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -14,6 +15,11 @@ import org.jspecify.annotations.Nullable;
  * message cannot be authenticated here (no keys), so a spoofed one could otherwise turn the
  * device into a reflector: an initiation (148 bytes) is larger than the smallest transport
  * message (32 bytes). The handshake that follows authenticates the peer.
+ *
+ * <p>A message from the endpoint where the issuing device last saw the peer ({@link
+ * IndexResolver#lastSeenAt}) draws on a second bucket per peer, of the same size: a stranger who
+ * learned the index and floods it from elsewhere empties only the first, and the peer itself is
+ * still re-attached at once.
  *
  * <p>Owner thread only; the counters may be read from any thread.
  */
@@ -28,6 +34,8 @@ final class Reattachment {
     private volatile IndexResolver resolver = IndexResolver.NONE;
     private volatile boolean enabled;
     private final TokenBuckets<WireGuardKey> perPeer =
+            new TokenBuckets<>(PER_PEER_PER_SECOND, PER_PEER_BURST, MAX_TRACKED);
+    private final TokenBuckets<WireGuardKey> perPeerLastSeen =
             new TokenBuckets<>(PER_PEER_PER_SECOND, PER_PEER_BURST, MAX_TRACKED);
     private final TokenBuckets<InetAddress> perSource =
             new TokenBuckets<>(PER_SOURCE_PER_SECOND, PER_SOURCE_BURST, MAX_TRACKED);
@@ -50,7 +58,7 @@ final class Reattachment {
 
     /** The key to initiate to for a message to {@code index} from {@code source}, or null (counted). */
     @Nullable
-    WireGuardKey admit(int index, InetAddress source, long now) {
+    WireGuardKey admit(int index, InetSocketAddress source, long now) {
         if (!enabled) {
             return null;
         }
@@ -59,7 +67,8 @@ final class Reattachment {
             unresolved.lazySet(unresolved.get() + 1);
             return null;
         }
-        if (!perSource.allow(source, now) || !perPeer.allow(key, now)) {
+        TokenBuckets<WireGuardKey> peerBucket = resolver.lastSeenAt(index, source) ? perPeerLastSeen : perPeer;
+        if (!perSource.allow(source.getAddress(), now) || !peerBucket.allow(key, now)) {
             limited.lazySet(limited.get() + 1);
             return null;
         }

@@ -611,7 +611,7 @@ public final class WireGuardEngine implements AutoCloseable {
      * handshake authenticates it.
      */
     private void reattach(int index, InetSocketAddress from, long now, TunnelSink out) {
-        WireGuardKey key = reattachment.admit(index, from.getAddress(), now);
+        WireGuardKey key = reattachment.admit(index, from, now);
         if (key == null) {
             return;
         }

@@ -317,6 +317,51 @@ class JustInTimePeersTest {
         assertThat(bSink.takeDelivered()).isNotEmpty();
     }
 
+    /**
+     * A stranger learned the operator's index and floods it from its own addresses: it empties the
+     * per-operator bucket and leaves an unanswered initiation in flight. The operator's own next
+     * message, from the endpoint where the issuing PoP last saw it, is still answered with an
+     * initiation at once, and the operator re-attaches.
+     */
+    @Test
+    void aStrangerFloodingTheOperatorsIndexDoesNotHoldBackTheOperator() {
+        WireGuardEngine a = pop(11, PeerPolicy.DEFAULT);
+        WireGuardEngine b = pop(12, PeerPolicy.DEFAULT);
+        Moved moved = attachedToA(a);
+        b.indexResolver(new IndexResolver() {
+            @Override
+            public @Nullable WireGuardKey resolve(int index) {
+                return index == moved.indexAtA() ? moved.op().publicKey : null;
+            }
+
+            @Override
+            public boolean lastSeenAt(int index, InetSocketAddress source) {
+                return index == moved.indexAtA() && source.equals(moved.op().endpoint);
+            }
+        });
+        RecordingSink bSink = new RecordingSink();
+        int toStrangers = 0;
+        for (int i = 0; i < 1_000; i++) {
+            now += SECOND / 1_000;
+            InetSocketAddress stranger =
+                    new InetSocketAddress(InetAddress.ofLiteral("203.0.113." + (i % 250 + 1)), 5000 + i);
+            deliver(b, bSink, stranger, moved.dataForA());
+            toStrangers += bSink.take().size();
+        }
+        assertThat(toStrangers).isPositive().isLessThanOrEqualTo(Reattachment.PER_PEER_BURST + 1);
+
+        deliver(b, bSink, moved.op().endpoint, moved.dataForA());
+
+        List<RecordingSink.Datagram> sent = bSink.take();
+        assertThat(sent).singleElement().satisfies(d -> {
+            assertThat(d.type()).isEqualTo(Messages.TYPE_INITIATION);
+            assertThat(d.to()).isEqualTo(moved.op().endpoint);
+        });
+        moved.op().receive(sent.getFirst());
+        pump(moved.op(), b, bSink);
+        assertThat(b.hasLiveSession(moved.op().publicKey, now)).isTrue();
+    }
+
     @Test
     void anIndexNoOneKnowsSendsNothing() {
         WireGuardEngine a = pop(11, PeerPolicy.DEFAULT);
