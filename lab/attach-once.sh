@@ -104,16 +104,6 @@ EOF
     start route-monitor-op lab-oprouter ip -ts monitor route
 }
 
-attach_create_topics() {  # the PoPs topic (create-topic made the operators' and the attachments')
-    local cp
-    cp=$(cat "$ROOT/test-support/target/classes/co/airdress/relay/testing/kafka-broker.classpath")
-    ip netns exec lab-pop1 "$(lab_java)" -Xmx128m -cp "$cp" org.apache.kafka.tools.TopicCommand \
-        --bootstrap-server "$CORE_ADDR:$KAFKA_PORT" --create --if-not-exists --topic "$ATTACH_POPS_TOPIC" \
-        --partitions 1 --replication-factor 1 --config cleanup.policy=compact >"$D/create-pops-topic.log" 2>&1 \
-        || die "creating the topic $ATTACH_POPS_TOPIC failed: $(tail -5 "$D/create-pops-topic.log")"
-    log "created topic $ATTACH_POPS_TOPIC (Kafka's TopicCommand: 1 partition, cleanup.policy=compact; its output in $D/create-pops-topic.log)"
-}
-
 # The operator's WireGuard config: `relay operator-config demo` (its one peer: the network key at
 # the VIP), with lab-op's private key put in and the keepalive shortened to the lab's 1 s (the
 # operator's next packet is what re-attaches it), loaded with `wg setconf` (wg-quick's Address

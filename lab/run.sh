@@ -611,7 +611,6 @@ start_directory() {  # the broker and the directory's topic, before the relays s
         ip netns exec lab-pop1 $(relay_cmd) directory create-topic --config "$D/pop1/relay.yaml" 2>&1 | sed 's/^/    /'
     fi
     [[ ${PIPESTATUS[0]} -eq 0 ]] || die "bin/relay directory create-topic failed"
-    [[ $OPERATOR != attach ]] || attach_create_topics
 }
 put_demo() {  # put_demo N HOST...: the demo operator with these hosts, through pop N's admin API
     local n="$1" hosts="" h

@@ -1,5 +1,6 @@
 package co.airdress.relay.cli;
 
+import co.airdress.relay.config.BackhaulConfig;
 import co.airdress.relay.config.ConfigProblem;
 import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.Operator;
@@ -11,6 +12,7 @@ import co.airdress.relay.config.RelayContext;
 import co.airdress.relay.directory.DirectoryAdmin;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -119,7 +121,8 @@ final class DirectoryCommand implements Runnable {
             name = "create-topic",
             mixinStandardHelpOptions = true,
             versionProvider = RelayCommand.Version.class,
-            description = "Creates the directory's topic and the attachments' topic: one partition each, compacted."
+            description = "Creates the directory's topic, the attachments' topic and, with a backhaul: section, the"
+                    + " PoPs' topic (backhaul.topic): one partition each, compacted."
                     + " Succeeds, doing nothing, for a topic that already exists that way; fails when one exists"
                     + " otherwise.")
     static final class CreateTopic extends WithConfig implements Callable<Integer> {
@@ -145,9 +148,14 @@ final class DirectoryCommand implements Runnable {
                 return RelayCommand.INVALID;
             }
             DirectoryConfig.Kafka kafka = c.directory().kafka();
-            // The directory's topic, then the attachments' (same shape: one partition, compacted).
+            // The directory's topic, the attachments' and the PoPs' (same shape: one partition, compacted).
+            List<DirectoryConfig.Kafka> topics = new ArrayList<>(List.of(kafka, kafka.attachments()));
+            BackhaulConfig backhaul = c.backhaul();
+            if (backhaul != null) {
+                topics.add(kafka.withTopic(backhaul.topic()));
+            }
             int status = 0;
-            for (DirectoryConfig.Kafka topic : List.of(kafka, kafka.attachments())) {
+            for (DirectoryConfig.Kafka topic : topics) {
                 int s = switch (DirectoryAdmin.createTopic(
                         topic, Optional.ofNullable(replicationFactor), Optional.ofNullable(minInsyncReplicas))) {
                     case DirectoryAdmin.Created.Done d -> ok(d.message());

@@ -89,9 +89,14 @@ public record DirectoryConfig(Kafka kafka, Path snapshotFile, Duration snapshotI
 
         /** The same log settings for the attachments' topic: {@link #topic()} is {@link #attachmentsTopic()}. */
         public Kafka attachments() {
+            return withTopic(attachmentsTopic);
+        }
+
+        /** The same log settings for another topic of the log (e.g. the PoPs', {@code backhaul.topic}). */
+        public Kafka withTopic(String other) {
             return new Kafka(
                     bootstrapServers,
-                    attachmentsTopic,
+                    requireNonNull(other, "other"),
                     properties,
                     startTimeout,
                     requestTimeout,

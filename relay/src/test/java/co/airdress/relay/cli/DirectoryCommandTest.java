@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -105,6 +106,30 @@ class DirectoryCommandTest {
                 .isZero();
         assertThat(out.toString()).contains("already exists").contains("nothing to do");
         assertThat(out.toString()).contains("topic " + topic + "-attachments already exists");
+    }
+
+    @Test
+    void createTopicMakesThePopsTopicOfABackhaulToo() throws Exception {
+        String topic = topic("mesh");
+        Path yaml = config(topic);
+        Path key = dir.resolve("mesh.key");
+        assertThat(RelayCommand.execute(
+                        new PrintWriter(Files.newBufferedWriter(key), true),
+                        new PrintWriter(new StringWriter()),
+                        "genkey"))
+                .isZero();
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(yaml, Files.readString(yaml) + """
+                        backhaul: { interface: mesh0, private_key_file: %s, addresses: ["10.200.0.1/24"], listen_port: 51821, endpoint: "192.0.2.10:51821", topic: %s-pops }
+                        """.formatted(key, topic));
+        assertThat(run("directory", "create-topic", "--config", yaml.toString()))
+                .as(err.toString())
+                .isZero();
+        assertThat(out.toString())
+                .contains("created topic " + topic + " ")
+                .contains("created topic " + topic + "-attachments ")
+                .contains("created topic " + topic + "-pops ");
+        assertThat(endOffset(topic + "-pops")).isZero();
     }
 
     @Test
