@@ -82,7 +82,6 @@ public final class RelayDaemon implements AutoCloseable {
         this.metrics = new RelayMetrics(config.pop());
         this.routes = new Routes(RouteTable.empty());
         this.tunnel = startTunnel(config, metrics, health);
-        this.jvmMetrics = JvmMetrics.bindTo(metrics.registry());
         DataPathMetrics dataPath = new DataPathMetrics(metrics.registry());
         StateMetrics.register(metrics.registry(), health, config);
         OperatorDirectory directory =
@@ -109,6 +108,7 @@ public final class RelayDaemon implements AutoCloseable {
                 loading.completeExceptionally(e);
             }
         });
+        this.jvmMetrics = JvmMetrics.bindTo(metrics.registry()); // while the directory loads
         // With a directory on Kafka, the attachments of the network's PoPs too (docs/directory.md):
         // this PoP's handshakes are published, other PoPs' receiver indexes resolved (re-attachment)
         // and connections of operators attached elsewhere handed over the backhaul.
@@ -151,9 +151,8 @@ public final class RelayDaemon implements AutoCloseable {
         }
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
         PopStatus status = null;
+        ManagementServer started = null;
         try {
-            awaitLoaded(loading);
-            server.start();
             this.drain = new DrainCoordinator(config.drain(), health, server);
             status = new PopStatus(config, health, operators, dataPath, t);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
@@ -161,10 +160,19 @@ public final class RelayDaemon implements AutoCloseable {
                     .tunnel(t)
                     .statusPage(status)
                     .attachments(a);
+            // Management answers while the directory loads (/readyz: DOWN until the listeners are
+            // bound; /livez, /metrics): a long bootstrap can be watched, and the controller's
+            // polls meet a warm server once the PoP is ready.
             this.managementAddress = management.start();
+            started = management;
+            awaitLoaded(loading);
+            server.start(); // binds nothing if a drain (POST /v1/drain) has begun meanwhile
             ok = true;
         } finally {
             if (!ok) {
+                if (started != null) {
+                    started.close();
+                }
                 if (status != null) {
                     status.close();
                 }

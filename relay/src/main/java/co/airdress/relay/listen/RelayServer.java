@@ -58,6 +58,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
     private final Transport transport;
     private final ChannelGroup clients = new DefaultChannelGroup("relay-clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> serverChannels = new ArrayList<>();
+    private boolean stopped; // stopAccepting was called: start binds nothing (guarded by this)
     private final Map<Listener, List<InetSocketAddress>> bound = new EnumMap<>(Listener.class);
     private final ConnectionLimitHandler limit;
     private final AddressCounter peeking;
@@ -93,9 +94,13 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
 
     /**
      * Binds every configured listener; throws if one cannot be bound. Returns each listener's
-     * first address (port 0 resolved); {@link #addresses} has them all.
+     * first address (port 0 resolved); {@link #addresses} has them all. After {@link
+     * #stopAccepting} (a drain that began first) it binds nothing and returns an empty map.
      */
     public synchronized Map<Listener, InetSocketAddress> start() throws InterruptedException {
+        if (stopped) {
+            return Map.of(); // a drain stopped accepting before the listeners were bound
+        }
         bind(Listener.HTTP, config.listen().http());
         bind(Listener.TLS, config.listen().tls());
         Map<Listener, InetSocketAddress> first = new EnumMap<>(Listener.class);
@@ -206,6 +211,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
 
     @Override
     public synchronized void stopAccepting() {
+        stopped = true;
         for (Channel ch : serverChannels) {
             ch.close().syncUninterruptibly();
         }

@@ -159,6 +159,26 @@ class RelayServerTest {
      * {@code tls: ["0.0.0.0:P", "[::]:P"]}: an IPv4 socket and an IPv6-only socket on one port;
      * each family's connections are accepted by the socket of that family.
      */
+    /**
+     * The daemon starts its management server before its listeners (the directory may take a while
+     * to load); a drain begun meanwhile (POST /v1/drain) stops accepting first, and the listeners
+     * must then never bind.
+     */
+    @Test
+    void aServerThatStoppedAcceptingBeforeItStartedBindsNothing() throws Exception {
+        int port = freePort();
+        RelayConfig.Listen listen = new RelayConfig.Listen(
+                List.of(), List.of(new RelayConfig.ListenSocket(new InetSocketAddress("127.0.0.1", port), false)));
+        withServer(listen, Transport.select(), server -> {
+            server.stopAccepting();
+            assertThat(server.start()).isEmpty();
+            assertThat(server.addresses(Listener.TLS)).isEmpty();
+            try (ServerSocket free = new ServerSocket()) {
+                free.bind(new InetSocketAddress("127.0.0.1", port)); // nobody holds the port
+            }
+        });
+    }
+
     @Test
     void separateIpv4AndIpv6SocketsOnOnePortEachTakeTheirOwnFamily() throws Exception {
         int port = freePort();
