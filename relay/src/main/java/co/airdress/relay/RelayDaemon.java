@@ -153,7 +153,10 @@ public final class RelayDaemon implements AutoCloseable {
         PopStatus status = null;
         ManagementServer started = null;
         try {
-            this.drain = new DrainCoordinator(config.drain(), health, server);
+            this.drain = new DrainCoordinator(
+                    config.drain(),
+                    health,
+                    bh == null ? server : DrainCoordinator.Target.with(server, bh.connections()));
             status = new PopStatus(config, health, operators, dataPath, t);
             this.management = new ManagementServer(config.management(), health, metrics, operators, drain)
                     .watchEventLoops(group) // /livez fails if a data-plane loop stops answering

@@ -7,6 +7,7 @@ import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.RelayConfig;
 import co.airdress.relay.dial.DirectDialer;
 import co.airdress.relay.dial.OperatorDialer;
+import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.route.Routes;
@@ -42,6 +43,11 @@ public final class Backhaul implements AutoCloseable {
         this.server = server;
         this.dialer = dialer;
         this.pops = pops;
+    }
+
+    /** The backhauled connections this PoP delivers: a drain waits for them too. */
+    public DrainCoordinator.Connections connections() {
+        return server;
     }
 
     /**

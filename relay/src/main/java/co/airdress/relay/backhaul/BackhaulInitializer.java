@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
 import java.net.InetSocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,10 +21,12 @@ final class BackhaulInitializer extends ChannelInitializer<Channel> {
 
     private final BackhaulServer.Inbound inbound;
     private final PopTable pops;
+    private final ChannelGroup connections;
 
-    BackhaulInitializer(BackhaulServer.Inbound inbound, PopTable pops) {
+    BackhaulInitializer(BackhaulServer.Inbound inbound, PopTable pops, ChannelGroup connections) {
         this.inbound = requireNonNull(inbound, "inbound");
         this.pops = requireNonNull(pops, "pops");
+        this.connections = requireNonNull(connections, "connections");
     }
 
     @Override
@@ -35,6 +38,7 @@ final class BackhaulInitializer extends ChannelInitializer<Channel> {
             ch.close();
             return;
         }
+        connections.add(ch);
         ch.pipeline().addLast(BackhaulHeaderHandler.NAME, new BackhaulHeaderHandler(inbound, peer));
     }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import co.airdress.relay.access.AccessLog;
 import co.airdress.relay.config.BackhaulConfig;
 import co.airdress.relay.dial.OperatorDialer;
+import co.airdress.relay.drain.DrainCoordinator;
 import co.airdress.relay.listen.RelayServer;
 import co.airdress.relay.metrics.DataPathMetrics;
 import co.airdress.relay.route.Routes;
@@ -14,6 +15,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * then goes {@link BackhaulHeaderHandler} → route by AUTHORITY → dial, to the local operator only
  * ({@link DeliveringDialer}) → splice.
  */
-public final class BackhaulServer implements AutoCloseable {
+public final class BackhaulServer implements AutoCloseable, DrainCoordinator.Connections {
 
     private static final Logger log = LoggerFactory.getLogger(BackhaulServer.class);
 
@@ -50,6 +54,8 @@ public final class BackhaulServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> channelClass;
     private final List<Channel> channels = new ArrayList<>();
+    // The backhauled connections open now (a drain waits for them and closes what remains).
+    private final ChannelGroup connections = new DefaultChannelGroup("backhaul-in", GlobalEventExecutor.INSTANCE);
 
     /**
      * @param local dials this PoP's operators (the relay's dialer without the backhaul)
@@ -93,7 +99,7 @@ public final class BackhaulServer implements AutoCloseable {
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RelayServer.WATER_MARK)
-                    .childHandler(new BackhaulInitializer(inbound, pops));
+                    .childHandler(new BackhaulInitializer(inbound, pops, connections));
             Channel ch = b.bind(new InetSocketAddress(a.address(), config.port()))
                     .sync()
                     .channel();
@@ -102,6 +108,18 @@ public final class BackhaulServer implements AutoCloseable {
         }
         log.info("backhaul listening on {}", bound);
         return List.copyOf(bound);
+    }
+
+    @Override
+    public int activeConnections() {
+        return connections.size();
+    }
+
+    @Override
+    public void closeAll() {
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(ch::close);
+        }
     }
 
     @Override

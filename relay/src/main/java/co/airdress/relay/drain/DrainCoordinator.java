@@ -33,13 +33,43 @@ public final class DrainCoordinator {
     /** How often the active connection count is looked at while waiting for it to reach zero. */
     static final Duration POLL = Duration.ofMillis(50);
 
-    /** What a drain acts on: the data-plane listeners and their connections. */
-    public interface Target {
-        void stopAccepting();
-
+    /** Connections a drain waits for, and closes when its timeout passes. */
+    public interface Connections {
         int activeConnections();
 
         void closeAll();
+    }
+
+    /** What a drain acts on: the data-plane listeners and their connections. */
+    public interface Target extends Connections {
+        void stopAccepting();
+
+        /**
+         * {@code main}, whose listeners stop accepting, with {@code more}'s connections waited for
+         * and closed too (the backhaul's: its listener keeps accepting while the PoP's operators
+         * are still attached here, so that the other PoPs' clients are not refused meanwhile).
+         */
+        static Target with(Target main, Connections more) {
+            requireNonNull(main, "main");
+            requireNonNull(more, "more");
+            return new Target() {
+                @Override
+                public void stopAccepting() {
+                    main.stopAccepting();
+                }
+
+                @Override
+                public int activeConnections() {
+                    return main.activeConnections() + more.activeConnections();
+                }
+
+                @Override
+                public void closeAll() {
+                    main.closeAll();
+                    more.closeAll();
+                }
+            };
+        }
     }
 
     private final RelayConfig.Drain config;

@@ -27,7 +27,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -273,7 +276,8 @@ class BackhaulHeaderHandlerTest {
                 WireGuardKey.of(new byte[32]),
                 List.of(InetAddress.getByName("100.127.0.1")),
                 new InetSocketAddress("203.0.113.1", 51821)));
-        BackhaulInitializer init = new BackhaulInitializer(inbound(1024), pops);
+        ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        BackhaulInitializer init = new BackhaulInitializer(inbound(1024), pops, connections);
 
         EmbeddedChannel stranger = from(new InetSocketAddress("100.127.0.9", 5000));
         stranger.pipeline().addLast(init);
@@ -286,6 +290,7 @@ class BackhaulHeaderHandlerTest {
         peer.register();
         assertThat(peer.isOpen()).isTrue();
         assertThat(peer.pipeline().get(BackhaulHeaderHandler.NAME)).isNotNull();
+        assertThat(List.copyOf(connections)).containsExactly(peer); // a drain waits for the peer's, not the stranger's
         peer.finishAndReleaseAll();
         stranger.finishAndReleaseAll();
     }

@@ -19,6 +19,7 @@ import co.airdress.relay.proxy.ProxyV2Decoder;
 import co.airdress.relay.route.RouteTable;
 import co.airdress.relay.route.Routes;
 import co.airdress.relay.sni.HelloBuilder;
+import co.airdress.relay.testing.Await;
 import co.airdress.relay.tunnel.IpPrefix;
 import co.airdress.relay.tunnel.WireGuardKey;
 import io.netty.buffer.Unpooled;
@@ -37,6 +38,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -59,6 +61,8 @@ class BackhaulLoopbackTest {
     private BackhaulServer delivery;
     private ServerSocket upstream;
     private Thread upstreamThread;
+    private volatile boolean silent;
+    private final List<Socket> held = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
@@ -71,6 +75,9 @@ class BackhaulLoopbackTest {
         if (upstream != null) {
             upstream.close();
         }
+        for (Socket s : held) {
+            s.close();
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (upstreamThread != null) {
             upstreamThread.join(5000);
@@ -82,8 +89,15 @@ class BackhaulLoopbackTest {
         upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         upstreamThread = Thread.ofVirtual().start(() -> {
             while (!upstream.isClosed()) {
-                try (Socket s = upstream.accept()) {
-                    answer(s);
+                try {
+                    Socket s = upstream.accept();
+                    if (silent) {
+                        held.add(s); // read nothing, answer nothing: the connection stays open
+                        continue;
+                    }
+                    try (s) {
+                        answer(s);
+                    }
                 } catch (Exception e) {
                     // closed at the end of the test
                 }
@@ -285,6 +299,29 @@ class BackhaulLoopbackTest {
                         .counter()
                         .count())
                 .isEqualTo(1);
+    }
+
+    /** A drain of the delivering PoP waits for its backhauled connections and closes what remains. */
+    @Test
+    void theDeliveringPopCountsItsBackhauledConnectionsAndClosesThemWhenTold() throws Exception {
+        silent = true;
+        startPops();
+        try (Socket client = new Socket()) {
+            client.setSoTimeout(10_000);
+            client.connect(
+                    new InetSocketAddress(
+                            "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
+                    5000);
+            client.getOutputStream()
+                    .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            Await.until(Duration.ofSeconds(10), "pop-b holds the backhauled connection", () -> !held.isEmpty());
+            assertThat(delivery.activeConnections()).isEqualTo(1);
+
+            delivery.closeAll();
+
+            assertThat(client.getInputStream().read()).isEqualTo(-1); // the ingress PoP passed the close on
+            Await.until(Duration.ofSeconds(5), "pop-b's connection gone", () -> delivery.activeConnections() == 0);
+        }
     }
 
     /**

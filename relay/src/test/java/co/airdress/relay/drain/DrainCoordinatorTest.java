@@ -115,4 +115,27 @@ class DrainCoordinatorTest {
 
         assertThat(target.events).containsExactly("stopAccepting");
     }
+
+    /**
+     * The backhaul's connections count too: the drain waits for them, closes them at the timeout,
+     * and never stops their listener (only the relay's).
+     */
+    @Test
+    void connectionsAddedToTheTargetAreWaitedForAndClosedButKeepAccepting() throws Exception {
+        HealthState health = new HealthState("ams1");
+        RecordingTarget relay = new RecordingTarget(0);
+        RecordingTarget backhaul = new RecordingTarget(3);
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ZERO, Duration.ofMillis(400)),
+                health,
+                DrainCoordinator.Target.with(relay, backhaul));
+
+        drain.start("test");
+        drain.done().get(10, TimeUnit.SECONDS);
+
+        assertThat(relay.events).containsExactly("stopAccepting", "closeAll");
+        assertThat(backhaul.events).containsExactly("closeAll");
+        assertThat(backhaul.polls).hasPositiveValue();
+        assertThat(backhaul.active).hasValue(0);
+    }
 }
