@@ -11,6 +11,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,8 +20,11 @@ import org.slf4j.LoggerFactory;
  * The dial step of a connection that came over the backhaul: only to the operator's local tunnel
  * (or direct upstream), never over the backhaul again. An operator attached at another PoP by now
  * is refused by {@link #mayReach}, which answers the client through the ingress PoP with the usual
- * 502 / TLS alert. The operator's PROXY header, when it wants one, carries the original client and
- * destination ({@link Origin}), this PoP as the delivering PoP and the ingress PoP (TLV 0xE1).
+ * 502 / TLS alert; so is one whose operator moves away while it is dialed (its tunnel here no
+ * longer answers: the dial is abandoned, counted as {@code not_local}, instead of holding the
+ * connection, and a drain of this PoP, until the connect timeout). The operator's PROXY header,
+ * when it wants one, carries the original client and destination ({@link Origin}), this PoP as
+ * the delivering PoP and the ingress PoP (TLV 0xE1).
  */
 final class DeliveringDialer implements OperatorDialer {
 
@@ -40,7 +44,8 @@ final class DeliveringDialer implements OperatorDialer {
 
     @Override
     public boolean mayReach(Operator operator, Listener listener) {
-        if (attachments.attachment(operator.name()) instanceof Attachment.AtPop(String pop) && !pop.equals(self)) {
+        String pop = elsewhere(operator.name());
+        if (pop != null) {
             metrics.refused(BackhaulMetrics.Refusal.NOT_LOCAL);
             log.info("backhauled connection for operator {} refused: it is attached at {} now", operator.name(), pop);
             return false;
@@ -50,7 +55,44 @@ final class DeliveringDialer implements OperatorDialer {
 
     @Override
     public ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend) {
-        return local.dial(client, operator, listener, backend);
+        ChannelFuture connect = local.dial(client, operator, listener, backend);
+        if (!connect.isDone()) {
+            watch(connect, operator.name());
+        }
+        return connect;
+    }
+
+    /** The PoP {@code operator} is attached at when that is not this one, else null. */
+    private @Nullable String elsewhere(String operator) {
+        return attachments.attachment(operator) instanceof Attachment.AtPop(String pop) && !pop.equals(self)
+                ? pop
+                : null;
+    }
+
+    /** Abandons {@code connect} once {@code operator} is attached at another PoP. */
+    private void watch(ChannelFuture connect, String operator) {
+        Channel up = connect.channel();
+        up.eventLoop()
+                .schedule(
+                        () -> {
+                            if (connect.isDone()) {
+                                return;
+                            }
+                            String pop = elsewhere(operator);
+                            if (pop == null) {
+                                watch(connect, operator);
+                                return;
+                            }
+                            metrics.refused(BackhaulMetrics.Refusal.NOT_LOCAL);
+                            log.info(
+                                    "backhauled connection for operator {} abandoned while dialing: it is attached"
+                                            + " at {} now",
+                                    operator,
+                                    pop);
+                            up.close();
+                        },
+                        BackhaulDialer.MOVE_CHECK.toNanos(),
+                        TimeUnit.NANOSECONDS);
     }
 
     @Override

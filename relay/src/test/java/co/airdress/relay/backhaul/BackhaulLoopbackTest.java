@@ -62,6 +62,9 @@ class BackhaulLoopbackTest {
     private ServerSocket upstream;
     private Thread upstreamThread;
     private volatile boolean silent;
+    // pop-b's view of the attachments, and the operator's upstream when a test brings its own
+    private AttachmentLookup deliveryAttachments = AttachmentLookup.LOCAL;
+    private InetSocketAddress upstreamAt;
     private final List<Socket> held = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -179,7 +182,7 @@ class BackhaulLoopbackTest {
      * also knows pop-c, at mesh address 127.0.0.3, where nothing runs unless a test puts it there.
      */
     private void startPops(AttachmentLookup attachments, Duration connectTimeout) throws Exception {
-        InetSocketAddress up = startUpstream();
+        InetSocketAddress up = upstreamAt != null ? upstreamAt : startUpstream();
         Operator demo = new Operator("demo", List.of(HOST), new Upstream(up, up), ProxyProtocol.V2);
         Routes routes = new Routes(RouteTable.of(List.of(demo), 1));
         DirectDialer direct = new DirectDialer(connectTimeout, RelayServer.WATER_MARK);
@@ -206,7 +209,7 @@ class BackhaulLoopbackTest {
                 meshB,
                 routes,
                 direct,
-                AttachmentLookup.LOCAL,
+                deliveryAttachments,
                 popsB,
                 backhaulB,
                 new DataPathMetrics(metricsB.registry()),
@@ -365,8 +368,56 @@ class BackhaulLoopbackTest {
         assertThat(answer)
                 .startsWith("HTTP/1.1 200")
                 .endsWith("src=127.0.0.5 authority=" + HOST + " alpn= pop=pop-a ingress=null\n");
-        assertThat(backhaulA.refusals(BackhaulMetrics.Refusal.ATTACHMENT_MOVED)).isEqualTo(1);
-        assertThat(backhaulA.refusals(BackhaulMetrics.Refusal.DIAL_FAILED)).isZero();
+        // The dial to pop-c ended once: abandoned when the attachment moved (the usual case), or,
+        // when this host's loopback refused it by itself just as the attachment moved, failed and
+        // dialed again because it had moved. Either way the client was served within its 10 s
+        // read timeout, far below the 30 s connect timeout (without the watch it is not).
+        assertThat(backhaulA.refusals(BackhaulMetrics.Refusal.ATTACHMENT_MOVED)
+                        + backhaulA.refusals(BackhaulMetrics.Refusal.DIAL_FAILED))
+                .isEqualTo(1);
+    }
+
+    /**
+     * pop-b delivers, but its dial to the operator hangs (the operator's tunnel here went quiet: a
+     * full accept queue), and meanwhile the operator attaches at pop-a: pop-b abandons the dial and
+     * answers 502 through the splice at once, so that neither the client nor a drain of pop-b waits
+     * for the connect timeout.
+     */
+    @Test
+    void theDeliveringPopAbandonsADialToAnOperatorThatMovedAway() throws Exception {
+        AtomicReference<Attachment> atB = new AtomicReference<>(Attachment.LOCAL);
+        deliveryAttachments = operator -> atB.get();
+        List<Socket> queued = new ArrayList<>();
+        String answer;
+        try (ServerSocket quiet = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            fillAcceptQueue(quiet, queued);
+            upstreamAt = (InetSocketAddress) quiet.getLocalSocketAddress();
+            startPops(operator -> new Attachment.AtPop("pop-b"), Duration.ofSeconds(30));
+            try (Socket client = new Socket()) {
+                client.setSoTimeout(10_000);
+                client.connect(
+                        new InetSocketAddress(
+                                "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
+                        5000);
+                client.getOutputStream()
+                        .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                Await.until(Duration.ofSeconds(10), "pop-b dialing", () -> delivery.activeConnections() == 1);
+                atB.set(new Attachment.AtPop("pop-a"));
+                answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            }
+        } finally {
+            for (Socket s : queued) {
+                s.close();
+            }
+        }
+        assertThat(answer).startsWith("HTTP/1.1 502");
+        Await.until(Duration.ofSeconds(5), "pop-b's connection gone", () -> delivery.activeConnections() == 0);
+        assertThat(metricsB.registry()
+                        .get("relay.backhaul.refusals")
+                        .tags("reason", "not_local")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     /** Connects to {@code listener} (never accepting) until a connect goes unanswered: its queue is full. */
