@@ -19,9 +19,7 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,9 +48,6 @@ public final class BackhaulDialer implements OperatorDialer {
 
     /** Set on an upstream channel that goes to a peer PoP: that PoP's name. */
     static final AttributeKey<String> DELIVERY = AttributeKey.valueOf("backhaul.delivery");
-
-    /** How often a pending dial to a peer PoP checks that the operator is still attached there. */
-    static final Duration MOVE_CHECK = Duration.ofMillis(50);
 
     private final OperatorDialer local;
     private final DirectDialer direct;
@@ -123,9 +118,8 @@ public final class BackhaulDialer implements OperatorDialer {
         long start = System.nanoTime();
         ChannelFuture connect = direct.connect(client, t.address(), backend);
         connect.channel().attr(DELIVERY).set(t.pop());
-        if (!connect.isDone()) {
-            watch(connect, operator.name(), t.pop());
-        }
+        // Fails the connect once the operator left t.pop(): counted and logged below.
+        AttachmentWatch.abandonOnceMoved(connect, () -> !attachedAt(operator.name(), t.pop()));
         connect.addListener((ChannelFutureListener) f -> {
             metrics.dialTime(t.pop(), System.nanoTime() - start);
             if (!f.isSuccess()) {
@@ -160,25 +154,6 @@ public final class BackhaulDialer implements OperatorDialer {
 
     private boolean attachedAt(String operator, String pop) {
         return attachments.attachment(operator) instanceof Attachment.AtPop(String at) && at.equals(pop);
-    }
-
-    /** Abandons {@code connect} once {@code operator} is no longer attached at {@code pop}. */
-    private void watch(ChannelFuture connect, String operator, String pop) {
-        Channel up = connect.channel();
-        up.eventLoop()
-                .schedule(
-                        () -> {
-                            if (connect.isDone()) {
-                                return;
-                            }
-                            if (attachedAt(operator, pop)) {
-                                watch(connect, operator, pop);
-                                return;
-                            }
-                            up.close(); // fails the connect: counted and logged by dial's listener
-                        },
-                        MOVE_CHECK.toNanos(),
-                        TimeUnit.NANOSECONDS);
     }
 
     /**

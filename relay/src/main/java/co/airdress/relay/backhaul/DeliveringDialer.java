@@ -11,7 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,9 +55,17 @@ final class DeliveringDialer implements OperatorDialer {
     @Override
     public ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend) {
         ChannelFuture connect = local.dial(client, operator, listener, backend);
-        if (!connect.isDone()) {
-            watch(connect, operator.name());
-        }
+        AttachmentWatch.abandonOnceMoved(connect, () -> elsewhere(operator.name()) != null);
+        connect.addListener(f -> {
+            String pop = f.isSuccess() ? null : elsewhere(operator.name());
+            if (pop != null) {
+                metrics.refused(BackhaulMetrics.Refusal.NOT_LOCAL);
+                log.info(
+                        "backhauled connection for operator {} abandoned while dialing: it is attached at {} now",
+                        operator.name(),
+                        pop);
+            }
+        });
         return connect;
     }
 
@@ -67,32 +74,6 @@ final class DeliveringDialer implements OperatorDialer {
         return attachments.attachment(operator) instanceof Attachment.AtPop(String pop) && !pop.equals(self)
                 ? pop
                 : null;
-    }
-
-    /** Abandons {@code connect} once {@code operator} is attached at another PoP. */
-    private void watch(ChannelFuture connect, String operator) {
-        Channel up = connect.channel();
-        up.eventLoop()
-                .schedule(
-                        () -> {
-                            if (connect.isDone()) {
-                                return;
-                            }
-                            String pop = elsewhere(operator);
-                            if (pop == null) {
-                                watch(connect, operator);
-                                return;
-                            }
-                            metrics.refused(BackhaulMetrics.Refusal.NOT_LOCAL);
-                            log.info(
-                                    "backhauled connection for operator {} abandoned while dialing: it is attached"
-                                            + " at {} now",
-                                    operator,
-                                    pop);
-                            up.close();
-                        },
-                        BackhaulDialer.MOVE_CHECK.toNanos(),
-                        TimeUnit.NANOSECONDS);
     }
 
     @Override

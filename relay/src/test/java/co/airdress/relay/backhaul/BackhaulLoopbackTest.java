@@ -26,6 +26,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -311,12 +312,7 @@ class BackhaulLoopbackTest {
         startPops();
         try (Socket client = new Socket()) {
             client.setSoTimeout(10_000);
-            client.connect(
-                    new InetSocketAddress(
-                            "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
-                    5000);
-            client.getOutputStream()
-                    .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            sendGet(client);
             Await.until(Duration.ofSeconds(10), "pop-b holds the backhauled connection", () -> !held.isEmpty());
             assertThat(delivery.activeConnections()).isEqualTo(1);
 
@@ -350,12 +346,7 @@ class BackhaulLoopbackTest {
             try (Socket client = new Socket()) {
                 client.setSoTimeout(10_000);
                 client.bind(new InetSocketAddress("127.0.0.5", 0));
-                client.connect(
-                        new InetSocketAddress(
-                                "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
-                        5000);
-                client.getOutputStream()
-                        .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                sendGet(client);
                 assertThat(chosen.await(10, TimeUnit.SECONDS)).isTrue();
                 attachment.set(new Attachment.AtPop("pop-a"));
                 answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -395,12 +386,7 @@ class BackhaulLoopbackTest {
             startPops(operator -> new Attachment.AtPop("pop-b"), Duration.ofSeconds(30));
             try (Socket client = new Socket()) {
                 client.setSoTimeout(10_000);
-                client.connect(
-                        new InetSocketAddress(
-                                "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
-                        5000);
-                client.getOutputStream()
-                        .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                sendGet(client);
                 Await.until(Duration.ofSeconds(10), "pop-b dialing", () -> delivery.activeConnections() == 1);
                 atB.set(new Attachment.AtPop("pop-a"));
                 answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
@@ -418,6 +404,16 @@ class BackhaulLoopbackTest {
                         .counter()
                         .count())
                 .isEqualTo(1);
+    }
+
+    /** Connects {@code client} to pop-a's HTTP listener and sends it a request for the demo host. */
+    private void sendGet(Socket client) throws IOException {
+        client.connect(
+                new InetSocketAddress(
+                        "127.0.0.1", ingress.address(Listener.HTTP).getPort()),
+                5000);
+        client.getOutputStream()
+                .write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Connects to {@code listener} (never accepting) until a connect goes unanswered: its queue is full. */

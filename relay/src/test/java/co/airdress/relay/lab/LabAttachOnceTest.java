@@ -33,16 +33,7 @@ class LabAttachOnceTest {
     @Test
     void attachOnceCheckPasses() throws Exception {
         LabScript.requireNoLab(NAMESPACES);
-        LabScript.Run run = LabScript.run("lab-attach-once", TIMEOUT, "--check");
-        String out = run.output();
-
-        assertThat(run.finished())
-                .as("lab/run.sh --check finished within %s; output:\n%s", TIMEOUT, out)
-                .isTrue();
-        assertThat(run.exitValue())
-                .as("lab/run.sh --check exit status; output:\n%s", out)
-                .isZero();
-        assertThat(out).contains("CHECK PASSED");
+        String out = LabScript.passes("lab-attach-once", TIMEOUT, "--check");
         assertThat(out).contains("operator path: attach once");
         assertThat(out)
                 .as("one peer, the VIP as its endpoint")
@@ -71,6 +62,22 @@ class LabAttachOnceTest {
                 .contains("demo operator created once, through pop1's admin API")
                 .contains("directory propagation (PUT through pop1 -> first connection routed by pop2)")
                 .contains("Kafka broker stopped: both PoPs STALE");
+        LabScript.assertNothingLeft(NAMESPACES, INTERFACES, out);
+    }
+
+    /**
+     * The same with {@code wireguard.reattach: false} ({@code lab/run.sh --no-reattach --check}):
+     * the operator recovers from its PoP's death by its own WireGuard timers only, and the hostile
+     * WireGuard data starts no handshake at all.
+     */
+    @Test
+    void withoutTheFastPathTheOperatorRecoversByItsOwnTimers() throws Exception {
+        LabScript.requireNoLab(NAMESPACES);
+        String out = LabScript.passes("lab-attach-once-no-reattach", TIMEOUT, "--no-reattach", "--check");
+        assertThat(out)
+                .containsPattern("kill -9 relay pop2 \\(reattach false\\): operator route -> pop1 after [0-9.]+ s;"
+                        + " operator attached at pop1 after [0-9.]+ s")
+                .containsPattern("with the operator's index [0-9]+ \\(pop2's\\) in [0-9.]+ s -> 0 initiated");
         LabScript.assertNothingLeft(NAMESPACES, INTERFACES, out);
     }
 }

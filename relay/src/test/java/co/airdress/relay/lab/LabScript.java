@@ -26,6 +26,24 @@ final class LabScript {
     /** How a run ended: {@code finished} within the timeout, its exit status, its output. */
     record Run(boolean finished, int exitValue, String output) {}
 
+    /**
+     * Runs lab/run.sh with {@code args} (the lab named {@code name} in its output file) and requires
+     * it to finish within {@code timeout}, exit 0 and print CHECK PASSED; returns its output.
+     */
+    static String passes(String name, Duration timeout, String... args) throws IOException, InterruptedException {
+        Run run = run(name, timeout, args);
+        String command = "lab/run.sh " + String.join(" ", args);
+        String out = run.output();
+        assertThat(run.finished())
+                .as("%s finished within %s; output:\n%s", command, timeout, out)
+                .isTrue();
+        assertThat(run.exitValue())
+                .as("%s exit status; output:\n%s", command, out)
+                .isZero();
+        assertThat(out).contains("CHECK PASSED");
+        return out;
+    }
+
     private LabScript() {}
 
     /**
