@@ -88,6 +88,12 @@ public final class Attachments {
         return byOperator.get(requireNonNull(operator, "operator"));
     }
 
+    /** The attachment in force that carries {@code receiverIndex}, or null. */
+    public synchronized @Nullable Attachment attachmentOf(int receiverIndex) {
+        String operator = byIndex.get(receiverIndex);
+        return operator == null ? null : byOperator.get(operator);
+    }
+
     /** The operator whose attachment in force carries {@code receiverIndex}, or null. */
     public synchronized @Nullable String operatorOf(int receiverIndex) {
         return byIndex.get(receiverIndex);

@@ -103,11 +103,7 @@ public final class TunnelAttachments
 
     @Override
     public boolean lastSeenAt(int index, InetSocketAddress source) {
-        String name = attachments.operatorOf(index);
-        if (name == null) {
-            return false;
-        }
-        Attachment at = attachments.attachment(name);
+        Attachment at = attachments.attachmentOf(index);
         return at != null && at.endpoint().equals(source);
     }
 

@@ -86,7 +86,8 @@ public final class BackhaulDialer implements OperatorDialer {
 
     /** The peer PoP's listener for {@code operator}, or null to dial locally. */
     private @Nullable Target target(Operator operator) {
-        if (!(attachments.attachment(operator.name()) instanceof Attachment.AtPop(String pop)) || pop.equals(self)) {
+        String pop = attachments.attachedElsewhere(operator.name(), self);
+        if (pop == null) {
             return null;
         }
         InetAddress address = pops.meshAddress(pop, ownMesh);
@@ -102,8 +103,8 @@ public final class BackhaulDialer implements OperatorDialer {
 
     @Override
     public boolean mayReach(Operator operator, Listener listener) {
-        Attachment a = attachments.attachment(operator.name());
-        if (a instanceof Attachment.AtPop(String pop) && !pop.equals(self) && pops.meshAddress(pop, ownMesh) != null) {
+        String pop = attachments.attachedElsewhere(operator.name(), self);
+        if (pop != null && pops.meshAddress(pop, ownMesh) != null) {
             return true; // the peer decides, and answers through the splice
         }
         return local.mayReach(operator, listener);

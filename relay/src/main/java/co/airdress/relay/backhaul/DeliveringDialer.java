@@ -43,7 +43,7 @@ final class DeliveringDialer implements OperatorDialer {
 
     @Override
     public boolean mayReach(Operator operator, Listener listener) {
-        String pop = elsewhere(operator.name());
+        String pop = attachments.attachedElsewhere(operator.name(), self);
         if (pop != null) {
             metrics.refused(BackhaulMetrics.Refusal.NOT_LOCAL);
             log.info("backhauled connection for operator {} refused: it is attached at {} now", operator.name(), pop);
@@ -55,9 +55,9 @@ final class DeliveringDialer implements OperatorDialer {
     @Override
     public ChannelFuture dial(Channel client, Operator operator, Listener listener, ChannelHandler backend) {
         ChannelFuture connect = local.dial(client, operator, listener, backend);
-        AttachmentWatch.abandonOnceMoved(connect, () -> elsewhere(operator.name()) != null);
+        AttachmentWatch.abandonOnceMoved(connect, () -> attachments.attachedElsewhere(operator.name(), self) != null);
         connect.addListener(f -> {
-            String pop = f.isSuccess() ? null : elsewhere(operator.name());
+            String pop = f.isSuccess() ? null : attachments.attachedElsewhere(operator.name(), self);
             if (pop != null) {
                 metrics.refused(BackhaulMetrics.Refusal.NOT_LOCAL);
                 log.info(
@@ -67,13 +67,6 @@ final class DeliveringDialer implements OperatorDialer {
             }
         });
         return connect;
-    }
-
-    /** The PoP {@code operator} is attached at when that is not this one, else null. */
-    private @Nullable String elsewhere(String operator) {
-        return attachments.attachment(operator) instanceof Attachment.AtPop(String pop) && !pop.equals(self)
-                ? pop
-                : null;
     }
 
     @Override
