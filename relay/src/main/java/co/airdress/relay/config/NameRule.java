@@ -2,8 +2,6 @@ package co.airdress.relay.config;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.regex.Pattern;
-
 /**
  * The rule for the names of PoPs and operators: like a DNS label, 1 to 63 characters a-z, 0-9 and
  * '-', not starting or ending with '-', so that a name fits a metric label, a log line, a PROXY
@@ -15,11 +13,19 @@ public final class NameRule {
     public static final String EXPECTATION =
             "a name of 1 to 63 characters a-z, 0-9 and '-', not starting or ending with '-'";
 
-    private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-
     private NameRule() {}
 
     public static boolean matches(String name) {
-        return NAME.matcher(requireNonNull(name, "name")).matches();
+        int n = requireNonNull(name, "name").length();
+        if (n == 0 || n > 63 || name.charAt(0) == '-' || name.charAt(n - 1) == '-') {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 }

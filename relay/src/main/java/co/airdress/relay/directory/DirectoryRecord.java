@@ -27,7 +27,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * One record of the directory's log, and its format (docs/directory.md): the key is the
  * operator's name (UTF-8); the value is the operator exactly as {@code PUT /v1/operators/{name}}
- * takes it ({@link OperatorJson}), read by the same parser with the same messages; a null value
+ * takes it ({@link OperatorJson}), read by the same parser with the same messages (after the quick
+ * path of {@link OperatorValueReader}, which reads what a PoP writes to the same operator); a null value
  * (a tombstone) deletes the operator. Headers: {@value #FORMAT} (the format version, {@code 1};
  * none means 1), {@value #REQUEST} (the id a PoP gave its own write, to find its outcome) and
  * {@value #COMPENSATES} (the offset of a rejected record this one compensates for).
@@ -100,9 +101,18 @@ record DirectoryRecord(
         if (v == null) {
             return new Decoded.Delete(name);
         }
+        Operator quick = OperatorValueReader.read(v, name);
+        return quick != null ? new Decoded.Put(quick) : parse(v, name);
+    }
+
+    /**
+     * The value of a record keyed {@code name} (a valid name), read as a JSON tree by the parser of
+     * the admin API's bodies and the operators file's entries: every outcome, with its messages.
+     */
+    static Decoded parse(byte[] value, String name) {
         JsonNode node;
         try {
-            node = JsonBodies.MAPPER.readTree(v);
+            node = JsonBodies.MAPPER.readTree(value);
         } catch (JacksonException e) {
             return new Decoded.Invalid(Reason.INVALID, "operator: not valid JSON (" + e.getOriginalMessage() + ")");
         }
@@ -177,6 +187,9 @@ record DirectoryRecord(
     }
 
     private static @Nullable String utf8(byte[] bytes) {
+        if (ascii(bytes)) {
+            return new String(bytes, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8
                     .newDecoder()
@@ -187,6 +200,15 @@ record DirectoryRecord(
         } catch (CharacterCodingException e) {
             return null;
         }
+    }
+
+    private static boolean ascii(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Quoted, at most 100 characters, control characters and quotes escaped: safe in one log line. */

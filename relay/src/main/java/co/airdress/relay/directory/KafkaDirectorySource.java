@@ -394,17 +394,17 @@ final class KafkaDirectorySource implements DirectorySource {
     /** {@code decoded}: the records' {@link DirectoryRecord#decode}, in the same order. */
     private Void applyBatch(List<DirectoryRecord> records, List<DirectoryRecord.Decoded> decoded) {
         DirectoryState target = replaying != null ? replaying : inForce;
-        Set<String> changed = new HashSet<>();
+        // A replay swaps in the whole state at its end: no set of changed names to keep.
+        Set<String> changed = replaying != null ? Set.of() : new HashSet<>();
         List<DirectoryState.Outcome.Rejected> ownRejected = new ArrayList<>();
         List<Long> ownRejectedOffsets = new ArrayList<>();
-        Map<String, Long> lastOfKey = new HashMap<>();
         for (int i = 0; i < records.size(); i++) {
             DirectoryRecord r = records.get(i);
             DirectoryState.Outcome outcome = target.apply(r, decoded.get(i));
             switch (outcome) {
                 case DirectoryState.Outcome.Applied a -> {
                     metrics.applied();
-                    if (a.changed()) {
+                    if (replaying == null && a.changed()) {
                         changed.add(a.name());
                     }
                 }
@@ -415,9 +415,6 @@ final class KafkaDirectorySource implements DirectorySource {
                     log.warn("{}", what);
                     directory.health().events().add(RecentEvents.Source.DIRECTORY, what);
                 }
-            }
-            if (r.key() != null) {
-                lastOfKey.put(new String(r.key(), StandardCharsets.UTF_8), r.offset());
             }
             String request = r.request();
             Pending own = request == null ? null : pending.remove(request);
@@ -434,6 +431,7 @@ final class KafkaDirectorySource implements DirectorySource {
         offset = last.offset();
         lastAppliedAt = Instant.now();
         lastAppliedNanos = System.nanoTime();
+        Map<String, Long> lastOfKey = ownRejected.isEmpty() ? Map.of() : lastOffsets(records);
         for (int i = 0; i < ownRejected.size(); i++) {
             String name = requireNonNull(ownRejected.get(i).name());
             long rejectedAt = ownRejectedOffsets.get(i);
@@ -450,6 +448,17 @@ final class KafkaDirectorySource implements DirectorySource {
             answerDecided();
         }
         return null;
+    }
+
+    /** The offset of the last record of each key in {@code records}. */
+    private static Map<String, Long> lastOffsets(List<DirectoryRecord> records) {
+        Map<String, Long> last = new HashMap<>();
+        for (DirectoryRecord r : records) {
+            if (r.key() != null) {
+                last.put(new String(r.key(), StandardCharsets.UTF_8), r.offset());
+            }
+        }
+        return last;
     }
 
     private void finishReplay() {
