@@ -25,8 +25,9 @@ LIMIT_NO_REATTACH=40.0
 REATTACH=true
 
 attach_namespaces() {  # the extra namespace, the interfaces with UAPI sockets and the loops of this mode
-    NAMESPACES+=(lab-oprouter)
-    WG_IFS=(lab-relay-p1 lab-relay-p2 "$ATTACH_OP_IF")
+    # lab-pop3 stays empty until the check's last step: the PoP that joins the running network.
+    NAMESPACES+=(lab-oprouter lab-pop3)
+    WG_IFS=(lab-relay-p1 lab-relay-p2 lab-relay-p3 "$ATTACH_OP_IF")
     # The client loops start a request every 20 ms whatever the earlier ones do (labtool.py loop
     # --in-flight): a request that reached pop1 while the attachment still named the dead PoP waits
     # out its timeout, and one after another the loop would not send the next request until then.
@@ -419,6 +420,60 @@ attach_hostile_index() {
     return $((1 - ok))
 }
 
+# A third PoP joins the running network: its relay starts with the network key, a mesh key of its
+# own and the same topics, and nothing is changed or restarted on pop1 or pop2. They learn it from
+# the PoPs' topic (relay_backhaul_pops 1 -> 2) and add it to their mesh; a client of pop3 (in its
+# namespace: pop3 has no route to the router, no BGP) is served by pop2, the operator's PoP, over the
+# backhaul pop3 -> pop2, and pop2 counts the connection from pop3. Underlay: lab-pop3's 10.0.99.3
+# (on its lo) reached over a veth pair to each PoP; the broker over a veth pair to lab-core.
+attach_join() {
+    local n pids_before key_pid
+    pids_before="${PIDS[relay-pop1]} ${PIDS[relay-pop2]}"
+    log "a third PoP joins: pop3 starts in lab-pop3 with the network key and a mesh key of its own; pop1 and pop2 are left as they are"
+    veth lab-pop1 p1-p3 10.0.98.1/30 lab-pop3 p3-p1 10.0.98.2/30
+    veth lab-pop2 p2-p3 10.0.97.1/30 lab-pop3 p3-p2 10.0.97.2/30
+    ip -n lab-pop3 addr add 10.0.99.3/32 dev lo
+    ip -n lab-pop1 route add 10.0.99.3/32 via 10.0.98.2
+    ip -n lab-pop2 route add 10.0.99.3/32 via 10.0.97.2
+    ip -n lab-pop3 route add 10.0.99.1/32 via 10.0.98.1
+    ip -n lab-pop3 route add 10.0.99.2/32 via 10.0.97.1
+    veth lab-core c-p3 10.0.23.1/30 lab-pop3 p3-c 10.0.23.2/30
+    ip -n lab-pop3 route add "$CORE_ADDR/32" via 10.0.23.1
+    ip -n lab-pop3 link add vip0 type veth peer name vip0p
+    ip -n lab-pop3 link set vip0 up; ip -n lab-pop3 link set vip0p up
+    ip -n lab-pop3 addr add "$VIP/32" dev vip0
+    v6addr lab-pop3 vip0 "$VIP6/128"
+    mkdir -p "$D/pop3"
+    (umask 077; cp "$D/pop1/wg.key" "$D/pop3/wg.key")
+    # shellcheck disable=SC2046 # relay_cmd is a command line
+    (umask 077; $(relay_cmd) genkey >"$D/pop3/mesh.key") || die "relay genkey failed"
+    RELAY_LISTEN[2]=${RELAY_LISTEN[0]}
+    RELAY_WIREGUARD[2]="wireguard: { interface: lab-relay-p3, private_key_file: wg.key, listen_port: $WG_RELAY_PORT, addresses: [\"2001:db8:96::1/64\", \"100.96.0.1/16\"], listen_addresses: [\"$VIP\", \"$VIP6\"], reattach: $REATTACH, public_endpoint: \"$VIP:$WG_RELAY_PORT\" }
+backhaul: { interface: lab-mesh-p3, private_key_file: mesh.key, addresses: [\"10.200.0.3/24\", \"fd00:200::3/64\"], listen_port: $ATTACH_MESH_PORT, endpoint: \"10.0.99.3:$ATTACH_MESH_PORT\", topic: $ATTACH_POPS_TOPIC }"
+    write_relay_config 3
+    local t0
+    t0=$(now)
+    start_relay 3
+    await "$WAIT_START" "pop3's relay ready" relay_ready 3
+    for n in 1 2; do
+        await 10 "pop$n knows 2 other PoPs (pop3 from the PoPs' topic)" \
+            eval "(( \$(metric $n 'relay_backhaul_pops{pop=\"pop$n\"}') == 2 ))"
+    done
+    local p before after
+    before=$(metric 2 'relay_backhaul_connections_total{direction="in",pop="pop3"}')
+    p=$(ip netns exec lab-pop3 python3 "$LAB/labtool.py" probe --target "$VIP" --host "$HOST" --timeout 5) || p=failed
+    after=$(metric 2 'relay_backhaul_connections_total{direction="in",pop="pop3"}')
+    result "pop3 joined: ready $(elapsed "$t0" "$(now)") s after its start; pop1 and pop2 know $(metric 1 'relay_backhaul_pops{pop="pop1"}') and $(metric 2 'relay_backhaul_pops{pop="pop2"}') other PoPs; a request to pop3 answered by $p; pop2's backhaul connections from pop3: $before -> $after; pop1 and pop2's relays: pids $pids_before -> ${PIDS[relay-pop1]} ${PIDS[relay-pop2]}"
+    local ok=1
+    [[ $p == "pop3>pop2" ]] || { ok=0; log "FAIL: a request to pop3 answered by $p (expected: pop3>pop2, over the backhaul)"; }
+    [[ "${PIDS[relay-pop1]} ${PIDS[relay-pop2]}" == "$pids_before" ]] || { ok=0; log "FAIL: pop1's or pop2's relay was restarted"; }
+    awk -v a="$before" -v b="$after" 'BEGIN { exit !(b == a + 1) }' \
+        || { ok=0; log "FAIL: pop2 counted $before -> $after backhaul connections from pop3 (expected: one more)"; }
+    relay_signal 3 KILL
+    relay_reap 3
+    return $((!ok))
+}
+
 served_as() {  # served_as WHAT: one HTTP request from lab-client to the IPv4 VIP is answered by WHAT ("pop1>pop2")
     [[ "$(ip netns exec lab-client python3 "$LAB/labtool.py" probe --target "$VIP" --host "$HOST" --timeout 1 2>/dev/null)" == "$1" ]]
 }
@@ -445,6 +500,7 @@ check_attach() {
     done
     attach_isolation || ok=0
     attach_hostile_index || ok=0
+    attach_join || ok=0
     await 10 "demo attached at pop2, as pop1 sees it" attached_is 1 pop2
     attach_kill 2 1
     attach_restart 2

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * the operator at pop1 and the clients are served again within 2 s, with the operator's endpoint
  * still the VIP, even right after a flood of WireGuard data replaying the operator's index from a
  * stranger; pop2's relay is restarted (the operator attaches there again) and drained. The
- * operator, widening its own allowed IPs, reaches no mesh address.
+ * operator, widening its own allowed IPs, reaches no mesh address. A third PoP started while the
+ * network runs is learnt by the others from the PoPs' topic, none of them restarted, and its
+ * client is served over the backhaul to the operator's PoP.
  *
  * <p>As {@link LabCheckTest}: the namespace names are fixed, so this refuses to run while a lab is
  * alive (skipped locally, failed under {@code CI=true}).
@@ -25,10 +27,10 @@ import org.junit.jupiter.api.Test;
 class LabAttachOnceTest {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(8);
-    private static final List<String> NAMESPACES =
-            List.of("lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op", "lab-core", "lab-oprouter");
+    private static final List<String> NAMESPACES = List.of(
+            "lab-client", "lab-router", "lab-pop1", "lab-pop2", "lab-op", "lab-core", "lab-oprouter", "lab-pop3");
     /** The mode's interfaces with UAPI sockets: the relays' TUNs and the operator's one wireguard-go. */
-    private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-op-wg");
+    private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-relay-p3", "lab-op-wg");
 
     @Test
     void attachOnceCheckPasses() throws Exception {
@@ -57,6 +59,11 @@ class LabAttachOnceTest {
                         + " listener, port 80\\): answered 0 \\(none\\)")
                 .containsPattern("2,000 random receiver indexes -> 0 handshakes initiated; 2,000 with the"
                         + " operator's index [0-9]+ \\(pop2's\\) in [0-9.]+ s -> [0-9]+ initiated");
+        assertThat(out)
+                .as("a third PoP joins the running network: learnt by both, its clients served over the backhaul")
+                .containsPattern("pop3 joined: ready [0-9.]+ s after its start; pop1 and pop2 know 2 and 2 other PoPs;"
+                        + " a request to pop3 answered by pop3>pop2; pop2's backhaul connections from pop3: 0 -> 1;"
+                        + " pop1 and pop2's relays: pids ([0-9]+ [0-9]+) -> \\1");
         assertThat(out)
                 .as("the directory: one operator created through pop1, propagation, a broker restart")
                 .contains("demo operator created once, through pop1's admin API")
