@@ -15,7 +15,9 @@ import co.airdress.relay.tunnel.config.KeyText;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -38,6 +40,9 @@ import tools.jackson.core.JsonToken;
  * {@code null}, "not decided": the tree parser reads the value and words its problems.
  */
 final class OperatorValueReader {
+
+    /** Up to this many hosts a repeat is looked for in the list itself; beyond, in a set. */
+    private static final int FEW_HOSTS = 8;
 
     private OperatorValueReader() {}
 
@@ -121,14 +126,19 @@ final class OperatorValueReader {
             return null;
         }
         List<String> hosts = new ArrayList<>(2);
+        Set<String> seen = null; // past a few hosts: a long list must not cost its square
         for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
             if (t != JsonToken.VALUE_STRING) {
                 return null;
             }
             String host = p.getString();
-            if (!HostPattern.normalize(host).equals(host)
-                    || HostPattern.expectation(host) != null
-                    || hosts.contains(host)) {
+            if (!HostPattern.normalize(host).equals(host) || HostPattern.expectation(host) != null) {
+                return null;
+            }
+            if (seen == null && hosts.size() == FEW_HOSTS) {
+                seen = new HashSet<>(hosts);
+            }
+            if (seen != null ? !seen.add(host) : hosts.contains(host)) {
                 return null;
             }
             hosts.add(host);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import co.airdress.relay.config.Operator;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -87,6 +88,28 @@ class OperatorValueReaderTest {
                 "{\"hosts\":[\"alice.example.com\",\"alice.example.com\"],\"upstream\":{\"http\":\"10.0.0.1:80\"}}",
                 "{\"hosts\":[\"alice.example.com\"],\"hosts\":[\"bob.example.com\"],\"upstream\":{\"http\":\"10.0.0.1:80\"}}",
                 "{\"hosts\":[\"alice.example.com\"],\"upstream\":{\"http\":\"10.0.0.1:80\",\"http\":\"10.0.0.2:80\"}}");
+    }
+
+    @Test
+    void readsAnOperatorOfManyHostsAndLeavesOneWithARepeatedHostToTheTreeParser() {
+        StringBuilder hosts = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            hosts.append(i == 0 ? "" : ",").append("\"h").append(i).append(".example.com\"");
+        }
+        String many = "{\"hosts\":[" + hosts + "],\"upstream\":{\"http\":\"10.0.0.1:80\"}}";
+        byte[] bytes = many.getBytes(StandardCharsets.UTF_8);
+        Operator quick = OperatorValueReader.read(bytes, "alice");
+        assertThat(quick).isNotNull();
+        assertThat(quick.hosts()).hasSize(20_000);
+        assertThat(DirectoryRecord.parse(bytes, "alice")).isEqualTo(new DirectoryRecord.Decoded.Put(quick));
+
+        String repeated = "{\"hosts\":[" + hosts + ",\"h9.example.com\"],\"upstream\":{\"http\":\"10.0.0.1:80\"}}";
+        assertThat(OperatorValueReader.read(repeated.getBytes(StandardCharsets.UTF_8), "alice"))
+                .isNull();
+        String early = "{\"hosts\":[\"a.example.com\",\"b.example.com\",\"a.example.com\"],"
+                + "\"upstream\":{\"http\":\"10.0.0.1:80\"}}";
+        assertThat(OperatorValueReader.read(early.getBytes(StandardCharsets.UTF_8), "alice"))
+                .isNull();
     }
 
     @ParameterizedTest
