@@ -493,9 +493,10 @@ check_attach() {
             [[ -z $tls ]] || what=TLS
             # shellcheck disable=SC2086 # $tls: no argument or --tls
             p=$(ip netns exec lab-client python3 "$LAB/labtool.py" probe --target "${FAMILY_VIP[$f]}" --host "$HOST" \
-                $tls --cafile "$D/op/demo.crt") || p=failed
-            result "IPv$f $what request from lab-client: answered by $p (client's PoP>delivering PoP)"
-            [[ $p == "pop1>pop2" ]] || { ok=0; log "FAIL: IPv$f $what request answered by $p (expected: pop1>pop2, over the backhaul)"; }
+                $tls --cafile "$D/op/demo.crt" --with-client) || p=failed
+            result "IPv$f $what request from lab-client: answered by ${p%%,*} (client's PoP>delivering PoP)${p#"${p%%,*}"}"
+            [[ $p == "pop1>pop2, client address as sent "* ]] \
+                || { ok=0; log "FAIL: IPv$f $what request answered by $p (expected: pop1>pop2, over the backhaul, the operator given the client's own address)"; }
         done
     done
     attach_isolation || ok=0

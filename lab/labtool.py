@@ -168,14 +168,19 @@ def cmd_demo(a):
 
 
 class Attempt:
-    """One attempt's progress: when the TCP handshake completed (None before)."""
+    """One attempt's progress: when the TCP handshake completed (None before), the request's own
+    address as the PROXY header writes it, and the client address the operator's side was given."""
     connected_at = None
+    local = None
+    client = None
 
 
 def one_request(a, attempt):
     source = (a.source, 0) if getattr(a, "source", None) else None
     with socket.create_connection((a.target, a.port), timeout=a.timeout, source_address=source) as raw:
         attempt.connected_at = time.time()
+        host, port = raw.getsockname()[:2]
+        attempt.local = ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
         s = raw
         if a.tls:
             ctx = ssl.create_default_context(cafile=a.cafile)
@@ -194,10 +199,15 @@ def one_request(a, attempt):
     text = data.decode("latin-1")
     if not text.startswith("HTTP/1.0 200") and not text.startswith("HTTP/1.1 200"):
         raise ValueError("status %r" % text.split("\r\n", 1)[0])
+    pop = None
     for line in text.split("\r\n"):
         if line.lower().startswith("x-airdress-pop:"):
-            return line.split(":", 1)[1].strip()
-    raise ValueError("no X-Airdress-Pop header")
+            pop = line.split(":", 1)[1].strip()
+        elif line.lower().startswith("x-airdress-client:"):
+            attempt.client = line.split(":", 1)[1].strip()
+    if pop is None:
+        raise ValueError("no X-Airdress-Pop header")
+    return pop
 
 
 def cmd_loop(a):
@@ -274,7 +284,14 @@ def cmd_routed(a):
 
 def cmd_probe(a):
     try:
-        print(one_request(a, Attempt()))
+        attempt = Attempt()
+        pop = one_request(a, attempt)
+        if not a.with_client:
+            print(pop)
+        elif attempt.client == attempt.local:
+            print("%s, client address as sent (%s)" % (pop, attempt.client))
+        else:
+            print("%s, client address %s (sent from %s)" % (pop, attempt.client, attempt.local))
     except Exception as e:  # the caller names the gate; say why
         print("probe failed: %s: %s" % (type(e).__name__, e), file=sys.stderr)
         sys.exit(1)
@@ -406,6 +423,8 @@ def main():
     pr = sub.add_parser("probe")
     pr.add_argument("--source", help="the client address to send from")
     pr.add_argument("--timeout", type=float, default=2.0)
+    pr.add_argument("--with-client", action="store_true",
+                    help="also whether the operator's side got the request's own address (the demo's X-Airdress-Client)")
     for q in (lp, pr):
         q.add_argument("--tls", action="store_true", help="TLS with SNI --host (the port then defaults to 443)")
         q.add_argument("--cafile", help="with --tls: the CA (the demo's own certificate) to check against")

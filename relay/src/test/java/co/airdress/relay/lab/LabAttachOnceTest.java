@@ -32,6 +32,9 @@ class LabAttachOnceTest {
     /** The mode's interfaces with UAPI sockets: the relays' TUNs and the operator's one wireguard-go. */
     private static final List<String> INTERFACES = List.of("lab-relay-p1", "lab-relay-p2", "lab-relay-p3", "lab-op-wg");
 
+    /** How the check words an answer handed over the backhaul with the client's own address. */
+    private static final String BACKHAULED = "(client's PoP>delivering PoP), client address as sent";
+
     @Test
     void attachOnceCheckPasses() throws Exception {
         LabScript.requireNoLab(NAMESPACES);
@@ -42,11 +45,11 @@ class LabAttachOnceTest {
                 .contains("one operator tunnel: lab-op has 1 peer")
                 .contains("endpoint 192.0.2.1:51820");
         assertThat(out)
-                .as("HTTP and TLS on both families over the backhaul")
-                .contains("IPv4 HTTP request from lab-client: answered by pop1>pop2")
-                .contains("IPv4 TLS request from lab-client: answered by pop1>pop2")
-                .contains("IPv6 HTTP request from lab-client: answered by pop1>pop2")
-                .contains("IPv6 TLS request from lab-client: answered by pop1>pop2");
+                .as("HTTP and TLS on both families over the backhaul, the operator given the client's own address")
+                .contains("IPv4 HTTP request from lab-client: answered by pop1>pop2 " + BACKHAULED)
+                .contains("IPv4 TLS request from lab-client: answered by pop1>pop2 " + BACKHAULED)
+                .contains("IPv6 HTTP request from lab-client: answered by pop1>pop2 " + BACKHAULED)
+                .contains("IPv6 TLS request from lab-client: answered by pop1>pop2 " + BACKHAULED);
         assertThat(out)
                 .as("re-attachment timed")
                 .containsPattern("kill -9 relay pop2 \\(reattach true\\): operator route -> pop1 after [0-9.]+ s;"
