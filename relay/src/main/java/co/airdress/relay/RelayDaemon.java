@@ -150,6 +150,16 @@ public final class RelayDaemon implements AutoCloseable {
             dialer = bh.dialer();
         }
         this.server = new RelayServer(config, routes, dialer, dataPath, health, group, transport);
+        if (a != null) {
+            // A drain closes at once what cannot finish here: a connection through this PoP's
+            // tunnel to an operator that has attached at another PoP since (its replies go there).
+            AttachmentLookup lookup = attachedAt;
+            String self = config.pop();
+            server.stranded(r -> lookup.strandedAt(r, self));
+            if (bh != null) {
+                bh.stranded(r -> lookup.strandedAt(r, self));
+            }
+        }
         PopStatus status = null;
         ManagementServer started = null;
         try {

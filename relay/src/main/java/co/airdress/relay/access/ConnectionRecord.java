@@ -24,6 +24,8 @@ public final class ConnectionRecord {
     private @Nullable Outcome outcome;
     private @Nullable String ingressPop;
     private @Nullable String deliveryPop;
+    // Written once on the event loop; read by a drain's sweep from another thread (a hint it rechecks).
+    private volatile boolean throughTunnel;
     long clientToUpstream;
     long upstreamToClient;
 
@@ -70,6 +72,15 @@ public final class ConnectionRecord {
 
     public void operator(Operator operator) {
         this.operator = requireNonNull(operator, "operator");
+    }
+
+    /** Whether the connection was dialed through this PoP's WireGuard tunnel to its operator. */
+    public boolean throughTunnel() {
+        return throughTunnel;
+    }
+
+    public void throughTunnel(boolean through) {
+        this.throughTunnel = through;
     }
 
     /** The first outcome set stays: later closes are consequences of it. */

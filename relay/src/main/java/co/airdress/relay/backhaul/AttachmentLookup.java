@@ -1,5 +1,7 @@
 package co.airdress.relay.backhaul;
 
+import co.airdress.relay.access.ConnectionRecord;
+import co.airdress.relay.config.Operator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,5 +19,15 @@ public interface AttachmentLookup {
     /** The PoP {@code operator} is attached at when that is another PoP than {@code self}, else null. */
     default @Nullable String attachedElsewhere(String operator, String self) {
         return attachment(operator) instanceof Attachment.AtPop(String pop) && !pop.equals(self) ? pop : null;
+    }
+
+    /**
+     * Whether the connection of {@code record}, dialed through the tunnel of this PoP ({@code self}),
+     * can no longer finish here: its operator has attached at another PoP since, and its replies go
+     * there. A drain closes such connections at once instead of waiting out its timeout.
+     */
+    default boolean strandedAt(ConnectionRecord record, String self) {
+        Operator op = record.operator();
+        return op != null && record.throughTunnel() && attachedElsewhere(op.name(), self) != null;
     }
 }

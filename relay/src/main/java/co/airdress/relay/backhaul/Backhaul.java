@@ -2,6 +2,7 @@ package co.airdress.relay.backhaul;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.config.BackhaulConfig;
 import co.airdress.relay.config.DirectoryConfig;
 import co.airdress.relay.config.RelayConfig;
@@ -18,6 +19,7 @@ import io.netty.channel.ServerChannel;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * A PoP's whole backhaul, started in order: the mesh interface (so that its addresses exist), the
@@ -48,6 +50,11 @@ public final class Backhaul implements AutoCloseable {
     /** The backhauled connections this PoP delivers: a drain waits for them too. */
     public DrainCoordinator.Connections connections() {
         return server;
+    }
+
+    /** Which backhauled connections a drain closes at once ({@link BackhaulServer#stranded}). */
+    public void stranded(Predicate<ConnectionRecord> stranded) {
+        server.stranded(stranded);
     }
 
     /**

@@ -3,6 +3,7 @@ package co.airdress.relay.backhaul;
 import static java.util.Objects.requireNonNull;
 
 import co.airdress.relay.access.AccessLog;
+import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.config.BackhaulConfig;
 import co.airdress.relay.dial.OperatorDialer;
 import co.airdress.relay.drain.DrainCoordinator;
@@ -22,6 +23,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +59,7 @@ public final class BackhaulServer implements AutoCloseable, DrainCoordinator.Con
     private final List<Channel> channels = new ArrayList<>();
     // The backhauled connections open now (a drain waits for them and closes what remains).
     private final ChannelGroup connections = new DefaultChannelGroup("backhaul-in", GlobalEventExecutor.INSTANCE);
+    private volatile @Nullable Predicate<ConnectionRecord> stranded;
 
     /**
      * @param local dials this PoP's operators (the relay's dialer without the backhaul)
@@ -120,6 +124,17 @@ public final class BackhaulServer implements AutoCloseable, DrainCoordinator.Con
         for (Channel ch : connections) {
             ch.eventLoop().execute(ch::close);
         }
+    }
+
+    /** Which backhauled connections a drain closes at once ({@link RelayServer#stranded}). */
+    public BackhaulServer stranded(Predicate<ConnectionRecord> stranded) {
+        this.stranded = requireNonNull(stranded, "stranded");
+        return this;
+    }
+
+    @Override
+    public void closeStranded() {
+        RelayServer.closeWhere(connections, stranded);
     }
 
     @Override

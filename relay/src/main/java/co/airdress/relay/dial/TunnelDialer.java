@@ -2,9 +2,11 @@ package co.airdress.relay.dial;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.config.Operator;
 import co.airdress.relay.config.WireGuardPeer;
 import co.airdress.relay.listen.Listener;
+import co.airdress.relay.listen.RelayInitializer;
 import co.airdress.relay.tunnel.WireGuardKey;
 import io.micrometer.core.instrument.Counter;
 import io.netty.channel.Channel;
@@ -63,6 +65,10 @@ public final class TunnelDialer implements OperatorDialer {
             return direct.dial(client, operator, listener, backend);
         }
         int port = listener == Listener.HTTP ? wg.httpPort() : wg.tlsPort();
+        ConnectionRecord record = client.attr(RelayInitializer.RECORD).get();
+        if (record != null) {
+            record.throughTunnel(true);
+        }
         return direct.connect(client, new InetSocketAddress(wg.address(), port), backend);
     }
 }

@@ -33,11 +33,20 @@ public final class DrainCoordinator {
     /** How often the active connection count is looked at while waiting for it to reach zero. */
     static final Duration POLL = Duration.ofMillis(50);
 
+    /** How often a drain closes the connections that can no longer finish here ({@link Connections#closeStranded}). */
+    static final Duration STRANDED_SWEEP = Duration.ofMillis(250);
+
     /** Connections a drain waits for, and closes when its timeout passes. */
     public interface Connections {
         int activeConnections();
 
         void closeAll();
+
+        /**
+         * Closes, without waiting, the connections that can no longer finish at this PoP (those
+         * through its tunnel to an operator that has attached at another PoP since); none by default.
+         */
+        default void closeStranded() {}
     }
 
     /** What a drain acts on: the data-plane listeners and their connections. */
@@ -68,6 +77,12 @@ public final class DrainCoordinator {
                     main.closeAll();
                     more.closeAll();
                 }
+
+                @Override
+                public void closeStranded() {
+                    main.closeStranded();
+                    more.closeStranded();
+                }
             };
         }
     }
@@ -82,6 +97,7 @@ public final class DrainCoordinator {
     private volatile @Nullable String cause;
     private @Nullable ScheduledFuture<?> poller;
     private long startNanos;
+    private long sweptNanos;
 
     public DrainCoordinator(RelayConfig.Drain config, HealthState health, Target target) {
         this(config, health, target, Clock.systemUTC());
@@ -110,6 +126,7 @@ public final class DrainCoordinator {
         }
         this.cause = cause;
         startNanos = System.nanoTime();
+        sweptNanos = startNanos;
         // Readiness first, synchronously: the controller must see DRAINING on its very next probe.
         health.draining(clock.instant());
         log.info(
@@ -156,7 +173,16 @@ public final class DrainCoordinator {
             finish();
             return;
         }
-        if (System.nanoTime() - startNanos >= config.timeout().toNanos()) {
+        long now = System.nanoTime();
+        if (now - sweptNanos >= STRANDED_SWEEP.toNanos()) {
+            sweptNanos = now;
+            try {
+                target.closeStranded();
+            } catch (RuntimeException e) {
+                log.warn("drain ({}): closing the connections that cannot finish here failed", cause, e);
+            }
+        }
+        if (now - startNanos >= config.timeout().toNanos()) {
             log.warn(
                     "drain ({}): timeout {} reached with {} active connections; closing them",
                     cause,

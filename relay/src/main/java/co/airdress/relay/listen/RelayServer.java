@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,7 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
     private final EventLoopGroup group;
     private final Transport transport;
     private final ChannelGroup clients = new DefaultChannelGroup("relay-clients", GlobalEventExecutor.INSTANCE);
+    private volatile @Nullable Predicate<ConnectionRecord> stranded;
     private final List<Channel> serverChannels = new ArrayList<>();
     private boolean stopped; // stopAccepting was called: start binds nothing (guarded by this)
     private final Map<Listener, List<InetSocketAddress>> bound = new EnumMap<>(Listener.class);
@@ -234,6 +236,42 @@ public final class RelayServer implements DrainCoordinator.Target, AutoCloseable
     @Override
     public int activeConnections() {
         return clients.size();
+    }
+
+    /**
+     * Which connections a drain closes at once ({@link #closeStranded}): e.g. those through the
+     * tunnel to an operator attached at another PoP since. None unless set.
+     */
+    public RelayServer stranded(Predicate<ConnectionRecord> stranded) {
+        this.stranded = requireNonNull(stranded, "stranded");
+        return this;
+    }
+
+    @Override
+    public void closeStranded() {
+        closeWhere(clients, stranded);
+    }
+
+    /**
+     * Closes the connections of {@code group} whose record {@code stranded} holds for, each tested
+     * and closed on its event loop (the record is written there).
+     */
+    public static void closeWhere(ChannelGroup group, @Nullable Predicate<ConnectionRecord> stranded) {
+        if (stranded == null) {
+            return;
+        }
+        for (Channel ch : group) {
+            ConnectionRecord r = ch.attr(RelayInitializer.RECORD).get();
+            if (r == null || !r.throughTunnel()) {
+                continue; // a hint read off the loop: a connection dialed later is looked at next time
+            }
+            ch.eventLoop().execute(() -> {
+                if (ch.isActive() && stranded.test(r)) {
+                    r.outcome(Outcome.CLOSED);
+                    ch.close();
+                }
+            });
+        }
     }
 
     @Override

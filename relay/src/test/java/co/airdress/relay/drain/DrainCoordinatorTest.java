@@ -40,6 +40,18 @@ class DrainCoordinatorTest {
             events.add("closeAll");
             active.set(0);
         }
+
+        /** Connections that cannot finish here: {@link #closeStranded} closes them. */
+        final AtomicInteger stranded = new AtomicInteger();
+
+        @Override
+        public void closeStranded() {
+            int n = stranded.getAndSet(0);
+            if (n > 0) {
+                events.add("closeStranded " + n);
+                active.addAndGet(-n);
+            }
+        }
     }
 
     @Test
@@ -137,5 +149,32 @@ class DrainCoordinatorTest {
         assertThat(backhaul.events).containsExactly("closeAll");
         assertThat(backhaul.polls).hasPositiveValue();
         assertThat(backhaul.active).hasValue(0);
+    }
+
+    /**
+     * Connections that can no longer finish at this PoP (through its tunnel to an operator attached
+     * elsewhere since) are closed while the drain runs, of both targets, not at its timeout; the
+     * drain then ends with the others.
+     */
+    @Test
+    void strandedConnectionsAreClosedWithoutWaitingForTheTimeout() throws Exception {
+        HealthState health = new HealthState("ams1");
+        RecordingTarget relay = new RecordingTarget(3);
+        RecordingTarget backhaul = new RecordingTarget(2);
+        relay.stranded.set(2);
+        backhaul.stranded.set(2);
+        DrainCoordinator drain = new DrainCoordinator(
+                new RelayConfig.Drain(Duration.ZERO, Duration.ofMinutes(5)),
+                health,
+                DrainCoordinator.Target.with(relay, backhaul));
+
+        drain.start("test");
+        Await.until(Duration.ofSeconds(10), "the stranded connections closed", () -> relay.active.get() == 1);
+        assertThat(drain.done()).isNotDone();
+        relay.active.set(0); // the last one ends by itself
+
+        drain.done().get(10, TimeUnit.SECONDS);
+        assertThat(relay.events).containsExactly("stopAccepting", "closeStranded 2");
+        assertThat(backhaul.events).containsExactly("closeStranded 2");
     }
 }
