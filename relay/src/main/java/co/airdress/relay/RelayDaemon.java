@@ -2,6 +2,7 @@ package co.airdress.relay;
 
 import static java.util.Objects.requireNonNull;
 
+import co.airdress.relay.access.ConnectionRecord;
 import co.airdress.relay.attach.KafkaAttachments;
 import co.airdress.relay.attach.TunnelAttachments;
 import co.airdress.relay.backhaul.AttachmentLookup;
@@ -40,6 +41,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -155,9 +157,10 @@ public final class RelayDaemon implements AutoCloseable {
             // tunnel to an operator that has attached at another PoP since (its replies go there).
             AttachmentLookup lookup = attachedAt;
             String self = config.pop();
-            server.stranded(r -> lookup.strandedAt(r, self));
+            Predicate<ConnectionRecord> stranded = r -> lookup.strandedAt(r, self);
+            server.stranded(stranded);
             if (bh != null) {
-                bh.stranded(r -> lookup.strandedAt(r, self));
+                bh.stranded(stranded);
             }
         }
         PopStatus status = null;

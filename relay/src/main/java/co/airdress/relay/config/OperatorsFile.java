@@ -154,13 +154,13 @@ public final class OperatorsFile {
         JsonNode pp = YamlTree.optional(node, "proxy_protocol");
         if (pp != null) {
             String ppPath = YamlTree.join(path, "proxy_protocol");
-            String s = t.string(ppPath, pp, "none, v1 or v2");
+            String s = t.string(ppPath, pp, ProxyProtocol.EXPECTATION);
             if (s != null) {
-                switch (s) {
-                    case "none" -> proxy = ProxyProtocol.NONE;
-                    case "v1" -> proxy = ProxyProtocol.V1;
-                    case "v2" -> proxy = ProxyProtocol.V2;
-                    default -> t.expected(ppPath, pp, "none, v1 or v2");
+                ProxyProtocol parsed = ProxyProtocol.parse(s);
+                if (parsed == null) {
+                    t.expected(ppPath, pp, ProxyProtocol.EXPECTATION);
+                } else {
+                    proxy = parsed;
                 }
             }
         }

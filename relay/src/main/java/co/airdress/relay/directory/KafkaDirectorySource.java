@@ -394,8 +394,7 @@ final class KafkaDirectorySource implements DirectorySource {
     /** {@code decoded}: the records' {@link DirectoryRecord#decode}, in the same order. */
     private Void applyBatch(List<DirectoryRecord> records, List<DirectoryRecord.Decoded> decoded) {
         DirectoryState target = replaying != null ? replaying : inForce;
-        // A replay swaps in the whole state at its end: no set of changed names to keep.
-        Set<String> changed = replaying != null ? Set.of() : new HashSet<>();
+        Set<String> changed = new HashSet<>(); // not kept by a replay: it swaps in the whole state at its end
         List<DirectoryState.Outcome.Rejected> ownRejected = new ArrayList<>();
         List<Long> ownRejectedOffsets = new ArrayList<>();
         for (int i = 0; i < records.size(); i++) {

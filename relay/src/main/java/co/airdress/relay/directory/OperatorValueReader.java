@@ -34,7 +34,7 @@ import tools.jackson.core.JsonToken;
  * when every field is present in the form the tree parser accepts and every value passes the same
  * checks ({@link NameRule}, {@link HostPattern}, {@link HostPort#parse}, {@link KeyText#parse},
  * {@link InetAddress#ofLiteral}), and then the tree parser gives an equal operator
- * ({@code OperatorValueReaderTest} and the fuzz target {@code OperatorValueFuzz} compare the two).
+ * ({@code OperatorValueReaderTest} and the fuzz target {@code OperatorValueFuzzTest} compare the two).
  * Anything else (a problem of any kind, and also what is valid but unusual here: a JSON null
  * standing for an absent field, a repeated key, a repeated host, a name other than the key) is
  * {@code null}, "not decided": the tree parser reads the value and words its problems.
@@ -99,13 +99,7 @@ final class OperatorValueReader {
                     if (proxy != null || p.nextToken() != JsonToken.VALUE_STRING) {
                         return null;
                     }
-                    proxy = switch (p.getString()) {
-                        case "none" -> ProxyProtocol.NONE;
-                        case "v1" -> ProxyProtocol.V1;
-                        case "v2" -> ProxyProtocol.V2;
-                        default -> null;
-                    };
-                    if (proxy == null) {
+                    if ((proxy = ProxyProtocol.parse(p.getString())) == null) {
                         return null;
                     }
                 }
