@@ -511,9 +511,10 @@ label() {
     relay-epoll) echo "relay ($RELAY_REV), epoll transport" ;;
   esac
 }
-HAPROXY_V=$(/usr/sbin/haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p')
-NGINX_V=$(/usr/sbin/nginx -v 2>&1 | sed 's|.*nginx/||')
-SNIPROXY_V=$(/usr/sbin/sniproxy -V 2>&1 | awk '{print $2; exit}')
+# A peer left out with --proxies need not be installed: its version then reads "not installed".
+HAPROXY_V=$([[ -x /usr/sbin/haproxy ]] && /usr/sbin/haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p' || echo "not installed")
+NGINX_V=$([[ -x /usr/sbin/nginx ]] && /usr/sbin/nginx -v 2>&1 | sed 's|.*nginx/||' || echo "not installed")
+SNIPROXY_V=$([[ -x /usr/sbin/sniproxy ]] && /usr/sbin/sniproxy -V 2>&1 | awk '{print $2; exit}' || echo "not installed")
 RELAY_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
 JDK_V=$({ "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" -version 2>&1 || true; } | head -1)
 ALL_ROWS=(direct "${PATHS[@]}")

@@ -53,6 +53,9 @@ public class ClientHelloPeekBench {
     private byte[] input = new byte[0];
     private ByteBuf whole = Unpooled.EMPTY_BUFFER;
     private ByteBuf[] oneByte = new ByteBuf[0];
+    private byte[][] permutedInputs = new byte[0][];
+    private ByteBuf[] permuted = new ByteBuf[0];
+    private int next;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -63,18 +66,38 @@ public class ClientHelloPeekBench {
         // Measure only a parser that gets the answer right.
         check(hello, whole());
         check(hello, oneByte());
+        permutedInputs = BenchInputs.permutedExtensions(input);
+        permuted = new ByteBuf[permutedInputs.length];
+        for (int i = 0; i < permuted.length; i++) {
+            permuted[i] = BenchInputs.buffer(buffer, permutedInputs[i]);
+            check(hello, wholePermuted());
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         BenchInputs.requireUnchanged(whole, input, fixture);
         whole.release();
+        for (int i = 0; i < permuted.length; i++) {
+            BenchInputs.requireUnchanged(permuted[i], permutedInputs[i], fixture);
+            permuted[i].release();
+        }
     }
 
     @Benchmark
     public ClientHelloPeek.Status whole() {
         peek.reset();
         return peek.feed(whole);
+    }
+
+    /**
+     * Like {@link #whole}, cycling through {@link BenchInputs#permutedExtensions}: the same hello
+     * with its extensions in the orders Chromium draws per connection.
+     */
+    @Benchmark
+    public ClientHelloPeek.Status wholePermuted() {
+        peek.reset();
+        return peek.feed(permuted[next++ & (BenchInputs.PERMUTATIONS - 1)]);
     }
 
     @Benchmark

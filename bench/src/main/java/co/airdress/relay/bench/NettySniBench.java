@@ -78,6 +78,10 @@ public class NettySniBench {
     private ByteBuf whole = Unpooled.EMPTY_BUFFER;
     private ByteBuf[] oneByte = new ByteBuf[0];
     private ByteBuf body = Unpooled.EMPTY_BUFFER;
+    private byte[][] permutedInputs = new byte[0][];
+    private ByteBuf[] permutedWhole = new ByteBuf[0];
+    private ByteBuf[] permutedBodies = new ByteBuf[0];
+    private int next;
 
     @Setup(Level.Trial)
     public void setUp() throws Throwable {
@@ -95,6 +99,14 @@ public class NettySniBench {
         check(hello, handlerWhole());
         check(hello, handlerOneByte());
         check(hello, extractWhole());
+        permutedInputs = BenchInputs.permutedExtensions(input);
+        permutedWhole = new ByteBuf[permutedInputs.length];
+        permutedBodies = new ByteBuf[permutedInputs.length];
+        for (int i = 0; i < permutedInputs.length; i++) {
+            permutedWhole[i] = BenchInputs.buffer(buffer, permutedInputs[i]);
+            permutedBodies[i] = permutedWhole[i].slice(9, helloLength);
+            check(hello, extractWholePermuted());
+        }
     }
 
     @TearDown(Level.Trial)
@@ -102,6 +114,10 @@ public class NettySniBench {
         BenchInputs.requireUnchanged(whole, input, fixture);
         channel.finishAndReleaseAll();
         whole.release();
+        for (int i = 0; i < permutedWhole.length; i++) {
+            BenchInputs.requireUnchanged(permutedWhole[i], permutedInputs[i], fixture);
+            permutedWhole[i].release();
+        }
     }
 
     @Benchmark
@@ -145,6 +161,15 @@ public class NettySniBench {
     @Benchmark
     public @Nullable String extractWhole() throws Throwable {
         return (String) EXTRACT_SNI_HOSTNAME.invokeExact(body);
+    }
+
+    /**
+     * Like {@link #extractWhole}, cycling through {@code BenchInputs.permutedExtensions}, the same
+     * inputs as {@code ClientHelloPeekBench.wholePermuted}.
+     */
+    @Benchmark
+    public @Nullable String extractWholePermuted() throws Throwable {
+        return (String) EXTRACT_SNI_HOSTNAME.invokeExact(permutedBodies[next++ & (BenchInputs.PERMUTATIONS - 1)]);
     }
 
     private void drainForwardedBytes() {
