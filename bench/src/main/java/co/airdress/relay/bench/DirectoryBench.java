@@ -397,11 +397,14 @@ public final class DirectoryBench {
 
     // ---- shared ----
 
+    /** Creates the directory's topic {@code name} and, as a PoP's log has it, the attachments' topic. */
     private static String topic(KafkaBroker broker, String name) {
-        DirectoryAdmin.Created c = DirectoryAdmin.createTopic(
-                new DirectoryConfig.Kafka(broker.bootstrapServers(), name), Optional.empty(), Optional.empty());
-        if (c instanceof DirectoryAdmin.Created.Failed f) {
-            throw new IllegalStateException(f.message());
+        DirectoryConfig.Kafka kafka = new DirectoryConfig.Kafka(broker.bootstrapServers(), name);
+        for (DirectoryConfig.Kafka t : List.of(kafka, kafka.attachments())) {
+            DirectoryAdmin.Created c = DirectoryAdmin.createTopic(t, Optional.empty(), Optional.empty());
+            if (c instanceof DirectoryAdmin.Created.Failed f) {
+                throw new IllegalStateException(f.message());
+            }
         }
         return name;
     }
